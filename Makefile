@@ -1,0 +1,55 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DJANGO_SETTINGS_MODULE ?= vaxrecon.settings.dev
+
+.PHONY: install run test lint bench migrate seed messages worker clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+install: $(VENV)/.installed node_modules/.package-lock.json
+	@mkdir -p var
+	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules || true
+
+migrate: install
+	$(BIN)/python manage.py migrate -v0
+
+seed: migrate
+	$(BIN)/python manage.py load_divisions
+	$(BIN)/python manage.py seed_demo
+
+## Run the application with demo data on SQLite and eager Celery; no server needed.
+run: seed
+	@echo ""
+	@echo "VaxRecon is starting. Log in at http://127.0.0.1:8000/login/ with a demo account above."
+	@echo "Citizens' public pages need no account. Stop with Ctrl-C."
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## The test suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI: PostgreSQL + Redis).
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+messages:
+	$(BIN)/python manage.py makemessages -l vi -l en --ignore=.venv --ignore=node_modules --ignore=bench
+
+worker: install
+	$(BIN)/celery -A vaxrecon worker -l info --concurrency 2
+
+clean:
+	rm -rf $(VENV) node_modules var static_build

@@ -1,0 +1,48 @@
+"""The one way services write the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from records.models import AuditEvent
+from vaxrecon.middleware import current_request_id
+
+
+def record_event(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
+    """Append one audit row (who, what, before/after, request id) and return it."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = obj.pk if object_id is None else object_id
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_label=actor_label or (user.get_username() if user else "system"),
+        action=action,
+        object_type=object_type or "",
+        object_id=str(object_id or ""),
+        before=before,
+        after=after,
+        request_id=current_request_id(),
+    )
+
+
+def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict:
+    """A JSON-able dict of a model's concrete fields (FKs by id) for before/after."""
+    data = {}
+    for field in instance._meta.concrete_fields:
+        if fields and field.name not in fields:
+            continue
+        data[field.attname] = field.value_from_object(instance)
+    return data

@@ -1,0 +1,145 @@
+"""Fast synthetic data for demos and benchmarks: COPY on PostgreSQL, bulk_create elsewhere."""
+
+from __future__ import annotations
+
+import io
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from records import demo
+from records.models import Citizen, Facility, InjectionRecord, VaccineProduct, Ward
+from records.normalize import fold_name
+
+BATCH = 20_000
+
+
+def _citizen_rows(n: int, seed: int, wards: list[Ward]) -> Iterator[tuple]:
+    rng = random.Random(seed)
+    for i in range(n):
+        sex = "F" if rng.random() < 0.51 else "M"
+        name = demo.random_name(rng, sex)
+        birth = demo.random_birth(rng)
+        ward = wards[rng.randrange(len(wards))]
+        # Serial from the index keeps CCCDs unique and the run deterministic.
+        cccd = demo.make_cccd(ward.province_id, sex, birth.year, (i * 7919 + seed) % 1_000_000) if i < 1_000_000 else None
+        year_only = rng.random() < 0.03
+        yield (
+            cccd, "" if rng.random() < 0.6 else f"{rng.randrange(10**8, 10**9)}", name, fold_name(name),
+            None if year_only else birth, birth.year, "year" if year_only else "day", sex, ward.code,
+            demo.random_phone(rng) if rng.random() < 0.85 else "", "VN",
+        )
+
+
+CITIZEN_COLUMNS = ["cccd", "cmnd", "full_name", "name_key", "date_of_birth", "birth_year",
+                   "dob_precision", "sex", "ward_id", "phone", "nationality"]
+
+
+def _copy(table: str, columns: list[str], rows: list[tuple]) -> None:
+    buf = io.StringIO()
+    for row in rows:
+        buf.write("\t".join("\\N" if v is None else str(v) for v in row))
+        buf.write("\n")
+    buf.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)", buf
+        )
+
+
+def generate(
+    *, citizens: int, seed: int = 2021, with_doses: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int]:
+    """Create up to `citizens` synthetic citizens (and their doses) that are not there yet.
+
+    Deterministic for a seed: a second run finds every CCCD present and adds nothing.
+    Returns (citizens added, doses added).
+    """
+    wards = list(Ward.objects.filter(facilities__isnull=False).distinct()) or list(Ward.objects.all()[:50])
+    facilities_by_ward: dict[int, list[int]] = {}
+    for f in Facility.objects.filter(active=True).values("id", "ward_id"):
+        facilities_by_ward.setdefault(f["ward_id"], []).append(f["id"])
+    all_facilities = [f for ids in facilities_by_ward.values() for f in ids]
+    vaccines = dict(VaccineProduct.objects.values_list("code", "id"))
+    existing = set(Citizen.objects.exclude(cccd=None).values_list("cccd", flat=True).iterator())
+    postgres = connection.vendor == "postgresql"
+    rng = random.Random(seed + 1)
+    added_c = added_d = done = 0
+    batch: list[tuple] = []
+
+    def flush() -> None:
+        nonlocal added_c, added_d
+        if not batch:
+            return
+        now = timezone.now()
+        with transaction.atomic():
+            if postgres:
+                _copy(Citizen._meta.db_table, CITIZEN_COLUMNS + ["created_at", "updated_at"],
+                      [row + (now, now) for row in batch])
+            else:
+                Citizen.objects.bulk_create(
+                    [Citizen(**dict(zip(CITIZEN_COLUMNS, row)), created_at=now) for row in batch],
+                    batch_size=2000,
+                )
+            added_c += len(batch)
+            if with_doses and all_facilities:
+                ids = dict(Citizen.objects.filter(cccd__in=[r[0] for r in batch if r[0]]).values_list("cccd", "id"))
+                doses = []
+                for row in batch:
+                    cid = ids.get(row[0])
+                    if cid is None:
+                        continue
+                    code, interval = demo.VACCINE_SCHEDULES[rng.randrange(len(demo.VACCINE_SCHEDULES))]
+                    n_doses = 1 if code == "janssen" else rng.choice([1, 2, 2, 2, 3, 3])
+                    facility = rng.choice(facilities_by_ward.get(row[8]) or all_facilities)
+                    for k, when in enumerate(demo.injection_dates(rng, interval, n_doses), start=1):
+                        doses.append((cid, vaccines[code], k, when, demo.random_lot(rng), facility,
+                                       "administered", "recorded", 1, "", now))
+                cols = ["citizen_id", "vaccine_id", "dose_number", "injection_date", "lot_number",
+                        "facility_id", "source", "status", "version", "source_record_id", "created_at"]
+                if postgres:
+                    _copy(InjectionRecord._meta.db_table, cols, doses)
+                else:
+                    InjectionRecord.objects.bulk_create(
+                        [InjectionRecord(**dict(zip(cols, d))) for d in doses], batch_size=2000
+                    )
+                added_d += len(doses)
+        batch.clear()
+
+    for row in _citizen_rows(citizens, seed, wards):
+        done += 1
+        if row[0] is not None and row[0] in existing:
+            continue
+        batch.append(row)
+        if len(batch) >= BATCH:
+            flush()
+            if progress:
+                progress(done, citizens)
+    flush()
+    if progress:
+        progress(done, citizens)
+    return added_c, added_d
+
+
+def terminal_progress(label: str) -> Callable[[int, int], None]:
+    """A progress printer: rows done, rate and time left, on one terminal line."""
+    started = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        elapsed = max(time.monotonic() - started, 1e-6)
+        rate = done / elapsed
+        left = (total - done) / rate if rate and total else 0
+        sys.stderr.write(f"\r{label}: {done:,}/{total:,} rows, {rate:,.0f}/s, {left:,.0f}s left   ")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+__all__ = ["generate", "terminal_progress"]

@@ -1,0 +1,294 @@
+"""Domain core: administrative units, facilities, vaccines, citizens, injection records, audit."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from records import normalize
+
+
+class Province(models.Model):
+    """One of the 34 provinces (since July 2025). `code` is the official numeric code."""
+
+    code = models.PositiveIntegerField(primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    codename = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ward(models.Model):
+    """A commune or ward (xã/phường/đặc khu), the unit the commune police work in."""
+
+    code = models.PositiveIntegerField(primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    codename = models.CharField(max_length=100)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="wards")
+
+    class Meta:
+        ordering = ["province_id", "name"]
+        verbose_name = _("commune/ward")
+        verbose_name_plural = _("communes/wards")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Facility(models.Model):
+    class Ownership(models.TextChoices):
+        STATE = "state", _("State")
+        PRIVATE = "private", _("Private")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="facilities")
+    ownership = models.CharField(
+        _("ownership"), max_length=10, choices=Ownership.choices, default=Ownership.STATE
+    )
+    active = models.BooleanField(_("active"), default=True)
+    # A commune health station (trạm y tế) also answers for reports naming no facility.
+    is_health_station = models.BooleanField(_("commune health station"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("vaccination facility")
+        verbose_name_plural = _("vaccination facilities")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def province_id(self) -> int:
+        return self.ward.province_id
+
+
+class VaccineProduct(models.Model):
+    """A COVID-19 vaccine used in Vietnam, with EU DCC value-set codes for certificates."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    brand = models.CharField(_("brand"), max_length=100, blank=True)
+    manufacturer = models.CharField(_("manufacturer"), max_length=200)
+    # Doses of one family on (nearly) the same date are the same dose.
+    family = models.CharField(_("vaccine family"), max_length=40)
+    # EU DCC value sets: vaccine-medicinal-product, vaccine-prophylaxis, vaccine-mah-manf.
+    eu_medicinal_product = models.CharField(max_length=60)
+    eu_vaccine_type = models.CharField(max_length=20)
+    eu_ma_holder = models.CharField(max_length=60)
+    aliases = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("vaccine product")
+        verbose_name_plural = _("vaccine products")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Citizen(models.Model):
+    class Sex(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    class DobPrecision(models.TextChoices):
+        DAY = normalize.DAY, _("Full date")
+        YEAR = normalize.YEAR, _("Year only")
+
+    cccd = models.CharField(_("CCCD number"), max_length=12, null=True, blank=True, unique=True)
+    cmnd = models.CharField(_("CMND number"), max_length=9, blank=True, db_index=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    # Diacritics-, case- and space-folded full name; kept in sync by save().
+    name_key = models.CharField(max_length=150, db_index=True, editable=False)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
+    dob_precision = models.CharField(
+        _("date of birth precision"), max_length=4, choices=DobPrecision.choices,
+        default=DobPrecision.DAY,
+    )
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    ward = models.ForeignKey(
+        Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="citizens"
+    )
+    phone = models.CharField(_("phone"), max_length=10, blank=True, db_index=True)
+    nationality = models.CharField(_("nationality"), max_length=2, default="VN")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name_key", "id"]
+        verbose_name = _("citizen")
+        verbose_name_plural = _("citizens")
+        indexes = [models.Index(fields=["birth_year", "name_key"], name="citizen_year_name")]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def masked_cccd(self) -> str:
+        return normalize.mask_id(self.cccd or self.cmnd)
+
+    @property
+    def masked_phone(self) -> str:
+        return normalize.mask_phone(self.phone)
+
+    def refresh_keys(self) -> None:
+        self.full_name = normalize.normalize_name(self.full_name)
+        self.name_key = normalize.fold_name(self.full_name)
+        if self.date_of_birth:
+            self.birth_year = self.date_of_birth.year
+            self.dob_precision = normalize.DAY
+        self.phone = normalize.normalize_phone(self.phone)
+        if self.cccd == "":
+            self.cccd = None
+
+    def clean(self) -> None:
+        self.refresh_keys()
+        errors = validate_identity(
+            cccd=self.cccd or "", cmnd=self.cmnd, sex=self.sex, birth_year=self.birth_year,
+            phone=self.phone, foreign=self.nationality != "VN",
+        )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.refresh_keys()
+        super().save(*args, **kwargs)
+
+
+def validate_identity(
+    *, cccd: str, cmnd: str, sex: str, birth_year: int | None, phone: str, foreign: bool = False
+) -> dict[str, str]:
+    """Field -> message for an identity that cannot be right; empty when it may be."""
+    errors: dict[str, str] = {}
+    if cccd and not foreign:
+        problem = normalize.cccd_problem(cccd, sex=sex, birth_year=birth_year)
+        if problem:
+            errors["cccd"] = _cccd_message(cccd, sex, birth_year)
+    if cmnd and not cmnd.isdigit() or cmnd and len(cmnd) != 9:
+        errors["cmnd"] = str(_("CMND number must be exactly 9 digits."))
+    if phone and not normalize.is_valid_phone(phone):
+        errors["phone"] = str(_("Phone number must have 10 digits starting with 0 (e.g. 0912345678)."))
+    return errors
+
+
+def _cccd_message(cccd: str, sex: str, birth_year: int | None) -> str:
+    """Translated wording of normalize.cccd_problem."""
+    if len(cccd) != 12 or not cccd.isdigit():
+        return str(_("CCCD number must be exactly 12 digits."))
+    if birth_year and cccd[4:6] != f"{birth_year % 100:02d}":
+        return str(
+            _("CCCD digits 5–6 (%(digits)s) do not match the year of birth %(year)s.")
+            % {"digits": cccd[4:6], "year": birth_year}
+        )
+    return str(
+        _("CCCD digit 4 (%(digit)s) does not match the sex and century of birth.")
+        % {"digit": cccd[3]}
+    )
+
+
+FIRST_INJECTION_DATE = "2021-03-08"  # first COVID-19 injection in Vietnam
+LOT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-/.]{1,29}$"
+
+
+class InjectionRecord(models.Model):
+    """One dose given to one citizen. A correction makes a new version; the old one stays."""
+
+    class Source(models.TextChoices):
+        ADMINISTERED = "administered", _("Administered here")
+        REPORTED = "reported", _("Reported by citizen")
+        IMPORTED = "imported", _("Imported from a log")
+
+    class Status(models.TextChoices):
+        RECORDED = "recorded", _("Recorded")
+        VERIFIED = "verified", _("Identity verified")
+        SIGNED = "signed", _("Signed")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="injections")
+    vaccine = models.ForeignKey(VaccineProduct, on_delete=models.PROTECT)
+    dose_number = models.PositiveSmallIntegerField(_("dose number"))
+    injection_date = models.DateField(_("injection date"))
+    lot_number = models.CharField(_("lot number"), max_length=30, blank=True)
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="injections"
+    )
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.ADMINISTERED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECORDED)
+    version = models.PositiveIntegerField(default=1)
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version"
+    )
+    # Where the row came from (import file row id), for idempotent re-imports.
+    source_record_id = models.CharField(max_length=64, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["citizen_id", "injection_date", "dose_number"]
+        verbose_name = _("injection record")
+        verbose_name_plural = _("injection records")
+        indexes = [models.Index(fields=["citizen", "status"], name="injection_citizen_status")]
+
+    def __str__(self) -> str:
+        return f"{self.vaccine} #{self.dose_number} {self.injection_date} (v{self.version})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.status != self.Status.SUPERSEDED
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """Append-only trail: who changed what, when, with the state before and after."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)  # 'citizen', 'system', username
+    action = models.CharField(max_length=80, db_index=True)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")

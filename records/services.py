@@ -1,0 +1,183 @@
+"""Writing the domain core: administrative units, vaccines, citizens, injection records."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from records import normalize
+from records.audit import record_event, snapshot
+from records.catalogue import VACCINES
+from records.models import (
+    FIRST_INJECTION_DATE,
+    LOT_PATTERN,
+    Citizen,
+    Facility,
+    InjectionRecord,
+    Province,
+    VaccineProduct,
+    Ward,
+    validate_identity,
+)
+from vaxrecon.errors import InvalidInput
+
+
+def load_divisions(province_model=Province, ward_model=Ward) -> tuple[int, int]:
+    """Load the 34 provinces and 3,321 communes from `vietnam-provinces`, idempotently.
+
+    Returns (provinces, wards) now in the database. Migrations pass their historical models.
+    """
+    from vietnam_provinces import Province as VnProvince
+    from vietnam_provinces import Ward as VnWard
+
+    Province, Ward = province_model, ward_model  # noqa: N806
+
+    existing_p = set(Province.objects.values_list("code", flat=True))
+    Province.objects.bulk_create(
+        [Province(code=int(p.code), name=p.name, codename=p.codename)
+         for p in VnProvince.iter_all() if int(p.code) not in existing_p]
+    )
+    existing_w = set(Ward.objects.values_list("code", flat=True))
+    Ward.objects.bulk_create(
+        [Ward(code=int(w.code), name=w.name, codename=w.codename, province_id=int(w.province_code))
+         for w in VnWard.iter_all() if int(w.code) not in existing_w],
+        batch_size=1000,
+    )
+    return Province.objects.count(), Ward.objects.count()
+
+
+def load_vaccines(vaccine_model=VaccineProduct) -> int:
+    """Create or refresh the vaccine catalogue; returns the number of products."""
+    VaccineProduct = vaccine_model  # noqa: N806
+    for code, name, brand, manufacturer, family, mp, vp, ma, aliases in VACCINES:
+        VaccineProduct.objects.update_or_create(
+            code=code,
+            defaults=dict(name=name, brand=brand, manufacturer=manufacturer, family=family,
+                          eu_medicinal_product=mp, eu_vaccine_type=vp, eu_ma_holder=ma,
+                          aliases=aliases),
+        )
+    return VaccineProduct.objects.count()
+
+
+def vaccine_by_name(name: str) -> VaccineProduct | None:
+    """Find a product by code, name or any alias, ignoring case, accents and spacing."""
+    key = normalize.fold_name(name).replace(" ", "")
+    if not key:
+        return None
+    for product in VaccineProduct.objects.all():
+        names = [product.code, product.name, product.brand, *product.aliases]
+        if any(normalize.fold_name(n).replace(" ", "") == key for n in names):
+            return product
+    return None
+
+
+def validate_injection(*, dose_number, injection_date: date | None, lot_number: str) -> dict[str, str]:
+    """Field -> message for an injection that cannot be right."""
+    errors: dict[str, str] = {}
+    if dose_number is None or not 1 <= int(dose_number) <= 10:
+        errors["dose_number"] = _("Dose number must be between 1 and 10.")
+    if injection_date is None:
+        errors["injection_date"] = _("Injection date is required.")
+    else:
+        today = timezone.localdate()
+        if injection_date > today:
+            errors["injection_date"] = _("Injection date cannot be in the future.")
+        elif injection_date < date.fromisoformat(FIRST_INJECTION_DATE):
+            errors["injection_date"] = _(
+                "Injection date cannot be before 08/03/2021, the first COVID-19 injection in Vietnam."
+            )
+    if lot_number and not re.match(LOT_PATTERN, lot_number):
+        errors["lot_number"] = _(
+            "Lot number must be 2–30 letters, digits, '-', '/' or '.', starting with a letter or digit."
+        )
+    return errors
+
+
+def _raise_first(errors: dict[str, str]) -> None:
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise InvalidInput(message, field=field)
+
+
+@transaction.atomic
+def citizen_create(
+    *, full_name: str, sex: str, birth: normalize.BirthDate, cccd: str = "", cmnd: str = "",
+    phone: str = "", ward: Ward | None = None, nationality: str = "VN", actor=None,
+) -> Citizen:
+    """Validate and create a citizen; returns it. Raises InvalidInput naming the bad field."""
+    cccd = normalize.digits_only(cccd)
+    cmnd = normalize.digits_only(cmnd)
+    phone = normalize.normalize_phone(phone)
+    if not normalize.normalize_name(full_name):
+        raise InvalidInput(_("Full name is required."), field="full_name")
+    if sex not in Citizen.Sex.values:
+        raise InvalidInput(_("Sex must be M or F."), field="sex")
+    if not birth.is_known:
+        raise InvalidInput(_("Date of birth or year of birth is required."), field="date_of_birth")
+    _raise_first(validate_identity(cccd=cccd, cmnd=cmnd, sex=sex, birth_year=birth.year,
+                                   phone=phone, foreign=nationality != "VN"))
+    if cccd and Citizen.objects.filter(cccd=cccd).exists():
+        raise InvalidInput(_("A citizen with this CCCD number already exists."), field="cccd")
+    citizen = Citizen.objects.create(
+        full_name=full_name, sex=sex, date_of_birth=birth.value, birth_year=birth.year,
+        dob_precision=birth.precision, cccd=cccd or None, cmnd=cmnd, phone=phone, ward=ward,
+        nationality=nationality,
+    )
+    record_event(actor=actor, action="citizen.create", obj=citizen, after=snapshot(citizen))
+    return citizen
+
+
+@transaction.atomic
+def injection_record_create(
+    *, citizen: Citizen, vaccine: VaccineProduct, dose_number: int, injection_date: date,
+    lot_number: str = "", facility: Facility | None = None,
+    source: str = InjectionRecord.Source.ADMINISTERED, source_record_id: str = "", actor=None,
+) -> InjectionRecord:
+    """Validate and record one dose for a citizen; returns the new record (version 1)."""
+    lot_number = (lot_number or "").strip()
+    _raise_first(validate_injection(dose_number=dose_number, injection_date=injection_date,
+                                    lot_number=lot_number))
+    record = InjectionRecord.objects.create(
+        citizen=citizen, vaccine=vaccine, dose_number=dose_number, injection_date=injection_date,
+        lot_number=lot_number, facility=facility, source=source, source_record_id=source_record_id,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    record_event(actor=actor, action="injection.create", obj=record, after=snapshot(record))
+    return record
+
+
+CORRECTABLE_FIELDS = ("vaccine", "dose_number", "injection_date", "lot_number", "facility")
+
+
+@transaction.atomic
+def injection_record_correct(*, record: InjectionRecord, actor=None, **changes) -> InjectionRecord:
+    """Correct a dose by writing a new version; the old version is kept, marked superseded.
+
+    A signed version is never edited in place: its signature stays valid for what was signed.
+    Returns the new current version.
+    """
+    unknown = set(changes) - set(CORRECTABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(_("These fields cannot be corrected: %s") % ", ".join(sorted(unknown)))
+    current = InjectionRecord.objects.select_for_update().get(pk=record.pk)
+    if current.status == InjectionRecord.Status.SUPERSEDED:
+        raise InvalidInput(_("This version has already been replaced by a newer one."))
+    values = {name: changes.get(name, getattr(current, name)) for name in CORRECTABLE_FIELDS}
+    values["lot_number"] = (values["lot_number"] or "").strip()
+    _raise_first(validate_injection(dose_number=values["dose_number"],
+                                    injection_date=values["injection_date"],
+                                    lot_number=values["lot_number"]))
+    before = snapshot(current)
+    current.status = InjectionRecord.Status.SUPERSEDED
+    current.save(update_fields=["status"])
+    new = InjectionRecord.objects.create(
+        citizen=current.citizen, source=current.source, source_record_id=current.source_record_id,
+        version=current.version + 1, previous=current,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None, **values,
+    )
+    record_event(actor=actor, action="injection.correct", obj=new, before=before, after=snapshot(new))
+    return new

@@ -1,0 +1,67 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.test import override_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _settings_value(expr: str, module: str = "vaxrecon.settings.dev", **env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "ALLOWED_HOSTS")}
+    clean.update(env, DJANGO_SETTINGS_MODULE=module)
+    code = f"import django; django.setup(); from django.conf import settings as s; print(json.dumps({expr}))"
+    return subprocess.run([sys.executable, "-c", "import json;" + code], cwd=ROOT, env=clean,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_default_database_is_a_sqlite_file_and_celery_is_eager():
+    result = _settings_value("[s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.TIME_ZONE, s.LANGUAGE_CODE]")
+    assert json.loads(result.stdout) == ["django.db.backends.sqlite3", True, "Asia/Ho_Chi_Minh", "vi"]
+
+
+def test_urls_switch_to_postgresql_and_a_real_broker():
+    result = _settings_value(
+        "[s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], s.CELERY_TASK_ALWAYS_EAGER]",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/vaxrecon", CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+    )
+    assert json.loads(result.stdout) == ["django.db.backends.postgresql", "vaxrecon", False]
+
+
+def test_production_refuses_to_start_without_its_secrets():
+    result = _settings_value("s.DEBUG", module="vaxrecon.settings.prod")
+    assert result.returncode != 0
+    assert "SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_starts_with_its_secrets():
+    result = _settings_value("s.DEBUG", module="vaxrecon.settings.prod", SECRET_KEY="x" * 50,
+                             DATABASE_URL="postgres://postgres@127.0.0.1/vaxrecon", ALLOWED_HOSTS="vaxrecon.example")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) is False
+
+
+def test_healthz_is_200_when_database_and_broker_answer(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"]["ok"] is True and response.json()["status"] == "ok"
+
+
+@override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0", CELERY_TASK_ALWAYS_EAGER=False)
+def test_healthz_is_503_when_the_broker_is_down(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"]["ok"] is False and response.json()["database"]["ok"] is True
+
+
+def test_healthz_checks_the_real_redis_when_configured(client, db):
+    url = os.environ.get("CELERY_BROKER_URL")
+    if not url:
+        import pytest
+
+        pytest.skip("no CELERY_BROKER_URL: the SQLite/eager run has no broker to check")
+    with override_settings(CELERY_BROKER_URL=url, CELERY_TASK_ALWAYS_EAGER=False):
+        response = client.get("/healthz")
+    assert response.status_code == 200 and response.json()["broker"]["detail"] == "redis"

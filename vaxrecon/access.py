@@ -1,0 +1,139 @@
+"""Cross-cutting access rules: who the acting user is in the procedure and what they may see.
+
+Every selector and view goes through here. A user's scope is one of: a facility, a ward
+(commune), a province, or the nation. Objects are located by facility / ward / province
+field paths that each selector names, so one rule serves every model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+from vaxrecon.errors import NotAllowed
+
+FACILITY, WARD, PROVINCE, NATION, NONE = "facility", "ward", "province", "nation", "none"
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str
+    role: str = ""
+    facility_id: int | None = None
+    ward_id: int | None = None
+    province_id: int | None = None
+
+    @property
+    def is_nation(self) -> bool:
+        return self.kind == NATION
+
+    def q(self, *, facility: str | None = None, ward: str | None = None, province: str | None = None) -> Q:
+        """A filter keeping only objects inside this scope.
+
+        `facility`, `ward` and `province` are the lookup paths from the model being filtered
+        (e.g. ward="citizen__ward", province="citizen__ward__province"). A path the model
+        lacks is None; a scope that cannot be expressed with the given paths sees nothing.
+        """
+        nothing = Q(pk__in=[])
+        if self.kind == NATION:
+            return Q()
+        if self.kind == PROVINCE:
+            return Q(**{province: self.province_id}) if province else nothing
+        if self.kind == WARD:
+            return Q(**{ward: self.ward_id}) if ward else nothing
+        if self.kind == FACILITY:
+            return Q(**{facility: self.facility_id}) if facility else nothing
+        return nothing
+
+    def contains(self, *, facility_id=None, ward_id=None, province_id=None) -> bool:
+        if self.kind == NATION:
+            return True
+        if self.kind == PROVINCE:
+            return province_id is not None and province_id == self.province_id
+        if self.kind == WARD:
+            return ward_id is not None and ward_id == self.ward_id
+        if self.kind == FACILITY:
+            return facility_id is not None and facility_id == self.facility_id
+        return False
+
+
+NO_SCOPE = Scope(kind=NONE)
+
+
+def scope_for(user) -> Scope:
+    """The scope an authenticated user acts in; NO_SCOPE for anyone without a profile."""
+    if not getattr(user, "is_authenticated", False):
+        return NO_SCOPE
+    profile = getattr(user, "profile", None)
+    if profile is None:
+        return Scope(kind=NATION, role="superuser") if user.is_superuser else NO_SCOPE
+    role = profile.role
+    if role == Role.MINISTRY_ANALYST:
+        return Scope(kind=NATION, role=role)
+    if role == Role.PROVINCIAL_OFFICER:
+        return Scope(kind=PROVINCE, role=role, province_id=profile.province_id)
+    if role == Role.COMMUNE_POLICE or (role == Role.SIGNER and profile.ward_id and not profile.facility_id):
+        return Scope(kind=WARD, role=role, ward_id=profile.ward_id,
+                     province_id=profile.ward.province_id)
+    if profile.facility_id:
+        return Scope(kind=FACILITY, role=role, facility_id=profile.facility_id,
+                     ward_id=profile.facility.ward_id, province_id=profile.facility.ward.province_id)
+    return NO_SCOPE
+
+
+def role_of(user) -> str:
+    return scope_for(user).role
+
+
+def role_required(*roles: str):
+    """Page decorator: logged in, and one of these roles; others get 403."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if role_of(request.user) not in roles:
+                raise NotAllowed(_("Your role cannot open this page."))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# Navigation: (url name, label, roles). Entries whose URL is not installed yet are skipped,
+# so an app adds its pages to the menu by adding its URL, nothing else.
+NAVIGATION = [
+    ("home", _("Home"), None),
+    ("verification:queue", _("Case queue"), {Role.CLINIC_STAFF}),
+    ("verification:import_upload", _("Import a log"), {Role.CLINIC_STAFF}),
+    ("verification:review_queue", _("Match review"), {Role.CLINIC_STAFF}),
+    ("verification:police_queue", _("Verification queue"), {Role.COMMUNE_POLICE}),
+    ("signing:batch", _("Sign records"), {Role.SIGNER, Role.PROVINCIAL_OFFICER}),
+    ("reports:dashboard", _("Dashboard"), {Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),
+    ("reports:daily", _("Daily reports"), {Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Template context: the menu for the acting user's role, and their scope."""
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        return {"nav_items": [], "acting_scope": NO_SCOPE}
+    scope = scope_for(user)
+    items = []
+    for name, label, roles in NAVIGATION:
+        if roles is not None and scope.role not in roles:
+            continue
+        try:
+            items.append({"url": reverse(name), "label": label, "name": name})
+        except NoReverseMatch:
+            continue
+    return {"nav_items": items, "acting_scope": scope}

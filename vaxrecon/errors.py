@@ -1,0 +1,74 @@
+"""One family of domain errors, mapped to HTTP in one place (pages and API alike)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class DomainError(Exception):
+    """A business rule refused the request. `message` is user-facing and translated."""
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = str(message)
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    status_code = 400
+    code = "invalid_input"
+
+
+class NotAllowed(DomainError):
+    status_code = 403
+    code = "not_allowed"
+
+
+class NotFoundInScope(DomainError):
+    """Absent, or outside the acting user's scope: the two look the same on purpose."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class InvalidTransition(DomainError):
+    status_code = 409
+    code = "invalid_transition"
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    code = "unavailable"
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        body = {"error": exc.code, "message": exc.message}
+        if exc.field:
+            body["field"] = exc.field
+        return Response(body, status=exc.status_code)
+    return exception_handler(exc, context)
+
+
+class DomainErrorMiddleware:
+    """Turns a DomainError escaping a page view into a clear error page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not isinstance(exc, DomainError):
+            return None
+        return render(
+            request, "error.html", {"message": exc.message, "status": exc.status_code},
+            status=exc.status_code,
+        )
