@@ -1,0 +1,276 @@
+"""Reconciliation cases, their timeline and evidence, one-time codes, police verification,
+and the record-linkage work items (imports and match reviews)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from records import normalize
+from verification.workflow import CaseStatus, RejectReason
+
+# No 0/O, 1/I/L, 5/S, 2/Z, 8/B: a code read over the phone or from a slip survives.
+TRACKING_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+TRACKING_LENGTH = 12
+REVIEW_DEADLINE = timedelta(hours=48)
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
+class ReconciliationCase(models.Model):
+    """One request to fix one person's vaccination data."""
+
+    class Origin(models.TextChoices):
+        CITIZEN_REPORT = "citizen_report", _("Citizen report")
+        CLINIC_ENTRY = "clinic_entry", _("Clinic entry")
+        BULK_IMPORT = "bulk_import", _("Bulk import")
+
+    tracking_code = models.CharField(max_length=16, unique=True, default=new_tracking_code, editable=False)
+    origin = models.CharField(max_length=16, choices=Origin.choices)
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED,
+                              db_index=True)
+    # Claimed identity, as reported.
+    full_name = models.CharField(_("full name"), max_length=150)
+    name_key = models.CharField(max_length=150, db_index=True, editable=False)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
+    dob_precision = models.CharField(max_length=4, default=normalize.DAY)
+    sex = models.CharField(_("sex"), max_length=1, choices=[("M", _("Male")), ("F", _("Female"))])
+    id_number = models.CharField(_("CCCD/CMND number"), max_length=12, blank=True)
+    phone = models.CharField(_("phone"), max_length=10, blank=True, db_index=True)
+    nationality = models.CharField(_("nationality"), max_length=2, default="VN")
+    # Where the person lives: the commune police of this ward verify them.
+    ward = models.ForeignKey("records.Ward", on_delete=models.PROTECT, related_name="cases")
+    # The facility that answers for the case; none -> the commune health station of `ward`.
+    facility = models.ForeignKey("records.Facility", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="cases")
+    citizen = models.ForeignKey("records.Citizen", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="cases")
+    injections = models.ManyToManyField("records.InjectionRecord", blank=True, related_name="cases")
+    confirmed = models.BooleanField(default=False, help_text="reporter's phone proven by a one-time code")
+    reject_reason = models.CharField(max_length=16, choices=RejectReason.choices, blank=True)
+    reject_note = models.TextField(blank=True)
+    info_request = models.TextField(blank=True)
+    # The police's correct values when the identity did not match: field -> value.
+    police_values = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # Police queue claims ("next case"): expire so a case is never stuck with one officer.
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+    deadline_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        indexes = [models.Index(fields=["ward", "status"], name="case_ward_status"),
+                   models.Index(fields=["facility", "status"], name="case_facility_status")]
+        verbose_name = _("reconciliation case")
+        verbose_name_plural = _("reconciliation cases")
+
+    def __str__(self) -> str:
+        return self.tracking_code
+
+    def save(self, *args, **kwargs):
+        self.full_name = normalize.normalize_name(self.full_name)
+        self.name_key = normalize.fold_name(self.full_name)
+        if self.deadline_at is None:
+            self.deadline_at = (self.submitted_at or timezone.now()) + REVIEW_DEADLINE
+        super().save(*args, **kwargs)
+
+    @property
+    def initials(self) -> str:
+        return normalize.initials(self.full_name)
+
+    @property
+    def masked_id(self) -> str:
+        return normalize.mask_id(self.id_number)
+
+    @property
+    def masked_phone(self) -> str:
+        return normalize.mask_phone(self.phone)
+
+
+class ClaimedDose(models.Model):
+    """A dose the reporter says they received, before anyone confirms it."""
+
+    case = models.ForeignKey(ReconciliationCase, on_delete=models.CASCADE, related_name="claimed_doses")
+    vaccine = models.ForeignKey("records.VaccineProduct", on_delete=models.PROTECT, null=True, blank=True)
+    vaccine_text = models.CharField(max_length=60, blank=True)
+    dose_number = models.PositiveSmallIntegerField(_("dose number"))
+    injection_date = models.DateField(_("injection date"))
+    facility = models.ForeignKey("records.Facility", on_delete=models.PROTECT, null=True, blank=True)
+    lot_number = models.CharField(_("lot number"), max_length=30, blank=True)
+    # The injection record this claim became (or matched), once the clinic confirms it.
+    injection = models.ForeignKey("records.InjectionRecord", on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["dose_number", "injection_date"]
+
+
+class CaseEvent(models.Model):
+    """The case's timeline: every transition and note, shown to staff (and, summarised, to the citizen)."""
+
+    case = models.ForeignKey(ReconciliationCase, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    actor_label = models.CharField(max_length=150)
+    transition = models.CharField(max_length=40, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    # Stored under a random name: the original name is kept in the row, never trusted on disk.
+    return f"evidence/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
+
+
+class Evidence(models.Model):
+    case = models.ForeignKey(ReconciliationCase, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to=evidence_path)
+    content_type = models.CharField(max_length=40)  # detected from the content
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=200)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+
+class OneTimeCode(models.Model):
+    """A code sent by SMS to prove a phone: to confirm a report or to see a case's details."""
+
+    class Purpose(models.TextChoices):
+        CONFIRM_REPORT = "confirm_report", _("Confirm a report")
+        VIEW_STATUS = "view_status", _("See case details")
+
+    phone = models.CharField(max_length=10, db_index=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    case = models.ForeignKey(ReconciliationCase, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="codes")
+    code_hash = models.CharField(max_length=128)  # never the code itself
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class PoliceVerification(models.Model):
+    """One answer about one case's identity: from the population registry or an officer."""
+
+    class Source(models.TextChoices):
+        REGISTRY = "registry", _("National population database")
+        OFFICER = "officer", _("Commune police officer")
+
+    class Outcome(models.TextChoices):
+        MATCH = "match", _("Identity confirmed")
+        MISMATCH = "mismatch", _("Identity does not match")
+        NOT_FOUND = "not_found", _("Not found")
+        FOREIGN = "foreign", _("Foreign national")
+
+    case = models.ForeignKey(ReconciliationCase, on_delete=models.PROTECT, related_name="verifications")
+    reference = models.CharField(max_length=40, unique=True, default=new_tracking_code)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    # What the registry holds for the four fields (and which differ from the claim).
+    registry_values = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    differing_fields = models.JSONField(default=list, blank=True)
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+    note = models.TextField(blank=True)
+    batch_id = models.CharField(max_length=40, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class ImportJob(models.Model):
+    """A spreadsheet of injection records uploaded by a facility, processed by a Celery task."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    facility = models.ForeignKey("records.Facility", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="imports")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+")
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    linked_rows = models.PositiveIntegerField(default=0)
+    review_rows = models.PositiveIntegerField(default=0)
+    unmatched_rows = models.PositiveIntegerField(default=0)
+    invalid_rows = models.PositiveIntegerField(default=0)
+    skipped_rows = models.PositiveIntegerField(default=0, help_text="already imported")
+    error_report = models.FileField(upload_to="imports/errors/%Y/%m/", blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class ImportedRow(models.Model):
+    """Idempotency ledger: a source row (id + content hash) lands once, however often re-imported."""
+
+    source_record_id = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64)
+    job = models.ForeignKey(ImportJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    outcome = models.CharField(max_length=10)  # linked / review / none
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source_record_id", "content_hash"],
+                                               name="imported_row_once")]
+
+
+class MatchReview(models.Model):
+    """An incoming record the engine could not link unambiguously, with its candidates."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Linked to a candidate")
+        NEW_CITIZEN = "new_citizen", _("New citizen created")
+        REJECTED = "rejected", _("Rejected")
+
+    job = models.ForeignKey(ImportJob, on_delete=models.SET_NULL, null=True, blank=True,
+                            related_name="reviews")
+    facility = models.ForeignKey("records.Facility", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="match_reviews")
+    source_record_id = models.CharField(max_length=64, db_index=True)
+    record = models.JSONField(encoder=DjangoJSONEncoder)  # the incoming row, normalised
+    candidates = models.JSONField(default=list, encoder=DjangoJSONEncoder)  # [{citizen_id, score, reasons}]
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    citizen = models.ForeignKey("records.Citizen", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+    injection = models.ForeignKey("records.InjectionRecord", on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
