@@ -6,12 +6,23 @@ from tests.factories import HCM_PROVINCE, FacilityFactory, make_user
 
 
 @pytest.fixture
-def hanoi_facility(db):
+def reference_data(db):
+    """Provinces, wards and vaccines. Migrations load them, but transactional tests (live
+    server, Celery worker) flush every table after each test, so reload when missing."""
+    from records.services import load_divisions, load_vaccines
+
+    if not Ward.objects.filter(code=70).exists():
+        load_divisions()
+        load_vaccines()
+
+
+@pytest.fixture
+def hanoi_facility(reference_data):
     return FacilityFactory(code="HN-TEST-1", name="Trạm Y tế Hoàn Kiếm")
 
 
 @pytest.fixture
-def hcm_facility(db):
+def hcm_facility(reference_data):
     ward = Ward.objects.filter(province_id=HCM_PROVINCE).order_by("code").first()
     return FacilityFactory(code="HCM-TEST-1", name="Trạm Y tế Sài Gòn", ward=ward)
 
@@ -35,10 +46,123 @@ def police_user(hanoi_facility):
 
 
 @pytest.fixture
-def provincial_user(db):
+def provincial_user(reference_data):
     return make_user(Role.PROVINCIAL_OFFICER, username="province-hn", province=Province.objects.get(code=1))
 
 
 @pytest.fixture
 def ministry_user(db):
     return make_user(Role.MINISTRY_ANALYST, username="ministry")
+
+
+# --- Real parts: a Celery worker process and a Chromium browser -------------------------
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, reference_data, settings):
+    """A real `celery worker` subprocess on the configured broker, using the test database.
+
+    Needs CELERY_BROKER_URL (Redis in CI) and a server database (PostgreSQL): skipped on the
+    embedded defaults, where tasks run eagerly in-process. Tests using it must be
+    `transactional_db` so the worker sees committed rows. Yields the Popen.
+    """
+    from django.db import connection
+
+    broker = os.environ.get("CELERY_BROKER_URL")
+    if not broker or connection.vendor != "postgresql":
+        pytest.skip("needs CELERY_BROKER_URL and PostgreSQL (CI runs this against Redis)")
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from vaxrecon.celery import app
+
+    app.conf.task_always_eager = False
+    db = connection.settings_dict
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="vaxrecon.settings.test", CELERY_BROKER_URL=broker,
+               DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+               CELERY_TASK_ALWAYS_EAGER="false", MEDIA_ROOT=str(settings.MEDIA_ROOT))
+    app.control.purge()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "vaxrecon", "worker", "--pool", "solo", "-l", "warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if app.control.inspect(timeout=1).ping():
+                break
+        except Exception:  # noqa: BLE001 - broker still starting
+            pass
+        if proc.poll() is not None:
+            pytest.fail("celery worker exited: " + (proc.stdout.read() if proc.stdout else ""))
+    else:
+        proc.kill()
+        pytest.fail("celery worker did not answer a ping within 30 s")
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's DB calls from the
+    # test body are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server, reference_data):
+    """A fresh browser page (desktop size) with `page.base_url` set to the live server."""
+    context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    pg.base_url = live_server.url
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, live_server, reference_data):
+    """A phone-sized page (390×844, touch) for the citizen and police pages."""
+    context = browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    pg.base_url = live_server.url
+    yield pg
+    context.close()
+
+
+def browser_login(pg, username: str, password: str = "pw-for-tests-only") -> None:
+    pg.goto(pg.base_url + "/login/")
+    pg.fill("#id_username", username)
+    pg.fill("#id_password", password)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(pg.base_url + "/")

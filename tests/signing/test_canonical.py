@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+import pytest
+import rfc8785
+
+from signing.canonical import (
+    PAYLOAD_SCHEMA,
+    build_payload,
+    canonical_json,
+    canonical_payload,
+    payload_hash,
+)
+from signing.errors import PayloadError
+
+ICT = dt.timezone(dt.timedelta(hours=7))
+
+
+def _parts(**changes):
+    record = {"id": 101, "version": 2, "previous_id": 57, "vaccine": "comirnaty",
+              "dose_number": 2, "injection_date": dt.date(2021, 9, 14), "lot_number": "FG3527",
+              "facility": "HN-TYT-HOANKIEM"}
+    identity = {"full_name": "Nguyễn Thị Hồng Nhung", "sex": "F",
+                "date_of_birth": dt.date(1987, 3, 5), "birth_year": 1987, "cccd": "001187012345",
+                "nationality": "VN"}
+    police = {"reference": "CA-HK-2021-000981", "result": "match",
+              "verified_at": dt.datetime(2021, 10, 25, 16, 30, tzinfo=ICT), "ward": 70}
+    for section, values in changes.items():
+        {"record": record, "identity": identity, "police": police}[section].update(values)
+    return {"record": record, "identity": identity, "police_verification": police}
+
+
+def test_the_payload_is_compact_json_with_sorted_keys():
+    data = canonical_json(build_payload(**_parts()))
+    assert data.startswith(b'{"identity":{"birth_year":1987,"cccd":"001187012345",')
+    assert b" " not in data.replace("Nguyễn Thị Hồng Nhung".encode(), b"")
+    assert f'"schema":"{PAYLOAD_SCHEMA}"'.encode() in data
+
+
+def test_the_same_data_in_another_key_order_gives_the_same_bytes():
+    parts = _parts()
+    shuffled = {k: dict(reversed(list(v.items()))) for k, v in reversed(list(parts.items()))}
+    assert canonical_json(build_payload(**parts)) == canonical_json(build_payload(**shuffled))
+
+
+def test_a_decomposed_vietnamese_name_signs_as_the_precomposed_name():
+    nfd = unicodedata.normalize("NFD", "Nguyễn Thị Hồng Nhung")
+    assert nfd != "Nguyễn Thị Hồng Nhung"
+    decomposed = build_payload(**_parts(identity={"full_name": nfd}))
+    assert canonical_json(decomposed) == canonical_json(build_payload(**_parts()))
+
+
+def test_dates_are_iso_and_date_times_are_utc_with_z():
+    payload = build_payload(**_parts())
+    assert payload["record"]["injection_date"] == "2021-09-14"
+    assert payload["police_verification"]["verified_at"] == "2021-10-25T09:30:00.000000Z"
+
+
+def test_any_change_to_a_field_changes_the_hash():
+    base = payload_hash(canonical_json(build_payload(**_parts())))
+    changed = payload_hash(canonical_json(build_payload(**_parts(record={"lot_number": "FG3528"}))))
+    assert base != changed
+
+
+def test_the_hash_is_lowercase_hex_sha256():
+    assert payload_hash(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_an_unknown_field_is_refused_rather_than_signed():
+    with pytest.raises(PayloadError, match="record: unknown field.*phone"):
+        build_payload(**_parts(record={"phone": "0912345678"}))
+
+
+def test_a_missing_field_is_refused_rather_than_signed_as_absent():
+    parts = _parts()
+    del parts["identity"]["cccd"]
+    with pytest.raises(PayloadError, match="identity: missing field.*cccd"):
+        build_payload(**parts)
+
+
+def test_a_date_time_without_timezone_is_refused():
+    with pytest.raises(PayloadError, match="timezone"):
+        build_payload(**_parts(police={"verified_at": dt.datetime(2021, 10, 25, 16, 30)}))
+
+
+def test_a_float_is_refused():
+    with pytest.raises(PayloadError, match="decimal numbers"):
+        build_payload(**_parts(record={"dose_number": 2.0}))
+
+
+AWKWARD_TEXT = ["", "\"quoted\" and \\back\\slash", "".join(map(chr, range(0x20))), "del\x7f",
+                "line\u2028para\u2029", "emoji 😷💉", "</script>&<>", "Đặng Thị Ngọc Ánh",
+                "tab\tnew\nline\rcr\bbs\fff", "\ufeffbom", "math 𝔸𝔹"]
+
+
+def test_the_fast_encoder_writes_exactly_what_rfc8785_writes():
+    cases = [_parts()]
+    for i, text in enumerate(AWKWARD_TEXT):
+        cases.append(_parts(identity={"full_name": text, "cccd": text[::-1],
+                                      "birth_year": [0, -1, 2**53 - 1, 1987][i % 4]},
+                            record={"lot_number": text, "facility": None, "previous_id": None},
+                            police={"officer": text, "result": i % 2 == 0}))
+    for parts in cases:
+        fast = canonical_payload(**parts)
+        assert fast == rfc8785.dumps(build_payload(**parts))
+        assert fast == canonical_json(build_payload(**parts))
+
+
+def test_text_that_is_not_valid_unicode_is_refused():
+    with pytest.raises(PayloadError, match="not valid Unicode"):
+        build_payload(**_parts(identity={"full_name": "broken \udc80"}))
+
+
+def test_an_integer_beyond_json_precision_is_refused():
+    with pytest.raises(PayloadError, match="too large"):
+        build_payload(**_parts(record={"id": 2**53}))
