@@ -2,7 +2,6 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-export DJANGO_SETTINGS_MODULE ?= vaxrecon.settings.dev
 
 .PHONY: install run test lint bench migrate seed messages worker clean
 
@@ -19,7 +18,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.package-lock.json
 	@mkdir -p var
-	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules || true
+	@# Compiled catalogues are committed too, so a machine without gettext still has them.
+	if command -v msgfmt >/dev/null; then $(BIN)/python manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules; fi
 
 migrate: install
 	$(BIN)/python manage.py migrate -v0
@@ -37,7 +37,7 @@ run: seed
 
 ## The test suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI: PostgreSQL + Redis).
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=vaxrecon.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
