@@ -68,12 +68,15 @@ class Generator:
         fam, w = zip(*FAMILY)
         self.families, self.family_cum = list(fam), list(_cum(w))
         rng = self.rng
-        self.wards = []  # (ward_code, province_code)
-        code = 1
-        for prov in NEW_PROVINCES:
-            for _ in range(rng.randint(40, 160)):
-                code += rng.randint(1, 12)
-                self.wards.append((code, prov))
+        self.wards = real_wards()  # (ward_code, province_code)
+        if not self.wards:
+            # vietnam-provinces not installed: made-up codes (fine for CSV-only runs, but
+            # they will not load into records_citizen, whose ward_id references real wards).
+            code = 1
+            for prov in NEW_PROVINCES:
+                for _ in range(rng.randint(40, 160)):
+                    code += rng.randint(1, 12)
+                    self.wards.append((code, prov))
         self.used_cccd: set[str] = set()
         self.used_phone: set[str] = set()
 
@@ -308,6 +311,16 @@ class Generator:
             "ward_code": ward,
             "phone": self.phone() if rng.random() < 0.7 else "",
         }
+
+
+def real_wards() -> list[tuple[int, int]]:
+    """The 3,321 post-2025 communes (code, province code) as loaded by the records
+    migration, so generated citizens can go into records_citizen with a real ward_id."""
+    try:
+        from vietnam_provinces import Ward as VnWard
+    except ImportError:
+        return []
+    return sorted((int(w.code), int(w.province_code)) for w in VnWard.iter_all())
 
 
 def _cum(weights):

@@ -172,6 +172,10 @@ def injection_record_correct(*, record: InjectionRecord, actor=None, **changes) 
                                     injection_date=values["injection_date"],
                                     lot_number=values["lot_number"]))
     before = snapshot(current)
+    if current.status == InjectionRecord.Status.SIGNED:
+        from signing.services import signatures_supersede  # signing builds on records, not the reverse
+
+        signatures_supersede(record=current, actor=actor)
     current.status = InjectionRecord.Status.SUPERSEDED
     current.save(update_fields=["status"])
     new = InjectionRecord.objects.create(

@@ -116,6 +116,8 @@ NAVIGATION = [
     ("verification:import_upload", _("Import a log"), {Role.CLINIC_STAFF}),
     ("verification:review_queue", _("Match review"), {Role.CLINIC_STAFF}),
     ("verification:police_queue", _("Verification queue"), {Role.COMMUNE_POLICE}),
+    ("verification:police_report", _("Police verification report"),
+     {Role.COMMUNE_POLICE, Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),
     ("signing:batch", _("Sign records"), {Role.SIGNER, Role.PROVINCIAL_OFFICER}),
     ("reports:dashboard", _("Dashboard"), {Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),
     ("reports:daily", _("Daily reports"), {Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),

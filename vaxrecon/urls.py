@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -23,5 +21,5 @@ for app in ("verification", "signing", "reports"):
         if exc.name != f"{app}.urls":  # a real import error inside the module must surface
             raise
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT (evidence photos, import files) is never served as static files: each file is
+# served by a view that checks the acting user's scope.

@@ -274,3 +274,24 @@ class MatchReview(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class RegistryCircuit(models.Model):
+    """The circuit breaker in front of the population registry: one row per service.
+
+    Kept in the database so every web process and Celery worker sees the same state
+    (and it survives restarts); the pages read it to say that verification is delayed.
+    """
+
+    class State(models.TextChoices):
+        CLOSED = "closed", _("Working")
+        OPEN = "open", _("Unavailable")
+        HALF_OPEN = "half_open", _("Trying again")
+
+    service = models.CharField(max_length=40, unique=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CLOSED)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    opened_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)

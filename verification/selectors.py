@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from records import normalize
 from records.models import Facility
 from vaxrecon.access import FACILITY, NATION, PROVINCE, WARD, Scope
-from verification.models import ReconciliationCase
+from verification import workflow
+from verification.models import TRACKING_ALPHABET, TRACKING_LENGTH, ReconciliationCase
 
 
 def case_scope_q(scope: Scope) -> Q:
@@ -44,3 +53,221 @@ def case_in_scope(*, scope: Scope, pk) -> ReconciliationCase:
     if case is None:
         raise NotFoundInScope("No such case.")
     return case
+
+
+# --- The clinic's queue -----------------------------------------------------------------
+
+
+
+
+_TRACKING_RE = re.compile(rf"^[{TRACKING_ALPHABET}]{{{TRACKING_LENGTH}}}$")
+
+
+def shown_to_staff_q() -> Q:
+    """Citizen reports reach staff only once confirmed with the code; other origins at once."""
+    return Q(confirmed=True) | ~Q(origin=ReconciliationCase.Origin.CITIZEN_REPORT)
+
+
+def staff_case(*, scope: Scope, pk) -> ReconciliationCase:
+    """A case page's case: in scope and shown to staff; NotFoundInScope otherwise."""
+    from vaxrecon.errors import NotFoundInScope
+
+    case = cases_in_scope(scope=scope).filter(shown_to_staff_q(), pk=pk).first()
+    if case is None:
+        raise NotFoundInScope(_("No such case."))
+    return case
+
+
+def case_queue(*, scope: Scope, status: str = "", submitted_from: date | None = None,
+               submitted_to: date | None = None, search: str = "") -> QuerySet[ReconciliationCase]:
+    """Open cases the scope answers for, oldest first; citizen reports only once confirmed.
+
+    `search` is a tracking code (exact) or part of a name, ignoring diacritics and case.
+    """
+    qs = cases_in_scope(scope=scope).filter(shown_to_staff_q())
+    if status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.filter(status__in=workflow.OPEN_STATES)
+    tz = timezone.get_current_timezone()
+    if submitted_from:
+        qs = qs.filter(submitted_at__gte=timezone.make_aware(
+            timezone.datetime.combine(submitted_from, timezone.datetime.min.time()), tz))
+    if submitted_to:
+        qs = qs.filter(submitted_at__lt=timezone.make_aware(
+            timezone.datetime.combine(submitted_to + timedelta(days=1), timezone.datetime.min.time()), tz))
+    text = (search or "").strip()
+    if text:
+        code = text.upper().replace(" ", "").replace("-", "")
+        if _TRACKING_RE.match(code):
+            qs = qs.filter(tracking_code=code)
+        else:
+            qs = qs.filter(name_key__contains=normalize.fold_name(text))
+    return qs.order_by("submitted_at", "id")
+
+
+def case_by_tracking_code(code: str) -> ReconciliationCase | None:
+    """A citizen's confirmed report by its public tracking code (spaces, dashes, case ignored)."""
+    code = (code or "").upper().replace(" ", "").replace("-", "")
+    if not _TRACKING_RE.match(code):
+        return None
+    return (ReconciliationCase.objects.select_related("ward", "ward__province", "facility")
+            .filter(tracking_code=code, confirmed=True).first())
+
+
+def facilities_matching(*, text: str, province_id: int | None = None, limit: int = 15) -> list[Facility]:
+    """Active facilities whose name or commune contains every word typed, accents ignored."""
+    words = normalize.fold_name(text).split()
+    if not words:
+        return []
+    qs = Facility.objects.filter(active=True).select_related("ward", "ward__province")
+    if province_id:
+        qs = qs.filter(ward__province_id=province_id)
+    # No folded-name column on Facility yet: fold in Python over (id, name, commune, code)
+    # rows, which stays fast for the few tens of thousands of sites in the country.
+    ids = []
+    for pk, name, ward_name, code in qs.values_list("pk", "name", "ward__name", "code").iterator():
+        haystack = normalize.fold_name(f"{name} {ward_name} {code}")
+        if all(word in haystack for word in words):
+            ids.append(pk)
+            if len(ids) >= limit:
+                break
+    return list(qs.filter(pk__in=ids).order_by("name"))
+
+
+# --- Doses ------------------------------------------------------------------------------
+
+DUPLICATE_WINDOW = timedelta(days=3)
+
+
+def duplicate_doses(*, citizen, vaccine, injection_date: date, exclude_ids=()) -> QuerySet:
+    """Current doses of this citizen that are the same dose: same vaccine family, date ± 3 days."""
+    from records.models import InjectionRecord
+
+    return (InjectionRecord.objects
+            .filter(citizen=citizen, vaccine__family=vaccine.family,
+                    injection_date__range=(injection_date - DUPLICATE_WINDOW, injection_date + DUPLICATE_WINDOW))
+            .exclude(status=InjectionRecord.Status.SUPERSEDED).exclude(pk__in=list(exclude_ids))
+            .select_related("vaccine", "facility"))
+
+
+# --- Candidate citizens for a case -------------------------------------------------------
+
+
+logger = logging.getLogger(__name__)
+MAX_BLOCK = 50
+
+
+@dataclass
+class CaseCandidate:
+    citizen: object
+    reasons: list[str] = field(default_factory=list)
+    score: float | None = None  # the engine's log2 odds, when the engine scored it
+    probability: float | None = None
+
+
+def _engine_reason(field_name: str, level: str) -> str:
+    """The engine's (field, level) in a sentence staff can check against the papers."""
+    sentences = {
+        ("name", "exact"): _("Same name"), ("name", "folded"): _("Same name apart from accents"),
+        ("name", "reordered"): _("Same name, words in another order"), ("name", "partial"): _("Same family and given name"),
+        ("name", "typo"): _("Name differs by one letter"), ("name", "fuzzy"): _("Similar name"),
+        ("name", "disagree"): _("Different name"),
+        ("date_of_birth", "exact"): _("Same date of birth"),
+        ("date_of_birth", "swap"): _("Date of birth with day and month swapped"),
+        ("date_of_birth", "close"): _("Date of birth differs slightly"),
+        ("date_of_birth", "year"): _("Same year of birth only"),
+        ("date_of_birth", "disagree"): _("Different date of birth"),
+        ("birth_year", "year"): _("Same year of birth"), ("birth_year", "disagree"): _("Different year of birth"),
+        ("sex", "agree"): _("Same sex"), ("sex", "disagree"): _("Different sex"),
+        ("cccd", "exact"): _("Same CCCD number"), ("cccd", "typo"): _("CCCD number differs by one digit"),
+        ("cccd", "disagree"): _("Different CCCD number"),
+        ("cmnd", "exact"): _("Same CMND number"), ("cmnd", "typo"): _("CMND number differs by one digit"),
+        ("cmnd", "disagree"): _("Different CMND number"),
+        ("phone", "exact"): _("Same phone number"), ("phone", "typo"): _("Phone number differs by one digit"),
+        ("phone", "disagree"): _("Different phone number"),
+        ("ward", "ward"): _("Lives in the same commune"), ("ward", "province"): _("Lives in the same province"),
+        ("ward", "disagree"): _("Lives elsewhere"),
+    }
+    return str(sentences.get((field_name, level), f"{field_name}: {level}"))
+
+
+def _blocking_reasons(case: ReconciliationCase, citizen) -> list[str]:
+    reasons = []
+    if case.id_number and case.id_number in (citizen.cccd, citizen.cmnd):
+        reasons.append(_("Same CCCD/CMND number"))
+    if case.phone and case.phone == citizen.phone:
+        reasons.append(_("Same phone number"))
+    if case.name_key == citizen.name_key:
+        reasons.append(_("Same name (ignoring accents)"))
+    if case.date_of_birth and case.date_of_birth == citizen.date_of_birth:
+        reasons.append(_("Same date of birth"))
+    elif case.birth_year == citizen.birth_year:
+        reasons.append(_("Same year of birth"))
+    if case.sex != citizen.sex:
+        reasons.append(_("Different sex"))
+    if case.ward_id and case.ward_id == citizen.ward_id:
+        reasons.append(_("Lives in the same commune"))
+    return reasons
+
+
+def case_candidates(case: ReconciliationCase) -> list[CaseCandidate]:
+    """Citizens who may be the person of this case, most likely first, with reasons.
+
+    Blocks in the database (CCCD/CMND exact, phone exact, folded name + year of birth);
+    when the record-linkage engine (`verification.linkage`) is installed it scores that
+    block and explains each candidate field by field. The one place candidates come from.
+    """
+    from records.models import Citizen
+
+    keys = Q(name_key=case.name_key, birth_year=case.birth_year)
+    if case.id_number:
+        keys |= Q(cccd=case.id_number) | Q(cmnd=case.id_number)
+    if case.phone:
+        keys |= Q(phone=case.phone)
+    block = list(Citizen.objects.filter(keys).select_related("ward")[:MAX_BLOCK])
+    if case.citizen_id and all(c.pk != case.citizen_id for c in block):
+        block.insert(0, case.citizen)
+    by_id = {c.pk: c for c in block}
+    candidates = {c.pk: CaseCandidate(citizen=c, reasons=_blocking_reasons(case, c)) for c in block}
+    scored = _engine_scores(case, block)
+    for pk, (score, probability, reasons) in scored.items():
+        if pk in candidates:
+            candidates[pk].score, candidates[pk].probability = score, probability
+            candidates[pk].reasons = reasons or candidates[pk].reasons
+    ranked = sorted(candidates.values(), key=lambda c: (c.score is None, -(c.score or 0), -len(c.reasons)))
+    return [c for c in ranked if c.citizen.pk in by_id]
+
+
+def _engine_scores(case: ReconciliationCase, block) -> dict:
+    """pk -> (score, probability, reasons) from the linkage engine; {} when it is absent or fails."""
+    if not block:
+        return {}
+    try:
+        from django.conf import settings
+
+        from verification.linkage import CITIZEN_ROW_FIELDS, CitizenIndex, Engine, LinkageConfig
+    except ImportError:
+        return {}
+    try:
+        from records.models import Citizen
+
+        rows = Citizen.objects.filter(pk__in=[c.pk for c in block]).values_list(*CITIZEN_ROW_FIELDS)
+        index = CitizenIndex.from_rows(rows, estimate_u=False)
+        overrides = {name: value for name, value in (
+            ("link_threshold", getattr(settings, "LINKAGE_LINK_THRESHOLD", None)),
+            ("review_threshold", getattr(settings, "LINKAGE_REVIEW_THRESHOLD", None)),
+            ("min_margin", getattr(settings, "LINKAGE_MIN_MARGIN", None))) if value is not None}
+        engine = Engine(index, LinkageConfig(**overrides))
+        result = engine.match({
+            "full_name": case.full_name, "date_of_birth": case.date_of_birth or case.birth_year,
+            "sex": case.sex, "id_number": case.id_number, "phone": case.phone,
+            "province_code": case.ward.province_id if case.ward_id else None, "ward_code": case.ward_id})
+    except Exception:  # noqa: BLE001 - candidates must not take the case page down
+        logger.exception("linkage engine failed for case %s; showing blocking matches", case.pk)
+        return {}
+    out = {}
+    for candidate in result.candidates:
+        reasons = [_engine_reason(r["field"], r["level"]) for r in candidate.reason_dicts()]
+        out[candidate.citizen_id] = (candidate.score, candidate.probability, reasons)
+    return out

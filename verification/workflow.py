@@ -98,3 +98,17 @@ class RejectReason(models.TextChoices):
     IDENTITY = "identity", _("The identity does not match")
     DUPLICATE = "duplicate", _("Duplicate of another request or dose")
     OTHER = "other", _("Other reason")
+
+
+# Who the case waits for in each open state: the clinic's 48-hour clock runs in CLINIC states.
+WAITING_CLINIC, WAITING_CITIZEN, WAITING_POLICE, WAITING_SIGNER = "clinic", "citizen", "police", "signer"
+WAITING_ON = {
+    S.SUBMITTED: WAITING_CLINIC, S.IN_REVIEW: WAITING_CLINIC, S.INFO_REQUESTED: WAITING_CITIZEN,
+    S.RECORD_UPDATED: WAITING_CLINIC, S.AWAITING_POLICE: WAITING_POLICE,
+    S.IDENTITY_MISMATCH: WAITING_CLINIC, S.NOT_FOUND: WAITING_CLINIC, S.FOREIGN_NATIONAL: WAITING_CLINIC,
+    S.IDENTITY_VERIFIED: WAITING_SIGNER, S.AWAITING_SIGNATURE: WAITING_SIGNER, S.SIGNED: WAITING_CLINIC,
+}
+# States where the clinic can change the linked citizen and the doses.
+EDITABLE_STATES = frozenset({S.IN_REVIEW, S.RECORD_UPDATED, S.IDENTITY_MISMATCH, S.NOT_FOUND})
+# Reaching these states sends the reporting citizen an SMS.
+NOTIFY_CITIZEN_ON = frozenset({S.REJECTED, S.INFO_REQUESTED, S.SIGNED})

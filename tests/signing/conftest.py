@@ -115,3 +115,106 @@ def make_signer(request: pytest.FixtureRequest,
     for signer in opened:
         signer.close()
 
+
+
+# --- Django: trust store, signers with registered keys, cases awaiting signature -------
+
+from datetime import date  # noqa: E402
+
+from accounts.models import Role  # noqa: E402
+from tests.factories import CitizenFactory, InjectionRecordFactory, make_user  # noqa: E402
+
+
+@pytest.fixture
+def trust_store(db, root_ca: pki.CertAndKey, issuing_ca: pki.CertAndKey):
+    """The test root trusted, the issuing CA known, and an empty CRL for each."""
+    from signing import services
+
+    services.authority_register(certificate=root_ca.certificate, trusted=True, label="test root")
+    services.authority_register(certificate=issuing_ca.certificate, label="test issuing CA")
+    for ca in (root_ca, issuing_ca):
+        services.crl_import(data=pki.create_crl(ca).public_bytes(pki.serialization.Encoding.DER))
+
+
+@pytest.fixture
+def signer_user(hanoi_facility):
+    """Persona: the commune chairman of the Hà Nội ward (own scope)."""
+    return make_user(Role.SIGNER, username="signer-hn", ward=hanoi_facility.ward)
+
+
+@pytest.fixture
+def other_signer_user(hcm_facility):
+    """Persona: a signer of a commune in Hồ Chí Minh City (outsider)."""
+    return make_user(Role.SIGNER, username="signer-hcm", ward=hcm_facility.ward)
+
+
+@pytest.fixture
+def register_file_key(trust_store, issuing_ca, file_identities):
+    """Return a factory: (user, algorithm, **certificate options) -> SignerCertificate
+    backed by an encrypted PKCS#12 opened with PASSPHRASE."""
+    from signing import services
+
+    def factory(user, algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256, **cert_options):
+        key_type = KEY_TYPE[algorithm]
+        if cert_options:  # a certificate of its own (validity etc.); EC keys are quick to make
+            key = pki.generate_key(key_type)
+            cert = pki.issue_signer_certificate(issuing_ca, key.public_key(), **SUBJECT, **cert_options)
+            ident = pki.CertAndKey(cert, key)
+        else:
+            ident = file_identities[key_type]
+        p12 = pki.export_pkcs12(ident, PASSPHRASE, [issuing_ca.certificate])
+        if cert_options.get("not_after") and cert_options["not_after"] < dt.datetime.now(dt.UTC):
+            # Registration refuses expired certificates; tests of expiry register it directly.
+            from signing.models import SignerCertificate
+
+            return SignerCertificate.objects.create(
+                **services._cert_fields(ident.certificate), fingerprint=services._fingerprint(ident.certificate),
+                user=user, ward=user.profile.ward, facility=user.profile.facility,
+                key_store=SignerCertificate.KeyStore.FILE, algorithm=algorithm.value, pkcs12=p12)
+        return services.signer_certificate_import_pkcs12(user=user, data=p12, passphrase=PASSPHRASE,
+                                                         algorithm=algorithm)
+
+    return factory
+
+
+@pytest.fixture
+def register_token_key(trust_store, softhsm, issuing_ca):
+    """Return a factory: (user, algorithm) -> SignerCertificate on the SoftHSM2 token (PIN USER_PIN)."""
+    from signing import services
+    from signing.models import SignerCertificate
+
+    hsm, certs = softhsm
+
+    def factory(user, algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256):
+        key_type = KEY_TYPE[algorithm]
+        return services.signer_certificate_register(
+            user=user, certificate=certs[key_type], chain=[issuing_ca.certificate],
+            key_store=SignerCertificate.KeyStore.PKCS11, token_label=TOKEN, key_label=f"signer-{key_type}",
+            algorithm=algorithm)
+
+    return factory
+
+
+def make_awaiting_case(*, facility, doses: int = 1, ward=None):
+    """A case of a person living in ``ward`` (default the facility's), identity confirmed by
+    the police, waiting for signature, with ``doses`` injection records. Returns (case, records)."""
+    from verification.models import PoliceVerification, ReconciliationCase
+    from verification.workflow import CaseStatus
+
+    ward = ward or facility.ward
+    citizen = CitizenFactory(ward=ward)
+    records = [InjectionRecordFactory(citizen=citizen, facility=facility, dose_number=n,
+                                      injection_date=date(2021, 7 + n, 1)) for n in range(1, doses + 1)]
+    case = ReconciliationCase.objects.create(
+        origin=ReconciliationCase.Origin.CLINIC_ENTRY, status=CaseStatus.AWAITING_SIGNATURE,
+        full_name=citizen.full_name, birth_year=citizen.birth_year, date_of_birth=citizen.date_of_birth,
+        sex=citizen.sex, id_number=citizen.cccd, ward=ward, facility=facility, citizen=citizen)
+    case.injections.set(records)
+    PoliceVerification.objects.create(case=case, source=PoliceVerification.Source.REGISTRY,
+                                      outcome=PoliceVerification.Outcome.MATCH)
+    return case, records
+
+
+@pytest.fixture(name="make_awaiting_case")
+def make_awaiting_case_fixture(reference_data):
+    return make_awaiting_case

@@ -126,10 +126,55 @@ X_FRAME_OPTIONS = "DENY"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
+# SMS to citizens (one-time codes, case news): see verification/sms.py for the backends.
+SMS_BACKEND = env("SMS_BACKEND", default="verification.sms.ConsoleBackend")
+SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))
+SMS_HTTP_URL = env("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", default="")
+SMS_SENDER = env("SMS_SENDER", default="VAXRECON")
+# Links in SMS point here (the public site as citizens reach it).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
 # Record linkage thresholds (log2 likelihood-ratio scores); see verification/linkage.
 LINKAGE_LINK_THRESHOLD = env.float("LINKAGE_LINK_THRESHOLD", default=None)
 LINKAGE_REVIEW_THRESHOLD = env.float("LINKAGE_REVIEW_THRESHOLD", default=None)
 LINKAGE_MIN_MARGIN = env.float("LINKAGE_MIN_MARGIN", default=None)
+
+# Police identity verification against the national population database (verification/police).
+# Development and tests talk to the stand-in (`manage.py run_population_registry`); production
+# points the same client at the real endpoint.
+POPULATION_REGISTRY_URL = env("POPULATION_REGISTRY_URL", default="http://127.0.0.1:8077")
+POPULATION_REGISTRY_API_KEY = env("POPULATION_REGISTRY_API_KEY", default="dev-registry-key")
+POPULATION_REGISTRY_TIMEOUT = env.float("POPULATION_REGISTRY_TIMEOUT", default=10.0)  # seconds per call
+POPULATION_REGISTRY_RETRIES = env.int("POPULATION_REGISTRY_RETRIES", default=2)  # extra attempts per call
+POPULATION_REGISTRY_BACKOFF = env.float("POPULATION_REGISTRY_BACKOFF", default=0.5)  # seconds, doubled
+POPULATION_REGISTRY_BATCH_SIZE = env.int("POPULATION_REGISTRY_BATCH_SIZE", default=500)  # API maximum
+POPULATION_REGISTRY_BREAKER_THRESHOLD = env.int("POPULATION_REGISTRY_BREAKER_THRESHOLD", default=3)
+POPULATION_REGISTRY_BREAKER_COOLDOWN = env.int("POPULATION_REGISTRY_BREAKER_COOLDOWN", default=60)
+# Exact matches go straight to "identity verified"; false leaves them for an officer's bulk confirm.
+POPULATION_REGISTRY_AUTO_VERIFY = env.bool("POPULATION_REGISTRY_AUTO_VERIFY", default=True)
+CELERY_IMPORTS = ["verification.police.tasks"]
+# Needs `celery beat` (the compose worker runs it with -B); without it, run `manage.py verify_identities`.
+CELERY_BEAT_SCHEDULE = {
+    "police-registry-batch": {"task": "verification.police.tasks.verify_identities_batch", "schedule": 300.0},
+}
+
+# Digital signing (signing/): see signing/services.py for the batch passphrase design.
+SIGNING_PKI_DIR = env.path("SIGNING_PKI_DIR", default=BASE_DIR / "var" / "pki")
+SIGNING_PKCS11_MODULE = env("SIGNING_PKCS11_MODULE", default="")  # empty: find SoftHSM2
+SIGNING_SYNC_LIMIT = env.int("SIGNING_SYNC_LIMIT", default=200)  # larger batches go to Celery
+SIGNING_BATCH_KEY_TTL = env.int("SIGNING_BATCH_KEY_TTL", default=600)  # seconds
+SIGNING_EXPIRY_WARNING_DAYS = env.int("SIGNING_EXPIRY_WARNING_DAYS", default=30)
+SIGNING_REQUIRE_REVOCATION_INFO = env.bool("SIGNING_REQUIRE_REVOCATION_INFO", default=False)
+# Holds the per-batch key that unseals a large batch's passphrase in the worker: must be
+# shared by web and worker processes (Redis) whenever Celery is not eager.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "signing": env.cache_url(
+        "SIGNING_CACHE_URL",
+        default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "locmemcache://signing",
+    ),
+}
 
 LOGGING = {
     "version": 1,

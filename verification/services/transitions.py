@@ -79,4 +79,25 @@ def case_transition(
                                  data=data or {})
         record_event(actor=user, actor_label=label, action=f"case.{name}", obj=locked, before=before,
                      after=snapshot(locked, AUDITED_FIELDS))
+        if transition.target in workflow.NOTIFY_CITIZEN_ON and locked.phone and locked.confirmed:
+            from verification.tasks import notify_citizen
+
+            case_id, state = locked.pk, transition.target
+            transaction.on_commit(lambda: notify_citizen.delay(case_id, state))
     return locked
+
+
+def case_event(*, case: ReconciliationCase, actor, action: str, message: str = "",
+               data: dict[str, Any] | None = None, before: dict | None = None,
+               after: dict | None = None) -> CaseEvent:
+    """A timeline entry and an audit event for a change that does not move the state
+    (a citizen linked, a dose added while the record is already updated, a joined report).
+    Call inside the caller's transaction; returns the timeline event."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    label = user.get_username() if user else str(actor_kind_of(actor) if actor else workflow.SYSTEM)
+    event = CaseEvent.objects.create(case=case, actor=user, actor_label=label, transition="",
+                                     from_status=case.status, to_status=case.status, message=message,
+                                     data={"action": action, **(data or {})})
+    record_event(actor=user, actor_label=label, action=f"case.{action}", obj=case, before=before,
+                 after=after if after is not None else snapshot(case, AUDITED_FIELDS))
+    return event

@@ -15,6 +15,7 @@ from records.models import Facility, Province, Ward
 from records.services import load_divisions, load_vaccines
 
 DEMO_PASSWORD = "vaxrecon-demo-2021"
+DEMO_KEY_PASSPHRASE = "vaxrecon-demo-key-2021"  # demo only: the signer's PKCS#12 file
 
 # (province code, facility code suffix, name, is commune health station)
 DEMO_FACILITIES = [
@@ -65,6 +66,15 @@ class Command(BaseCommand):
         self.stdout.write("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
         for username, role, _first, _last, _scope in DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<12} {Role(role).label}")
+        self._demo_signer_certificate()
+
+    def _demo_signer_certificate(self) -> None:
+        """The demo signer gets a development certificate in a PKCS#12 file (signing/)."""
+        from signing.devpki import seed_demo_signer
+
+        path, passphrase = seed_demo_signer(username="signer", passphrase=DEMO_KEY_PASSPHRASE)
+        if path is not None:
+            self.stdout.write(f"Demo signer key file: {path} (passphrase: {passphrase})")
 
     def _facilities(self) -> dict[str, Facility]:
         result = {}

@@ -1,0 +1,99 @@
+"""Reading signatures, certificates and the records waiting for them, within a scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography import x509
+from django.db.models import Q, QuerySet
+
+from records.models import InjectionRecord
+from signing.models import AuthorityCertificate, RevocationList, Signature, SignerCertificate
+from vaxrecon.access import Scope
+from vaxrecon.errors import NotFoundInScope
+from verification.selectors import cases_in_scope
+from verification.workflow import CaseStatus
+
+UNSIGNED = (InjectionRecord.Status.RECORDED, InjectionRecord.Status.VERIFIED)
+
+
+def records_awaiting_signature(*, scope: Scope) -> QuerySet[InjectionRecord]:
+    """Current, unsigned injection records in the scope that are ready to sign.
+
+    Two ways in: a record of a case waiting for signature, or a correction (new version)
+    of a record whose earlier version was signed in a case of this scope: the identity
+    check still holds, the corrected facts need a new signature.
+    """
+    awaiting = cases_in_scope(scope=scope).filter(status=CaseStatus.AWAITING_SIGNATURE)
+    corrected = Q(previous__signatures__case__in=cases_in_scope(scope=scope).values("pk"))
+    ids = InjectionRecord.objects.filter(
+        Q(cases__in=awaiting.values("pk")) | corrected, status__in=UNSIGNED
+    ).values("pk")
+    return (InjectionRecord.objects.filter(pk__in=ids)
+            .select_related("citizen", "vaccine", "facility")
+            .order_by("injection_date", "id"))
+
+
+def records_with_signatures_in_scope(*, scope: Scope) -> QuerySet[InjectionRecord]:
+    """Records (any version) that carry a signature made in a case of the scope."""
+    ids = Signature.objects.filter(case__in=cases_in_scope(scope=scope).values("pk")).values("record_id")
+    return InjectionRecord.objects.filter(pk__in=ids)
+
+
+def signatures_in_scope(*, scope: Scope) -> QuerySet[Signature]:
+    return Signature.objects.filter(case__in=cases_in_scope(scope=scope).values("pk")).select_related(
+        "certificate", "record", "signed_by")
+
+
+def signature_in_scope(*, scope: Scope, pk) -> Signature:
+    signature = signatures_in_scope(scope=scope).filter(pk=pk).first()
+    if signature is None:
+        raise NotFoundInScope("No such signature.")
+    return signature
+
+
+def record_for_check(*, scope: Scope, pk) -> InjectionRecord:
+    """A record the scope may check: signed in its cases, or awaiting its signature."""
+    record = (records_with_signatures_in_scope(scope=scope).filter(pk=pk).first()
+              or records_awaiting_signature(scope=scope).filter(pk=pk).first())
+    if record is None:
+        raise NotFoundInScope("No such record.")
+    return record
+
+
+def certificates_of(*, user, usable_only: bool = False) -> QuerySet[SignerCertificate]:
+    qs = SignerCertificate.objects.filter(user=user, active=True)
+    if usable_only:
+        from django.utils import timezone
+
+        qs = qs.filter(not_after__gt=timezone.now(), not_before__lte=timezone.now())
+    return qs
+
+
+def batches_of(*, user) -> QuerySet:
+    from signing.models import SigningBatch
+
+    return SigningBatch.objects.filter(signed_by=user).select_related("certificate")
+
+
+@dataclass(frozen=True)
+class TrustMaterial:
+    """What a chain check needs: trusted roots, known intermediates, current CRLs."""
+
+    roots: list[x509.Certificate]
+    intermediates: list[x509.Certificate]
+    crls: list[x509.CertificateRevocationList]
+    stale_crls: list[str]
+
+
+def trust_material() -> TrustMaterial:
+    """The trust store as it is now (load once per batch or per verification run)."""
+    authorities = list(AuthorityCertificate.objects.all())
+    crls = list(RevocationList.objects.select_related("issuer"))
+    return TrustMaterial(
+        roots=[a.certificate for a in authorities if a.kind == AuthorityCertificate.Kind.ROOT and a.trusted],
+        intermediates=[a.certificate for a in authorities
+                       if a.kind == AuthorityCertificate.Kind.INTERMEDIATE],
+        crls=[c.crl for c in crls],
+        stale_crls=[str(c.issuer) for c in crls if c.is_stale],
+    )

@@ -1,0 +1,133 @@
+"""Signer pages: records awaiting signature, batch progress, certificates, record checks."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from signing import selectors, services
+from signing.errors import SigningError
+from signing.forms import Pkcs12UploadForm, SignForm
+from signing.models import Signature
+from vaxrecon.access import role_required, scope_for
+from vaxrecon.errors import DomainError
+
+PAGE_SIZE = 100
+signers_only = role_required(Role.SIGNER, Role.PROVINCIAL_OFFICER)
+checkers = role_required(Role.SIGNER, Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST, Role.CLINIC_STAFF)
+
+
+def _certificates_context(user) -> dict:
+    certificates = list(selectors.certificates_of(user=user))
+    days = settings.SIGNING_EXPIRY_WARNING_DAYS
+    now = timezone.now()
+    for cert in certificates:
+        cert.expiring = not cert.is_expired and cert.expires_within(days, now=now)
+        cert.days_left = max(0, (cert.not_after - now).days)
+    return {"certificates": certificates, "warning_days": days}
+
+
+@signers_only
+def batch(request: HttpRequest) -> HttpResponse:
+    """The records awaiting this signer, and the form to sign some or all with one entry."""
+    scope = scope_for(request.user)
+    awaiting = selectors.records_awaiting_signature(scope=scope)
+    page = Paginator(awaiting, PAGE_SIZE).get_page(request.GET.get("page"))
+    usable = selectors.certificates_of(user=request.user, usable_only=True)
+    form = SignForm(request.POST or None, certificates=usable, record_ids=[r.pk for r in page])
+    if request.method == "POST" and form.is_valid():
+        try:
+            signing = services.signing_start(
+                user=request.user, certificate_id=form.cleaned_data["certificate"].pk,
+                record_ids=form.cleaned_data["records"], secret=form.cleaned_data["secret"],
+                select_all=form.cleaned_data["select_all"])
+        except (SigningError, DomainError) as exc:
+            form.add_error(None, getattr(exc, "message", str(exc)))
+        else:
+            return redirect("signing:batch_detail", pk=signing.pk)
+    context = {"page": page, "total": awaiting.count(), "form": form,
+               "batches": selectors.batches_of(user=request.user)[:5],
+               "sync_limit": settings.SIGNING_SYNC_LIMIT, **_certificates_context(request.user)}
+    return render(request, "signing/batch.html", context, status=400 if form.errors else 200)
+
+
+def _own_batch(request, pk):
+    signing = selectors.batches_of(user=request.user).filter(pk=pk).first()
+    if signing is None:
+        raise Http404
+    return signing
+
+
+@signers_only
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "signing/batch_detail.html", {"batch": _own_batch(request, pk)})
+
+
+@signers_only
+def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress block, polled by htmx until the batch is finished."""
+    return render(request, "signing/_progress.html", {"batch": _own_batch(request, pk)})
+
+
+@signers_only
+def certificates(request: HttpRequest) -> HttpResponse:
+    """The signer's certificates (with expiry warnings), and registering a PKCS#12 file."""
+    form = Pkcs12UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registered = services.signer_certificate_import_pkcs12(
+                user=request.user, data=form.cleaned_data["file"].read(),
+                passphrase=form.cleaned_data["passphrase"], actor=request.user)
+        except (SigningError, DomainError) as exc:
+            form.add_error(None, getattr(exc, "message", str(exc)))
+        else:
+            messages.success(request, _("Certificate registered: %(subject)s") % {"subject": registered.subject})
+            return redirect("signing:certificates")
+    return render(request, "signing/certificates.html", {"form": form, **_certificates_context(request.user)},
+                  status=400 if form.errors else 200)
+
+
+@checkers
+def record_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """Chain, validity, revocation and tamper results for every signature of a record.
+
+    JSON with ``?format=json`` (or an Accept: application/json request), else a page.
+    """
+    record = selectors.record_for_check(scope=scope_for(request.user), pk=pk)
+    signatures = Signature.objects.filter(record=record).select_related("certificate", "signed_by").order_by("id")
+    reports = list(services.signatures_verify(signatures))
+    data = {"record": record.pk, "version": record.version, "status": record.status,
+            "ok": bool(reports) and all(r.ok for r in reports), "signatures": [r.as_dict() for r in reports]}
+    if request.GET.get("format") == "json" or "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse(data)
+    return render(request, "signing/check.html", {"record": record, "reports": reports, "data": data})
+
+
+@checkers
+def signature_cms(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download the detached CMS (.p7s) of a signature in scope."""
+    signature = selectors.signature_in_scope(scope=scope_for(request.user), pk=pk)
+    response = HttpResponse(services.signature_export_cms(signature), content_type="application/pkcs7-signature")
+    response["Content-Disposition"] = f'attachment; filename="record-{signature.record_id}-sig-{pk}.p7s"'
+    return response
+
+
+@checkers
+def signature_payload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download the signed payload (canonical JSON) as the database holds it now."""
+    signature = selectors.signature_in_scope(scope=scope_for(request.user), pk=pk)
+    try:
+        payload = services.payload_for_signature(signature)
+    except SigningError as exc:
+        raise Http404(str(exc)) from exc
+    response = HttpResponse(payload, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="record-{signature.record_id}-sig-{pk}.json"'
+    return response
+
+

@@ -1,0 +1,53 @@
+import pytest
+
+from records.models import AuditEvent, Citizen
+from records.normalize import parse_birth_date
+from tests.factories import CitizenFactory
+from vaxrecon.errors import InvalidInput, InvalidTransition, NotAllowed, NotFoundInScope
+from verification.services import case_create_citizen, case_link_citizen
+
+
+@pytest.fixture
+def lan(reference_data):
+    return CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=parse_birth_date("1991-03-12").value,
+                          cccd="001191004567", phone="0912345678")
+
+
+def test_staff_link_the_case_to_a_candidate(case_in_review, clinic_user, lan):
+    case = case_link_citizen(case=case_in_review, actor=clinic_user, citizen_id=lan.pk)
+    assert case.citizen == lan and case.status == "in_review"
+    assert case.events.filter(data__action="link_citizen").exists()
+    assert AuditEvent.objects.filter(action="case.link_citizen", object_id=str(case.pk)).exists()
+
+
+def test_staff_cannot_link_someone_who_is_not_a_candidate(case_in_review, clinic_user, reference_data):
+    stranger = CitizenFactory(full_name="Phạm Văn Đồng", cccd="001080000001", phone="0900000001")
+    with pytest.raises(InvalidInput):
+        case_link_citizen(case=case_in_review, actor=clinic_user, citizen_id=stranger.pk)
+
+
+def test_linking_needs_the_review_to_have_started(reported_case, clinic_user, lan):
+    with pytest.raises(InvalidTransition):
+        case_link_citizen(case=reported_case, actor=clinic_user, citizen_id=lan.pk)
+
+
+def test_a_clinic_elsewhere_and_the_police_cannot_link(case_in_review, other_clinic_user, police_user, lan):
+    with pytest.raises(NotFoundInScope):
+        case_link_citizen(case=case_in_review, actor=other_clinic_user, citizen_id=lan.pk)
+    with pytest.raises(NotAllowed):
+        case_link_citizen(case=case_in_review, actor=police_user, citizen_id=lan.pk)
+
+
+def test_staff_create_the_person_when_no_one_matches(case_in_review, clinic_user):
+    citizen = case_create_citizen(case=case_in_review, actor=clinic_user, full_name="Trần Thị Lan",
+                                  birth=parse_birth_date("12/03/1991"), sex="F", cccd="001191004567")
+    case_in_review.refresh_from_db()
+    assert case_in_review.citizen == citizen and citizen.ward_id == case_in_review.ward_id
+
+
+def test_creating_a_person_names_the_wrong_field(case_in_review, clinic_user):
+    with pytest.raises(InvalidInput) as err:
+        case_create_citizen(case=case_in_review, actor=clinic_user, full_name="Trần Thị Lan",
+                            birth=parse_birth_date("12/03/1991"), sex="F", cccd="001091004567")
+    assert err.value.field == "cccd"
+    assert not Citizen.objects.exists()

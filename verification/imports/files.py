@@ -1,0 +1,174 @@
+"""Opening a CSV or XLSX file, checking its shape, and streaming its rows.
+
+A file that is not a usable table (empty, binary junk, missing columns) raises
+`MalformedFile` before anything is written; a row that is merely wrong is the validator's
+business. Rows stream: memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+from vaxrecon.errors import InvalidInput
+
+REPORT_COLUMNS = ("record_id", "full_name", "date_of_birth", "sex", "id_number", "phone", "province_code",
+                  "ward_code", "vaccine", "dose_number", "injection_date", "lot_number")
+REGISTRY_COLUMNS = ("citizen_id", "legacy_id", "full_name", "date_of_birth", "sex", "province_code",
+                    "ward_code", "phone")
+
+XLSX_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
+CSV, XLSX = "csv", "xlsx"
+_CHUNK = 1 << 20
+
+
+class MalformedFile(InvalidInput):
+    """The file as a whole cannot be read as the expected table; nothing was imported."""
+
+    code = "malformed_file"
+
+
+def detect_kind(path: Path | str) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not head:
+        raise MalformedFile(_("The file is empty."))
+    if head.startswith(XLSX_MAGIC):
+        return XLSX
+    if head.startswith(OLE_MAGIC):
+        raise MalformedFile(_("Old Excel (.xls) files are not supported: save the sheet as .xlsx or .csv."))
+    return CSV
+
+
+def _check_csv_bytes(path: Path | str) -> None:
+    """Binary junk or a wrong encoding shows here, before the first row is read."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as fh:
+        offset = 0
+        while chunk := fh.read(_CHUNK):
+            if b"\x00" in chunk:
+                raise MalformedFile(_("The file is not a CSV text file (it contains binary data)."))
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise MalformedFile(
+                    _("The file is not UTF-8 text (bad byte at position %(pos)s): save it as CSV UTF-8 or .xlsx.")
+                    % {"pos": offset + exc.start}) from None
+            offset += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise MalformedFile(_("The file is not UTF-8 text: it ends in the middle of a character.")) from None
+
+
+def _header(cells, columns: tuple[str, ...]) -> list[str]:
+    header = [str(c or "").strip().lstrip("\ufeff").strip().lower() for c in cells]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise MalformedFile(
+            _("The file does not have the expected columns. Missing: %(missing)s. Expected: %(expected)s.")
+            % {"missing": ", ".join(missing), "expected": ", ".join(columns)})
+    return header
+
+
+def _cell_text(value) -> str:
+    """An XLSX cell as the text a CSV would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if not (value.hour or value.minute or value.second) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+class Table:
+    """An opened, checked table: `total` data rows, `rows()` yields (line number, {column: text})."""
+
+    def __init__(self, path: Path | str, columns: tuple[str, ...]):
+        self.path = Path(path)
+        self.columns = columns
+        self.kind = detect_kind(self.path)
+        self.total = self._check()
+
+    # -- checking (one streaming pass, nothing kept) -------------------------------------------
+
+    def _check(self) -> int:
+        if self.kind == CSV:
+            _check_csv_bytes(self.path)
+        try:
+            count = sum(1 for _row in self._raw_rows())
+        except csv.Error as exc:
+            raise MalformedFile(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from None
+        if count == 0:
+            raise MalformedFile(_("The file has a header but no data rows."))
+        return count
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _raw_rows(self) -> Iterator[tuple[int, list[str], list[str]]]:
+        """(line, header, cells) for each non-blank data row."""
+        if self.kind == CSV:
+            with open(self.path, newline="", encoding="utf-8-sig") as fh:
+                reader = csv.reader(fh)
+                first = next(reader, None)
+                if first is None:
+                    raise MalformedFile(_("The file is empty."))
+                header = _header(first, self.columns)
+                for cells in reader:
+                    if not any(c.strip() for c in cells):
+                        continue
+                    yield reader.line_num, header, cells
+            return
+        yield from self._xlsx_rows()
+
+    def _xlsx_rows(self):
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            raise MalformedFile(_("The file is not a readable .xlsx workbook (%(error)s).") % {"error": exc}) from None
+        try:
+            sheet = book.worksheets[0] if book.worksheets else None
+            if sheet is None:
+                raise MalformedFile(_("The workbook has no sheet."))
+            rows = sheet.iter_rows(values_only=True)
+            first = next(rows, None)
+            if first is None or not any(c is not None for c in first):
+                raise MalformedFile(_("The file is empty."))
+            header = _header(first, self.columns)
+            for line, values in enumerate(rows, start=2):
+                cells = [_cell_text(v) for v in values]
+                if not any(cells):
+                    continue
+                yield line, header, cells
+        finally:
+            book.close()
+
+    def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
+        positions = None
+        for line, header, cells in self._raw_rows():
+            if positions is None:
+                positions = [(name, header.index(name)) for name in self.columns]
+            n = len(cells)
+            row = {name: (cells[k].strip() if k < n else "") for name, k in positions}
+            if n < len(header):
+                row["__short__"] = "1"  # fewer cells than the header: reported by the validator
+            yield line, row
+
+
+def open_table(path: Path | str, columns: tuple[str, ...] = REPORT_COLUMNS) -> Table:
+    """Check the file and return it ready to stream. Raises MalformedFile."""
+    return Table(path, columns)

@@ -1,0 +1,305 @@
+"""`import_records`: a facility's injection log (CSV or XLSX) -> records, reviews, cases.
+
+Per batch of rows: validate (bad rows -> the error report), drop rows the ledger has
+already seen (same record id and content), match the rest against the citizens, then land
+them in one transaction:
+
+* ``linked`` -> an `InjectionRecord` (source "imported", `source_record_id` = record id);
+* ``review`` -> a `MatchReview` with the candidates and their per-field reasons;
+* ``none``   -> a `ReconciliationCase` (origin bulk import, for the clinic) with its
+  `ClaimedDose`.
+
+Every landed row is written to the `ImportedRow` ledger (unique record id + content hash),
+so re-running a file adds nothing. On PostgreSQL a batch goes through COPY into a staging
+table and one INSERT ... ON CONFLICT DO NOTHING statement writes the ledger and the
+injection records together; elsewhere the ORM's bulk_create does the same work.
+
+The audit trail gets one event per landed batch (counts and line range), not one per
+row: the ledger row, `created_by` and `source_record_id` already say who brought each
+dose in, from which file and job.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from records import normalize
+from records.audit import record_event
+from records.models import Facility, InjectionRecord
+from verification.imports.citizens import copy_text
+from verification.imports.files import REPORT_COLUMNS, open_table
+from verification.imports.linking import FIT_SAMPLE, Matcher, build_matcher
+from verification.imports.report import ErrorReport
+from verification.imports.validation import Lookups, case_fields_missing, content_hash, validate_report_row
+from verification.linkage import LINKED, NONE, REVIEW
+from verification.models import (
+    CaseEvent,
+    ClaimedDose,
+    ImportedRow,
+    ImportJob,
+    MatchReview,
+    ReconciliationCase,
+)
+from verification.workflow import SYSTEM, CaseStatus
+
+BATCH = 10_000
+REVIEW_DEADLINE = timedelta(hours=48)
+
+
+@dataclass
+class ImportResult:
+    total: int = 0
+    processed: int = 0
+    linked: int = 0
+    review: int = 0
+    unmatched: int = 0
+    invalid: int = 0
+    skipped: int = 0  # already imported (same record id and content)
+    error_report: Path | None = None
+    job_fields: dict = field(default_factory=dict)
+
+
+def record_json(r: dict) -> dict:
+    """A validated row as stored on a review or shown on a page."""
+    birth = r["birth"]
+    return {
+        "line": r["line"], "record_id": r["record_id"], "full_name": r["full_name"],
+        "date_of_birth": birth.value.isoformat() if birth.value else "", "birth_year": birth.year,
+        "dob_precision": birth.precision, "sex": r["sex"], "id_number": r["id_number"], "phone": r["phone"],
+        "province_code": r["province_code"], "ward_code": r["ward_code"], "vaccine_id": r["vaccine_id"],
+        "vaccine": r["vaccine"], "dose_number": r["dose_number"],
+        "injection_date": r["injection_date"].isoformat(), "lot_number": r["lot_number"],
+    }
+
+
+class _Lander:
+    """Writes one batch of matched rows; backend-specific ledger + injection records."""
+
+    def __init__(self, *, facility: Facility | None, actor, job: ImportJob | None):
+        self.facility = facility
+        self.actor = actor if getattr(actor, "is_authenticated", False) else None
+        self.job = job
+        self.postgres = connection.vendor == "postgresql"
+        self.label = self.actor.get_username() if self.actor else SYSTEM
+
+    def land(self, rows: list[tuple[dict, object]]) -> dict[str, int]:
+        """rows: (record, MatchResult). Returns counts of what landed (linked/review/none/skipped)."""
+        with transaction.atomic():
+            if self.postgres:
+                fresh_keys, linked = self._ledger_and_injections_postgres(rows)
+            else:
+                fresh_keys, linked = self._ledger_and_injections_orm(rows)
+            fresh = [(r, m) for r, m in rows if (r["record_id"], r["hash"]) in fresh_keys]
+            reviews = [(r, m) for r, m in fresh if m.decision == REVIEW]
+            unmatched = [(r, m) for r, m in fresh if m.decision == NONE]
+            self._reviews(reviews)
+            self._cases(unmatched)
+            counts = {"linked": linked, "review": len(reviews), "none": len(unmatched),
+                      "skipped": len(rows) - len(fresh)}
+            if fresh:
+                record_event(actor=self.actor, action="import.batch", object_type="verification.importjob",
+                             object_id=self.job.pk if self.job else "",
+                             after={**counts, "first_line": rows[0][0]["line"], "last_line": rows[-1][0]["line"],
+                                    "facility": self.facility.pk if self.facility else None})
+        return counts
+
+    # -- ledger + injection records ------------------------------------------------------------
+
+    def _ledger_and_injections_postgres(self, rows) -> tuple[set, int]:
+        buf = io.StringIO()
+        for r, m in rows:
+            buf.write("\t".join(copy_text(v) for v in (
+                r["record_id"], r["hash"], m.decision, m.citizen_id if m.decision == LINKED else None,
+                r["vaccine_id"], r["dose_number"], r["injection_date"], r["lot_number"])))
+            buf.write("\n")
+        buf.seek(0)
+        ledger, injections = ImportedRow._meta.db_table, InjectionRecord._meta.db_table
+        params = {"job": self.job.pk if self.job else None, "now": timezone.now(),
+                  "facility": self.facility.pk if self.facility else None,
+                  "user": self.actor.pk if self.actor else None}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS import_staging (source_record_id varchar(64), "
+                "content_hash varchar(64), decision varchar(10), citizen_id bigint, vaccine_id bigint, "
+                "dose_number smallint, injection_date date, lot_number varchar(30)) ON COMMIT DELETE ROWS")
+            cursor.cursor.copy_expert("COPY import_staging FROM STDIN WITH (FORMAT text)", buf)
+            # Data-modifying CTEs run exactly once: the ledger decides which rows are new,
+            # and only those become injection records, in one statement.
+            cursor.execute(
+                f"""WITH new AS (
+                      INSERT INTO {ledger} (source_record_id, content_hash, job_id, outcome, created_at)
+                      SELECT source_record_id, content_hash, %(job)s, decision, %(now)s FROM import_staging
+                      ON CONFLICT (source_record_id, content_hash) DO NOTHING
+                      RETURNING source_record_id, content_hash, outcome),
+                    linked AS (
+                      INSERT INTO {injections} (citizen_id, vaccine_id, dose_number, injection_date, lot_number,
+                        facility_id, source, status, version, source_record_id, created_by_id, created_at)
+                      SELECT s.citizen_id, s.vaccine_id, s.dose_number, s.injection_date, s.lot_number,
+                        %(facility)s, 'imported', 'recorded', 1, s.source_record_id, %(user)s, %(now)s
+                      FROM import_staging s JOIN new n
+                        ON n.source_record_id = s.source_record_id AND n.content_hash = s.content_hash
+                      WHERE s.decision = 'linked'
+                      RETURNING 1)
+                    SELECT source_record_id, content_hash, outcome FROM new""",
+                params)
+            fresh = cursor.fetchall()
+        return {(a, b) for a, b, _o in fresh}, sum(1 for *_k, o in fresh if o == LINKED)
+
+    def _ledger_and_injections_orm(self, rows) -> tuple[set, int]:
+        keys = [(r["record_id"], r["hash"]) for r, _m in rows]
+        seen = set(ImportedRow.objects.filter(source_record_id__in={k[0] for k in keys})
+                   .values_list("source_record_id", "content_hash"))
+        now = timezone.now()
+        fresh = [(r, m) for r, m in rows if (r["record_id"], r["hash"]) not in seen]
+        ImportedRow.objects.bulk_create(
+            [ImportedRow(source_record_id=r["record_id"], content_hash=r["hash"], job=self.job,
+                         outcome=m.decision, created_at=now) for r, m in fresh], batch_size=2000)
+        linked = [InjectionRecord(
+            citizen_id=m.citizen_id, vaccine_id=r["vaccine_id"], dose_number=r["dose_number"],
+            injection_date=r["injection_date"], lot_number=r["lot_number"], facility=self.facility,
+            source=InjectionRecord.Source.IMPORTED, source_record_id=r["record_id"], created_by=self.actor,
+            created_at=now) for r, m in fresh if m.decision == LINKED]
+        InjectionRecord.objects.bulk_create(linked, batch_size=2000)
+        return {(r["record_id"], r["hash"]) for r, _m in fresh}, len(linked)
+
+    # -- reviews and cases -----------------------------------------------------------------
+
+    def _reviews(self, rows) -> None:
+        MatchReview.objects.bulk_create([MatchReview(
+            job=self.job, facility=self.facility, source_record_id=r["record_id"], record=record_json(r),
+            candidates=[{"citizen_id": c.citizen_id, "score": round(c.score, 2), "reasons": c.reason_dicts()}
+                        for c in m.candidates]) for r, m in rows], batch_size=1000)
+
+    def _cases(self, rows) -> None:
+        if not rows:
+            return
+        now = timezone.now()
+        fallback_ward = self.facility.ward_id if self.facility else None
+        cases = []
+        for r, _m in rows:
+            birth = r["birth"]
+            cases.append(ReconciliationCase(
+                origin=ReconciliationCase.Origin.BULK_IMPORT, status=CaseStatus.SUBMITTED,
+                full_name=r["full_name"], name_key=normalize.fold_name(r["full_name"]),
+                date_of_birth=birth.value, birth_year=birth.year, dob_precision=birth.precision, sex=r["sex"],
+                id_number=r["id_number"], phone=r["phone"], ward_id=r["ward_code"] or fallback_ward,
+                facility=self.facility, confirmed=True, submitted_at=now, deadline_at=now + REVIEW_DEADLINE))
+        cases = ReconciliationCase.objects.bulk_create(cases, batch_size=1000)
+        if any(c.pk is None for c in cases):  # backends without RETURNING: find them by tracking code
+            by_code = dict(ReconciliationCase.objects.filter(
+                tracking_code__in=[c.tracking_code for c in cases]).values_list("tracking_code", "pk"))
+            for c in cases:
+                c.pk = c.id = by_code[c.tracking_code]
+        ClaimedDose.objects.bulk_create([ClaimedDose(
+            case=c, vaccine_id=r["vaccine_id"], vaccine_text=r["vaccine"][:60], dose_number=r["dose_number"],
+            injection_date=r["injection_date"], facility=self.facility, lot_number=r["lot_number"])
+            for c, (r, _m) in zip(cases, rows)], batch_size=1000)
+        CaseEvent.objects.bulk_create([CaseEvent(
+            case=c, at=now, actor=self.actor, actor_label=self.label, transition="import",
+            to_status=CaseStatus.SUBMITTED, data={"job": self.job.pk if self.job else None, "line": r["line"],
+                                                  "record_id": r["record_id"]})
+            for c, (r, _m) in zip(cases, rows)], batch_size=1000)
+
+
+def import_records(
+    *, path: Path | str, error_report: Path | str, facility: Facility | None = None, actor=None,
+    job: ImportJob | None = None, progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH,
+    workers: int | None = None, fit: bool = True, matcher: Matcher | None = None,
+) -> ImportResult:
+    """Import a log file; returns the counts. Invalid rows are listed in `error_report`
+    (line, record id, column, value, reason); valid rows land as described in the module
+    docstring. Raises MalformedFile, with nothing written, for a file that is not such a table.
+    `job`, when given, is kept up to date (`processed_rows` and the counts) after every batch.
+    """
+    table = open_table(path, REPORT_COLUMNS)
+    lookups = Lookups.load()
+    if job is not None:
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=table.total)
+    result = ImportResult(total=table.total, error_report=Path(error_report))
+    lander = _Lander(facility=facility, actor=actor, job=job)
+    columns = REPORT_COLUMNS
+    fallback_ward = facility.ward_id if facility else None
+    with ErrorReport(error_report) as report:
+        if matcher is None:
+            sample = []
+            for line, row in table.rows():
+                record, _errors = validate_report_row(line, row, lookups)
+                if record:
+                    sample.append(record_probe(record))
+                if len(sample) >= FIT_SAMPLE:
+                    break
+            matcher = build_matcher(sample=sample, fit=fit, workers=workers)
+        batch: list[dict] = []
+        done = 0
+
+        def flush():
+            nonlocal batch
+            if not batch:
+                return
+            # One row per (record id, content) in a batch; the ledger handles the rest.
+            unique: dict[tuple, dict] = {}
+            for r in batch:
+                unique.setdefault((r["record_id"], r["hash"]), r)
+            rows = list(unique.values())
+            skipped = len(batch) - len(rows)
+            seen = set(ImportedRow.objects.filter(source_record_id__in={r["record_id"] for r in rows})
+                       .values_list("source_record_id", "content_hash"))
+            new = [r for r in rows if (r["record_id"], r["hash"]) not in seen]
+            skipped += len(rows) - len(new)
+            results = matcher.match([record_probe(r) for r in new])
+            landing = []
+            for r, m in zip(new, results):
+                problems = case_fields_missing(r, fallback_ward=fallback_ward) if m.decision == NONE else []
+                if problems:
+                    report.add(problems)  # not in the ledger: lands once the row is completed
+                else:
+                    landing.append((r, m))
+            counts = lander.land(landing) if landing else {"linked": 0, "review": 0, "none": 0, "skipped": 0}
+            result.linked += counts["linked"]
+            result.review += counts["review"]
+            result.unmatched += counts["none"]
+            result.skipped += skipped + counts["skipped"]
+            batch = []
+
+        def report_progress():
+            result.processed = done
+            result.invalid = report.rows
+            if job is not None:
+                ImportJob.objects.filter(pk=job.pk).update(
+                    processed_rows=done, linked_rows=result.linked, review_rows=result.review,
+                    unmatched_rows=result.unmatched, invalid_rows=result.invalid, skipped_rows=result.skipped)
+            if progress:
+                progress(done, table.total)
+
+        for line, row in table.rows():
+            done += 1
+            record, errors = validate_report_row(line, row, lookups)
+            if errors:
+                report.add(errors)
+                continue
+            record["hash"] = content_hash(row, columns)
+            batch.append(record)
+            if len(batch) >= batch_size:
+                flush()
+                report_progress()
+        flush()
+        report_progress()
+    return result
+
+
+def record_probe(record: dict) -> dict:
+    """The engine's view of a validated record."""
+    birth = record["birth"]
+    return {"full_name": record["full_name"], "date_of_birth": birth.value or birth.year, "sex": record["sex"],
+            "id_number": record["id_number"], "phone": record["phone"], "province_code": record["province_code"],
+            "ward_code": record["ward_code"]}
+
+
+__all__ = ["ImportResult", "import_records", "record_json", "record_probe"]

@@ -1,0 +1,159 @@
+"""The linkage engine over the citizens in the database, and `match_records` (a dry run).
+
+The engine itself (`verification.linkage`) is pure Python; this module feeds it the
+citizen table and turns its results into what commands and imports need.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import multiprocessing as mp
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from records.models import Citizen
+from verification.imports.files import REPORT_COLUMNS, open_table
+from verification.linkage import CITIZEN_ROW_FIELDS, CitizenIndex, Engine, LinkageConfig, MatchResult
+
+FIT_SAMPLE = 5_000
+MATCH_CHUNK = 20_000
+CANDIDATES_SHOWN = 5
+IDENTITY_COLUMNS = ("full_name", "date_of_birth", "sex", "id_number", "phone", "province_code", "ward_code")
+
+
+def linkage_config() -> LinkageConfig:
+    """Thresholds from the settings; a setting left empty keeps the engine's default."""
+    overrides = {name: value for name, value in (
+        ("link_threshold", getattr(settings, "LINKAGE_LINK_THRESHOLD", None)),
+        ("review_threshold", getattr(settings, "LINKAGE_REVIEW_THRESHOLD", None)),
+        ("min_margin", getattr(settings, "LINKAGE_MIN_MARGIN", None))) if value is not None}
+    return dataclasses.replace(LinkageConfig(), **overrides)
+
+
+def load_citizen_index() -> CitizenIndex:
+    """Every citizen in the database, indexed by primary key.
+
+    Uses the engine's own PostgreSQL loader when it has one (it may read with COPY);
+    otherwise streams `values_list` through a server-side cursor.
+    """
+    loader = getattr(CitizenIndex, "from_postgres", None)
+    if loader is not None and connection.vendor == "postgresql":
+        try:
+            connection.ensure_connection()
+            return loader(connection.connection)
+        except TypeError:  # a different signature than expected: fall back, stay correct
+            pass
+    rows = Citizen.objects.values_list(*CITIZEN_ROW_FIELDS).order_by().iterator(chunk_size=20_000)
+    return CitizenIndex.from_rows(rows)
+
+
+def default_workers() -> int:
+    # A daemonic process (Celery prefork child) cannot fork a pool.
+    if mp.current_process().daemon:
+        return 1
+    return 2
+
+
+@dataclass
+class Matcher:
+    """An engine ready for a batch of records; `match(records)` keeps input order."""
+
+    engine: Engine
+    workers: int = 1
+
+    def match(self, records: list[Mapping]) -> list[MatchResult]:
+        if not records:
+            return []
+        workers = self.workers if len(records) >= 1000 else 1  # a pool costs more than it saves
+        return list(self.engine.match_many(records, workers=workers))
+
+
+def build_matcher(*, sample: list[Mapping] | None = None, fit: bool = True, workers: int | None = None,
+                  index: CitizenIndex | None = None) -> Matcher:
+    """A matcher over the database's citizens. With `fit`, the m-probabilities are
+    re-estimated on `sample` (records of the file being matched; no labels needed)."""
+    from verification.linkage.training import fit_m
+
+    index = index if index is not None else load_citizen_index()
+    config = linkage_config()
+    if fit and sample and index.size:
+        config = fit_m(index, sample, config)
+    return Matcher(Engine(index, config), workers=default_workers() if workers is None else workers)
+
+
+def probe_of(row: Mapping) -> dict:
+    """The identity columns the engine reads, nothing else (records cross processes)."""
+    return {name: row.get(name) for name in IDENTITY_COLUMNS}
+
+
+def external_ids(pks: Iterable[int]) -> dict[int, str]:
+    """pk -> the citizen's CCCD (the registry's citizen id), or the CMND when there is none."""
+    out: dict[int, str] = {}
+    pks = list(set(pks))
+    for start in range(0, len(pks), 10_000):
+        for pk, cccd, cmnd in Citizen.objects.filter(pk__in=pks[start:start + 10_000]).values_list(
+                "pk", "cccd", "cmnd"):
+            out[pk] = cccd or cmnd
+    return out
+
+
+MATCH_OUTPUT_COLUMNS = ("record_id", "decision", "citizen_id", "score", "candidates")
+
+
+def format_candidates(result: MatchResult, ids: Mapping) -> str:
+    """Up to five "citizen_id:score" pairs, best first, separated by ';'."""
+    return ";".join(f"{ids.get(c.citizen_id, c.citizen_id)}:{c.score:.2f}"
+                    for c in result.candidates[:CANDIDATES_SHOWN])
+
+
+def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def match_records(*, path: Path | str, output: Path | str, fit: bool = True, workers: int | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Match every row of a reports file against the citizens and write one output row per
+    input row (`MATCH_OUTPUT_COLUMNS`). Writes nothing to the database. Returns the count
+    of each decision. Raises MalformedFile for a file that is not such a table."""
+    table = open_table(path, REPORT_COLUMNS)
+    sample = [probe_of(row) for _line, row in _take(table.rows(), FIT_SAMPLE)]
+    matcher = build_matcher(sample=sample, fit=fit, workers=workers)
+    counts = {"linked": 0, "review": 0, "none": 0}
+    done = 0
+    with open(output, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(MATCH_OUTPUT_COLUMNS)
+        for chunk in _chunks(table.rows(), MATCH_CHUNK):
+            results = matcher.match([probe_of(row) for _line, row in chunk])
+            ids = external_ids(c.citizen_id for r in results for c in r.candidates[:CANDIDATES_SHOWN])
+            for (_line, row), result in zip(chunk, results):
+                counts[result.decision] = counts.get(result.decision, 0) + 1
+                writer.writerow((
+                    row.get("record_id", ""), result.decision,
+                    ids.get(result.citizen_id, "") if result.decision == "linked" else "",
+                    f"{result.score:.2f}" if result.score is not None else "",
+                    format_candidates(result, ids),
+                ))
+            done += len(chunk)
+            if progress:
+                progress(done, table.total)
+    return counts
+
+
+def _take(iterator, n):
+    for k, item in enumerate(iterator):
+        if k >= n:
+            break
+        yield item

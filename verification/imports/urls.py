@@ -1,0 +1,15 @@
+"""Imports and the match review queue; included under the `verification` namespace."""
+
+from django.urls import path
+
+from verification.imports import views
+
+urlpatterns = [
+    path("", views.import_upload, name="import_upload"),
+    path("<int:pk>/", views.import_job, name="import_job"),
+    path("<int:pk>/progress/", views.import_job_progress, name="import_job_progress"),
+    path("<int:pk>/errors.csv", views.import_error_report, name="import_error_report"),
+    path("reviews/", views.review_queue, name="review_queue"),
+    path("reviews/<int:pk>/", views.review_detail, name="review_detail"),
+    path("reviews/<int:pk>/<slug:action>/", views.review_action, name="review_action"),
+]

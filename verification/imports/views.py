@@ -1,0 +1,109 @@
+"""Clinic staff: upload a log, follow the import, download its error report; the review queue."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from records.normalize import mask_id, mask_phone
+from vaxrecon.access import role_required, scope_for
+from vaxrecon.errors import InvalidInput
+from verification.imports.forms import AcceptForm, RejectForm, UploadForm
+from verification.imports.jobs import import_job_create
+from verification.imports.reviews import review_accept, review_create_citizen, review_reject
+from verification.imports.selectors import (
+    job_in_scope,
+    jobs_in_scope,
+    review_candidates,
+    review_in_scope,
+    review_queue as review_queue_selector,
+)
+from verification.models import ImportJob
+
+clinic_only = role_required(Role.CLINIC_STAFF)
+PAGE_SIZE = 25
+
+
+@clinic_only
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = import_job_create(actor=request.user, upload=form.cleaned_data["file"])
+        except InvalidInput as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect("verification:import_job", pk=job.pk)
+    jobs = jobs_in_scope(scope=scope_for(request.user)).select_related("uploaded_by")[:10]
+    return render(request, "verification/imports/upload.html", {"form": form, "jobs": jobs})
+
+
+def _job_context(job: ImportJob) -> dict:
+    finished = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
+    percent = 100 if finished else (int(job.processed_rows * 100 / job.total_rows) if job.total_rows else 0)
+    return {"job": job, "finished": finished, "percent": percent}
+
+
+@clinic_only
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = job_in_scope(scope=scope_for(request.user), pk=pk)
+    return render(request, "verification/imports/job.html", _job_context(job))
+
+
+@clinic_only
+def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment htmx polls; once finished it renders the counts and stops polling."""
+    job = job_in_scope(scope=scope_for(request.user), pk=pk)
+    return render(request, "verification/imports/_progress.html", _job_context(job))
+
+
+@clinic_only
+def import_error_report(request: HttpRequest, pk: int) -> FileResponse:
+    job = job_in_scope(scope=scope_for(request.user), pk=pk)
+    if not job.error_report:
+        raise Http404(_("This import has no error report."))
+    return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.csv",
+                        content_type="text/csv")
+
+
+@clinic_only
+def review_queue(request: HttpRequest) -> HttpResponse:
+    reviews = review_queue_selector(scope=scope_for(request.user))
+    page = Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(r, mask_id(r.record.get("id_number")), mask_phone(r.record.get("phone"))) for r in page.object_list]
+    return render(request, "verification/imports/review_queue.html", {"page": page, "rows": rows})
+
+
+@clinic_only
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    review = review_in_scope(scope=scope_for(request.user), pk=pk)
+    return render(request, "verification/imports/review.html", {
+        "review": review, "record": review.record, "candidates": review_candidates(review),
+        "reject_form": RejectForm()})
+
+
+@clinic_only
+@require_POST
+def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    review = review_in_scope(scope=scope_for(request.user), pk=pk)
+    if action == "accept":
+        form = AcceptForm(request.POST)
+        if not form.is_valid():
+            raise InvalidInput(_("Choose one of the candidates listed for this record."), field="citizen_id")
+        review_accept(review=review, actor=request.user, citizen_id=form.cleaned_data["citizen_id"])
+        messages.success(request, _("The dose was added to the chosen citizen."))
+    elif action == "new-citizen":
+        review_create_citizen(review=review, actor=request.user)
+        messages.success(request, _("A new citizen was created with this dose."))
+    elif action == "reject":
+        form = RejectForm(request.POST)
+        review_reject(review=review, actor=request.user, note=form.data.get("note", ""))
+        messages.success(request, _("The record was rejected."))
+    else:
+        raise Http404()
+    return redirect("verification:review_queue")

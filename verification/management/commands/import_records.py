@@ -1,0 +1,50 @@
+"""Import a facility's log of injection records (CSV or XLSX).
+
+    python manage.py import_records FILE [--facility CODE] [--errors FILE.errors.csv]
+
+Columns as reports.csv. Linked rows become injection records, uncertain ones review tasks,
+unmatched ones cases for the clinic; invalid rows are listed in the error report with line,
+column and reason. Re-running the same file adds nothing.
+"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from records.bulk import terminal_progress
+from records.models import Facility
+from vaxrecon.errors import DomainError
+from verification.imports.injections import import_records
+
+
+class Command(BaseCommand):
+    help = "Import injection records from a CSV/XLSX log (COPY on PostgreSQL); invalid rows go to an error report."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--facility", help="code of the importing facility (owner of reviews and cases)")
+        parser.add_argument("--errors", help="error report CSV (default: FILE.errors.csv)")
+        parser.add_argument("--workers", type=int, default=None, help="matching processes (default 2)")
+        parser.add_argument("--batch-size", type=int, default=10_000)
+        parser.add_argument("--no-fit", action="store_true", help="keep the prior m-probabilities")
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        facility = None
+        if options["facility"]:
+            facility = Facility.objects.filter(code=options["facility"]).first()
+            if facility is None:
+                raise CommandError(f"No facility with code {options['facility']!r}")
+        errors = Path(options["errors"] or path.with_suffix(".errors.csv"))
+        try:
+            r = import_records(path=path, error_report=errors, facility=facility, workers=options["workers"],
+                               batch_size=options["batch_size"], fit=not options["no_fit"],
+                               progress=terminal_progress("import_records"))
+        except DomainError as exc:
+            raise CommandError(exc.message)
+        self.stdout.write(f"{r.total:,} rows: {r.linked:,} linked, {r.review:,} to review, {r.unmatched:,} "
+                          f"cases, {r.skipped:,} already imported, {r.invalid:,} invalid")
+        if r.invalid:
+            self.stdout.write(f"error report: {errors}")

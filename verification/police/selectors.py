@@ -1,0 +1,252 @@
+"""Reading the police side of cases: the ward's queue, registry answers, the daily report.
+
+A case's "round" with the police starts when it (last) entered awaiting_police; a registry
+answer counts only for the round it was given in, so a case corrected by the clinic and
+sent again is checked again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from vaxrecon.access import Scope
+from verification.models import CaseEvent, PoliceVerification, ReconciliationCase, RegistryCircuit
+from verification.selectors import case_scope_q, cases_in_scope
+from verification.workflow import CaseStatus
+
+S = CaseStatus
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CLAIM_MINUTES = 15
+QUEUE_PAGE = 50
+# The states a ward's police see counted on their queue page.
+WARD_STATES = [S.AWAITING_POLICE, S.IDENTITY_VERIFIED, S.AWAITING_SIGNATURE, S.IDENTITY_MISMATCH,
+               S.NOT_FOUND, S.FOREIGN_NATIONAL]
+
+
+def _round_start():
+    entered = CaseEvent.objects.filter(case=OuterRef("pk"), to_status=S.AWAITING_POLICE).order_by("-at", "-id")
+    return Coalesce(Subquery(entered.values("at")[:1]), Value(EPOCH))
+
+
+def _registry_answers():
+    return PoliceVerification.objects.filter(
+        case=OuterRef("pk"), source=PoliceVerification.Source.REGISTRY, at__gte=OuterRef("round_start"),
+    ).order_by("-at", "-id")
+
+
+def with_registry_answer(qs: QuerySet[ReconciliationCase]) -> QuerySet[ReconciliationCase]:
+    """Annotate round_start, registry_outcome and registry_verification_id (this round's answer)."""
+    return qs.annotate(round_start=_round_start()).annotate(
+        registry_outcome=Subquery(_registry_answers().values("outcome")[:1]),
+        registry_verification_id=Subquery(_registry_answers().values("pk")[:1]),
+    )
+
+
+def with_waiting_since(cases) -> list[ReconciliationCase]:
+    """Set `waiting_since` (when the case reached the police) on annotated cases."""
+    cases = list(cases)
+    for case in cases:
+        case.waiting_since = case.round_start if case.round_start != EPOCH else case.submitted_at
+    return cases
+
+
+def free_for(officer_id: int | None, now: datetime) -> Q:
+    """Cases nobody else is working on: unclaimed, claim expired, or claimed by this officer."""
+    q = Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now)
+    if officer_id is not None:
+        q |= Q(claimed_by=officer_id)
+    return q
+
+
+def police_queue(*, scope: Scope) -> QuerySet[ReconciliationCase]:
+    """The ward's cases awaiting police, registry answers that need an officer first
+    (mismatch, not found), then those the registry has not answered yet, oldest first."""
+    qs = with_registry_answer(cases_in_scope(scope=scope).filter(status=S.AWAITING_POLICE))
+    priority = Case(
+        When(registry_outcome__in=["mismatch", "not_found"], then=Value(0)),
+        When(registry_outcome="match", then=Value(1)),
+        default=Value(2), output_field=IntegerField(),
+    )
+    return qs.annotate(priority=priority).select_related("claimed_by").order_by("priority", "submitted_at", "id")
+
+
+def queue_counts(*, scope: Scope, now: datetime | None = None) -> dict:
+    """What the ward's queue holds: the registry's answers this round, active claims, and
+    the ward's cases by state."""
+    now = now or timezone.now()
+    waiting = with_registry_answer(
+        ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE)
+    )
+    by_answer = defaultdict(int)
+    for outcome in waiting.values_list("registry_outcome", flat=True):
+        by_answer[outcome or "pending"] += 1
+    states = dict(
+        ReconciliationCase.objects.filter(case_scope_q(scope), status__in=WARD_STATES)
+        .values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    claimed = ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE,
+                                                claimed_by__isnull=False, claim_expires_at__gt=now).count()
+    return {
+        "awaiting_registry": by_answer["pending"],
+        "registry_mismatch": by_answer["mismatch"],
+        "registry_not_found": by_answer["not_found"],
+        "registry_match": by_answer["match"],
+        "claimed": claimed,
+        "states": [(S(value).label, value, states.get(value, 0)) for value in WARD_STATES],
+    }
+
+
+def registry_answer(*, case: ReconciliationCase) -> PoliceVerification | None:
+    """The registry's answer in the case's current police round, if any."""
+    start = (CaseEvent.objects.filter(case=case, to_status=S.AWAITING_POLICE).order_by("-at", "-id")
+             .values_list("at", flat=True).first()) or EPOCH
+    return (PoliceVerification.objects.filter(case=case, source=PoliceVerification.Source.REGISTRY,
+                                              at__gte=start).order_by("-at", "-id").first())
+
+
+def pending_for_registry(*, after_pk: int = 0, limit: int, case_ids: list[int] | None = None,
+                         now: datetime | None = None) -> list[ReconciliationCase]:
+    """Cases (all wards: this is the system's batch) awaiting police with no registry answer
+    this round and no officer working on them, by id from `after_pk`."""
+    now = now or timezone.now()
+    qs = with_registry_answer(
+        ReconciliationCase.objects.filter(status=S.AWAITING_POLICE, pk__gt=after_pk).filter(free_for(None, now))
+    ).filter(registry_outcome__isnull=True)
+    if case_ids is not None:
+        qs = qs.filter(pk__in=case_ids)
+    return list(qs.order_by("pk")[:limit])
+
+
+def bulk_confirmable(*, scope: Scope, officer_id: int, now: datetime | None = None, limit: int = QUEUE_PAGE):
+    """A page of the ward's cases the registry matched exactly that still wait for an officer."""
+    now = now or timezone.now()
+    return list(police_queue(scope=scope).filter(registry_outcome="match").filter(free_for(officer_id, now))
+                [:limit])
+
+
+@dataclass(frozen=True)
+class RegistryDelay:
+    since: datetime | None
+    retry_at: datetime | None
+
+
+def registry_delay() -> RegistryDelay | None:
+    """Whether verification against the registry is delayed (the last call failed or the
+    breaker is open); None when it works."""
+    row = RegistryCircuit.objects.filter(service="population_registry").first()
+    if row is None:
+        return None
+    failing = row.last_failure_at and (row.last_success_at is None or row.last_failure_at > row.last_success_at)
+    if row.state == RegistryCircuit.State.CLOSED and not failing:
+        return None
+    return RegistryDelay(since=row.last_failure_at, retry_at=row.opened_until)
+
+
+# --- Daily police verification report ---------------------------------------------------
+
+REPORT_COLUMNS = ["received", "verified_by_registry", "confirmed_by_officer", "mismatches", "not_found",
+                  "foreign", "still_open"]
+AGE_BUCKETS = [(0, 1), (1, 2), (2, 7), (7, None)]  # days waiting
+
+
+@dataclass
+class ReportRow:
+    ward_id: int
+    ward_name: str
+    ward_code: int
+    day: date
+    received: int = 0
+    verified_by_registry: int = 0
+    confirmed_by_officer: int = 0
+    mismatches: int = 0
+    not_found: int = 0
+    foreign: int = 0
+    still_open: int = 0  # received that day and still awaiting police now
+
+    @property
+    def age_days(self) -> int:
+        return (timezone.localdate() - self.day).days
+
+
+@dataclass
+class PoliceReport:
+    start: date
+    end: date
+    rows: list[ReportRow]
+    open_by_age: list[tuple[str, int, int, list[int]]] = field(default_factory=list)  # ward, code, total, buckets
+
+    @property
+    def totals(self) -> dict:
+        return {c: sum(getattr(r, c) for r in self.rows) for c in REPORT_COLUMNS}
+
+
+def daily_police_report(*, scope: Scope, start: date, end: date) -> PoliceReport:
+    """Per ward (of residence) and per local day from `start` to `end` inclusive: cases
+    received by the police, verified by the registry, confirmed by an officer, mismatches,
+    not found, foreign nationals, and how many of that day's cases are still open; plus the
+    cases open now by age. Only wards inside `scope`."""
+    tz = timezone.get_current_timezone()
+    lo = datetime.combine(start, datetime.min.time(), tzinfo=tz)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    in_scope = scope.q(ward="case__ward", province="case__ward__province")
+    events = (CaseEvent.objects.filter(in_scope, at__gte=lo, at__lt=hi)
+              .filter(Q(to_status=S.AWAITING_POLICE) | Q(from_status=S.AWAITING_POLICE))
+              .annotate(day=TruncDate("at", tzinfo=tz))
+              .values("case__ward", "case__ward__name", "case__ward__code", "day", "transition", "to_status",
+                      "from_status", "actor")
+              .annotate(n=Count("id")))
+    rows: dict[tuple[int, date], ReportRow] = {}
+
+    def row(e) -> ReportRow:
+        key = (e["case__ward"], e["day"])
+        if key not in rows:
+            rows[key] = ReportRow(ward_id=e["case__ward"], ward_name=e["case__ward__name"],
+                                  ward_code=e["case__ward__code"], day=e["day"])
+        return rows[key]
+
+    for e in events:
+        if e["to_status"] == S.AWAITING_POLICE and e["from_status"] != S.AWAITING_POLICE:
+            row(e).received += e["n"]
+        elif e["transition"] == "verify_identity":
+            if e["actor"] is None:
+                row(e).verified_by_registry += e["n"]
+            else:
+                row(e).confirmed_by_officer += e["n"]
+        elif e["transition"] == "report_mismatch":
+            row(e).mismatches += e["n"]
+        elif e["transition"] == "report_not_found":
+            row(e).not_found += e["n"]
+        elif e["transition"] == "mark_foreign":
+            row(e).foreign += e["n"]
+
+    now = timezone.now()
+    open_cases = with_registry_answer(
+        ReconciliationCase.objects.filter(scope.q(ward="ward", province="ward__province"),
+                                          status=S.AWAITING_POLICE)
+    ).values("pk", "ward", "ward__name", "ward__code", "round_start", "submitted_at")
+    by_ward: dict[int, list] = {}
+    for c in open_cases:
+        entered = c["round_start"] if c["round_start"] != EPOCH else c["submitted_at"]
+        day = timezone.localtime(entered, tz).date()
+        if start <= day <= end:
+            key = (c["ward"], day)
+            if key not in rows:
+                rows[key] = ReportRow(ward_id=c["ward"], ward_name=c["ward__name"], ward_code=c["ward__code"],
+                                      day=day)
+            rows[key].still_open += 1
+        age = (now - entered).total_seconds() / 86400
+        entry = by_ward.setdefault(c["ward"], [c["ward__name"], c["ward__code"], 0, [0] * len(AGE_BUCKETS)])
+        entry[2] += 1
+        for i, (low, high) in enumerate(AGE_BUCKETS):
+            if age >= low and (high is None or age < high):
+                entry[3][i] += 1
+    ordered = sorted(rows.values(), key=lambda r: (-r.day.toordinal(), r.ward_name))
+    open_by_age = sorted((tuple(v) for v in by_ward.values()), key=lambda v: v[0])
+    return PoliceReport(start=start, end=end, rows=ordered, open_by_age=open_by_age)
+
