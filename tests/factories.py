@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import factory
@@ -51,10 +52,13 @@ class InjectionRecordFactory(factory.django.DjangoModelFactory):
     facility = factory.SubFactory(FacilityFactory)
 
 
+_usernames = itertools.count(1)
+
+
 def make_user(role: str, *, username: str | None = None, facility=None, ward=None, province=None):
     """A user with a role bound to a scope (through the real service)."""
     return user_create(
-        username=username or f"{role}-{factory.random.randgen.randrange(10**9)}",
+        username=username or f"{role}-{next(_usernames)}",
         password="pw-for-tests-only", role=role, facility=facility, ward=ward, province=province,
     )
 

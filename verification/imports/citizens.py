@@ -58,8 +58,8 @@ def _flush_postgres(batch: list[dict]) -> int:
     table = Citizen._meta.db_table
     cols = ", ".join(COPY_COLUMNS)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS citizen_staging "
-                       f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS citizen_staging ON COMMIT DELETE ROWS AS "
+                       f"SELECT {cols} FROM {table} WITH NO DATA")
         cursor.cursor.copy_expert(f"COPY citizen_staging ({cols}) FROM STDIN WITH (FORMAT text)", buf)
         cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM citizen_staging "
                        "ON CONFLICT (cccd) DO NOTHING")

@@ -21,6 +21,8 @@ from verification.imports.selectors import (
     jobs_in_scope,
     review_candidates,
     review_in_scope,
+)
+from verification.imports.selectors import (
     review_queue as review_queue_selector,
 )
 from verification.models import ImportJob

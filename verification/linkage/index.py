@@ -1,12 +1,19 @@
-"""In-memory citizen index: compact columns, blocking keys and term frequencies.
+"""In-memory citizen index: integer-encoded numpy columns, sorted blocking keys and term
+frequencies.
 
-Built once from an iterator of plain tuples, so it can be fed from the database
-(``Citizen.objects.values_list(*CITIZEN_ROW_FIELDS).iterator()``, or a PostgreSQL
-``COPY ... TO STDOUT``) or from a CSV file. One million citizens take well under a
-gigabyte: values live in ``array`` columns and shared (interned) strings, not in one Python
-object per citizen.
+Built once, then shared read-only (forked workers see the same pages: numpy buffers are
+never touched by reference counting, so copy-on-write does not copy them).
 
-Row layout (``CitizenIndex.from_rows``), one tuple per citizen::
+Three ways in:
+
+* ``CitizenIndex.from_postgres(connection)`` – the fast path on PostgreSQL: one
+  ``COPY (SELECT ...) TO STDOUT`` with dates, sex and province already turned into integers
+  by the server (a million citizens in a few seconds);
+* ``CitizenIndex.from_rows(rows)`` – any iterator of tuples, e.g.
+  ``Citizen.objects.values_list(*CITIZEN_ROW_FIELDS).iterator()`` (works on SQLite too);
+* ``CitizenIndex.from_registry_csv(path)`` – the registry CSV export.
+
+Row layout (``from_rows``), one tuple per citizen::
 
     (citizen_id, cccd, cmnd, full_name, date_of_birth, birth_year, sex,
      province_code, ward_code, phone)
@@ -19,23 +26,27 @@ Row layout (``CitizenIndex.from_rows``), one tuple per citizen::
 * ``sex`` – ``"M"`` / ``"F"`` / ``""``;
 * ``province_code``, ``ward_code`` – ints (or digit strings), ``None`` when unknown;
 * ``phone`` – already normalised ``0xxxxxxxxx`` or ``""``.
+
+Encodings: names become ids into ``names`` (diacritics-folded) and ``accents`` (accents
+kept); ID numbers and phones become ``int("1" + digits)`` (so leading zeros survive and
+equal strings give equal ints; 0 = absent); dates become ``yyyymmdd`` ints and day
+ordinals; years are kept as ints (0 = unknown).
 """
 
 from __future__ import annotations
 
 import csv
-import gc
+import datetime as dt
+import io
 import random
-import sys
-from array import array
-from collections import Counter
 from collections.abc import Iterable
+from itertools import islice
 
-from rapidfuzz import fuzz, process
+import numpy as np
 
 from records.normalize import accent_key, fold_name, normalize_phone
 
-from .scoring import FUZZY_LOW, SEX_CODES, ModelParams, birth_to_ints, make_probe, name_level
+from .scoring import SEX_CODES, ModelParams, birth_to_ints
 
 # The Django side selects exactly these, in this order.
 CITIZEN_ROW_FIELDS = (
@@ -43,34 +54,94 @@ CITIZEN_ROW_FIELDS = (
     "ward__province_id", "ward_id", "phone",
 )
 
-_intern = sys.intern
+# Keys that combine an id with a birth year: id * YEAR_SLOTS + (year - YEAR_BASE).
+YEAR_BASE = 1800
+YEAR_SLOTS = 512
+
+_CHUNK = 100_000
+_POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
+
+_COPY_SQL = """
+COPY (
+    SELECT c.id, COALESCE(c.cccd, ''), COALESCE(c.cmnd, ''), c.full_name,
+           COALESCE(to_char(c.date_of_birth, 'YYYYMMDD'), '0'), COALESCE(c.birth_year, 0),
+           COALESCE(c.sex, ''), COALESCE(w.province_id, 0), COALESCE(c.ward_id, 0),
+           COALESCE(c.phone, '')
+    FROM records_citizen c LEFT JOIN records_ward w ON w.code = c.ward_id
+) TO STDOUT
+"""
 
 
-def _add(multimap: dict, key, i: int) -> None:
-    """Multimap with an int for a single entry (most keys) and a list beyond."""
-    v = multimap.get(key)
-    if v is None:
-        multimap[key] = i
-    elif v.__class__ is int:
-        multimap[key] = [v, i]
-    else:
-        v.append(i)
+def digit_key(value) -> int:
+    """``int("1" + digits)`` for a digit string, 0 for empty or non-digit values."""
+    if value and value.isdigit():
+        return int("1" + value)
+    return 0
 
 
-def _count(multimap: dict, key) -> int:
-    v = multimap.get(key)
-    if v is None:
-        return 0
-    return 1 if v.__class__ is int else len(v)
+def key_digits(key: int) -> str:
+    """Inverse of :func:`digit_key`."""
+    return str(key)[1:] if key else ""
 
 
-def _as_int(value) -> int:
-    if value is None or value == "":
-        return 0
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+def year_slot(year):
+    return year - YEAR_BASE
+
+
+def name_keys(name: str, token_cache: dict) -> tuple[str, str]:
+    """(accent_key, fold_name) of ``name``, token by token through a cache: a registry has
+    a million names but only a few thousand distinct words."""
+    accents = []
+    foldeds = []
+    for token in (name or "").split():
+        keys = token_cache.get(token)
+        if keys is None:
+            keys = token_cache[token] = (accent_key(token), fold_name(token))
+        if keys[1]:
+            accents.append(keys[0])
+            foldeds.append(keys[1])
+    return " ".join(accents), " ".join(foldeds)
+
+
+class Block:
+    """A multimap key -> citizen positions as one sorted key array plus the positions in
+    that order. ``get`` is a slice; ``ranges`` looks up many keys at once."""
+
+    __slots__ = ("keys", "order")
+
+    def __init__(self, keys: np.ndarray, valid: np.ndarray | None = None):
+        idx = np.flatnonzero(valid) if valid is not None else np.arange(len(keys))
+        k = keys[idx]
+        o = np.argsort(k, kind="stable")
+        self.keys = np.ascontiguousarray(k[o])
+        self.order = idx[o].astype(np.int32)
+
+    def get(self, key) -> np.ndarray:
+        lo = int(self.keys.searchsorted(key, "left"))
+        hi = int(self.keys.searchsorted(key, "right"))
+        return self.order[lo:hi]
+
+    def count(self, key) -> int:
+        return int(self.keys.searchsorted(key, "right") - self.keys.searchsorted(key, "left"))
+
+    def ranges(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.keys.searchsorted(keys, "left"), self.keys.searchsorted(keys, "right")
+
+
+def expand(block: Block, rec: np.ndarray, keys: np.ndarray, cap: int = 0):
+    """All (rec, position) pairs for ``keys`` looked up in ``block`` (vectorised).
+    Blocks larger than ``cap`` (when given) are skipped."""
+    lo, hi = block.ranges(keys)
+    n = hi - lo
+    if cap:
+        n = np.where(n > cap, 0, n)
+    total = int(n.sum())
+    if not total:
+        return np.empty(0, np.int64), np.empty(0, np.int32)
+    r = np.repeat(rec, n)
+    starts = np.repeat(lo - (np.cumsum(n) - n), n)
+    pos = np.arange(total, dtype=np.int64) + starts
+    return r, block.order[pos]
 
 
 class CitizenIndex:
@@ -78,35 +149,20 @@ class CitizenIndex:
 
     def __init__(self) -> None:
         self.ids: list = []
-        self.cccd: list[str] = []
-        self.cmnd: list[str] = []
-        self.phone: list[str] = []
-        self.accent: list[str] = []
-        self.folded: list[str] = []
-        self.dob = array("i")
-        self.year = array("h")
-        self.sex = bytearray()
-        self.ward = array("i")
-        self.province = array("i")
-        # Blocking keys -> position or list of positions.
-        self.by_cccd: dict = {}
-        self.by_cmnd: dict = {}
-        self.by_phone: dict = {}
-        self.by_name: dict = {}  # folded name
-        self.by_name_year: dict = {}  # hash(folded name) + year
-        self.by_given_year: dict = {}  # hash(given name token) + year
-        self.by_dob: dict = {}  # yyyymmdd
-        self.by_ward_year: dict = {}  # ward * 10000 + year
-        self.by_ward: dict = {}  # ward (for records without a birth year)
-        self.by_ends: dict = {}  # hash("family given") (for records without a birth year)
-        # Frequencies for u-probabilities.
-        self.year_counts: Counter = Counter()
-        self.ward_counts: Counter = Counter()
-        self.province_counts: Counter = Counter()
-        self.ends_counts: Counter = Counter()  # "family given" pairs
-        # For the last-resort fuzzy scan: year -> (positions, folded names).
-        self.year_names: dict[int, tuple[list[int], list[str]]] = {}
+        # Name tables (ids are positions in these lists).
+        self.names: list[str] = []  # folded
+        self.name_ids: dict[str, int] = {}
+        self.accents: list[str] = []
+        self.accent_ids: dict[str, int] = {}
+        self.sorted_ids: dict[str, int] = {}  # tokens-sorted folded name -> id
+        self.tok_ids: dict[str, int] = {}  # folded token -> id
+        self.ends_ids: dict[str, int] = {}  # "family given" -> id
+        self._raw: dict[str, tuple[int, int]] = {}
+        self._tokens: dict[str, tuple[str, str]] = {}
+        self._cols: dict[str, list] = {k: [] for k in ("name", "accent", "dob", "year", "sex", "province",
+                                                       "ward", "cccd", "cmnd", "phone")}
         self.params = ModelParams()
+        self.finished = False
 
     @property
     def size(self) -> int:
@@ -127,126 +183,182 @@ class CitizenIndex:
         province_code, ward_code, phone`` (``citizen_id`` is the CCCD)."""
         return cls.from_rows(iter_registry_csv(path), estimate_u=estimate_u)
 
-    def extend(self, rows: Iterable[tuple]) -> None:
-        # The cyclic GC would rescan millions of fresh containers over and over.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            self._extend(rows)
-        finally:
-            if was_enabled:
-                gc.enable()
-            # What the index holds lives as long as the index: keep the collector (and
-            # copy-on-write pages in forked workers) off it.
-            gc.freeze()
+    @classmethod
+    def from_postgres(cls, connection, *, estimate_u: bool = True) -> CitizenIndex:
+        """All of ``records_citizen`` through one ``COPY ... TO STDOUT``.
 
-    def _extend(self, rows: Iterable[tuple]) -> None:
-        # Local names and inlined dict updates: this loop runs a million times.
-        name_cache: dict[str, tuple[str, str]] = {}
-        token_cache: dict[str, tuple[str, str]] = {}
-        ids, cccds, cmnds, phones = self.ids, self.cccd, self.cmnd, self.phone
-        accents, foldeds = self.accent, self.folded
-        dobs, years, sexes, wards, provinces = self.dob, self.year, self.sex, self.ward, self.province
-        by_cccd, by_cmnd, by_phone = self.by_cccd, self.by_cmnd, self.by_phone
-        by_name, by_name_year, by_given_year = self.by_name, self.by_name_year, self.by_given_year
-        by_dob, by_ward_year, by_ward = self.by_dob, self.by_ward_year, self.by_ward
-        given_hash: dict[str, int] = {}
-        sex_codes = SEX_CODES
-        i = len(ids)
-        for cid, cccd, cmnd, name, dob, birth_year, sex, prov, ward, phone in rows:
-            keys = name_cache.get(name)
-            if keys is None:
-                keys = name_cache[name] = name_keys(name, token_cache)
-            acc, fol = keys
-            if dob.__class__ is str and len(dob) == 10 and dob[4] == "-":
-                y = int(dob[:4])
-                d = y * 10000 + int(dob[5:7]) * 100 + int(dob[8:10])
-            else:
-                d, y = birth_to_ints(dob, birth_year)
-            ward = int(ward) if ward.__class__ is int or (ward and ward.isdigit()) else 0
-            prov = int(prov) if prov.__class__ is int or (prov and prov.isdigit()) else 0
-            ids.append(cid)
-            cccds.append(cccd or "")
-            cmnds.append(cmnd or "")
-            phones.append(phone or "")
-            accents.append(acc)
-            foldeds.append(fol)
-            dobs.append(d)
-            years.append(y)
-            sexes.append(sex_codes.get(sex or "", 0))
-            wards.append(ward)
-            provinces.append(prov)
-            if cccd:
-                if cccd in by_cccd:
-                    _add(by_cccd, cccd, i)
+        ``connection``: Django's ``django.db.connection`` (PostgreSQL backend) or a psycopg2
+        connection. Citizen ids are the primary keys (ints), as with ``from_rows`` fed from
+        ``values_list(*CITIZEN_ROW_FIELDS)``.
+        """
+        buf = io.BytesIO()
+        with connection.cursor() as cur:
+            cur.copy_expert(_COPY_SQL, buf)
+        text = buf.getvalue().decode("utf-8")
+        del buf
+        ix = cls()
+        lines = text.split("\n")
+        del text
+        if lines and lines[-1] == "":
+            lines.pop()
+        for start in range(0, len(lines), _CHUNK):
+            chunk = [line.split("\t") for line in lines[start:start + _CHUNK]]
+            cid, cccd, cmnd, name, dob, by, sex, prov, ward, phone = zip(*chunk)
+            if any("\\" in n for n in name):  # COPY text escapes (never in clean names)
+                name = tuple(_unescape_copy(n) for n in name)
+            ix._add_columns(
+                list(map(int, cid)), cccd, cmnd, name, np.array(dob, dtype=np.int32),
+                np.array(by, dtype=np.int32), sex, np.array(prov, dtype=np.int32),
+                np.array(ward, dtype=np.int32), phone,
+            )
+        del lines
+        ix.finish(estimate_u=estimate_u)
+        return ix
+
+    def extend(self, rows: Iterable[tuple]) -> None:
+        it = iter(rows)
+        while True:
+            chunk = list(islice(it, _CHUNK))
+            if not chunk:
+                break
+            cid, cccd, cmnd, name, dob, by, sex, prov, ward, phone = zip(*chunk)
+            del chunk
+            dob_i, year_i = [], []
+            for v, b in zip(dob, by):
+                if v.__class__ is str and len(v) == 10 and v[4] == "-":
+                    dob_i.append(int(v[:4] + v[5:7] + v[8:10]))
+                    year_i.append(int(v[:4]))
+                elif isinstance(v, dt.date):
+                    dob_i.append(v.year * 10000 + v.month * 100 + v.day)
+                    year_i.append(v.year)
                 else:
-                    by_cccd[cccd] = i
-            if cmnd:
-                if cmnd in by_cmnd:
-                    _add(by_cmnd, cmnd, i)
-                else:
-                    by_cmnd[cmnd] = i
-            if phone:
-                if phone in by_phone:
-                    _add(by_phone, phone, i)
-                else:
-                    by_phone[phone] = i
-            if fol:
-                v = by_name.get(fol)
-                if v is None:
-                    by_name[fol] = i
-                elif v.__class__ is int:
-                    by_name[fol] = [v, i]
-                else:
-                    v.append(i)
-                if y:
-                    k = hash(fol) + y
-                    v = by_name_year.get(k)
-                    if v is None:
-                        by_name_year[k] = i
-                    elif v.__class__ is int:
-                        by_name_year[k] = [v, i]
-                    else:
-                        v.append(i)
-                    gh = given_hash.get(fol)
-                    if gh is None:
-                        gh = given_hash[fol] = hash(fol.rsplit(" ", 1)[-1])
-                    by_given_year.setdefault(gh + y, []).append(i)
-            if d:
-                by_dob.setdefault(d, []).append(i)
-            if ward:
-                by_ward.setdefault(ward, []).append(i)
-                if y:
-                    by_ward_year.setdefault(ward * 10000 + y, []).append(i)
-            i += 1
+                    d, y = birth_to_ints(v, b)
+                    dob_i.append(d)
+                    year_i.append(y)
+            self._add_columns(
+                list(cid), cccd, cmnd, name, np.array(dob_i, dtype=np.int32),
+                np.array(year_i, dtype=np.int32), sex,
+                np.array([_as_int(p) for p in prov], dtype=np.int32),
+                np.array([_as_int(w) for w in ward], dtype=np.int32), phone,
+            )
+
+    def _add_columns(self, cid, cccd, cmnd, name, dob, year, sex, prov, ward, phone) -> None:
+        """One chunk of columns; ``dob`` yyyymmdd ints (0 = unknown), ``year`` ints (0 =
+        unknown, taken from ``dob`` when it is known)."""
+        if self.finished:
+            raise RuntimeError("the index is finished; build a new one")
+        raw, add_name = self._raw, self._add_name
+        pairs = [raw.get(n) or add_name(n) for n in name]
+        cols = self._cols
+        cols["name"].append(np.array([p[0] for p in pairs], dtype=np.int32))
+        cols["accent"].append(np.array([p[1] for p in pairs], dtype=np.int32))
+        dob = np.asarray(dob, dtype=np.int32)
+        year = np.where(dob > 0, dob // 10000, np.asarray(year, dtype=np.int32))
+        year = np.where((year >= YEAR_BASE) & (year < YEAR_BASE + YEAR_SLOTS), year, 0)
+        cols["dob"].append(dob)
+        cols["year"].append(year.astype(np.int16))
+        codes = SEX_CODES
+        cols["sex"].append(np.array([codes.get(s or "", 0) for s in sex], dtype=np.int8))
+        cols["province"].append(np.asarray(prov, dtype=np.int32))
+        cols["ward"].append(np.asarray(ward, dtype=np.int32))
+        for key, col in (("cccd", cccd), ("cmnd", cmnd), ("phone", phone)):
+            cols[key].append(np.array([int("1" + v) if v and v.isdigit() else 0 for v in col], dtype=np.int64))
+        self.ids.extend(cid)
+
+    def _add_name(self, raw: str) -> tuple[int, int]:
+        acc, fol = name_keys(raw, self._tokens)
+        nid = self.name_ids.get(fol)
+        if nid is None:
+            nid = self.name_ids[fol] = len(self.names)
+            self.names.append(fol)
+        aid = self.accent_ids.get(acc)
+        if aid is None:
+            aid = self.accent_ids[acc] = len(self.accents)
+            self.accents.append(acc)
+        pair = self._raw[raw] = (nid, aid)
+        return pair
 
     def finish(self, *, estimate_u: bool = True) -> None:
-        """Frequency tables, scan lists and (optionally) sampled u-probabilities."""
-        ends_counts: Counter = Counter()
-        by_ends: dict = {}
-        for fol, v in self.by_name.items():
+        """Columns, per-name tables, blocks, frequencies and (optionally) sampled u."""
+        cols = self._cols
+        cat = {k: (np.concatenate(v) if v else np.empty(0, np.int32)) for k, v in cols.items()}
+        self._cols = {}
+        self._raw = {}
+        self.name = cat["name"].astype(np.int32)
+        self.accent = cat["accent"].astype(np.int32)
+        self.dob = cat["dob"].astype(np.int32)
+        self.year = cat["year"].astype(np.int32)
+        self.sex = cat["sex"].astype(np.int8)
+        self.province = cat["province"].astype(np.int32)
+        self.ward = cat["ward"].astype(np.int32)
+        self.cccd = cat["cccd"].astype(np.int64)
+        self.cmnd = cat["cmnd"].astype(np.int64)
+        self.phone = cat["phone"].astype(np.int64)
+        self.dord = dob_ordinals(self.dob)
+        n = self.size
+
+        # Per folded name: tokens-sorted id, "family given" id, first and last token ids.
+        names = self.names
+        empty = self.name_ids.get("")
+        sorted_ids, tok_ids, ends_ids = self.sorted_ids, self.tok_ids, self.ends_ids
+        m = len(names)
+        n_sorted = np.empty(m, np.int32)
+        n_ends = np.empty(m, np.int32)
+        n_first = np.empty(m, np.int32)
+        n_last = np.empty(m, np.int32)
+        n_ntok = np.empty(m, np.int8)
+        for k, fol in enumerate(names):
             toks = fol.split()
-            ends = toks[0] + " " + toks[-1]
-            if v.__class__ is int:
-                ends_counts[ends] += 1
-                by_ends.setdefault(hash(ends), []).append(v)
-            else:
-                ends_counts[ends] += len(v)
-                by_ends.setdefault(hash(ends), []).extend(v)
-        self.ends_counts, self.by_ends = ends_counts, by_ends
-        self.year_counts = Counter(self.year)
-        self.ward_counts = Counter(self.ward)
-        self.province_counts = Counter(self.province)
-        year_names: dict[int, tuple[list[int], list[str]]] = {}
-        folded = self.folded
-        for i, y in enumerate(self.year):
-            entry = year_names.get(y)
-            if entry is None:
-                entry = year_names[y] = ([], [])
-            entry[0].append(i)
-            entry[1].append(folded[i])
-        self.year_names = year_names
-        if estimate_u:
+            if not toks:
+                n_sorted[k] = n_ends[k] = n_first[k] = n_last[k] = -1
+                n_ntok[k] = 0
+                continue
+            s = " ".join(sorted(toks))
+            n_sorted[k] = sorted_ids.setdefault(s, len(sorted_ids))
+            e = toks[0] + " " + toks[-1]
+            n_ends[k] = ends_ids.setdefault(e, len(ends_ids))
+            n_first[k] = tok_ids.setdefault(toks[0], len(tok_ids))
+            n_last[k] = tok_ids.setdefault(toks[-1], len(tok_ids))
+            n_ntok[k] = min(len(toks), 127)
+        self.name_sorted, self.name_ends, self.name_first, self.name_last = n_sorted, n_ends, n_first, n_last
+        self.tokens = list(tok_ids)  # id -> token
+        self.name_ntok = n_ntok
+        has_name = self.name != (empty if empty is not None else -2)
+        self.name = np.where(has_name, self.name, -1).astype(np.int32)
+        self.has_name = has_name
+
+        # Term frequencies.
+        nm = np.where(has_name, self.name, 0)
+        self.name_count = np.bincount(nm[has_name], minlength=m).astype(np.int32)
+        self.ends_count = np.bincount(n_ends[nm[has_name]], minlength=max(len(ends_ids), 1)).astype(np.int32)
+        self.year_count = np.bincount(self.year, minlength=YEAR_BASE + YEAR_SLOTS).astype(np.int32)
+        self.ward_count = np.bincount(self.ward, minlength=1).astype(np.int32)
+        self.province_count = np.bincount(self.province, minlength=1).astype(np.int32)
+
+        # Blocks.
+        yr = self.year
+        known_year = yr > 0
+        ys = np.where(known_year, yr - YEAR_BASE, 0).astype(np.int64)
+        name64 = self.name.astype(np.int64)
+        self.by_cccd = Block(self.cccd, self.cccd > 0)
+        self.by_cmnd = Block(self.cmnd, self.cmnd > 0)
+        self.by_phone = Block(self.phone, self.phone > 0)
+        self.by_name = Block(name64, has_name)
+        self.by_name_year = Block(name64 * YEAR_SLOTS + ys, has_name & known_year)
+        given = np.where(has_name, n_last[nm], -1).astype(np.int64)
+        self.by_given_year = Block(given * YEAR_SLOTS + ys, has_name & known_year)
+        self.by_dob = Block(self.dob.astype(np.int64), self.dob > 0)
+        ward64 = self.ward.astype(np.int64)
+        self.by_ward = Block(ward64, self.ward > 0)
+        self.by_ward_year = Block(ward64 * YEAR_SLOTS + ys, (self.ward > 0) & known_year)
+        self.by_ends = Block(np.where(has_name, n_ends[nm], -1).astype(np.int64), has_name)
+        self.by_year = Block(yr.astype(np.int64), known_year)
+        # Per-citizen counts used by the scorer.
+        self.dob_count = _value_counts(self.dob)
+        self.phone_count = _value_counts(self.phone)
+        self.citizen_ends = np.where(has_name, n_ends[nm], -1).astype(np.int32)
+        self.finished = True
+        if estimate_u and n:
             self.params = self.estimate_u(self.params)
 
     def estimate_u(self, params: ModelParams, *, sample: int = 2000, seed: int = 7) -> ModelParams:
@@ -255,16 +367,27 @@ class CitizenIndex:
         Random pairs of distinct citizens are non-matches, so the share that lands in a
         level is that level's u. Deterministic (fixed seed) so runs are reproducible.
         """
+        from rapidfuzz import fuzz, process
+
+        from .scoring import FUZZY_LOW, make_probe, name_level
+
         n = self.size
         if n < 50:
             return params
         rng = random.Random(seed)
         picks = [rng.randrange(n) for _ in range(min(sample, n))]
-        others = [self.folded[rng.randrange(n)] for _ in range(min(sample, n))]
+        names = self.names
+        name = self.name
+        others = []
+        for _ in range(min(sample, n)):
+            k = int(name[rng.randrange(n)])
+            others.append(names[k] if k >= 0 else "")
         name_picks = picks[: sample // 4]
         typo = fuzzy = total = 0
         for i in name_picks:
-            q = self.folded[i]
+            if name[i] < 0:
+                continue
+            q = names[int(name[i])]
             probe = None
             # The ratio pre-filter is a superset of the typo and fuzzy levels.
             for choice, _sim, _k in process.extract(
@@ -280,10 +403,10 @@ class CitizenIndex:
                     fuzzy += 1
             total += len(others)
         # Half a pair of pseudo-count keeps tiny samples from claiming u = 0.
-        u_typo = (typo + 0.5) / total
-        u_fuzzy = (fuzzy + 0.5) / total
-        id_neigh = self._typo_neighbours(self.cccd, self.by_cccd, picks)
-        phone_neigh = self._typo_neighbours(self.phone, self.by_phone, picks)
+        u_typo = (typo + 0.5) / max(total, 1)
+        u_fuzzy = (fuzzy + 0.5) / max(total, 1)
+        id_neigh = _typo_neighbours(self.by_cccd, self.cccd[picks])
+        phone_neigh = _typo_neighbours(self.by_phone, self.phone[picks])
         return ModelParams(
             m=params.m,
             u_name_typo=u_typo,
@@ -293,59 +416,131 @@ class CitizenIndex:
             match_rate=params.match_rate,
         )
 
-    @staticmethod
-    def _typo_neighbours(column: list[str], index: dict, picks: list[int]) -> float:
-        """Mean number of other citizens whose value is one typo away."""
-        found = tried = 0
-        for i in picks:
-            value = column[i]
-            if not value:
-                continue
-            tried += 1
-            for variant in edit_variants(value):
-                found += _count(index, variant)
-        return found / tried if tried else 0.0
+    # -- convenience lookups ----------------------------------------------------------------
 
-    # -- lookups used by the scorer ---------------------------------------------------------
+    def folded(self, i: int) -> str:
+        k = int(self.name[i])
+        return self.names[k] if k >= 0 else ""
 
-    def name_count(self, folded: str) -> int:
-        return _count(self.by_name, folded)
-
-    def ends_count(self, folded: str) -> int:
-        toks = folded.split()
-        return self.ends_counts.get(toks[0] + " " + toks[-1], 0) if toks else 0
-
-    def dob_count(self, dob: int) -> int:
-        return _count(self.by_dob, dob)
-
-    def year_count(self, year: int) -> int:
-        return self.year_counts.get(year, 0)
-
-    def phone_count(self, phone: str) -> int:
-        return _count(self.by_phone, phone)
-
-    def ward_count(self, ward: int) -> int:
-        return self.ward_counts.get(ward, 0)
-
-    def province_count(self, province: int) -> int:
-        return self.province_counts.get(province, 0)
+    def accented(self, i: int) -> str:
+        return self.accents[int(self.accent[i])] if self.name[i] >= 0 else ""
 
 
-def name_keys(name: str, token_cache: dict) -> tuple[str, str]:
-    """(accent_key, fold_name) of ``name``, token by token through a cache: a registry has
-    a million names but only a few thousand distinct words."""
-    accents = []
-    foldeds = []
-    for token in (name or "").split():
-        keys = token_cache.get(token)
-        if keys is None:
-            keys = token_cache[token] = (accent_key(token), fold_name(token))
-        if keys[1]:
-            accents.append(keys[0])
-            foldeds.append(keys[1])
-    fol = _intern(" ".join(foldeds))
-    acc = " ".join(accents)
-    return (_intern(acc) if acc != fol else fol), fol
+def _value_counts(values: np.ndarray) -> np.ndarray:
+    """For each element, how many elements hold the same value (0 for the value 0)."""
+    if not len(values):
+        return np.zeros(0, np.int32)
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    out = counts[inverse].astype(np.int32)
+    out[values == 0] = 0
+    return out
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def dob_ordinals(dob: np.ndarray) -> np.ndarray:
+    """``date.toordinal()`` of yyyymmdd ints, vectorised (0 for unknown or impossible
+    dates)."""
+    dob = np.asarray(dob, dtype=np.int64)
+    y, m, d = dob // 10000, dob // 100 % 100, dob % 100
+    ok = (dob > 0) & (m >= 1) & (m <= 12) & (d >= 1) & (y >= 1)
+    mm = np.where(ok, m, 1)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    ok &= d <= _MONTH_DAYS[mm] + ((mm == 2) & leap)
+    # Days from civil (H. Hinnant), shifted so 0001-01-01 is 1 as in date.toordinal().
+    yy = y - (mm <= 2)
+    era = yy // 400
+    yoe = yy - era * 400
+    doy = (153 * (mm + np.where(mm > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468 + 719163
+    return np.where(ok, days, 0).astype(np.int32)
+
+
+def one_edit_apart_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Vectorised ``one_edit_apart`` on :func:`digit_key` ints: same length, and one digit
+    changed or two adjacent digits swapped."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    la = np.searchsorted(_POW10, a, side="right")
+    lb = np.searchsorted(_POW10, b, side="right")
+    ok = (la == lb) & (a != b) & (a > 0)
+    if not ok.any():
+        return ok
+    ndiff = np.zeros(len(a), np.int8)
+    first = np.full(len(a), -1, np.int8)
+    second = np.full(len(a), -1, np.int8)
+    for k in range(18):
+        da = a // _POW10[k] % 10
+        db = b // _POW10[k] % 10
+        neq = da != db
+        ndiff += neq
+        first = np.where(neq & (first < 0), k, first)
+        second = np.where(neq & (first >= 0) & (first != k), np.where(second < 0, k, second), second)
+    one = ndiff == 1
+    two = (ndiff == 2) & (second == first + 1)
+    if two.any():
+        f = np.clip(first, 0, 17).astype(np.int64)
+        p1, p2 = _POW10[f], _POW10[np.clip(f + 1, 0, 18)]
+        swapped = (a // p1 % 10 == b // p2 % 10) & (a // p2 % 10 == b // p1 % 10)
+        two &= swapped
+    return ok & (one | two)
+
+
+def _typo_neighbours(block: Block, values: np.ndarray) -> float:
+    """Mean number of other citizens whose value is one typo away."""
+    values = values[values > 0]
+    if not len(values):
+        return 0.0
+    variants, owner = edit_variant_keys(values)
+    lo, hi = block.ranges(variants)
+    return float((hi - lo).sum()) / len(values)
+
+
+def edit_variant_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every :func:`digit_key` one digit substitution or one adjacent swap away from each
+    key; returns (variants, index of the key each came from)."""
+    keys = np.asarray(keys, dtype=np.int64)
+    lens = np.searchsorted(_POW10, keys, side="right") - 1  # digits after the leading 1
+    out, owner = [], []
+    idx = np.arange(len(keys))
+    for pos in range(int(lens.max(initial=0))):
+        has = lens > pos
+        k = keys[has]
+        w = idx[has]
+        p = _POW10[pos]
+        cur = k // p % 10
+        for d in range(1, 10):
+            out.append(k + ((cur + d) % 10 - cur) * p)
+            owner.append(w)
+        has2 = lens > pos + 1
+        k2 = keys[has2]
+        w2 = idx[has2]
+        a = k2 // p % 10
+        b = k2 // (p * 10) % 10
+        diff = a != b
+        out.append((k2 + (b - a) * p + (a - b) * p * 10)[diff])
+        owner.append(w2[diff])
+    if not out:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(out), np.concatenate(owner)
+
+
+def _as_int(value) -> int:
+    if value is None or value == "":
+        return 0
+    if value.__class__ is int:
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _unescape_copy(value: str) -> str:
+    return (value.replace("\\\\", "\x00").replace("\\t", "\t").replace("\\n", "\n")
+            .replace("\\r", "\r").replace("\x00", "\\"))
 
 
 def edit_variants(value: str):

@@ -150,6 +150,9 @@ def birth_to_ints(value, birth_year=None) -> tuple[int, int]:
     return 0, year if 1800 <= year <= 2200 else 0
 
 
+_NAME_CACHE: dict[str, tuple[str, str]] = {}
+
+
 def make_probe(
     *,
     full_name: str | None = "",
@@ -162,10 +165,25 @@ def make_probe(
     **_ignored,
 ) -> Probe:
     """Normalise the identity columns of an incoming record (extra columns are ignored)."""
-    accent = accent_key(full_name)
-    folded = fold_name(full_name)
+    keys = _NAME_CACHE.get(full_name) if full_name else ("", "")
+    if keys is None:
+        if len(_NAME_CACHE) > 200_000:
+            _NAME_CACHE.clear()
+        keys = _NAME_CACHE[full_name] = (accent_key(full_name), fold_name(full_name))
+    accent, folded = keys
     tokens = tuple(folded.split())
-    dob, year = birth_to_ints(date_of_birth)
+    if date_of_birth.__class__ is str and len(date_of_birth) == 10 and date_of_birth[4] == "-" \
+            and date_of_birth[:4].isdigit() and date_of_birth[5:7].isdigit() and date_of_birth[8:].isdigit():
+        year = int(date_of_birth[:4])
+        dob = year * 10000 + int(date_of_birth[5:7]) * 100 + int(date_of_birth[8:])
+        if not (1 <= dob // 100 % 100 <= 12 and 1 <= dob % 100 <= 28):
+            dob, year = birth_to_ints(date_of_birth)  # the exact rules for day 29-31
+    elif date_of_birth.__class__ is str and len(date_of_birth) == 4 and date_of_birth.isdigit():
+        dob, year = 0, int(date_of_birth)
+        if not 1880 <= year <= 2100:  # as parse_birth_date
+            year = 0
+    else:
+        dob, year = birth_to_ints(date_of_birth)
     ident = normalize_id(id_number)
     return Probe(
         accent=accent,
@@ -264,159 +282,276 @@ def reason_dicts(reasons) -> list[dict]:
     return [{"field": f, "level": lvl, "weight": round(w, 2)} for f, lvl, w in reasons]
 
 
-class Scorer:
-    """Scores a probe against citizens held in a :class:`CitizenIndex`.
 
-    ``index`` supplies compact per-citizen columns and frequency counts; the scorer knows
-    nothing about where they came from.
+
+# ---------------------------------------------------------------------------------------
+# Vectorised scoring of (record, citizen) pairs
+# ---------------------------------------------------------------------------------------
+
+# Level codes per field (0 = a value missing on either side: no evidence, no reason).
+NAME_LEVELS = ("", "exact", "folded", "reordered", "partial", "typo", "fuzzy", "disagree")
+DOB_LEVELS = ("", "exact", "swap", "close", "year", "disagree", "year", "disagree")  # 6-7: year only
+SEX_LEVELS = ("", "agree", "disagree")
+ID_LEVELS = ("", "exact", "typo", "disagree")
+PHONE_LEVELS = ("", "exact", "typo", "disagree")
+WARD_LEVELS = ("", "ward", "province", "disagree")
+FIELDS = ("name", "dob", "sex", "id", "phone", "ward")
+_NAME_CODE = {lvl: k for k, lvl in enumerate(NAME_LEVELS) if lvl}
+
+
+class ProbeBatch:
+    """Records of one batch as columns, their names resolved to the index's ids."""
+
+    def __init__(self, index, probes: list[Probe]):
+        import numpy as np
+
+        from .index import digit_key, dob_ordinals
+
+        self.probes = probes
+        ix = index
+        name_ids, accent_ids, sorted_ids = ix.name_ids, ix.accent_ids, ix.sorted_ids
+        tok_ids, ends_ids = ix.tok_ids, ix.ends_ids
+        n = len(probes)
+        nid = np.full(n, -1, np.int32)
+        aid = np.full(n, -1, np.int32)
+        sid = np.full(n, -1, np.int32)
+        eid = np.full(n, -1, np.int32)
+        first = np.full(n, -1, np.int32)
+        last = np.full(n, -1, np.int32)
+        for k, p in enumerate(probes):
+            if p.folded:
+                nid[k] = name_ids.get(p.folded, -1)
+                aid[k] = accent_ids.get(p.accent, -1)
+                sid[k] = sorted_ids.get(p.sorted_folded, -1)
+                t = p.tokens
+                eid[k] = ends_ids.get(t[0] + " " + t[-1], -1)
+                first[k] = tok_ids.get(t[0], -1)
+                last[k] = tok_ids.get(t[-1], -1)
+        self.nid, self.aid, self.sid, self.eid, self.first, self.last = nid, aid, sid, eid, first, last
+        self.has_name = np.array([bool(p.folded) for p in probes], dtype=bool)
+        self.marks = np.array([p.has_marks for p in probes], dtype=bool)
+        self.dob = np.array([p.dob for p in probes], dtype=np.int32)
+        self.dord = dob_ordinals(self.dob)
+        self.year = np.array([p.year for p in probes], dtype=np.int32)
+        self.sex = np.array([p.sex for p in probes], dtype=np.int8)
+        self.cccd = np.array([digit_key(p.cccd) for p in probes], dtype=np.int64)
+        self.cmnd = np.array([digit_key(p.cmnd) for p in probes], dtype=np.int64)
+        self.phone = np.array([digit_key(p.phone) for p in probes], dtype=np.int64)
+        self.ward = np.array([p.ward for p in probes], dtype=np.int64)
+        self.province = np.array([p.province for p in probes], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.probes)
+
+
+class BatchScorer:
+    """Fellegi–Sunter scores of many (record, citizen) pairs at once.
+
+    ``score(batch, r, c)`` takes pair arrays (``r`` positions in the :class:`ProbeBatch`,
+    ``c`` positions in the index) and returns ``(total, levels, weights)``: the log2
+    posterior odds per pair, and per field (rows in :data:`FIELDS` order) the level codes
+    and the weights that make up the total. The string comparisons that cannot be done on
+    integer ids (partial, typo and fuzzy names) run in Python on the few pairs that need
+    them, through a cache.
     """
 
     def __init__(self, index, params: ModelParams | None = None):
+        import numpy as np
+
+        self.np = np
         self.index = index
-        self.params = params or ModelParams()
+        self.params = p = params or ModelParams()
         self.n = max(index.size, 1)
         self.log_n = log2(self.n)
-        m = self.params.m
-        self.lm = {f: {lvl: log2(max(p, 1e-9)) for lvl, p in levels.items()} for f, levels in m.items()}
-        p = self.params
-        # Levels whose u does not depend on the value.
-        self.w_fixed = {
-            ("name", "typo"): self.lm["name"]["typo"] - log2(p.u_name_typo),
-            ("name", "fuzzy"): self.lm["name"]["fuzzy"] - log2(p.u_name_fuzzy),
-            ("name_plain", "typo"): self.lm["name_plain"]["typo"] - log2(p.u_name_typo),
-            ("name_plain", "fuzzy"): self.lm["name_plain"]["fuzzy"] - log2(p.u_name_fuzzy),
-            ("sex", "agree"): self.lm["sex"]["agree"] - log2(0.5),
-            ("sex", "disagree"): self.lm["sex"]["disagree"] - log2(0.5),
-            ("id", "exact"): self.lm["id"]["exact"] + self.log_n,
-            ("id", "typo"): self.lm["id"]["typo"] + self.log_n - log2(max(p.id_typo_neighbours, 1e-3)),
-            ("phone", "typo"): self.lm["phone"]["typo"] + self.log_n - log2(max(p.phone_typo_neighbours, 1e-3)),
-        }
-        for f in ("name", "name_plain", "dob", "dob_year", "id", "phone", "ward"):
-            # "disagree" levels: u is close to 1.
-            self.w_fixed[(f, "disagree")] = self.lm[f]["disagree"]
+        m = p.m
+        lm = {f: {lvl: log2(max(v, 1e-9)) for lvl, v in levels.items()} for f, levels in m.items()}
+        self.lm = lm
+        # Name weights before the term-frequency part: [table][level code].
+        tab = np.zeros((2, len(NAME_LEVELS)))
+        for t, table in enumerate(("name", "name_plain")):
+            for code, lvl in enumerate(NAME_LEVELS):
+                if code:
+                    tab[t, code] = lm[table].get(lvl, log2(1e-9))
+            tab[t, 5] -= log2(p.u_name_typo)
+            tab[t, 6] -= log2(p.u_name_fuzzy)
+        self.name_tab = tab
+        self.sex_w = np.array([0.0, lm["sex"]["agree"] - log2(0.5), lm["sex"]["disagree"] - log2(0.5)])
+        self.id_w = np.array([0.0, lm["id"]["exact"] + self.log_n,
+                              lm["id"]["typo"] + self.log_n - log2(max(p.id_typo_neighbours, 1e-3)),
+                              lm["id"]["disagree"]])
         self.prior = log2(p.match_rate / (1 - p.match_rate)) - self.log_n
+        self._name_cache: dict = {}
 
-    # -- per-field --------------------------------------------------------------------
+    def _tf(self, count):
+        np = self.np
+        return self.log_n - np.log2(np.maximum(count, 1))
 
-    def _tf_weight(self, lm: float, count: int) -> float:
-        """log2(m / u) with u = count / N (term frequency in the citizen table)."""
-        return lm + self.log_n - log2(max(count, 1))
-
-    def score(self, probe: Probe, i: int, with_reasons: bool = True):
-        """Total log2 posterior odds that citizen ``i`` is the record's person, and reasons."""
+    def score(self, pb: ProbeBatch, r, c):
+        np = self.np
         ix = self.index
-        total = self.prior
-        reasons = [] if with_reasons else None
-        wf = self.w_fixed
+        lm = self.lm
+        r = np.asarray(r, dtype=np.int64)
+        c = np.asarray(c, dtype=np.int64)
+        n = len(r)
+        levels = np.zeros((6, n), np.int8)
+        weights = np.zeros((6, n))
+        if not n:
+            return np.zeros(0), levels, weights
 
-        # Name -------------------------------------------------------------------------
-        if probe.folded:
-            folded = ix.folded[i]
-            if folded:
-                table = "name" if probe.has_marks else "name_plain"
-                level = name_level(probe, ix.accent[i], folded)
-                if level in ("exact", "folded", "reordered"):
-                    w = self._tf_weight(self.lm[table][level], ix.name_count(folded))
-                elif level == "partial":
-                    w = self._tf_weight(self.lm[table][level], ix.ends_count(folded))
-                else:
-                    w = wf[(table, level)]
-                total += w
-                if with_reasons:
-                    reasons.append(("name", level, w))
+        # Name ---------------------------------------------------------------------------
+        cn = ix.name[c]
+        pn = pb.nid[r]
+        present = pb.has_name[r] & (cn >= 0)
+        cn0 = np.where(cn >= 0, cn, 0)
+        marks = pb.marks[r]
+        lv = np.zeros(n, np.int8)
+        lv[present] = 7
+        reordered = present & (pb.sid[r] == ix.name_sorted[cn0]) & (pb.sid[r] >= 0)
+        lv[reordered] = 3
+        folded = present & (pn == cn)
+        lv[folded] = 2
+        lv[folded & marks & (pb.aid[r] == ix.accent[c])] = 1
+        rest = np.flatnonzero(lv == 7)
+        if len(rest):
+            cache = self._name_cache
+            if len(cache) > 500_000:
+                cache.clear()
+            probes, names = pb.probes, ix.names
+            codes = []
+            for k, ci in zip(r[rest].tolist(), cn[rest].tolist()):
+                p = probes[k]
+                key = (p.folded, ci)
+                code = cache.get(key)
+                if code is None:
+                    code = cache[key] = _NAME_CODE[name_level(p, "", names[ci])]
+                codes.append(code)
+            lv[rest] = codes
+        table = np.where(marks, 0, 1)
+        w = self.name_tab[table, lv]
+        tfl = (lv >= 1) & (lv <= 3)
+        w = np.where(tfl, w + self._tf(ix.name_count[cn0]), w)
+        part = lv == 4
+        if part.any():
+            w = np.where(part, w + self._tf(ix.ends_count[np.maximum(ix.name_ends[cn0], 0)]), w)
+        levels[0] = lv
+        weights[0] = np.where(present, w, 0.0)
 
-        # Date of birth ------------------------------------------------------------------
-        if probe.year:
-            cdob, cyear = ix.dob[i], ix.year[i]
-            if cyear:
-                if probe.dob and cdob:
-                    level = dob_level(probe.dob, cdob)
-                    lm = self.lm["dob"][level]
-                    if level == "exact":
-                        w = self._tf_weight(lm, ix.dob_count(cdob))
-                    elif level == "swap":
-                        # u ~ chance of hitting one given date
-                        w = lm + self.log_n - log2(max(ix.year_count(cyear) / 365.0, 1))
-                    elif level == "close":
-                        w = lm + self.log_n - log2(max(ix.year_count(cyear) * (2 * CLOSE_DAYS + 8) / 365.0, 1))
-                    elif level == "year":
-                        w = self._tf_weight(lm, ix.year_count(cyear))
-                    else:
-                        w = wf[("dob", "disagree")]
-                    field_name = "date_of_birth"
-                else:
-                    if probe.year == cyear:
-                        level, w = "year", self._tf_weight(self.lm["dob_year"]["year"], ix.year_count(cyear))
-                    else:
-                        level, w = "disagree", wf[("dob_year", "disagree")]
-                    field_name = "birth_year"
-                total += w
-                if with_reasons:
-                    reasons.append((field_name, level, w))
+        # Date of birth -------------------------------------------------------------------
+        py, cy = pb.year[r], ix.year[c]
+        pd, cd = pb.dob[r].astype(np.int64), ix.dob[c].astype(np.int64)
+        present = (py > 0) & (cy > 0)
+        full = present & (pd > 0) & (cd > 0)
+        yonly = present & ~full
+        lv = np.zeros(n, np.int8)
+        same_year = pd // 10000 == cd // 10000
+        pm, pdd, cm, cdd = pd // 100 % 100, pd % 100, cd // 100 % 100, cd % 100
+        lv[full] = 5
+        lv[full & same_year] = 4
+        from .index import one_edit_apart_keys
+
+        close = (np.abs(pb.dord[r].astype(np.int64) - ix.dord[c]) <= CLOSE_DAYS) & (pb.dord[r] > 0) & (ix.dord[c] > 0)
+        close |= (pm == cm) & (pdd == cdd) & (np.abs(pd // 10000 - cd // 10000) == 1)
+        cand = full & ~close
+        if cand.any():
+            # One digit typed wrong or two adjacent digits swapped (8-digit dates).
+            k = np.flatnonzero(cand)
+            oe = one_edit_apart_keys(pd[k] + 100_000_000, cd[k] + 100_000_000)
+            close[k[oe]] = True
+        lv[full & close] = 3
+        lv[full & same_year & (pm == cdd) & (pdd == cm)] = 2
+        lv[full & (pd == cd)] = 1
+        lv[yonly] = np.where(py[yonly] == cy[yonly], 6, 7)
+        ycount = ix.year_count[cy]
+        w = np.zeros(n)
+        dl = lm["dob"]
+        w = np.where(lv == 1, dl["exact"] + self._tf(ix.dob_count[c]), w)
+        w = np.where(lv == 2, dl["swap"] + self.log_n - np.log2(np.maximum(ycount / 365.0, 1)), w)
+        w = np.where(lv == 3, dl["close"] + self.log_n - np.log2(np.maximum(ycount * (2 * CLOSE_DAYS + 8) / 365.0, 1)), w)
+        w = np.where(lv == 4, dl["year"] + self._tf(ycount), w)
+        w = np.where(lv == 5, dl["disagree"], w)
+        w = np.where(lv == 6, lm["dob_year"]["year"] + self._tf(ycount), w)
+        w = np.where(lv == 7, lm["dob_year"]["disagree"], w)
+        levels[1] = lv
+        weights[1] = w
 
         # Sex ---------------------------------------------------------------------------
-        if probe.sex:
-            csex = ix.sex[i]
-            if csex:
-                level = "agree" if csex == probe.sex else "disagree"
-                w = wf[("sex", level)]
-                total += w
-                if with_reasons:
-                    reasons.append(("sex", level, w))
+        ps, cs = pb.sex[r], ix.sex[c]
+        lv = np.where((ps > 0) & (cs > 0), np.where(ps == cs, 1, 2), 0).astype(np.int8)
+        levels[2] = lv
+        weights[2] = self.sex_w[lv]
 
         # Identity number ---------------------------------------------------------------
-        mine, theirs, kind = "", "", ""
-        if probe.cccd:
-            mine, theirs, kind = probe.cccd, ix.cccd[i], "cccd"
-        elif probe.cmnd:
-            mine, theirs, kind = probe.cmnd, ix.cmnd[i], "cmnd"
-        if mine and theirs:
-            if mine == theirs:
-                level = "exact"
-            elif one_edit_apart(mine, theirs):
-                level = "typo"
-            else:
-                level = "disagree"
-            w = wf[("id", level)]
-            total += w
-            if with_reasons:
-                reasons.append((kind, level, w))
+        pcccd = pb.cccd[r]
+        use_cccd = pcccd > 0
+        mine = np.where(use_cccd, pcccd, pb.cmnd[r])
+        theirs = np.where(use_cccd, ix.cccd[c], ix.cmnd[c])
+        present = (mine > 0) & (theirs > 0)
+        lv = np.where(present, 3, 0).astype(np.int8)
+        diff = present & (mine != theirs)
+        if diff.any():
+            k = np.flatnonzero(diff)
+            lv[k[one_edit_apart_keys(mine[k], theirs[k])]] = 2
+        lv[present & (mine == theirs)] = 1
+        levels[3] = lv
+        weights[3] = self.id_w[lv]
 
         # Phone -------------------------------------------------------------------------
-        if probe.phone:
-            cphone = ix.phone[i]
-            if cphone:
-                if cphone == probe.phone:
-                    level, w = "exact", self._tf_weight(self.lm["phone"]["exact"], ix.phone_count(cphone))
-                elif one_edit_apart(probe.phone, cphone):
-                    level, w = "typo", wf[("phone", "typo")]
-                else:
-                    level, w = "disagree", wf[("phone", "disagree")]
-                total += w
-                if with_reasons:
-                    reasons.append(("phone", level, w))
+        pp, cp = pb.phone[r], ix.phone[c]
+        present = (pp > 0) & (cp > 0)
+        lv = np.where(present, 3, 0).astype(np.int8)
+        diff = present & (pp != cp)
+        if diff.any():
+            k = np.flatnonzero(diff)
+            lv[k[one_edit_apart_keys(pp[k], cp[k])]] = 2
+        lv[present & (pp == cp)] = 1
+        ph = lm["phone"]
+        w = np.where(lv == 1, ph["exact"] + self._tf(ix.phone_count[c]), 0.0)
+        w = np.where(lv == 2, ph["typo"] + self.log_n - log2(max(self.params.phone_typo_neighbours, 1e-3)), w)
+        w = np.where(lv == 3, ph["disagree"], w)
+        levels[4] = lv
+        weights[4] = w
 
         # Ward / province ---------------------------------------------------------------
-        if probe.ward or probe.province:
-            cward, cprov = ix.ward[i], ix.province[i]
-            level = ""
-            if probe.ward and cward:
-                if probe.ward == cward:
-                    level, w = "ward", self._tf_weight(self.lm["ward"]["ward"], ix.ward_count(cward))
-                elif probe.province and cprov and probe.province == cprov:
-                    level, w = "province", self._tf_weight(self.lm["ward"]["province"], ix.province_count(cprov))
-                else:
-                    level, w = "disagree", wf[("ward", "disagree")]
-            elif probe.province and cprov:
-                if probe.province == cprov:
-                    # Only the province is known: agreement is weaker than a ward agreement.
-                    lm = log2(self.params.m["ward"]["ward"] + self.params.m["ward"]["province"])
-                    level, w = "province", self._tf_weight(lm, ix.province_count(cprov))
-                else:
-                    level, w = "disagree", wf[("ward", "disagree")]
-            if level:
-                total += w
-                if with_reasons:
-                    reasons.append(("ward", level, w))
+        pw, cw = pb.ward[r], ix.ward[c]
+        pp, cp = pb.province[r], ix.province[c]
+        both_ward = (pw > 0) & (cw > 0)
+        both_prov = (pp > 0) & (cp > 0)
+        lv = np.zeros(n, np.int8)
+        lv[both_ward] = 3
+        lv[both_ward & both_prov & (pp == cp)] = 2
+        lv[both_ward & (pw == cw)] = 1
+        prov_only = ~both_ward & both_prov
+        lv[prov_only] = np.where(pp[prov_only] == cp[prov_only], 2, 3)
+        wd = lm["ward"]
+        m = self.params.m["ward"]
+        w = np.zeros(n)
+        w = np.where(lv == 1, wd["ward"] + self._tf(ix.ward_count[cw]), w)
+        pcount = self._tf(ix.province_count[cp])
+        w = np.where((lv == 2) & both_ward, wd["province"] + pcount, w)
+        w = np.where((lv == 2) & prov_only, log2(m["ward"] + m["province"]) + pcount, w)
+        w = np.where(lv == 3, wd["disagree"], w)
+        levels[5] = lv
+        weights[5] = w
 
-        return total, reasons
+        total = self.prior + weights.sum(axis=0)
+        return total, levels, weights
+
+
+def pair_reasons(probe: Probe, levels, weights) -> list[tuple[str, str, float]]:
+    """``(field, level, weight)`` reasons of one pair from its level and weight columns."""
+    out = []
+    lv = [int(x) for x in levels]
+    w = [float(x) for x in weights]
+    if lv[0]:
+        out.append(("name", NAME_LEVELS[lv[0]], w[0]))
+    if lv[1]:
+        out.append(("date_of_birth" if lv[1] <= 5 else "birth_year", DOB_LEVELS[lv[1]], w[1]))
+    if lv[2]:
+        out.append(("sex", SEX_LEVELS[lv[2]], w[2]))
+    if lv[3]:
+        out.append(("cccd" if probe.cccd else "cmnd", ID_LEVELS[lv[3]], w[3]))
+    if lv[4]:
+        out.append(("phone", PHONE_LEVELS[lv[4]], w[4]))
+    if lv[5]:
+        out.append(("ward", WARD_LEVELS[lv[5]], w[5]))
+    return out

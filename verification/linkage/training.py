@@ -14,9 +14,21 @@ import copy
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 from .engine import Engine, LinkageConfig
 from .index import CitizenIndex
-from .scoring import ModelParams, make_probe
+from .scoring import (
+    DOB_LEVELS,
+    FIELDS,
+    ID_LEVELS,
+    NAME_LEVELS,
+    PHONE_LEVELS,
+    SEX_LEVELS,
+    WARD_LEVELS,
+    ModelParams,
+    make_probe,
+)
 
 # Evidence required from the other fields (log2 posterior odds) before a pair counts.
 ANCHOR_SCORE = 14.0
@@ -25,46 +37,49 @@ PRIOR_PSEUDO_COUNT = 50.0
 MAX_SAMPLE = 5_000
 M_FLOOR = 0.002
 
-_TABLE = {"date_of_birth": "dob", "birth_year": "dob_year", "cccd": "id", "cmnd": "id",
-          "sex": "sex", "phone": "phone", "ward": "ward"}
+_LEVELS = {"sex": SEX_LEVELS, "id": ID_LEVELS, "phone": PHONE_LEVELS, "ward": WARD_LEVELS}
 
 
 def estimate_m(index: CitizenIndex, records: Sequence[Mapping], params: ModelParams, *, rounds: int = 2) -> ModelParams:
     step = max(1, len(records) // MAX_SAMPLE)
-    sample = records[::step]
+    probes = [make_probe(**record) for record in records[::step]]
     prior = params.m
     current = params
     for _ in range(rounds):
         engine = Engine(index, LinkageConfig(params=current))
         counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for record in sample:
-            probe = make_probe(**record)
-            scored: dict[int, float] = {}
-            reasons: dict[int, list] = {}
-            engine._score_all(probe, engine._exact_candidates(probe), scored, reasons)
-            if not scored:
-                continue
-            ranked = sorted(scored.items(), key=lambda kv: kv[1], reverse=True)
-            top_i, top = ranked[0]
-            second = ranked[1][1] if len(ranked) > 1 else -1e9
-            if top - second < ANCHOR_MARGIN:
-                continue
-            for field_name, level, weight in reasons[top_i]:
-                if top - weight < ANCHOR_SCORE:
-                    continue
-                if field_name == "name":
-                    table = "name" if probe.has_marks else "name_plain"
-                else:
-                    table = _TABLE[field_name]
-                counts[table][level] += 1
+        pb, r, c, total, levels, weights = engine.scored_exact(probes)
+        if len(r):
+            # Best and runner-up per record.
+            order = np.lexsort((-total, r))
+            rs, ts = r[order], total[order]
+            starts = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1]])
+            ends = np.r_[starts[1:], len(rs)]
+            second = np.where(ends - starts > 1, ts[np.minimum(starts + 1, len(ts) - 1)], -1e9)
+            top = ts[starts]
+            anchors = order[starts[top - second >= ANCHOR_MARGIN]]
+            lv = levels[:, anchors]
+            w = weights[:, anchors]
+            top_a = total[anchors]
+            marks = pb.marks[r[anchors]]
+            for f, field_name in enumerate(FIELDS):
+                use = (lv[f] > 0) & (top_a - w[f] >= ANCHOR_SCORE)
+                for code, plain in zip(lv[f][use].tolist(), (~marks[use]).tolist()):
+                    if field_name == "name":
+                        table, level = ("name_plain" if plain else "name"), NAME_LEVELS[code]
+                    elif field_name == "dob":
+                        table, level = ("dob" if code <= 5 else "dob_year"), DOB_LEVELS[code]
+                    else:
+                        table, level = field_name, _LEVELS[field_name][code]
+                    counts[table][level] += 1
         m = copy.deepcopy(prior)
-        for table, levels in m.items():
+        for table, levels_ in m.items():
             observed = counts.get(table, {})
-            total = sum(observed.values())
-            for level, p in levels.items():
-                estimate = (observed.get(level, 0.0) + PRIOR_PSEUDO_COUNT * p) / (total + PRIOR_PSEUDO_COUNT)
+            n_obs = sum(observed.values())
+            for level, p in levels_.items():
+                estimate = (observed.get(level, 0.0) + PRIOR_PSEUDO_COUNT * p) / (n_obs + PRIOR_PSEUDO_COUNT)
                 # A level never seen in this batch may still happen in the next one.
-                levels[level] = max(estimate, M_FLOOR)
+                levels_[level] = max(estimate, M_FLOOR)
         current = current.with_m(m)
     return current
 

@@ -67,6 +67,16 @@ class Command(BaseCommand):
         for username, role, _first, _last, _scope in DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<12} {Role(role).label}")
         self._demo_signer_certificate()
+        self._demo_cases()
+
+    def _demo_cases(self) -> None:
+        """Citizen reports waiting at the demo clinic, two of them already with the police."""
+        from verification.demo import seed_demo_cases
+
+        created = seed_demo_cases()
+        if created:
+            self.stdout.write(f"Demo cases at Trạm Y tế (HN-TYT-01): {len(created)}; tracking codes: "
+                              + ", ".join(case.tracking_code for case in created))
 
     def _demo_signer_certificate(self) -> None:
         """The demo signer gets a development certificate in a PKCS#12 file (signing/)."""
