@@ -73,3 +73,13 @@ LINKED_ROW = report_row("R-LINK", full_name="NGUYEN VAN HUNG", date_of_birth="17
 REVIEW_ROW = report_row("R-REVIEW", full_name="Ngô Thị Lan", date_of_birth="1985-03-02", sex="F")
 NONE_ROW = report_row("R-NONE", full_name="Lò Thị Páo", date_of_birth="2003", sex="F", vaccine="AstraZeneca",
                       injection_date="2021-07-15", lot_number="AZ-77")
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Messages are asserted in English (the catalogue may translate them to Vietnamese)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -81,3 +81,14 @@ def reported_case(hanoi_facility):
 @pytest.fixture
 def case_in_review(reported_case, clinic_user):
     return case_start_review(case=reported_case, actor=clinic_user)
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """These tests read English text: pages asked for in English, messages made in English.
+    (Vietnamese, the default, is checked in tests/foundation and the browser tests.)"""
+    from django.utils import translation
+
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield

@@ -14,7 +14,8 @@ def test_a_rejection_keeps_the_reason_and_texts_the_citizen(reported_case, clini
     assert case.status == "rejected" and case.reject_reason == "no_injection" and case.closed_at
     (message,) = sms_outbox
     assert message.phone == "0912345678" and case.tracking_code in message.text
-    assert "No such injection in the facility's log" in message.text
+    # Citizens are texted in the site's first language, Vietnamese.
+    assert "Không có mũi tiêm này trong sổ tiêm chủng của cơ sở" in message.text
 
 
 def test_other_needs_a_few_words(reported_case, clinic_user):

@@ -12,7 +12,8 @@ def test_the_clinic_asks_and_the_citizen_is_texted(case_in_review, clinic_user, 
     with django_capture_on_commit_callbacks(execute=True):
         case = case_request_info(case=case_in_review, actor=clinic_user, message="Chụp rõ mặt sau phiếu tiêm")
     assert case.status == "info_requested" and case.info_request == "Chụp rõ mặt sau phiếu tiêm"
-    assert len(sms_outbox) == 1 and "more information" in sms_outbox[0].text
+    # Citizens are texted in the site's first language, Vietnamese.
+    assert len(sms_outbox) == 1 and "cần bổ sung thông tin" in sms_outbox[0].text
 
 
 def test_the_question_must_say_something(case_in_review, clinic_user):
