@@ -218,3 +218,14 @@ def make_awaiting_case(*, facility, doses: int = 1, ward=None):
 @pytest.fixture(name="make_awaiting_case")
 def make_awaiting_case_fixture(reference_data):
     return make_awaiting_case
+
+
+@pytest.fixture(autouse=True)
+def english_messages(request):
+    """Assertions read the English messages; the catalogue translates them to Vietnamese."""
+    from django.utils import translation
+
+    if "settings" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("settings").LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
