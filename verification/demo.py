@@ -23,7 +23,7 @@ DEMO_LOT = "DEMO1"
 
 
 def seed_demo_cases() -> list[ReconciliationCase]:
-    """Create five cases at the demo Hà Nội health station in several states; returns them."""
+    """Create six cases at the demo Hà Nội health station in several states; returns them."""
     from verification.services import cases
 
     facility = Facility.objects.filter(code="HN-TYT-01").first()
@@ -33,7 +33,7 @@ def seed_demo_cases() -> list[ReconciliationCase]:
     if ReconciliationCase.objects.filter(claimed_doses__lot_number=DEMO_LOT).exists():
         return []
     people = list(Citizen.objects.filter(ward=facility.ward).exclude(cccd=None).exclude(phone="")
-                  .order_by("pk")[:5])
+                  .order_by("pk")[:6])
     moderna = VaccineProduct.objects.get(code="moderna")
     created = []
     with override_settings(SMS_BACKEND="verification.sms.LocmemBackend"):
@@ -48,7 +48,8 @@ def seed_demo_cases() -> list[ReconciliationCase]:
             code = re.search(r"\b(\d{6})\b", sms.outbox[-1].text).group(1)
             created.append(cases.case_confirm(case=case, code=code))
         sms.outbox.clear()
-    # Two stay new in the queue, one is in review, two go on to the commune police.
+    # Two stay new in the queue, one is in review, three go on to the commune police, who
+    # confirm the last one's identity so the signer has a record waiting.
     if len(created) >= 3:
         cases.case_start_review(case=created[2], actor=clinic)
     for case, person in zip(created[3:], people[3:]):
@@ -57,4 +58,10 @@ def seed_demo_cases() -> list[ReconciliationCase]:
         cases.case_add_dose(case=case, actor=clinic, vaccine=moderna, dose_number=3,
                             injection_date=case.claimed_doses.first().injection_date, facility=facility)
         cases.case_send_to_police(case=case, actor=clinic)
+    police = User.objects.filter(username="police").first()
+    if police is not None and len(created) == 6:
+        from verification.police.services import police_decide
+
+        police_decide(officer=police, case_id=created[5].pk, outcome="match",
+                      note="Demo: checked against the CCCD card at the ward office.")
     return created

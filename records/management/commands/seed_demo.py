@@ -75,7 +75,7 @@ class Command(BaseCommand):
 
         created = seed_demo_cases()
         if created:
-            self.stdout.write(f"Demo cases at Trạm Y tế (HN-TYT-01): {len(created)}; tracking codes: "
+            self.stdout.write(f"Demo cases at HN-TYT-01: {len(created)}; tracking codes: "
                               + ", ".join(case.tracking_code for case in created))
 
     def _demo_signer_certificate(self) -> None:
