@@ -49,3 +49,44 @@ def test_it_keeps_a_year_only_birth_date_as_a_year():
     parsed = parse_birth_date("1977")
     assert (parsed.year, parsed.precision, parsed.value) == (1977, "year", None)
     assert parse_birth_date("05/03/1980").value.isoformat() == "1980-03-05"
+
+
+def test_vectorised_digit_helpers_agree_with_the_string_versions():
+    import datetime as dt
+    import random
+
+    import numpy as np
+
+    from verification.linkage.index import (
+        digit_key,
+        dob_ordinals,
+        edit_variant_keys,
+        edit_variants,
+        one_edit_apart_keys,
+        ordinals_to_ymd,
+    )
+    from verification.linkage.scoring import one_edit_apart
+
+    rng = random.Random(3)
+    a = [f"{rng.randrange(10**12):012d}" for _ in range(300)]
+    b = []
+    for v in a:
+        k = rng.randrange(11)
+        roll = rng.random()
+        if roll < 0.3:
+            b.append(v[:k] + str((int(v[k]) + 1) % 10) + v[k + 1:])
+        elif roll < 0.6:
+            b.append(v[:k] + v[k + 1] + v[k] + v[k + 2:])
+        elif roll < 0.8:
+            b.append(v[:k] + "99" + v[k + 2:])
+        else:
+            b.append(v[:-1])
+    got = one_edit_apart_keys(np.array([digit_key(x) for x in a]), np.array([digit_key(x) for x in b]))
+    assert got.tolist() == [one_edit_apart(x, y) for x, y in zip(a, b)]
+    keys, owner = edit_variant_keys(np.array([digit_key("0912000001")]))
+    assert sorted(str(k)[1:] for k in keys.tolist()) == sorted(set(edit_variants("0912000001")))
+    days = [dt.date(1900, 1, 1) + dt.timedelta(days=rng.randrange(60000)) for _ in range(500)]
+    ymd = np.array([d.year * 10000 + d.month * 100 + d.day for d in days])
+    assert dob_ordinals(ymd).tolist() == [d.toordinal() for d in days]
+    assert ordinals_to_ymd(np.array([d.toordinal() for d in days])).tolist() == ymd.tolist()
+    assert dob_ordinals(np.array([20230229, 0, 19901331])).tolist() == [0, 0, 0]

@@ -42,9 +42,9 @@ LINKED, REVIEW, NONE = "linked", "review", "none"
 
 # Fuzzy pre-filters (RapidFuzz 0..100) for the broad blocks; below these a candidate's
 # name is too far off to be worth scoring.
-_DOB_BLOCK_CUTOFF = 55.0
-_GIVEN_BLOCK_CUTOFF = 60.0
-_WARD_BLOCK_CUTOFF = 60.0
+_DOB_BLOCK_CUTOFF = 60.0
+_GIVEN_BLOCK_CUTOFF = 70.0
+_WARD_BLOCK_CUTOFF = 65.0
 _SCAN_CUTOFF = 70.0
 _SMALL_NAME_BLOCK = 64
 # The last-resort scan runs when the best candidate so far is less likely than not.
@@ -62,18 +62,46 @@ class LinkageConfig:
 
     @classmethod
     def from_settings(cls, settings) -> LinkageConfig:
+        def setting(name: str, default: float) -> float:
+            # An unset environment variable arrives as None: the engine's default applies.
+            value = getattr(settings, name, None)
+            return default if value is None else float(value)
+
         return cls(
-            link_threshold=getattr(settings, "LINKAGE_LINK_THRESHOLD", LINK_THRESHOLD),
-            review_threshold=getattr(settings, "LINKAGE_REVIEW_THRESHOLD", REVIEW_THRESHOLD),
-            min_margin=getattr(settings, "LINKAGE_MIN_MARGIN", MIN_MARGIN),
+            link_threshold=setting("LINKAGE_LINK_THRESHOLD", LINK_THRESHOLD),
+            review_threshold=setting("LINKAGE_REVIEW_THRESHOLD", REVIEW_THRESHOLD),
+            min_margin=setting("LINKAGE_MIN_MARGIN", MIN_MARGIN),
         )
 
 
-@dataclass
 class Candidate:
-    citizen_id: object
-    score: float
-    reasons: list = field(default_factory=list)  # (field, level, weight) tuples
+    """A citizen proposed for a record, with its score and per-field reasons.
+
+    ``reasons`` (``(field, level, weight)`` tuples) is built on first use from a compact
+    form, so a batch of 200,000 results stays cheap to make and to send between processes.
+    """
+
+    __slots__ = ("citizen_id", "score", "_reasons", "_compact")
+
+    def __init__(self, citizen_id, score: float, reasons: list | None = None, *, compact=None):
+        self.citizen_id = citizen_id
+        self.score = score
+        self._reasons = reasons
+        self._compact = compact  # (uses CCCD, 6 level codes, 6 weights) when reasons is None
+
+    @property
+    def reasons(self) -> list:
+        if self._reasons is None:
+            if self._compact is None:
+                self._reasons = []
+            else:
+                cccd, levels, weights = self._compact
+                self._reasons = pair_reasons(cccd, levels, weights)
+        return self._reasons
+
+    @reasons.setter
+    def reasons(self, value: list) -> None:
+        self._reasons = value
 
     @property
     def probability(self) -> float:
@@ -83,6 +111,20 @@ class Candidate:
         """``[{"field": "name", "level": "fuzzy", "weight": 4.1}, ...]`` for the review page."""
         return reason_dicts(self.reasons)
 
+    def __reduce__(self):
+        return (_candidate, (self.citizen_id, self.score, self._reasons, self._compact))
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Candidate) and self.citizen_id == other.citizen_id
+                and self.score == other.score and self.reasons == other.reasons)
+
+    def __repr__(self) -> str:
+        return f"Candidate(citizen_id={self.citizen_id!r}, score={self.score:.2f})"
+
+
+def _candidate(citizen_id, score, reasons, compact):
+    return Candidate(citizen_id, score, reasons, compact=compact)
+
 
 @dataclass
 class MatchResult:
@@ -91,11 +133,19 @@ class MatchResult:
     score: float | None = None
     candidates: list[Candidate] = field(default_factory=list)
 
+    def __reduce__(self):
+        return (MatchResult, (self.decision, self.citizen_id, self.score, self.candidates))
+
 
 # Exact-key blocks bigger than this are junk values shared by many (a facility's phone).
 _ID_BLOCK_CAP = 50
 _NAME_BLOCK_CAP = 2000
 _SCAN_LIMIT = 20
+_TIE = 1e-9
+# Names pre-filter for the broad blocks: token-sorted Indel ratio (a family name typed
+# after the given name still scores high), 0..100.
+_BROAD_SCORER = fuzz.token_sort_ratio
+_SCAN_KNOWN_TOKENS = False
 _IDENTITY = ("full_name", "date_of_birth", "sex", "id_number", "phone", "province_code", "ward_code")
 _EMPTY = np.empty(0, np.int64)
 
@@ -119,19 +169,33 @@ class Engine:
     def match_many(
         self, records: Iterable[Mapping], *, workers: int = 1, chunk_size: int = 5000
     ) -> Iterator[MatchResult]:
-        """Results in input order, matched in batches of ``chunk_size``. ``workers > 1``
-        forks processes that share the index copy-on-write (POSIX only); only the identity
-        columns of the records cross the process boundary."""
+        """Results in input order, matched in batches of ``chunk_size``.
+
+        ``workers > 1`` uses that many processes in all: this one plus ``workers - 1``
+        forked children that share the index copy-on-write (POSIX only). Chunks are dealt
+        round-robin; only the identity columns of the records and compact results cross
+        the process boundary.
+        """
         if workers <= 1 or "fork" not in mp.get_all_start_methods():
             for chunk in _chunks(records, chunk_size):
                 yield from self.match_probes([make_probe(**r) for r in chunk])
             return
+        records = records if isinstance(records, list) else list(records)
+        if len(records) <= chunk_size:
+            chunk_size = max(1, -(-len(records) // workers))
+        chunks = list(_chunks(records, chunk_size))
+        mine = chunks[::workers]
+        theirs = [c for k, c in enumerate(chunks) if k % workers]
         global _WORKER_ENGINE
         _WORKER_ENGINE = self
         ctx = mp.get_context("fork")
-        with ctx.Pool(workers) as pool:
-            for chunk in pool.imap(_match_chunk, _identity_chunks(records, chunk_size)):
-                yield from chunk
+        with ctx.Pool(workers - 1) as pool:
+            remote = pool.imap(_match_chunk, ([tuple(r.get(k) for k in _IDENTITY) for r in c] for c in theirs))
+            for k in range(len(chunks)):
+                if k % workers == 0:
+                    yield from self.match_probes([make_probe(**r) for r in mine[k // workers]])
+                else:
+                    yield from next(remote)
 
     # -- batch pipeline ---------------------------------------------------------------------
 
@@ -225,32 +289,33 @@ class Engine:
                           _NAME_BLOCK_CAP)
             rs.append(r)
             cs.append(c)
-        # Name typos: blocks that do not use the name, filtered by name similarity.
-        probes = pb.probes
-        first, last = pb.first, pb.last
-        for b in idx.tolist():
-            p = probes[b]
-            if not p.folded:
-                continue
-            found = []
-            if p.dob:
-                found.append(self._fuzzy(ix.by_dob.get(p.dob), p.folded, _DOB_BLOCK_CUTOFF))
-            if p.year:
-                ys = p.year - YEAR_BASE
-                for tok in {int(first[b]), int(last[b])}:
-                    if tok >= 0:
-                        found.append(self._fuzzy(ix.by_given_year.get(tok * YEAR_SLOTS + ys), p.folded,
-                                                 _GIVEN_BLOCK_CUTOFF))
-                if p.ward:
-                    found.append(self._fuzzy(ix.by_ward_year.get(p.ward * YEAR_SLOTS + ys), p.folded,
-                                             _WARD_BLOCK_CUTOFF))
-            elif p.ward:
-                found.append(self._fuzzy(ix.by_ward.get(p.ward), p.folded, _WARD_BLOCK_CUTOFF))
-            found = [f for f in found if len(f)]
-            if found:
-                c = np.concatenate(found)
-                rs.append(np.full(len(c), b, np.int64))
-                cs.append(c)
+        # Name typos: blocks that do not use the name, filtered by name similarity (all
+        # records of the batch at once).
+        named = idx[pb.has_name[idx]]
+        dob, yr, ward = pb.dob[named].astype(np.int64), pb.year[named].astype(np.int64), pb.ward[named]
+        ys = yr - YEAR_BASE
+        m = dob > 0
+        r, c = expand(ix.by_dob, named[m], dob[m], _NAME_BLOCK_CAP)
+        rs.append(r)
+        cs.append(c)
+        r, c = self._filter(pb, *_cat(rs[-1:], cs[-1:]), _DOB_BLOCK_CUTOFF)
+        rs[-1], cs[-1] = r, c
+        g_r, g_c = [], []
+        for toks in (pb.first[named].astype(np.int64), pb.last[named].astype(np.int64)):
+            m = (yr > 0) & (toks >= 0)
+            r, c = expand(ix.by_given_year, named[m], toks[m] * YEAR_SLOTS + ys[m], _NAME_BLOCK_CAP)
+            g_r.append(r)
+            g_c.append(c)
+        r, c = self._filter(pb, *_cat(g_r, g_c), _GIVEN_BLOCK_CUTOFF)
+        rs.append(r)
+        cs.append(c)
+        m = (yr > 0) & (ward > 0)
+        w_r = [expand(ix.by_ward_year, named[m], ward[m] * YEAR_SLOTS + ys[m], _NAME_BLOCK_CAP)]
+        m = (yr == 0) & (ward > 0)
+        w_r.append(expand(ix.by_ward, named[m], ward[m], _NAME_BLOCK_CAP))
+        r, c = self._filter(pb, *_cat([x[0] for x in w_r], [x[1] for x in w_r]), _WARD_BLOCK_CUTOFF)
+        rs.append(r)
+        cs.append(c)
         return _cat(rs, cs)
 
     def _scan_pairs(self, pb: ProbeBatch, idx: np.ndarray):
@@ -259,62 +324,87 @@ class Engine:
         tokens (best names first); without a year, same family and given name."""
         ix = self.index
         rs, cs = [], []
+        ward = pb.ward[idx]
+        m = ward > 0
+        r, c = self._best(pb, *expand(ix.by_ward, idx[m], ward[m], _NAME_BLOCK_CAP * 5), _BROAD_SCORER,
+                          _WARD_BLOCK_CUTOFF)
+        rs.append(r)
+        cs.append(c)
+        # Given names one edit away, same birth year.
+        recs, keys = [], []
         for b in idx.tolist():
             p = pb.probes[b]
-            found = []
-            if p.ward:
-                found.append(self._fuzzy(ix.by_ward.get(p.ward), p.folded, _WARD_BLOCK_CUTOFF))
-            if p.year:
-                ys = p.year - YEAR_BASE
-                blocks = [ix.by_given_year.get(t * YEAR_SLOTS + ys)
-                          for tok in {p.tokens[0], p.tokens[-1]} for t in self._neighbour_tokens(tok)]
-                pos = np.concatenate(blocks) if blocks else _EMPTY
-                found.append(self._best(pos, p, fuzz.ratio, _SCAN_CUTOFF))
-            elif len(p.tokens) >= 2:
-                eid = int(pb.eid[b])
-                if eid >= 0:
-                    found.append(self._best(ix.by_ends.get(eid), p, fuzz.token_sort_ratio, 0))
-            found = [f for f in found if len(f)]
-            if found:
-                c = np.concatenate(found)
-                rs.append(np.full(len(c), b, np.int64))
-                cs.append(c)
+            if not p.year:
+                continue
+            known = {int(pb.first[b]), int(pb.last[b])}  # already searched in the broad tier
+            ys = p.year - YEAR_BASE
+            for tok in {p.tokens[0], p.tokens[-1]}:
+                if _SCAN_KNOWN_TOKENS or tok not in ix.tok_ids:
+                    for t in self._neighbour_tokens(tok).tolist():
+                        if t not in known:
+                            recs.append(b)
+                            keys.append(t * YEAR_SLOTS + ys)
+        if recs:
+            r, c = expand(ix.by_given_year, np.array(recs, np.int64), np.array(keys, np.int64), _NAME_BLOCK_CAP)
+            r, c = self._best(pb, r, c, fuzz.ratio, _SCAN_CUTOFF)
+            rs.append(r)
+            cs.append(c)
+        # No birth year: same family and given name.
+        m = (pb.year[idx] == 0) & (pb.eid[idx] >= 0) & (np.array([len(pb.probes[b].tokens) for b in idx.tolist()]) >= 2
+                                                        if len(idx) else np.zeros(0, bool))
+        if m.any():
+            r, c = expand(ix.by_ends, idx[m], pb.eid[idx[m]].astype(np.int64), _NAME_BLOCK_CAP * 5)
+            r, c = self._best(pb, r, c, fuzz.token_sort_ratio, 0)
+            rs.append(r)
+            cs.append(c)
         return _cat(rs, cs)
 
-    def _fuzzy(self, pos: np.ndarray, query: str, cutoff: float, scorer=fuzz.WRatio) -> np.ndarray:
-        """The citizens at ``pos`` whose folded name is at least ``cutoff`` similar."""
-        if not len(pos):
-            return pos
+    def _similarity(self, pb: ProbeBatch, r: np.ndarray, c: np.ndarray, scorer, cutoff: float) -> np.ndarray:
+        """Name similarity (0..100, 0 below ``cutoff``) of each pair, each distinct (record,
+        name) pair computed once, all in one RapidFuzz call."""
+        if not len(r):
+            return np.zeros(0, np.float32)
         ix = self.index
-        nids = ix.name[pos]
-        uniq, inv = np.unique(nids, return_inverse=True)
+        nid = ix.name[c].astype(np.int64)
+        m = max(len(ix.names), 1)
+        key = r * m + np.maximum(nid, 0)
+        uniq, inv = np.unique(key, return_inverse=True)
+        folded = pb.folded_list()
+        queries = [folded[k] for k in (uniq // m).tolist()]
         names = ix.names
-        strings = [names[k] if k >= 0 else "" for k in uniq.tolist()]
-        sims = process.cdist([query], strings, scorer=scorer, score_cutoff=cutoff, dtype=np.float32)[0]
-        keep = (sims >= cutoff) & (uniq >= 0)
-        return pos[keep[inv]]
+        choices = [names[k] for k in (uniq % m).tolist()]
+        sims = process.cpdist(queries, choices, scorer=scorer, score_cutoff=cutoff or None, dtype=np.float32)
+        out = sims[inv]
+        out[nid < 0] = 0
+        return out
 
-    def _best(self, pos: np.ndarray, p: Probe, scorer, cutoff: float) -> np.ndarray:
-        """Up to ``_SCAN_LIMIT`` citizens at ``pos`` (sex not contradicting) with the most
+    def _filter(self, pb: ProbeBatch, r: np.ndarray, c: np.ndarray, cutoff: float, scorer=None):
+        """The pairs whose names are at least ``cutoff`` similar."""
+        if not len(r):
+            return r, c
+        sims = self._similarity(pb, r, c, scorer or _BROAD_SCORER, cutoff)
+        keep = sims >= max(cutoff, 1e-6)
+        return r[keep], c[keep]
+
+    def _best(self, pb: ProbeBatch, r: np.ndarray, c: np.ndarray, scorer, cutoff: float):
+        """Per record, up to ``_SCAN_LIMIT`` pairs (sex not contradicting) with the most
         similar names, at least ``cutoff``."""
-        if not len(pos):
-            return pos
-        ix = self.index
-        if p.sex:
-            s = ix.sex[pos]
-            pos = pos[(s == 0) | (s == p.sex)]
-            if not len(pos):
-                return pos
-        nids = ix.name[pos]
-        uniq, inv = np.unique(nids, return_inverse=True)
-        names = ix.names
-        strings = [names[k] if k >= 0 else "" for k in uniq.tolist()]
-        sims = process.cdist([p.folded], strings, scorer=scorer, score_cutoff=cutoff or None, dtype=np.float32)[0]
-        per = sims[inv]
-        ok = np.flatnonzero((per >= cutoff) & (per > 0))
-        if len(ok) > _SCAN_LIMIT:
-            ok = ok[np.argsort(-per[ok], kind="stable")[:_SCAN_LIMIT]]
-        return pos[ok]
+        if not len(r):
+            return r, c
+        ps, cs_ = pb.sex[r], self.index.sex[c]
+        ok = (ps == 0) | (cs_ == 0) | (ps == cs_)
+        r, c = r[ok], c[ok]
+        sims = self._similarity(pb, r, c, scorer, cutoff)
+        ok = (sims >= cutoff) & (sims > 0)
+        r, c, sims = r[ok], c[ok], sims[ok]
+        if not len(r):
+            return r, c
+        order = np.lexsort((c, -sims, r))
+        r, c = r[order], c[order]
+        starts = np.r_[0, np.flatnonzero(r[1:] != r[:-1]) + 1]
+        rank = np.arange(len(r)) - np.repeat(starts, np.diff(np.r_[starts, len(r)]))
+        keep = rank < _SCAN_LIMIT
+        return r[keep], c[keep]
 
     def _neighbour_tokens(self, tok: str) -> np.ndarray:
         """Ids of the registry's name tokens at most one edit from ``tok``."""
@@ -358,36 +448,57 @@ class _Pairs:
         self.keys = np.concatenate([self.keys, key])
 
     def _sorted(self):
-        R = np.concatenate(self.r) if self.r else _EMPTY
-        S = np.concatenate(self.s) if self.s else np.zeros(0)
-        return R, S, np.lexsort((-S, R))
+        r_all = np.concatenate(self.r) if self.r else _EMPTY
+        s_all = np.concatenate(self.s) if self.s else np.zeros(0)
+        return r_all, s_all, np.lexsort((-s_all, r_all))
 
     def top2(self, n: int):
         top = np.full(n, -math.inf)
         second = np.full(n, -math.inf)
-        R, S, order = self._sorted()
-        if not len(R):
+        r_all, s_all, order = self._sorted()
+        if not len(r_all):
             return top, second
-        Rs, Ss = R[order], S[order]
-        starts = np.flatnonzero(np.r_[True, Rs[1:] != Rs[:-1]])
-        top[Rs[starts]] = Ss[starts]
+        r_sorted, s_sorted = r_all[order], s_all[order]
+        starts = np.flatnonzero(np.r_[True, r_sorted[1:] != r_sorted[:-1]])
+        top[r_sorted[starts]] = s_sorted[starts]
         nxt = starts + 1
-        nxt = nxt[nxt < len(Rs)]
-        nxt = nxt[Rs[nxt] == Rs[nxt - 1]]
-        second[Rs[nxt]] = Ss[nxt]
+        nxt = nxt[nxt < len(r_sorted)]
+        nxt = nxt[r_sorted[nxt] == r_sorted[nxt - 1]]
+        second[r_sorted[nxt]] = s_sorted[nxt]
         return top, second
+
+    @staticmethod
+    def _break_tie(b, lo, hi, sel, scores, c_all, pb, ix, review):
+        """The review list is cut inside a run of equal scores: order that run by evidence
+        the score does not weigh, so the slots go to the likeliest of equals rather than to
+        the lowest positions: a birth year nearer the record's (a year typed wrong), then
+        the closer name spelling (Indel similarity of the accented, then folded, names)."""
+        tied_score = scores[lo + len(sel) - 1]
+        run = [j for j in range(lo, hi) if abs(scores[j] - tied_score) < _TIE]
+        keep = [j for j in sel if abs(scores[j] - tied_score) >= _TIE]
+        p = pb.probes[b]
+        cits = c_all[run].tolist()
+
+        def key(item):
+            j, c = item
+            cy = int(ix.year[c])
+            year_gap = abs(cy - p.year) if p.year and cy else 999
+            return (year_gap, -fuzz.ratio(p.accent, ix.accented(c)), -fuzz.ratio(p.folded, ix.folded(c)), c)
+
+        ranked = [j for j, _c in sorted(zip(run, cits), key=key)]
+        return keep + ranked[: max(0, len(sel) - len(keep))]
 
     def decide(self, pb: ProbeBatch, cfg: LinkageConfig, ix: CitizenIndex) -> list[MatchResult]:
         n = len(pb)
-        R, S, order = self._sorted()
-        if not len(R):
+        r_all, s_all, order = self._sorted()
+        if not len(r_all):
             return [MatchResult(NONE) for _ in range(n)]
-        C = np.concatenate(self.c)[order]
-        LV = np.concatenate(self.lv, axis=1)[:, order]
-        W = np.concatenate(self.w, axis=1)[:, order]
-        Rs, Ss = R[order], S[order]
-        bounds = np.searchsorted(Rs, np.arange(n + 1)).tolist()
-        scores = Ss.tolist()
+        c_all = np.concatenate(self.c)[order]
+        lvs_all = np.concatenate(self.lv, axis=1)[:, order]
+        w_all = np.concatenate(self.w, axis=1)[:, order]
+        r_sorted, s_sorted = r_all[order], s_all[order]
+        bounds = np.searchsorted(r_sorted, np.arange(n + 1)).tolist()
+        scores = s_sorted.tolist()
         link, margin, review, k_max = cfg.link_threshold, cfg.min_margin, cfg.review_threshold, cfg.max_candidates
         plan = []  # (decision, top score, [pair positions])
         wanted = []
@@ -405,12 +516,14 @@ class _Pairs:
                 plan.append((NONE, top, ()))
             else:
                 sel = [j for j in range(lo, min(hi, lo + k_max)) if scores[j] >= review]
+                if hi - lo > k_max and scores[lo + k_max - 1] - scores[lo + k_max] < _TIE and sel:
+                    sel = self._break_tie(b, lo, hi, sel, scores, c_all, pb, ix, review)
                 plan.append((REVIEW, top, sel))
                 wanted.extend(sel)
         sel = np.array(wanted, dtype=np.int64)
-        cit = C[sel].tolist()
-        lvs = LV[:, sel].T.tolist()
-        ws = W[:, sel].T.tolist()
+        cit = c_all[sel].tolist()
+        lvs = lvs_all[:, sel].T.tolist()
+        ws = w_all[:, sel].T.tolist()
         at = {j: k for k, j in enumerate(wanted)}
         ids, probes = ix.ids, pb.probes
         out = []
@@ -421,7 +534,7 @@ class _Pairs:
             cands = []
             for j in js:
                 k = at[j]
-                cands.append(Candidate(ids[cit[k]], scores[j], pair_reasons(probes[b], lvs[k], ws[k])))
+                cands.append(Candidate(ids[cit[k]], scores[j], compact=(bool(probes[b].cccd), lvs[k], ws[k])))
             if decision == LINKED:
                 out.append(MatchResult(LINKED, cands[0].citizen_id, top, cands))
             else:
@@ -451,11 +564,6 @@ def _chunks(records: Iterable, size: int):
             chunk = []
     if chunk:
         yield chunk
-
-
-def _identity_chunks(records: Iterable[Mapping], size: int):
-    for chunk in _chunks(records, size):
-        yield [tuple(r.get(k) for k in _IDENTITY) for r in chunk]
 
 
 def _match_chunk(chunk):

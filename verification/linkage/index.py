@@ -37,9 +37,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import random
+import warnings
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import islice
 
 import numpy as np
@@ -61,15 +65,83 @@ YEAR_SLOTS = 512
 _CHUNK = 100_000
 _POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
 
-_COPY_SQL = """
+
+
+# Integers only, so numpy parses the whole answer at once. ID numbers and phones go as
+# "1" + digits (their digit_key); the schema keeps them short digit strings, and anything
+# else makes the parse come out misaligned, which _copy_numbers detects (then the slower
+# query below, which checks every value, is used).
+_COPY_NUMBERS = """
 COPY (
-    SELECT c.id, COALESCE(c.cccd, ''), COALESCE(c.cmnd, ''), c.full_name,
-           COALESCE(to_char(c.date_of_birth, 'YYYYMMDD'), '0'), COALESCE(c.birth_year, 0),
-           COALESCE(c.sex, ''), COALESCE(w.province_id, 0), COALESCE(c.ward_id, 0),
-           COALESCE(c.phone, '')
-    FROM records_citizen c LEFT JOIN records_ward w ON w.code = c.ward_id
+    SELECT c.id,
+           CASE WHEN c.cccd > '' THEN '1' || c.cccd ELSE '0' END,
+           CASE WHEN c.cmnd > '' THEN '1' || c.cmnd ELSE '0' END,
+           COALESCE(c.date_of_birth - DATE '0001-01-01' + 1, 0),
+           COALESCE(c.birth_year, 0),
+           CASE c.sex WHEN 'M' THEN 1 WHEN 'F' THEN 2 ELSE 0 END,
+           COALESCE(c.ward_id, 0),
+           CASE WHEN c.phone > '' THEN '1' || c.phone ELSE '0' END
+    FROM records_citizen c
+    ORDER BY c.id
 ) TO STDOUT
 """
+_DIGITS = "COLLATE \"C\" ~ '^[0-9]+$' AND length({col}) < 18"
+_COPY_NUMBERS_CHECKED = _COPY_NUMBERS
+for _col in ("cccd", "cmnd", "phone"):
+    _COPY_NUMBERS_CHECKED = _COPY_NUMBERS_CHECKED.replace(
+        f"c.{_col} > ''", f"c.{_col} {_DIGITS.format(col='c.' + _col)}")
+_NUMBER_COLUMNS = 8
+_WARD_PROVINCES = "SELECT code, province_id FROM records_ward"
+# Names as CSV (quoted, so any character survives), in the same order.
+_COPY_NAMES = "COPY (SELECT full_name FROM records_citizen ORDER BY id) TO STDOUT WITH (FORMAT csv)"
+_COUNT = "SELECT count(*) FROM records_citizen"
+
+
+@contextmanager
+def _snapshot(conn):
+    """A cursor in one read-only REPEATABLE READ transaction (both COPYs see the same rows)."""
+    started = False
+    if conn.autocommit:
+        conn.autocommit = False
+        started = True
+    try:
+        with conn.cursor() as cur:
+            if started:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield cur
+    finally:
+        if started:
+            conn.rollback()
+            conn.autocommit = True
+
+
+def _copy_names(cur) -> list[str]:
+    buf = io.BytesIO()
+    cur.copy_expert(_COPY_NAMES, buf)
+    text = buf.getvalue().decode("utf-8")
+    del buf
+    if '"' in text:
+        return [row[0] for row in csv.reader(io.StringIO(text))]
+    names = text.split("\n")
+    if names and names[-1] == "":
+        names.pop()
+    return names
+
+
+def _copy_numbers(cur, expected_rows: int) -> np.ndarray:
+    """(rows, 8) int64: id, cccd key, cmnd key, birth ordinal, birth year, sex, ward, phone key."""
+    for query in (_COPY_NUMBERS, _COPY_NUMBERS_CHECKED):
+        buf = io.BytesIO()
+        cur.copy_expert(query, buf)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a misparse is detected below
+            flat = np.fromstring(buf.getvalue(), dtype=np.int64, sep=" ")
+        del buf
+        if len(flat) == expected_rows * _NUMBER_COLUMNS:
+            cols = flat.reshape(-1, _NUMBER_COLUMNS)
+            if expected_rows < 2 or bool((np.diff(cols[:, 0]) > 0).all()):
+                return cols
+    raise ValueError("records_citizen could not be read as numbers")
 
 
 def digit_key(value) -> int:
@@ -112,7 +184,7 @@ class Block:
     def __init__(self, keys: np.ndarray, valid: np.ndarray | None = None):
         idx = np.flatnonzero(valid) if valid is not None else np.arange(len(keys))
         k = keys[idx]
-        o = np.argsort(k, kind="stable")
+        o = np.argsort(k)
         self.keys = np.ascontiguousarray(k[o])
         self.order = idx[o].astype(np.int32)
 
@@ -162,6 +234,7 @@ class CitizenIndex:
         self._cols: dict[str, list] = {k: [] for k in ("name", "accent", "dob", "year", "sex", "province",
                                                        "ward", "cccd", "cmnd", "phone")}
         self.params = ModelParams()
+        self.name_sorted = None
         self.finished = False
 
     @property
@@ -185,37 +258,58 @@ class CitizenIndex:
 
     @classmethod
     def from_postgres(cls, connection, *, estimate_u: bool = True) -> CitizenIndex:
-        """All of ``records_citizen`` through one ``COPY ... TO STDOUT``.
+        """All of ``records_citizen`` through two ``COPY ... TO STDOUT`` (one of integers the
+        server computes, one of names), read in one REPEATABLE READ snapshot.
 
-        ``connection``: Django's ``django.db.connection`` (PostgreSQL backend) or a psycopg2
-        connection. Citizen ids are the primary keys (ints), as with ``from_rows`` fed from
-        ``values_list(*CITIZEN_ROW_FIELDS)``.
+        ``connection``: Django's ``django.db.connection`` (PostgreSQL backend) or a raw
+        psycopg2 connection (``connection.connection``). Citizen ids are the primary keys,
+        as with ``from_rows`` fed from ``values_list(*CITIZEN_ROW_FIELDS)``.
         """
-        buf = io.BytesIO()
-        with connection.cursor() as cur:
-            cur.copy_expert(_COPY_SQL, buf)
-        text = buf.getvalue().decode("utf-8")
-        del buf
-        ix = cls()
-        lines = text.split("\n")
-        del text
-        if lines and lines[-1] == "":
-            lines.pop()
-        for start in range(0, len(lines), _CHUNK):
-            chunk = [line.split("\t") for line in lines[start:start + _CHUNK]]
-            cid, cccd, cmnd, name, dob, by, sex, prov, ward, phone = zip(*chunk)
-            if any("\\" in n for n in name):  # COPY text escapes (never in clean names)
-                name = tuple(_unescape_copy(n) for n in name)
+        if hasattr(connection, "ensure_connection"):  # Django's wrapper
+            connection.ensure_connection()
+            connection = connection.connection
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            with _snapshot(connection) as cur:
+                names = _copy_names(cur)
+                cols = _copy_numbers(cur, len(names))
+                cur.execute(_WARD_PROVINCES)
+                ward_province = cur.fetchall()
+            ix = cls()
+            ix._add_names(names)
+            del names
+            ix._name_tables()
+            wards = np.array([w for w, _p in ward_province] or [0], dtype=np.int64)
+            provs = np.array([p for _w, p in ward_province] or [0], dtype=np.int64)
+            order = np.argsort(wards)
+            wards, provs = wards[order], provs[order]
+            ward = cols[:, 6]
+            at = np.clip(np.searchsorted(wards, ward), 0, len(wards) - 1)
+            province = np.where((ward > 0) & (wards[at] == ward), provs[at], 0)
+            # Column 3 is the day ordinal (date.toordinal()) of the birth date, 0 when unknown.
             ix._add_columns(
-                list(map(int, cid)), cccd, cmnd, name, np.array(dob, dtype=np.int32),
-                np.array(by, dtype=np.int32), sex, np.array(prov, dtype=np.int32),
-                np.array(ward, dtype=np.int32), phone,
+                cols[:, 0].tolist(), cols[:, 1], cols[:, 2], None, ordinals_to_ymd(cols[:, 3]), cols[:, 4],
+                cols[:, 5], province, ward, cols[:, 7], encoded=True,
             )
-        del lines
-        ix.finish(estimate_u=estimate_u)
+            del cols
+            ix.finish(estimate_u=estimate_u)
+        finally:
+            if was_enabled:
+                gc.enable()
         return ix
 
     def extend(self, rows: Iterable[tuple]) -> None:
+        # The cyclic GC would rescan millions of fresh row tuples over and over.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._extend(rows)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _extend(self, rows: Iterable[tuple]) -> None:
         it = iter(rows)
         while True:
             chunk = list(islice(it, _CHUNK))
@@ -242,28 +336,39 @@ class CitizenIndex:
                 np.array([_as_int(w) for w in ward], dtype=np.int32), phone,
             )
 
-    def _add_columns(self, cid, cccd, cmnd, name, dob, year, sex, prov, ward, phone) -> None:
+    def _add_columns(self, cid, cccd, cmnd, name, dob, year, sex, prov, ward, phone, *, encoded=False) -> None:
         """One chunk of columns; ``dob`` yyyymmdd ints (0 = unknown), ``year`` ints (0 =
-        unknown, taken from ``dob`` when it is known)."""
+        unknown, taken from ``dob`` when it is known). ``encoded``: cccd, cmnd and phone
+        are already :func:`digit_key` ints and sex already a code."""
         if self.finished:
             raise RuntimeError("the index is finished; build a new one")
-        raw, add_name = self._raw, self._add_name
-        pairs = [raw.get(n) or add_name(n) for n in name]
+        if name is not None:
+            self._add_names(name)
         cols = self._cols
-        cols["name"].append(np.array([p[0] for p in pairs], dtype=np.int32))
-        cols["accent"].append(np.array([p[1] for p in pairs], dtype=np.int32))
         dob = np.asarray(dob, dtype=np.int32)
         year = np.where(dob > 0, dob // 10000, np.asarray(year, dtype=np.int32))
         year = np.where((year >= YEAR_BASE) & (year < YEAR_BASE + YEAR_SLOTS), year, 0)
         cols["dob"].append(dob)
         cols["year"].append(year.astype(np.int16))
         codes = SEX_CODES
-        cols["sex"].append(np.array([codes.get(s or "", 0) for s in sex], dtype=np.int8))
+        if encoded:
+            cols["sex"].append(np.asarray(sex, dtype=np.int8))
+        else:
+            cols["sex"].append(np.array([codes.get(s or "", 0) for s in sex], dtype=np.int8))
         cols["province"].append(np.asarray(prov, dtype=np.int32))
         cols["ward"].append(np.asarray(ward, dtype=np.int32))
         for key, col in (("cccd", cccd), ("cmnd", cmnd), ("phone", phone)):
-            cols[key].append(np.array([int("1" + v) if v and v.isdigit() else 0 for v in col], dtype=np.int64))
+            if encoded:
+                cols[key].append(np.asarray(col, dtype=np.int64))
+            else:
+                cols[key].append(np.array([int("1" + v) if v and v.isdigit() else 0 for v in col], dtype=np.int64))
         self.ids.extend(cid)
+
+    def _add_names(self, names) -> None:
+        raw, add_name = self._raw, self._add_name
+        pairs = [raw.get(n) or add_name(n) for n in names]
+        self._cols["name"].append(np.array([p[0] for p in pairs], dtype=np.int32))
+        self._cols["accent"].append(np.array([p[1] for p in pairs], dtype=np.int32))
 
     def _add_name(self, raw: str) -> tuple[int, int]:
         acc, fol = name_keys(raw, self._tokens)
@@ -277,6 +382,34 @@ class CitizenIndex:
             self.accents.append(acc)
         pair = self._raw[raw] = (nid, aid)
         return pair
+
+    def _name_tables(self) -> None:
+        """Per folded name: tokens-sorted id, "family given" id, first and last token ids."""
+        names = self.names
+        sorted_ids, tok_ids, ends_ids = self.sorted_ids, self.tok_ids, self.ends_ids
+        m = len(names)
+        n_sorted, n_ends, n_first, n_last, n_ntok = [], [], [], [], []
+        for fol in names:
+            toks = fol.split()
+            if not toks:
+                n_sorted.append(-1)
+                n_ends.append(-1)
+                n_first.append(-1)
+                n_last.append(-1)
+                n_ntok.append(0)
+                continue
+            s = " ".join(sorted(toks))
+            n_sorted.append(sorted_ids.setdefault(s, len(sorted_ids)))
+            n_ends.append(ends_ids.setdefault(toks[0] + " " + toks[-1], len(ends_ids)))
+            n_first.append(tok_ids.setdefault(toks[0], len(tok_ids)))
+            n_last.append(tok_ids.setdefault(toks[-1], len(tok_ids)))
+            n_ntok.append(min(len(toks), 127))
+        self.name_sorted = np.array(n_sorted, dtype=np.int32).reshape(m)
+        self.name_ends = np.array(n_ends, dtype=np.int32).reshape(m)
+        self.name_first = np.array(n_first, dtype=np.int32).reshape(m)
+        self.name_last = np.array(n_last, dtype=np.int32).reshape(m)
+        self.name_ntok = np.array(n_ntok, dtype=np.int8).reshape(m)
+        self.tokens = list(tok_ids)  # id -> token
 
     def finish(self, *, estimate_u: bool = True) -> None:
         """Columns, per-name tables, blocks, frequencies and (optionally) sampled u."""
@@ -297,32 +430,13 @@ class CitizenIndex:
         self.dord = dob_ordinals(self.dob)
         n = self.size
 
-        # Per folded name: tokens-sorted id, "family given" id, first and last token ids.
+        if getattr(self, "name_sorted", None) is None or len(self.name_sorted) != len(self.names):
+            self._name_tables()
         names = self.names
-        empty = self.name_ids.get("")
-        sorted_ids, tok_ids, ends_ids = self.sorted_ids, self.tok_ids, self.ends_ids
         m = len(names)
-        n_sorted = np.empty(m, np.int32)
-        n_ends = np.empty(m, np.int32)
-        n_first = np.empty(m, np.int32)
-        n_last = np.empty(m, np.int32)
-        n_ntok = np.empty(m, np.int8)
-        for k, fol in enumerate(names):
-            toks = fol.split()
-            if not toks:
-                n_sorted[k] = n_ends[k] = n_first[k] = n_last[k] = -1
-                n_ntok[k] = 0
-                continue
-            s = " ".join(sorted(toks))
-            n_sorted[k] = sorted_ids.setdefault(s, len(sorted_ids))
-            e = toks[0] + " " + toks[-1]
-            n_ends[k] = ends_ids.setdefault(e, len(ends_ids))
-            n_first[k] = tok_ids.setdefault(toks[0], len(tok_ids))
-            n_last[k] = tok_ids.setdefault(toks[-1], len(tok_ids))
-            n_ntok[k] = min(len(toks), 127)
-        self.name_sorted, self.name_ends, self.name_first, self.name_last = n_sorted, n_ends, n_first, n_last
-        self.tokens = list(tok_ids)  # id -> token
-        self.name_ntok = n_ntok
+        empty = self.name_ids.get("")
+        n_ends, n_last = self.name_ends, self.name_last
+        ends_ids = self.ends_ids
         has_name = self.name != (empty if empty is not None else -2)
         self.name = np.where(has_name, self.name, -1).astype(np.int32)
         self.has_name = has_name
@@ -340,19 +454,25 @@ class CitizenIndex:
         known_year = yr > 0
         ys = np.where(known_year, yr - YEAR_BASE, 0).astype(np.int64)
         name64 = self.name.astype(np.int64)
-        self.by_cccd = Block(self.cccd, self.cccd > 0)
-        self.by_cmnd = Block(self.cmnd, self.cmnd > 0)
-        self.by_phone = Block(self.phone, self.phone > 0)
-        self.by_name = Block(name64, has_name)
-        self.by_name_year = Block(name64 * YEAR_SLOTS + ys, has_name & known_year)
         given = np.where(has_name, n_last[nm], -1).astype(np.int64)
-        self.by_given_year = Block(given * YEAR_SLOTS + ys, has_name & known_year)
-        self.by_dob = Block(self.dob.astype(np.int64), self.dob > 0)
         ward64 = self.ward.astype(np.int64)
-        self.by_ward = Block(ward64, self.ward > 0)
-        self.by_ward_year = Block(ward64 * YEAR_SLOTS + ys, (self.ward > 0) & known_year)
-        self.by_ends = Block(np.where(has_name, n_ends[nm], -1).astype(np.int64), has_name)
-        self.by_year = Block(yr.astype(np.int64), known_year)
+        specs = {
+            "by_cccd": (self.cccd, self.cccd > 0),
+            "by_cmnd": (self.cmnd, self.cmnd > 0),
+            "by_phone": (self.phone, self.phone > 0),
+            "by_name": (name64, has_name),
+            "by_name_year": (name64 * YEAR_SLOTS + ys, has_name & known_year),
+            "by_given_year": (given * YEAR_SLOTS + ys, has_name & known_year),
+            "by_dob": (self.dob.astype(np.int64), self.dob > 0),
+            "by_ward": (ward64, self.ward > 0),
+            "by_ward_year": (ward64 * YEAR_SLOTS + ys, (self.ward > 0) & known_year),
+            "by_ends": (np.where(has_name, n_ends[nm], -1).astype(np.int64), has_name),
+        }
+        # numpy sorts release the GIL: two threads use both cores.
+        with ThreadPoolExecutor(2) as pool:
+            for attr, block in zip(specs, pool.map(lambda kv: Block(*kv), specs.values())):
+                setattr(self, attr, block)
+        del specs
         # Per-citizen counts used by the scorer.
         self.dob_count = _value_counts(self.dob)
         self.phone_count = _value_counts(self.phone)
@@ -382,26 +502,22 @@ class CitizenIndex:
         for _ in range(min(sample, n)):
             k = int(name[rng.randrange(n)])
             others.append(names[k] if k >= 0 else "")
-        name_picks = picks[: sample // 4]
+        name_picks = picks[: sample // 8]
         typo = fuzzy = total = 0
-        for i in name_picks:
-            if name[i] < 0:
-                continue
-            q = names[int(name[i])]
-            probe = None
+        queries = [names[int(name[i])] for i in name_picks if name[i] >= 0]
+        if queries:
             # The ratio pre-filter is a superset of the typo and fuzzy levels.
-            for choice, _sim, _k in process.extract(
-                q, others, scorer=fuzz.ratio, score_cutoff=FUZZY_LOW, limit=None
-            ):
+            sims = process.cdist(queries, others, scorer=fuzz.ratio, score_cutoff=FUZZY_LOW, dtype=np.uint8)
+            for qi, oi in zip(*np.nonzero(sims)):
+                q, choice = queries[qi], others[oi]
                 if choice == q:
                     continue
-                probe = probe or make_probe(full_name=q)
-                level = name_level(probe, choice, choice)
+                level = name_level(make_probe(full_name=q), choice, choice)
                 if level == "typo":
                     typo += 1
                 elif level == "fuzzy":
                     fuzzy += 1
-            total += len(others)
+            total = len(queries) * len(others)
         # Half a pair of pseudo-count keeps tiny samples from claiming u = 0.
         u_typo = (typo + 0.5) / max(total, 1)
         u_fuzzy = (fuzzy + 0.5) / max(total, 1)
@@ -437,6 +553,22 @@ def _value_counts(values: np.ndarray) -> np.ndarray:
 
 
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def ordinals_to_ymd(ordinal: np.ndarray) -> np.ndarray:
+    """yyyymmdd ints of ``date.toordinal()`` day numbers (0 stays 0), vectorised."""
+    o = np.asarray(ordinal, dtype=np.int64)
+    z = o - 719163 + 719468  # days since 0000-03-01 (H. Hinnant's civil_from_days)
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    y = yoe + era * 400
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = np.where(mp < 10, mp + 3, mp - 9)
+    y = y + (m <= 2)
+    return np.where(o > 0, y * 10000 + m * 100 + d, 0).astype(np.int32)
 
 
 def dob_ordinals(dob: np.ndarray) -> np.ndarray:
@@ -536,11 +668,6 @@ def _as_int(value) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
-
-
-def _unescape_copy(value: str) -> str:
-    return (value.replace("\\\\", "\x00").replace("\\t", "\t").replace("\\n", "\n")
-            .replace("\\r", "\r").replace("\x00", "\\"))
 
 
 def edit_variants(value: str):

@@ -28,9 +28,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from records.normalize import (
-    accent_key,
     digits_only,
-    fold_name,
     normalize_id,
     normalize_phone,
     parse_birth_date,
@@ -151,6 +149,7 @@ def birth_to_ints(value, birth_year=None) -> tuple[int, int]:
 
 
 _NAME_CACHE: dict[str, tuple[str, str]] = {}
+_TOKEN_CACHE: dict[str, tuple[str, str]] = {}
 
 
 def make_probe(
@@ -169,7 +168,12 @@ def make_probe(
     if keys is None:
         if len(_NAME_CACHE) > 200_000:
             _NAME_CACHE.clear()
-        keys = _NAME_CACHE[full_name] = (accent_key(full_name), fold_name(full_name))
+        if len(_TOKEN_CACHE) > 200_000:
+            _TOKEN_CACHE.clear()
+        # Token by token, as the index does (names repeat their words, not their spellings).
+        from .index import name_keys
+
+        keys = _NAME_CACHE[full_name] = name_keys(full_name, _TOKEN_CACHE)
     accent, folded = keys
     tokens = tuple(folded.split())
     if date_of_birth.__class__ is str and len(date_of_birth) == 10 and date_of_birth[4] == "-" \
@@ -184,7 +188,15 @@ def make_probe(
             year = 0
     else:
         dob, year = birth_to_ints(date_of_birth)
-    ident = normalize_id(id_number)
+    # Fast paths for values that are already clean digits (most of them).
+    if id_number.__class__ is str and id_number.isdecimal() and id_number.isascii():
+        n = len(id_number)
+        cccd, cmnd = (id_number, "") if n == 12 else (("", id_number) if n == 9 else ("", ""))
+    else:
+        ident = normalize_id(id_number)
+        cccd, cmnd = ident.cccd, ident.cmnd
+    if not (phone.__class__ is str and len(phone) == 10 and phone[0] == "0" and phone.isdecimal() and phone.isascii()):
+        phone = normalize_phone(phone)
     return Probe(
         accent=accent,
         folded=folded,
@@ -193,12 +205,14 @@ def make_probe(
         has_marks=accent != folded,
         dob=dob,
         year=year,
-        sex=SEX_CODES.get((sex or "").strip(), SEX_UNKNOWN),
-        cccd=ident.cccd,
-        cmnd=ident.cmnd,
-        phone=normalize_phone(phone),
-        ward=_int_or_zero(ward_code),
-        province=_int_or_zero(province_code),
+        sex=SEX_CODES.get(sex, SEX_UNKNOWN) if sex.__class__ is str and len(sex) == 1
+        else SEX_CODES.get((sex or "").strip(), SEX_UNKNOWN),
+        cccd=cccd,
+        cmnd=cmnd,
+        phone=phone,
+        ward=int(ward_code) if ward_code.__class__ is str and ward_code.isdecimal() else _int_or_zero(ward_code),
+        province=int(province_code) if province_code.__class__ is str and province_code.isdecimal()
+        else _int_or_zero(province_code),
     )
 
 
@@ -342,6 +356,12 @@ class ProbeBatch:
 
     def __len__(self) -> int:
         return len(self.probes)
+
+    def folded_list(self) -> list[str]:
+        got = getattr(self, "_folded", None)
+        if got is None:
+            got = self._folded = [p.folded for p in self.probes]
+        return got
 
 
 class BatchScorer:
@@ -537,8 +557,9 @@ class BatchScorer:
         return total, levels, weights
 
 
-def pair_reasons(probe: Probe, levels, weights) -> list[tuple[str, str, float]]:
-    """``(field, level, weight)`` reasons of one pair from its level and weight columns."""
+def pair_reasons(probe, levels, weights) -> list[tuple[str, str, float]]:
+    """``(field, level, weight)`` reasons of one pair from its level and weight columns.
+    ``probe``: the record's :class:`Probe`, or just whether its ID number is a CCCD."""
     out = []
     lv = [int(x) for x in levels]
     w = [float(x) for x in weights]
@@ -549,7 +570,8 @@ def pair_reasons(probe: Probe, levels, weights) -> list[tuple[str, str, float]]:
     if lv[2]:
         out.append(("sex", SEX_LEVELS[lv[2]], w[2]))
     if lv[3]:
-        out.append(("cccd" if probe.cccd else "cmnd", ID_LEVELS[lv[3]], w[3]))
+        uses_cccd = probe if isinstance(probe, bool) else bool(probe.cccd)
+        out.append(("cccd" if uses_cccd else "cmnd", ID_LEVELS[lv[3]], w[3]))
     if lv[4]:
         out.append(("phone", PHONE_LEVELS[lv[4]], w[4]))
     if lv[5]:
