@@ -111,6 +111,18 @@ class SignedAttributesTemplate:
         out[self._time_at:self._time_at + 13] = when.strftime("%y%m%d%H%M%SZ").encode()
         return bytes(out)
 
+    def around_digest(self, signing_time: dt.datetime) -> tuple[bytes, bytes] | None:
+        """Return (head, tail) with ``head + digest + tail == der(digest, signing_time)``.
+
+        For a chunk signed at one time: one concatenation per record. None when the time
+        is outside UTCTime's range (use ``der``).
+        """
+        when = _utc_seconds(signing_time)
+        if not 1950 <= when.year <= 2049:
+            return None
+        full = self.der(self._DIGEST_MARK, when)
+        return full[:self._digest_at], full[self._digest_at + 32:]
+
 
 def sign_payload(signer: Signer, payload: bytes, *, signing_time: dt.datetime,
                  template: SignedAttributesTemplate | None = None) -> RecordSignature:

@@ -37,6 +37,28 @@ unused after the TTL. Someone needs both the broker message and the cache entry,
 the TTL, to recover a passphrase - and for a file key also the encrypted PKCS#12 from the
 database. Deployments that want the two apart point ``SIGNING_CACHE_URL`` at a different
 Redis instance from ``CELERY_BROKER_URL``.
+
+Batch signing path and durability
+---------------------------------
+Every batch, small or large, runs ``signing_batch_run``: chunks of ``SIGNING_CHUNK``
+records (default 10,000), each one transaction doing ``batchsign.sign_chunk`` (one
+resolve query, template payloads, COPY/UPDATE writes, the set-wise ``sign`` transition
+of the cases completed). On PostgreSQL with a file key and at least two chunks the key
+is opened once and ``SIGNING_PROCESSES`` helpers (default min(2, CPUs)) are forked; each
+opens its own database connection and takes chunks from a shared counter; the parent
+then re-checks the touched cases (a case whose doses two helpers signed at the same
+moment) and finishes the batch. A token key signs in one process (PKCS#11 sessions do
+not survive ``fork``), and so does SQLite.
+
+Chunk transactions commit with ``synchronous_commit = off`` (``SIGNING_ASYNC_COMMIT``,
+default on). What that risks: if the PostgreSQL server crashes, the last few hundred
+milliseconds of committed chunks can be lost - whole chunks only (signatures, record
+statuses, audit events, case transitions and the batch's progress counter are in the
+same transaction), leaving those records unsigned and awaiting signature as before, never
+half-signed. The batch's final "done" commit is synchronous, which flushes the WAL of
+every earlier chunk, so a batch reported done is durable. The signed data is rebuilt
+and re-signed at no cost to anyone but a second click, which is why this is acceptable
+here and not for, say, the police verification results.
 """
 
 from __future__ import annotations
@@ -51,15 +73,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from records.audit import record_event
-from records.models import AuditEvent, InjectionRecord
-from signing import bulk, cms, pki
+from records.models import InjectionRecord
+from signing import batchsign, cms, pki
 from signing.canonical import canonical_payload, payload_hash
 from signing.errors import CertificateRejected, KeyStoreError, SignatureInvalid, SigningError
 from signing.keystores import Algorithm, FileKeySigner, Pkcs11Signer, Signer
@@ -73,12 +95,9 @@ from signing.models import (
 from signing.selectors import TrustMaterial, certificates_of, records_awaiting_signature, trust_material
 from vaxrecon.access import FACILITY, PROVINCE, WARD, Scope, scope_for
 from vaxrecon.errors import InvalidInput, NotAllowed, NotFoundInScope
-from vaxrecon.middleware import current_request_id
 from verification.models import PoliceVerification
-from verification.workflow import CaseStatus
 
 SIGNER_ROLES = frozenset({Role.SIGNER, Role.PROVINCIAL_OFFICER})
-CHUNK = 1000  # records per transaction: progress granularity and lock footprint
 ACCEPTED_POLICE_OUTCOMES = (PoliceVerification.Outcome.MATCH, PoliceVerification.Outcome.FOREIGN)
 
 # What a signed payload is rebuilt from: one values() row per record version.
@@ -270,13 +289,32 @@ def signing_batch_run(*, batch: SigningBatch, signer: Signer) -> SigningBatch:
     except (SigningError, NotAllowed) as exc:
         return _batch_failed(batch, str(exc))
     template = cms.SignedAttributesTemplate(signer.certificate)
+    chunks = list(_chunks(batch.record_ids, chunk_size()))
+
+    def work(ids: Sequence[int]) -> set[int]:
+        with transaction.atomic():
+            if connection.vendor == "postgresql" and settings_value("SIGNING_ASYNC_COMMIT", True):
+                # See "Durability" in the module docstring: a crash can lose only whole
+                # chunks (signatures, statuses, audit and progress together), and the
+                # batch's final commit is synchronous, so "done" is always durable.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+            result = batchsign.sign_chunk(ids, signer=signer, template=template, user=user, scope=scope,
+                                          certificate_id=batch.certificate_id, batch_id=batch.pk)
+            SigningBatch.objects.filter(pk=batch.pk).update(signed=F("signed") + result.signed,
+                                                            skipped=F("skipped") + result.skipped)
+        return result.case_ids
+
     try:
-        for chunk in _chunks(batch.record_ids, CHUNK):
+        processes = _processes_for(signer, len(chunks))
+        if processes > 1:
+            case_ids = _run_forked(chunks, processes, work)
             with transaction.atomic():
-                signed, skipped = _sign_chunk(chunk, signer=signer, template=template, user=user,
-                                              scope=scope, certificate=batch.certificate, batch=batch)
-                SigningBatch.objects.filter(pk=batch.pk).update(signed=F("signed") + signed,
-                                                                skipped=F("skipped") + skipped)
+                # Cases whose doses were split between helpers that committed at the same time.
+                batchsign.case_sign_bulk(case_ids, actor=user)
+        else:
+            for chunk in chunks:
+                work(chunk)
     except SigningError as exc:  # e.g. the token was pulled out mid-batch
         batch.refresh_from_db()
         return _batch_failed(batch, str(exc))
@@ -300,103 +338,87 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[start:start + size]
 
 
-@dataclass
-class _Item:
-    row: dict
-    case_id: int | None
-    police: dict
+def settings_value(name: str, default):
+    return getattr(settings, name, default)
 
 
-def _resolve(ids: Sequence[int], scope: Scope) -> list[_Item]:
-    """The records of ``ids`` still awaiting signature in ``scope``, with case and police."""
-    awaiting = set(records_awaiting_signature(scope=scope).filter(pk__in=ids).values_list("pk", flat=True))
-    locked = list(InjectionRecord.objects.select_for_update().filter(pk__in=awaiting)
-                  .values_list("pk", flat=True))
-    rows = {r["id"]: r for r in InjectionRecord.objects.filter(pk__in=locked).values(*RECORD_VALUES)}
-    through = InjectionRecord.cases.through
-    case_of = dict(through.objects.filter(injectionrecord_id__in=rows,
-                                          reconciliationcase__status=CaseStatus.AWAITING_SIGNATURE)
-                   .values_list("injectionrecord_id", "reconciliationcase_id"))
-    police_by_case: dict[int, dict] = {}
-    for pv in (PoliceVerification.objects.filter(case_id__in=set(case_of.values()),
-                                                 outcome__in=ACCEPTED_POLICE_OUTCOMES)
-               .order_by("case_id", "at", "id").values("case_id", *POLICE_VALUES)):
-        police_by_case[pv.pop("case_id")] = pv  # the latest wins
-    # Corrections: the new version takes the case and police check of the signed version.
-    earlier = {s["record_id"]: s for s in Signature.objects.filter(
-        record_id__in=[r["previous_id"] for r in rows.values() if r["id"] not in case_of])
-        .order_by("signing_time").values("record_id", "case_id", "police_reference")}
-    police_by_ref = {pv["reference"]: pv for pv in PoliceVerification.objects.filter(
-        reference__in=[s["police_reference"] for s in earlier.values()]).values(*POLICE_VALUES)}
-    items = []
-    for pk, row in rows.items():
-        if pk in case_of:
-            police = police_by_case.get(case_of[pk])
-            case_id = case_of[pk]
-        else:
-            previous = earlier.get(row["previous_id"])
-            police = police_by_ref.get(previous["police_reference"]) if previous else None
-            case_id = previous["case_id"] if previous else None
-        if police is not None:  # no accepted police verification: not ready, skip
-            items.append(_Item(row=row, case_id=case_id, police=police))
-    return items
+def chunk_size() -> int:
+    """Records per transaction (``SIGNING_CHUNK``, default 10,000)."""
+    return int(settings_value("SIGNING_CHUNK", 10_000))
 
 
-SIGNATURE_COLUMNS = ("record_id", "case_id", "police_reference", "payload_hash", "signature", "algorithm",
-                     "certificate_id", "signing_time", "signed_by_id", "batch_id", "status")
-AUDIT_COLUMNS = ("actor_id", "actor_label", "action", "object_type", "object_id", "before", "after", "at",
-                 "request_id")
+def _processes_for(signer: Signer, chunks: int) -> int:
+    """How many processes sign a batch: ``SIGNING_PROCESSES`` (default: the CPU count, at
+    most 2) for a file key on PostgreSQL outside any transaction, when there are at least
+    two chunks; otherwise 1. A token session cannot cross ``fork``, SQLite has one writer,
+    and forked helpers could not see the caller's uncommitted rows."""
+    wanted = int(settings_value("SIGNING_PROCESSES", min(2, os.cpu_count() or 1)))
+    if (wanted < 2 or chunks < 2 or not isinstance(signer, FileKeySigner) or not hasattr(os, "fork")
+            or connection.vendor != "postgresql" or connection.in_atomic_block):
+        return 1
+    return min(wanted, chunks)
 
 
-def _sign_chunk(ids: Sequence[int], *, signer: Signer, template: cms.SignedAttributesTemplate, user,
-                scope: Scope, certificate: SignerCertificate, batch: SigningBatch | None) -> tuple[int, int]:
-    items = _resolve(ids, scope)
-    now = timezone.now()
-    signed = sign_items(items, signer=signer, template=template, at=now)
-    write_signatures(items, signed, user=user, certificate_id=certificate.pk,
-                     batch_id=batch.pk if batch else None, at=now)
-    _close_signed_cases({i.case_id for i in items if i.case_id}, user=user)
-    return len(items), len(ids) - len(items)
+def _run_forked(chunks: Sequence[Sequence[int]], processes: int, work) -> set[int]:
+    """Run ``work(chunk)`` for every chunk in ``processes`` forked helpers; returns the union
+    of the case ids they report. The key is already open (the child inherits it: the
+    passphrase is not needed again); each helper opens its own database connection and
+    takes the next chunk from a shared counter. A failure in one helper stops the others
+    after their current chunk and is raised here (a ``SigningError`` as itself)."""
+    import json
+    import multiprocessing
 
+    from django.db import connections
 
-def sign_items(items: Iterable[_Item], *, signer: Signer, template: cms.SignedAttributesTemplate,
-               at: dt.datetime) -> list[cms.RecordSignature]:
-    """Canonicalise and sign each item's payload; returns the signatures in order."""
-    return [cms.sign_payload(signer, record_payload(i.row, i.police), signing_time=at, template=template)
-            for i in items]
-
-
-def write_signatures(items: Sequence[_Item], signed: Sequence[cms.RecordSignature], *, user,
-                     certificate_id: int, batch_id: int | None, at: dt.datetime) -> None:
-    """Store the signatures, mark the records SIGNED and write one audit event per record."""
-    if not items:
-        return
-    bulk.insert_rows(Signature, SIGNATURE_COLUMNS, (
-        (i.row["id"], i.case_id, i.police["reference"], s.payload_hash, s.signature, s.algorithm.value,
-         certificate_id, s.signing_time, user.pk, batch_id, Signature.Status.VALID)
-        for i, s in zip(items, signed)))
-    InjectionRecord.objects.filter(pk__in=[i.row["id"] for i in items]).update(
-        status=InjectionRecord.Status.SIGNED)
-    request_id, label = current_request_id(), user.get_username()
-    bulk.insert_rows(AuditEvent, AUDIT_COLUMNS, (
-        (user.pk, label, "injection.sign", "records.injectionrecord", str(i.row["id"]), None,
-         {"status": InjectionRecord.Status.SIGNED, "payload_hash": s.payload_hash,
-          "police_reference": i.police["reference"]}, at, request_id)
-        for i, s in zip(items, signed)))
-
-
-def _close_signed_cases(case_ids: set[int], *, user) -> None:
-    """Move each case whose current doses are all signed from awaiting_signature to signed."""
-    from verification.models import ReconciliationCase
-    from verification.services import case_transition
-
-    unsigned = set(InjectionRecord.objects.filter(cases__in=case_ids).exclude(
-        status__in=[InjectionRecord.Status.SIGNED, InjectionRecord.Status.SUPERSEDED])
-        .values_list("cases", flat=True))
-    ready = ReconciliationCase.objects.filter(pk__in=case_ids - unsigned,
-                                              status=CaseStatus.AWAITING_SIGNATURE)
-    for case_id in ready.values_list("pk", flat=True):
-        case_transition(case=case_id, name="sign", actor=user)
+    connections.close_all()  # never share a socket with a child
+    next_chunk, stop = multiprocessing.Value("q", 0), multiprocessing.Value("b", 0)
+    children = []
+    for _helper in range(processes):
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # helper
+            os.close(read_fd)
+            code, report = 0, {"cases": [], "error": None, "signing_error": False}
+            try:
+                while not stop.value:
+                    with next_chunk.get_lock():
+                        index = next_chunk.value
+                        next_chunk.value += 1
+                    if index >= len(chunks):
+                        break
+                    report["cases"].extend(work(chunks[index]))
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                stop.value, code = 1, 1
+                report.update(error=str(exc) if isinstance(exc, SigningError) else f"{type(exc).__name__}: {exc}",
+                              signing_error=isinstance(exc, SigningError))
+            finally:
+                try:
+                    connections.close_all()
+                    with os.fdopen(write_fd, "w") as pipe:
+                        json.dump(report, pipe)
+                finally:
+                    os._exit(code)
+        os.close(write_fd)
+        children.append((pid, read_fd))
+    case_ids: set[int] = set()
+    errors = []
+    for pid, read_fd in children:
+        with os.fdopen(read_fd) as pipe:
+            text = pipe.read()
+        _pid, status = os.waitpid(pid, 0)
+        try:
+            report = json.loads(text)
+        except ValueError:
+            report = {"cases": [], "error": f"signing helper exited with status {status}", "signing_error": False}
+        case_ids.update(report["cases"])
+        if report["error"]:
+            errors.append(report)
+    if errors:
+        first = errors[0]
+        if first["signing_error"]:
+            raise SigningError(first["error"])
+        raise RuntimeError(f"signing helper failed: {first['error']}")
+    return case_ids
 
 
 # ----------------------------------------------------------- sealing the batch secret

@@ -116,3 +116,81 @@ def test_text_that_is_not_valid_unicode_is_refused():
 def test_an_integer_beyond_json_precision_is_refused():
     with pytest.raises(PayloadError, match="too large"):
         build_payload(**_parts(record={"id": 2**53}))
+
+
+# --- the batch fast path: precompiled template, byte-identical to canonical_payload ----
+
+_AWKWARD = ["Nguyễn Thị Ánh Tuyết", "Trần Văn Đức", "Ngô Bảo Châu", "Phạm Thị Hường",
+            "Nguye\u0302\u0303n", "O'Brien \"Jr\"", "back\\slash", "tab\there", "new\nline",
+            "cr\rlf", "\x00\x01\x07\x1f\x7f", "\u2028\u2029", "emoji 💉", "/slash/", "", " ",
+            "\ufeffBOM", "a\u0301", "ẞ", "日本"]
+
+
+def _random_text(rnd, *, allow_none=False):
+    import random as _r  # noqa: F401 - rnd is a random.Random
+
+    if allow_none and rnd.random() < 0.15:
+        return None
+    pool = "".join(_AWKWARD) + "abcxyzABCĐđƯưƠơ0123456789\"\\\b\f\n\r\t"
+    if rnd.random() < 0.4:
+        return rnd.choice(_AWKWARD)
+    return "".join(rnd.choice(pool) for _ in range(rnd.randint(0, 24)))
+
+
+def _random_record(rnd):
+    from signing.canonical import police_fragment
+
+    def date_or_none():
+        return None if rnd.random() < 0.2 else dt.date(rnd.randint(1900, 2030), rnd.randint(1, 12),
+                                                        rnd.randint(1, 28))
+
+    row = (rnd.randint(1, 2**53 - 1), rnd.randint(1, 9), None if rnd.random() < 0.7 else rnd.randint(1, 10**9),
+           _random_text(rnd), rnd.randint(0, 9), dt.date(2021, rnd.randint(1, 12), rnd.randint(1, 28)),
+           _random_text(rnd), _random_text(rnd, allow_none=True),
+           _random_text(rnd), rnd.choice(["M", "F"]), date_or_none(), rnd.randint(1900, 2030),
+           _random_text(rnd, allow_none=True), _random_text(rnd, allow_none=True), _random_text(rnd),
+           rnd.choice(["VN", "US", "\u00c0\""]))
+    when = dt.datetime(2021, 10, 1, 8, 0, rnd.randint(0, 59), rnd.randint(0, 999999),
+                       tzinfo=dt.timezone(dt.timedelta(hours=rnd.choice([0, 7, -5]))))
+    police = dict(reference=_random_text(rnd), result=rnd.choice(["match", "foreign", "x\"y"]),
+                  verified_at=when, ward=rnd.choice([None, rnd.randint(1, 40000)]),
+                  officer=rnd.choice([None, rnd.randint(1, 10**6)]))
+    return row, police, police_fragment(**police)
+
+
+def test_the_record_template_writes_exactly_what_canonical_payload_and_rfc8785_write():
+    import random
+
+    from signing.canonical import build_payload, record_payload_fast
+
+    rnd = random.Random(20211001)
+    for _ in range(3000):
+        row, police, fragment = _random_record(rnd)
+        (rid, version, previous_id, vaccine, dose_number, injection_date, lot_number, facility,
+         full_name, sex, dob, birth_year, dob_precision, cccd, cmnd, nationality) = row
+        record = {"id": rid, "version": version, "previous_id": previous_id, "vaccine": vaccine,
+                  "dose_number": dose_number, "injection_date": injection_date, "lot_number": lot_number,
+                  "facility": facility}
+        identity = {"full_name": full_name, "sex": sex, "date_of_birth": dob, "birth_year": birth_year,
+                    "dob_precision": dob_precision, "cccd": cccd, "cmnd": cmnd, "nationality": nationality}
+        pv = {"reference": police["reference"], "result": police["result"],
+              "verified_at": police["verified_at"], "ward": police["ward"], "officer": police["officer"]}
+        fast = record_payload_fast(row, fragment)
+        assert fast == canonical_payload(record=record, identity=identity, police_verification=pv)
+        assert fast == rfc8785.dumps(build_payload(record=record, identity=identity, police_verification=pv))
+
+
+def test_the_record_template_refuses_what_the_reference_refuses():
+    from signing.canonical import police_fragment, record_payload_fast
+
+    fragment = police_fragment(reference="R1", result="match",
+                               verified_at=dt.datetime(2021, 1, 1, tzinfo=dt.UTC), ward=1, officer=None)
+    row = [1, 1, None, "astra", 1, dt.date(2021, 5, 1), "A1", None, "Tên", "M", None, 1990, "year",
+           None, "", "VN"]
+    with pytest.raises(PayloadError):
+        record_payload_fast([2**53, *row[1:]], fragment)
+    with pytest.raises(PayloadError):
+        record_payload_fast([*row[:8], "lone \ud800", *row[9:]], fragment)
+    with pytest.raises(PayloadError):
+        police_fragment(reference="R1", result="match", verified_at=dt.datetime(2021, 1, 1), ward=1,
+                        officer=None)

@@ -154,6 +154,17 @@ def test_the_fast_attribute_template_encodes_exactly_like_the_reference(file_ide
     assert template.der(bytes(32), SIGNED_AT) != template.der(bytes(31) + b"\1", SIGNED_AT)
 
 
+def test_the_template_split_around_the_digest_gives_the_same_bytes(file_identities):
+    cert = file_identities["ec"].certificate
+    template = cms.SignedAttributesTemplate(cert)
+    for when in (SIGNED_AT, dt.datetime(1999, 1, 1, tzinfo=dt.UTC)):
+        head, tail = template.around_digest(when)
+        for i in range(5):
+            digest = bytes([i * 7]) * 31 + bytes([i])
+            assert head + digest + tail == cms.signed_attributes_der(digest, when, cert)
+    assert template.around_digest(dt.datetime(2050, 1, 1, tzinfo=dt.UTC)) is None
+
+
 def test_a_naive_signing_time_is_refused(make_signer):
     with pytest.raises(ValueError, match="timezone-aware"):
         cms.sign_payload(make_signer("file", Algorithm.ECDSA_P256_SHA256), _payload(),
