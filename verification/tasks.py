@@ -12,9 +12,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from verification import workflow
+from verification.imports.tasks import run_import_job  # noqa: F401 - Celery autodiscovers <app>.tasks
 from verification.models import ReconciliationCase
 from verification.sms import send_sms
-from verification.imports.tasks import run_import_job  # noqa: F401 - Celery autodiscovers <app>.tasks
 
 logger = logging.getLogger(__name__)
 UNCONFIRMED_KEPT = timedelta(days=1)
