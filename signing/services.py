@@ -378,6 +378,10 @@ def _run_forked(chunks: Sequence[Sequence[int]], processes: int, work) -> set[in
         pid = os.fork()
         if pid == 0:  # helper
             os.close(read_fd)
+            # Forget (never close: that would end the parent's session) any connection the
+            # parent still held, so this helper always opens a socket of its own.
+            for conn in connections.all(initialized_only=True):
+                conn.connection = None
             code, report = 0, {"cases": [], "error": None, "signing_error": False}
             try:
                 while not stop.value:

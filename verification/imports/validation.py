@@ -58,7 +58,8 @@ class Lookups:
 def content_hash(row: dict[str, str], columns) -> str:
     """Identifies a row's content: the same record re-imported unchanged is skipped."""
     joined = "\x1f".join(row.get(c, "") for c in columns)
-    return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
+    # md5 because PostgreSQL computes the same hash in SQL on the fast path (not a security use).
+    return hashlib.md5(joined.encode(), usedforsecurity=False).hexdigest()
 
 
 def id_digits(value: str) -> str:

@@ -27,6 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, help="matching processes (default 2)")
         parser.add_argument("--batch-size", type=int, default=10_000)
         parser.add_argument("--no-fit", action="store_true", help="keep the prior m-probabilities")
+        parser.add_argument("--python-path", action="store_true",
+                            help="row-by-row Python path even on PostgreSQL (same outcome, slower)")
+        parser.add_argument("--check-sql-links", type=int, default=0, metavar="N",
+                            help="write nothing: validate, apply the SQL linking rule (ignoring what was already "
+                                 "imported) and report how the engine decides N sampled SQL links (PostgreSQL)")
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -38,10 +43,18 @@ class Command(BaseCommand):
             if facility is None:
                 raise CommandError(f"No facility with code {options['facility']!r}")
         errors = Path(options["errors"] or path.with_suffix(".errors.csv"))
+        if options["check_sql_links"]:
+            from verification.imports.injections import check_sql_links
+
+            out = check_sql_links(path=path, sample=options["check_sql_links"], workers=options["workers"],
+                                  fit=not options["no_fit"])
+            self.stdout.write(" ".join(f"{k}={v}" for k, v in out.items()))
+            return
         try:
             r = import_records(path=path, error_report=errors, facility=facility, workers=options["workers"],
                                batch_size=options["batch_size"], fit=not options["no_fit"],
-                               progress=terminal_progress("import_records"))
+                               progress=terminal_progress("import_records"),
+                               fast=False if options["python_path"] else None)
         except DomainError as exc:
             raise CommandError(exc.message)
         self.stdout.write(f"{r.total:,} rows: {r.linked:,} linked, {r.review:,} to review, {r.unmatched:,} "
