@@ -86,6 +86,9 @@ def run(data_dir: Path, *, workers: int = 1, fit: bool = True, config: LinkageCo
     stats["time"] = {"index": t1 - t0, "fit": t2 - t1, "match": t3 - t2, "total": t3 - t0}
     stats["citizens"] = index.size
     stats["records"] = len(reports)
+    stats["engine"] = engine
+    stats["results"] = results
+    stats["reports"] = reports
     if verbose:
         print(f"citizens {index.size:,}  records {len(reports):,}  workers {workers}")
         print(f"precision of linked      {stats['precision']:.4f}  ({stats['linked'] - stats['wrong_links']}/{stats['linked']})")
