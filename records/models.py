@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from records import normalize
 
@@ -47,8 +48,8 @@ class Ward(models.Model):
 
 class Facility(models.Model):
     class Ownership(models.TextChoices):
-        STATE = "state", _("State")
-        PRIVATE = "private", _("Private")
+        STATE = "state", pgettext_lazy("facility ownership", "State")
+        PRIVATE = "private", pgettext_lazy("facility ownership", "Private")
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
