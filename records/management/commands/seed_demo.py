@@ -66,6 +66,7 @@ class Command(BaseCommand):
         self.stdout.write("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
         for username, role, _first, _last, _scope in DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<12} {Role(role).label}")
+        self.stdout.write(f"  {'admin':<12} superuser (/admin/)")
         self._demo_signer_certificate()
         self._demo_cases()
 
