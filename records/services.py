@@ -173,7 +173,9 @@ def injection_record_correct(*, record: InjectionRecord, actor=None, **changes) 
                                     lot_number=values["lot_number"]))
     before = snapshot(current)
     if current.status == InjectionRecord.Status.SIGNED:
-        from signing.services import signatures_supersede  # signing builds on records, not the reverse
+        # The one place a record version is replaced, so the one place its signature must be
+        # marked superseded; imported late because signing depends on records, not the reverse.
+        from signing.services import signatures_supersede
 
         signatures_supersede(record=current, actor=actor)
     current.status = InjectionRecord.Status.SUPERSEDED
