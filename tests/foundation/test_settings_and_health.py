@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _settings_value(expr: str, module: str = "vaxrecon.settings.dev", **env) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "ALLOWED_HOSTS")}
+    clean = {k: v for k, v in os.environ.items() if k not in (
+        "DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "ALLOWED_HOSTS", "POPULATION_REGISTRY_API_KEY")}
     clean.update(env, DJANGO_SETTINGS_MODULE=module)
     code = f"import django; django.setup(); from django.conf import settings as s; print(json.dumps({expr}))"
     return subprocess.run([sys.executable, "-c", "import json;" + code], cwd=ROOT, env=clean,
@@ -33,14 +34,34 @@ def test_urls_switch_to_postgresql_and_a_real_broker():
 def test_production_refuses_to_start_without_its_secrets():
     result = _settings_value("s.DEBUG", module="vaxrecon.settings.prod")
     assert result.returncode != 0
-    assert "SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS" in result.stderr
+    assert "SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS, POPULATION_REGISTRY_API_KEY" in result.stderr
 
 
 def test_production_starts_with_its_secrets():
     result = _settings_value("s.DEBUG", module="vaxrecon.settings.prod", SECRET_KEY="x" * 50,
-                             DATABASE_URL="postgres://postgres@127.0.0.1/vaxrecon", ALLOWED_HOSTS="vaxrecon.example")
+                             DATABASE_URL="postgres://postgres@127.0.0.1/vaxrecon", ALLOWED_HOSTS="vaxrecon.example",
+                             POPULATION_REGISTRY_API_KEY="k" * 32)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) is False
+
+
+def test_production_names_a_missing_registry_key():
+    result = _settings_value("s.DEBUG", module="vaxrecon.settings.prod", SECRET_KEY="x" * 50,
+                             DATABASE_URL="postgres://postgres@127.0.0.1/vaxrecon", ALLOWED_HOSTS="vaxrecon.example")
+    assert result.returncode != 0
+    assert "environment variables: POPULATION_REGISTRY_API_KEY\n" in result.stderr
+
+
+def test_beat_schedule_names_real_tasks_including_the_purge():
+    from celery import current_app
+
+    from vaxrecon.celery import app
+
+    app.loader.import_default_modules()
+    schedule = app.conf.beat_schedule
+    names = {entry["task"] for entry in schedule.values()}
+    assert "verification.tasks.purge_unconfirmed_reports" in names
+    assert names <= set(current_app.tasks.keys()) | set(app.tasks.keys())
 
 
 def test_healthz_is_200_when_database_and_broker_answer(client, db):

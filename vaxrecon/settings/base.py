@@ -157,6 +157,9 @@ CELERY_IMPORTS = ["verification.police.tasks"]
 # Needs `celery beat` (the compose worker runs it with -B); without it, run `manage.py verify_identities`.
 CELERY_BEAT_SCHEDULE = {
     "police-registry-batch": {"task": "verification.police.tasks.verify_identities_batch", "schedule": 300.0},
+    # Citizen reports never confirmed with their SMS code are deleted after a day (PROCEDURE: no
+    # unconfirmed personal data kept); hourly is enough for that promise.
+    "purge-unconfirmed-reports": {"task": "verification.tasks.purge_unconfirmed_reports", "schedule": 3600.0},
 }
 
 # Digital signing (signing/): see signing/services.py for the batch passphrase design.

@@ -5,7 +5,8 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F401,F403
 from .base import env
 
-_missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS") if not env.str(name, default="")]
+_missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS",
+                                   "POPULATION_REGISTRY_API_KEY") if not env.str(name, default="")]
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables: " + ", ".join(_missing)
