@@ -23,6 +23,7 @@ from verification.forms import (
     RejectForm,
     RequestInfoForm,
 )
+from verification.police.selectors import registry_delay
 from verification.selectors import case_candidates, case_queue, staff_case
 from verification.services import (
     DuplicateDose,
@@ -129,6 +130,7 @@ def _case_context(request: HttpRequest, case, **forms) -> dict:
         "duplicate": forms.get("duplicate"),
         "open_panel": forms.get("open_panel", ""),
         "reject_reasons": workflow.RejectReason,
+        "delay": registry_delay() if case.status == S.AWAITING_POLICE else None,
     }
     for record in platform_doses:
         if record.is_current and record.pk not in context["correct_forms"]:

@@ -16,6 +16,7 @@ from vaxrecon.errors import DomainError
 from verification import workflow
 from verification.forms import CodeForm, ProvideInfoForm, ReportForm, TrackingForm
 from verification.models import OneTimeCode, ReconciliationCase
+from verification.police.selectors import registry_delay
 from verification.selectors import case_by_tracking_code, facilities_matching
 from verification.services import (
     case_confirm,
@@ -179,6 +180,7 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
         "can_withdraw": case.status in workflow.TRANSITIONS["withdraw"].sources,
         "info_form": ProvideInfoForm() if case.status == S.INFO_REQUESTED else None,
         "code_sent": request.session.get("status_code_sent") == case.tracking_code,
+        "delay": registry_delay() if case.status == S.AWAITING_POLICE else None,
     }
     if unlocked:
         context["claimed"] = case.claimed_doses.select_related("vaccine", "facility")
