@@ -7,6 +7,7 @@ import pytest
 from records.models import AuditEvent, InjectionRecord
 from tests.imports.conftest import LINKED_ROW, NONE_ROW, REVIEW_ROW, report_row, write_csv, write_xlsx
 from verification.imports.injections import import_records
+from verification.imports.linking import build_matcher
 from verification.imports.report import read_report
 from verification.models import ImportedRow, MatchReview, ReconciliationCase
 
@@ -112,7 +113,44 @@ def test_an_unmatched_row_without_sex_is_reported_not_landed(tmp_path, registry,
 
     assert (result.unmatched, result.invalid) == (0, 1)
     assert [r["column"] for r in read_report(tmp_path / "errors.csv")] == ["sex"]
-    assert not ImportedRow.objects.exists()
+    assert not ReconciliationCase.objects.exists() and not InjectionRecord.objects.exists()
+    assert list(ImportedRow.objects.values_list("source_record_id", "outcome")) == [("R-NONE", "incomplete")]
+
+
+class CountingMatcher:
+    """The real matcher, counting the records it is asked about."""
+
+    def __init__(self):
+        self.inner = build_matcher(workers=1)
+        self.asked = 0
+
+    def match(self, records):
+        self.asked += len(records)
+        return self.inner.match(records)
+
+
+@pytest.mark.parametrize("fast", [None, False])
+def test_re_importing_an_incomplete_unmatched_row_repeats_its_error_without_matching(
+        tmp_path, registry, hanoi_facility, fast):
+    path = write_csv(tmp_path / "log.csv", [LINKED_ROW, {**NONE_ROW, "sex": ""}])
+    import_records(path=path, error_report=tmp_path / "e1.csv", facility=hanoi_facility, workers=1, fast=fast)
+    ledger = sorted(ImportedRow.objects.values_list("source_record_id", "content_hash", "outcome"))
+    matcher = CountingMatcher()
+
+    again = import_records(path=path, error_report=tmp_path / "e2.csv", facility=hanoi_facility, fast=fast,
+                           matcher=matcher)
+
+    assert matcher.asked == 0
+    assert (again.linked, again.unmatched, again.invalid, again.skipped) == (0, 0, 1, 1)
+    assert read_report(tmp_path / "e2.csv") == read_report(tmp_path / "e1.csv")
+    assert sorted(ImportedRow.objects.values_list("source_record_id", "content_hash", "outcome")) == ledger
+    assert not ReconciliationCase.objects.exists()
+
+    # Completed (the sex added), the row is new content: it is matched and becomes a case.
+    fixed = import_records(path=write_csv(tmp_path / "fixed.csv", [NONE_ROW]), error_report=tmp_path / "e3.csv",
+                           facility=hanoi_facility, workers=1, fast=fast)
+    assert (fixed.unmatched, fixed.invalid) == (1, 0)
+    assert ReconciliationCase.objects.get().full_name == "Lò Thị Páo"
 
 
 def test_each_landed_batch_leaves_an_audit_event(tmp_path, registry, clinic_user, hanoi_facility):

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import unicodedata
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,6 +45,7 @@ from verification.imports.files import CSV, REPORT_COLUMNS, MalformedFile, Table
 from verification.imports.report import HEADER
 from verification.imports.validation import (
     FIRST_INJECTION,
+    INCOMPLETE,
     case_fields_missing,
     validate_report_row,
 )
@@ -207,6 +210,15 @@ class FastImport:
         self.matcher_factory = matcher_factory
         self.letters, self.folded = name_letters()
         self._matcher_obj = None
+        self.timings = result.timings  # (step, seconds), in order
+
+    @contextmanager
+    def _step(self, name: str):
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings.append((name, time.monotonic() - started))
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -417,7 +429,10 @@ class FastImport:
         self.unaccent = False
         try:
             with transaction.atomic():
-                self._exec("CREATE EXTENSION IF NOT EXISTS unaccent")
+                # Migration verification 0003 installs it; creating it here is only the
+                # fallback for a database migrated without it.
+                if not self._scalar("SELECT count(*) FROM pg_extension WHERE extname = 'unaccent'"):
+                    self._exec("CREATE EXTENSION IF NOT EXISTS unaccent")
                 letters = list(self.letters)
                 got = self._fetch("SELECT lower(unaccent(c)) FROM unnest(%s::text[]) WITH ORDINALITY u(c, k) "
                                   "ORDER BY k", [letters])
@@ -636,27 +651,35 @@ class FastImport:
 
         if not self._scalar("SELECT count(*) FROM vr_work WHERE sql_link IS NULL"):
             return
-        matcher = self._matcher()
+        with self._step("engine: citizen index and fit"):
+            matcher = self._matcher()
         fallback_ward = self.facility.ward_id if self.facility else None
         last = 0
+        t_read = t_match = t_land = 0.0
         while True:
             # In pieces by line: a server-side cursor cannot stay open across the batches'
             # own transactions, and memory stays flat.
+            t0 = time.monotonic()
             rows = self._fetch(self._RECORD_SQL.format(table="vr_work", where="sql_link IS NULL AND line > %(after)s")
                                + " LIMIT %(n)s", {"after": last, "n": self.batch_size})
             if not rows:
                 break
             last = rows[-1][0]
             batch = [self._record(r) for r in rows]
+            t1 = time.monotonic()
             results = matcher.match([record_probe(r) for r in batch])
-            landing, problems = [], []
+            t2 = time.monotonic()
+            landing, problems, incomplete = [], [], []
             for r, m in zip(batch, results):
                 missing = case_fields_missing(r, fallback_ward=fallback_ward) if m.decision == NONE else []
                 if missing:
                     problems.extend(missing)
+                    incomplete.append(r)
                 else:
                     landing.append((r, m))
             report_errors(problems)
+            # Into the ledger as `incomplete`: a re-run repeats their errors without matching.
+            self.lander.record_incomplete(incomplete)
             counts = self.lander.land(landing) if landing else {"linked": 0, "review": 0, "none": 0, "skipped": 0}
             self.result.linked += counts["linked"]
             self.result.review += counts["review"]
@@ -664,6 +687,9 @@ class FastImport:
             self.result.skipped += counts["skipped"]
             self.result.invalid += len({e.line for e in problems})
             self._report_progress()
+            t_read, t_match, t_land = t_read + t1 - t0, t_match + t2 - t1, t_land + time.monotonic() - t2
+        self.timings.extend([("engine: rows read", t_read), ("engine: matching", t_match),
+                             ("engine: landing", t_land)])
 
     def _matcher(self):
         from verification.imports.injections import record_probe
@@ -713,30 +739,64 @@ class FastImport:
 
     def _prepare(self, *, ledger: bool = True):
         r = self.result
-        self._setup()
-        self._use_unaccent()
-        exprs, blank = self._stage()
-        self._vaccines(exprs["vaccine"], blank)
-        self._classify(exprs, blank)
-        r.total = self._scalar("SELECT count(*) FROM vr_rows")
-        if r.total == 0:
-            raise MalformedFile(_("The file has a header but no data rows."))
-        self._update_job(total_rows=r.total)
-        self._exec("ANALYZE vr_rows")
-        self._names()
-        self._sql_errors()
-        self._python_rows()
-        self._valid()
-        valid = self._scalar("SELECT count(*) FROM vr_valid")
-        r.skipped += valid - self._work(ledger=ledger)
-        r.invalid = self._scalar("SELECT count(DISTINCT line) FROM vr_err")
+        with self._step("setup"):
+            self._setup()
+            self._use_unaccent()
+        with self._step("staging COPY"):
+            exprs, blank = self._stage()
+        with self._step("vaccine lookup"):
+            self._vaccines(exprs["vaccine"], blank)
+        with self._step("cleaning (vr_rows)"):
+            self._classify(exprs, blank)
+            r.total = self._scalar("SELECT count(*) FROM vr_rows")
+            if r.total == 0:
+                raise MalformedFile(_("The file has a header but no data rows."))
+            self._update_job(total_rows=r.total)
+            self._exec("ANALYZE vr_rows")
+        with self._step("unusual names in Python"):
+            self._names()
+        with self._step("error lines"):
+            self._sql_errors()
+        with self._step("unusual rows in Python"):
+            self._python_rows()
+        with self._step("valid rows"):
+            self._valid()
+            valid = self._scalar("SELECT count(*) FROM vr_valid")
+        with self._step("ledger anti-join and link rule"):
+            r.skipped += valid - self._work(ledger=ledger)
+            if ledger:
+                r.skipped -= self._incomplete_again()
+            r.invalid = self._scalar("SELECT count(DISTINCT line) FROM vr_err")
+
+    def _incomplete_again(self) -> int:
+        """Rows the ledger holds as `incomplete` (no citizen matched them, and a case lacks a
+        field) are not matched again: their error lines are repeated from the ledger."""
+        ledger = ImportedRow._meta.db_table
+        reasons = {e.column: e.reason for e in case_fields_missing(
+            {"line": 0, "record_id": "", "sex": "", "birth": normalize.BirthDate(None, None, ""),
+             "ward_code": None}, fallback_ward=None)}
+        fallback = self.facility.ward_id if self.facility else None
+        added = self._exec(f"""
+        INSERT INTO vr_err (line, seq, record_id, col, val, reason)
+        SELECT v.line, e.seq, v.rid, e.col, '', e.reason
+        FROM (SELECT DISTINCT ON (v.rid, v.hash) v.* FROM vr_valid v
+              JOIN {ledger} l ON l.source_record_id = v.rid AND l.content_hash = v.hash AND l.outcome = %(inc)s
+              ORDER BY v.rid, v.hash, v.line) v,
+        LATERAL (VALUES (100, 'sex', %(sex)s, v.sex_v IS NULL),
+                        (101, 'date_of_birth', %(dob)s, v.dob_year IS NULL),
+                        (102, 'ward_code', %(ward)s, v.ward_id IS NULL AND %(fallback)s::bigint IS NULL))
+          e(seq, col, reason, cond)
+        WHERE e.cond""", {"inc": INCOMPLETE, "sex": reasons["sex"], "dob": reasons["date_of_birth"],
+                          "ward": reasons["ward_code"], "fallback": fallback})
+        return self._scalar("SELECT count(DISTINCT line) FROM vr_err WHERE seq >= 100") if added else 0
 
     def run(self):
         r = self.result
         try:
             self._prepare()
             self._report_progress()
-            self._land_sql_links()
+            with self._step("SQL-rule links landed"):
+                self._land_sql_links()
 
             def report_errors(problems):
                 if problems:
@@ -744,7 +804,8 @@ class FastImport:
                                   [(e.line, k + 100, e.record_id, e.column, e.value, e.reason)
                                    for k, e in enumerate(problems)])
             self._engine_rows(report_errors)
-            self._write_report()
+            with self._step("error report file"):
+                self._write_report()
             self._report_progress(r.total)
         finally:
             self._drop()

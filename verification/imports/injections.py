@@ -37,7 +37,13 @@ from verification.imports.citizens import copy_text
 from verification.imports.files import REPORT_COLUMNS, open_table
 from verification.imports.linking import FIT_SAMPLE, Matcher, build_matcher
 from verification.imports.report import ErrorReport
-from verification.imports.validation import Lookups, case_fields_missing, content_hash, validate_report_row
+from verification.imports.validation import (
+    INCOMPLETE,
+    Lookups,
+    case_fields_missing,
+    content_hash,
+    validate_report_row,
+)
 from verification.linkage import LINKED, NONE, REVIEW
 from verification.models import (
     CaseEvent,
@@ -64,6 +70,7 @@ class ImportResult:
     skipped: int = 0  # already imported (same record id and content)
     error_report: Path | None = None
     job_fields: dict = field(default_factory=dict)
+    timings: list = field(default_factory=list)  # (step, seconds) of the fast path
 
 
 def record_json(r: dict) -> dict:
@@ -109,6 +116,18 @@ class _Lander:
                              after={**counts, "first_line": rows[0][0]["line"], "last_line": rows[-1][0]["line"],
                                     "facility": self.facility.pk if self.facility else None})
         return counts
+
+    def record_incomplete(self, records: list[dict]) -> None:
+        """Rows that matched nobody and lack a field a case needs: into the ledger with the
+        outcome `incomplete` (nothing else lands), so that re-importing the same file repeats
+        their errors without matching them again. A completed row has other content, hence
+        another hash, and is matched then."""
+        if records:
+            now = timezone.now()
+            ImportedRow.objects.bulk_create(
+                [ImportedRow(source_record_id=r["record_id"], content_hash=r["hash"], job=self.job,
+                             outcome=INCOMPLETE, created_at=now) for r in records],
+                batch_size=2000, ignore_conflicts=True)
 
     # -- ledger + injection records ------------------------------------------------------------
 
@@ -259,18 +278,24 @@ def import_records(
                 unique.setdefault((r["record_id"], r["hash"]), r)
             rows = list(unique.values())
             skipped = len(batch) - len(rows)
-            seen = set(ImportedRow.objects.filter(source_record_id__in={r["record_id"] for r in rows})
-                       .values_list("source_record_id", "content_hash"))
+            seen = {(rid, h): outcome for rid, h, outcome in ImportedRow.objects.filter(
+                source_record_id__in={r["record_id"] for r in rows}).values_list(
+                "source_record_id", "content_hash", "outcome")}
             new = [r for r in rows if (r["record_id"], r["hash"]) not in seen]
-            skipped += len(rows) - len(new)
+            again = [r for r in rows if seen.get((r["record_id"], r["hash"])) == INCOMPLETE]
+            for r in again:  # matched nobody last time and still lacks a field: same errors, no matching
+                report.add(case_fields_missing(r, fallback_ward=fallback_ward))
+            skipped += len(rows) - len(new) - len(again)
             results = matcher.match([record_probe(r) for r in new])
-            landing = []
+            landing, incomplete = [], []
             for r, m in zip(new, results):
                 problems = case_fields_missing(r, fallback_ward=fallback_ward) if m.decision == NONE else []
                 if problems:
-                    report.add(problems)  # not in the ledger: lands once the row is completed
+                    report.add(problems)
+                    incomplete.append(r)
                 else:
                     landing.append((r, m))
+            lander.record_incomplete(incomplete)
             counts = lander.land(landing) if landing else {"linked": 0, "review": 0, "none": 0, "skipped": 0}
             result.linked += counts["linked"]
             result.review += counts["review"]

@@ -219,6 +219,9 @@ def validate_registry_row(line: int, row: dict[str, str], lookups: Lookups) -> t
     return {"line": line, "cccd": cccd, "cmnd": cmnd, "ward_code": ward, **identity}, []
 
 
+INCOMPLETE = "incomplete"  # ledger outcome of a row that matched nobody and lacks a field a case needs
+
+
 def case_fields_missing(record: dict, *, fallback_ward: int | None) -> list[RowError]:
     """Why an unmatched record cannot become a case (a case needs sex, birth year, commune)."""
     errors = []
