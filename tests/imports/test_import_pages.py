@@ -134,3 +134,31 @@ def test_the_review_page_compares_fields_and_accepting_links_the_dose(client, cl
     assert response.status_code == 302
     review.refresh_from_db()
     assert review.status == MatchReview.Status.ACCEPTED and review.injection.citizen == registry["lan_a"]
+
+
+def test_creating_a_citizen_from_a_row_without_sex_asks_the_reviewer_for_it(
+        client, clinic_user, registry, tmp_path, django_capture_on_commit_callbacks):
+    from records.models import Citizen
+
+    row = {**REVIEW_ROW, "sex": "", "date_of_birth": "1985"}
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, clinic_user, tmp_path, [row])
+    review = MatchReview.objects.get()
+    url = reverse("verification:review_action", args=[review.pk, "new-citizen"])
+
+    html = client.get(reverse("verification:review_detail", args=[review.pk])).content.decode()
+    assert 'name="sex"' in html and 'name="date_of_birth"' in html
+
+    before = Citizen.objects.count()
+    refused = client.post(url, {"sex": "", "date_of_birth": ""})
+    assert refused.status_code == 400 and "Sex must be M or F." in refused.content.decode()
+    refused = client.post(url, {"sex": "F", "date_of_birth": "1990-01-01"})
+    assert refused.status_code == 400 and "1985" in refused.content.decode()
+    assert Citizen.objects.count() == before
+
+    response = client.post(url, {"sex": "F", "date_of_birth": "1985-03-02"})
+
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.status == MatchReview.Status.NEW_CITIZEN
+    assert (review.citizen.sex, str(review.citizen.date_of_birth)) == ("F", "1985-03-02")

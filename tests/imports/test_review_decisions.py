@@ -71,3 +71,60 @@ def test_it_rejects_a_review_of_another_facility(review, registry, other_clinic_
     with pytest.raises(NotFoundInScope):
         review_accept(review=review, actor=other_clinic_user, citizen_id=registry["lan_a"].pk)
     assert MatchReview.objects.get(pk=review.pk).status == MatchReview.Status.OPEN
+
+
+@pytest.fixture
+def review_without_sex_or_date(tmp_path, registry, hanoi_facility):
+    row = {**REVIEW_ROW, "record_id": "R-BARE", "sex": "", "date_of_birth": "1985"}
+    import_records(path=write_csv(tmp_path / "bare.csv", [row]), error_report=tmp_path / "e.csv",
+                   facility=hanoi_facility, workers=1)
+    return MatchReview.objects.get(source_record_id="R-BARE")
+
+
+def test_a_new_citizen_needs_the_sex_the_record_lacks_and_nothing_changes_without_it(
+        review_without_sex_or_date, clinic_user):
+    before = Citizen.objects.count()
+
+    with pytest.raises(InvalidInput) as exc:
+        review_create_citizen(review=review_without_sex_or_date, actor=clinic_user)
+
+    assert exc.value.field == "sex"
+    assert Citizen.objects.count() == before
+    assert MatchReview.objects.get(pk=review_without_sex_or_date.pk).status == MatchReview.Status.OPEN
+
+
+def test_the_reviewer_supplies_sex_and_date_of_birth_and_the_audit_says_so(review_without_sex_or_date, clinic_user):
+    from datetime import date
+
+    decided = review_create_citizen(review=review_without_sex_or_date, actor=clinic_user, sex="F",
+                                    date_of_birth=date(1985, 3, 2))
+
+    citizen = decided.citizen
+    assert (citizen.sex, citizen.date_of_birth, citizen.dob_precision) == ("F", date(1985, 3, 2), "day")
+    assert decided.injection.citizen == citizen and decided.status == MatchReview.Status.NEW_CITIZEN
+    event = AuditEvent.objects.get(action="match_review.new_citizen")
+    assert event.actor == clinic_user
+    assert event.after["supplied_by_reviewer"] == {"sex": "F", "date_of_birth": "1985-03-02"}
+
+
+def test_a_supplied_date_of_birth_must_agree_with_the_records_year(review_without_sex_or_date, clinic_user):
+    from datetime import date
+
+    before = Citizen.objects.count()
+    with pytest.raises(InvalidInput) as exc:
+        review_create_citizen(review=review_without_sex_or_date, actor=clinic_user, sex="F",
+                              date_of_birth=date(1986, 3, 2))
+
+    assert exc.value.field == "date_of_birth" and Citizen.objects.count() == before
+
+
+def test_what_the_record_gives_cannot_be_overridden(review, clinic_user):
+    from datetime import date
+
+    with pytest.raises(InvalidInput) as exc:
+        review_create_citizen(review=review, actor=clinic_user, sex="M")
+    assert exc.value.field == "sex"
+    with pytest.raises(InvalidInput) as exc:
+        review_create_citizen(review=review, actor=clinic_user, date_of_birth=date(1985, 3, 3))
+    assert exc.value.field == "date_of_birth"
+    assert MatchReview.objects.get(pk=review.pk).status == MatchReview.Status.OPEN

@@ -47,7 +47,7 @@ def _dose(review: MatchReview, citizen: Citizen, actor) -> InjectionRecord:
 
 
 def _decide(review: MatchReview, *, actor, status: str, action: str, citizen=None, injection=None,
-            note: str = "") -> MatchReview:
+            note: str = "", extra: dict | None = None) -> MatchReview:
     before = snapshot(review, AUDITED)
     review.status = status
     review.citizen = citizen
@@ -56,7 +56,8 @@ def _decide(review: MatchReview, *, actor, status: str, action: str, citizen=Non
     review.decided_by = actor
     review.decided_at = timezone.now()
     review.save(update_fields=["status", "citizen", "injection", "note", "decided_by", "decided_at"])
-    record_event(actor=actor, action=action, obj=review, before=before, after=snapshot(review, AUDITED))
+    record_event(actor=actor, action=action, obj=review, before=before,
+                 after={**snapshot(review, AUDITED), **(extra or {})})
     return review
 
 
@@ -73,13 +74,42 @@ def review_accept(*, review: MatchReview | int, actor, citizen_id: int) -> Match
                    citizen=citizen, injection=injection)
 
 
+def missing_for_citizen(record: dict) -> dict[str, bool]:
+    """What the reviewer may supply before creating a citizen from this record: the sex when
+    the record has none, a full date of birth when it has only a year or nothing."""
+    return {"sex": not record.get("sex"), "date_of_birth": not record.get("date_of_birth")}
+
+
 @transaction.atomic
-def review_create_citizen(*, review: MatchReview | int, actor) -> MatchReview:
+def review_create_citizen(*, review: MatchReview | int, actor, sex: str = "",
+                          date_of_birth: date | None = None) -> MatchReview:
     """None of the candidates is the person: create the citizen from the record, then the
-    dose. Raises InvalidInput (naming the field) when the record cannot make a citizen."""
+    dose. The reviewer may supply what the record lacks (`missing_for_citizen`): the sex,
+    a full date of birth (in the record's year of birth, when it gives one); what was
+    supplied is named in the audit event. Raises InvalidInput (naming the field) when the
+    record, so completed, cannot make a citizen."""
     review = _open_review(review, actor)
     r = review.record
-    if r.get("date_of_birth"):
+    missing = missing_for_citizen(r)
+    supplied = {}
+    if sex:
+        if not missing["sex"]:
+            raise InvalidInput(_("The record already gives the sex."), field="sex")
+        if sex not in Citizen.Sex.values:
+            raise InvalidInput(_("Sex must be M or F."), field="sex")
+        supplied["sex"] = sex
+    if date_of_birth is not None:
+        if not missing["date_of_birth"]:
+            raise InvalidInput(_("The record already gives the date of birth."), field="date_of_birth")
+        if date_of_birth > timezone.localdate() or date_of_birth.year < 1900:
+            raise InvalidInput(_("Year of birth must be between 1900 and this year."), field="date_of_birth")
+        if r.get("birth_year") and int(r["birth_year"]) != date_of_birth.year:
+            raise InvalidInput(_("The record gives the year of birth %(year)s: the date must be in that year.")
+                               % {"year": r["birth_year"]}, field="date_of_birth")
+        supplied["date_of_birth"] = date_of_birth.isoformat()
+    if date_of_birth is not None:
+        birth = normalize.BirthDate(date_of_birth, date_of_birth.year, normalize.DAY)
+    elif r.get("date_of_birth"):
         birth = normalize.parse_birth_date(r["date_of_birth"])
     elif r.get("birth_year"):
         birth = normalize.BirthDate(None, int(r["birth_year"]), normalize.YEAR)
@@ -87,12 +117,13 @@ def review_create_citizen(*, review: MatchReview | int, actor) -> MatchReview:
         birth = normalize.BirthDate(None, None, "")
     ident = normalize.normalize_id(r.get("id_number", ""))
     ward = Ward.objects.filter(pk=r.get("ward_code")).first() if r.get("ward_code") else None
-    citizen = citizen_create(full_name=r.get("full_name", ""), sex=r.get("sex", ""), birth=birth,
+    citizen = citizen_create(full_name=r.get("full_name", ""), sex=sex or r.get("sex", ""), birth=birth,
                              cccd=ident.cccd, cmnd=ident.cmnd, phone=r.get("phone", ""),
                              ward=ward or (review.facility.ward if review.facility else None), actor=actor)
     injection = _dose(review, citizen, actor)
     return _decide(review, actor=actor, status=MatchReview.Status.NEW_CITIZEN,
-                   action="match_review.new_citizen", citizen=citizen, injection=injection)
+                   action="match_review.new_citizen", citizen=citizen, injection=injection,
+                   extra={"supplied_by_reviewer": supplied} if supplied else None)
 
 
 @transaction.atomic

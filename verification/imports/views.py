@@ -13,9 +13,14 @@ from accounts.models import Role
 from records.normalize import mask_id, mask_phone
 from vaxrecon.access import role_required, scope_for
 from vaxrecon.errors import InvalidInput
-from verification.imports.forms import AcceptForm, RejectForm, UploadForm
+from verification.imports.forms import AcceptForm, NewCitizenForm, RejectForm, UploadForm
 from verification.imports.jobs import import_job_create
-from verification.imports.reviews import review_accept, review_create_citizen, review_reject
+from verification.imports.reviews import (
+    missing_for_citizen,
+    review_accept,
+    review_create_citizen,
+    review_reject,
+)
 from verification.imports.selectors import (
     job_in_scope,
     jobs_in_scope,
@@ -81,12 +86,18 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "verification/imports/review_queue.html", {"page": page, "rows": rows})
 
 
+def _review_page(request: HttpRequest, review, *, new_citizen_form=None, status: int = 200) -> HttpResponse:
+    return render(request, "verification/imports/review.html", {
+        "review": review, "record": review.record, "candidates": review_candidates(review),
+        "reject_form": RejectForm(),
+        "new_citizen_form": new_citizen_form or NewCitizenForm(missing=missing_for_citizen(review.record))},
+        status=status)
+
+
 @clinic_only
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review = review_in_scope(scope=scope_for(request.user), pk=pk)
-    return render(request, "verification/imports/review.html", {
-        "review": review, "record": review.record, "candidates": review_candidates(review),
-        "reject_form": RejectForm()})
+    return _review_page(request, review)
 
 
 @clinic_only
@@ -100,7 +111,17 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         review_accept(review=review, actor=request.user, citizen_id=form.cleaned_data["citizen_id"])
         messages.success(request, _("The dose was added to the chosen citizen."))
     elif action == "new-citizen":
-        review_create_citizen(review=review, actor=request.user)
+        form = NewCitizenForm(request.POST, missing=missing_for_citizen(review.record))
+        if form.is_valid():
+            try:
+                review_create_citizen(review=review, actor=request.user, sex=form.cleaned_data.get("sex") or "",
+                                      date_of_birth=form.cleaned_data.get("date_of_birth"))
+            except InvalidInput as exc:
+                if exc.field not in form.fields:
+                    raise
+                form.add_error(exc.field, exc.message)
+        if form.errors:  # the page again, with what to supply
+            return _review_page(request, review, new_citizen_form=form, status=400)
         messages.success(request, _("A new citizen was created with this dose."))
     elif action == "reject":
         form = RejectForm(request.POST)

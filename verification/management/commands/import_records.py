@@ -61,3 +61,5 @@ class Command(BaseCommand):
                           f"cases, {r.skipped:,} already imported, {r.invalid:,} invalid")
         if r.invalid:
             self.stdout.write(f"error report: {errors}")
+        if options["verbosity"] >= 2 and r.timings:
+            self.stdout.write("time per step: " + ", ".join(f"{name} {t:.1f} s" for name, t in r.timings))
