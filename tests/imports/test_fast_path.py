@@ -149,6 +149,14 @@ def test_a_plain_csv_goes_to_copy_as_it_is_and_a_tricky_one_does_not(tmp_path):
         assert len(list(csv.reader(fh))) == 2
 
 
+def test_a_crlf_split_across_the_scans_read_chunks_still_goes_to_copy(tmp_path):
+    header = b"a,b\r\n"
+    filler = b"x" * ((1 << 22) - 1 - len(header))  # its line's \r is the last byte of the first 4 MiB chunk
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(header + filler + b"\r\n" + b"y,z\r\n")
+    assert scan_csv(path) == 3
+
+
 def test_the_fast_path_links_in_sql_only_what_the_engine_links(tmp_path, registry, hanoi_facility):
     from verification.imports.injections import check_sql_links
 
@@ -156,3 +164,27 @@ def test_the_fast_path_links_in_sql_only_what_the_engine_links(tmp_path, registr
     out = check_sql_links(path=path, sample=100, workers=1)
     assert out["sql_linked"] >= 3
     assert out["checked"] == out["sql_linked"] == out["engine_linked_same"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_two_connections_share_the_costly_statements_with_the_same_outcome(
+        tmp_path, registry, hanoi_facility, monkeypatch):
+    from verification.imports import fastpath
+
+    monkeypatch.setattr(fastpath, "PARALLEL_MIN_ROWS", 1)  # split even this small file in two halves
+    sides = []
+    side = fastpath.FastImport._on_side_connection
+    monkeypatch.setattr(fastpath.FastImport, "_on_side_connection",
+                        lambda self, sql, params: (sides.append(params["part_lo"]), side(self, sql, params)))
+    path = write_csv(tmp_path / "log.csv", ROWS)
+
+    outcomes = _both_paths(tmp_path, path, hanoi_facility)
+
+    assert len(sides) == 2  # cleaning and error lines each had a second connection
+    python, fast = outcomes[False], outcomes[True]
+    assert fast[0] == python[0] and fast[1] == python[1]
+    for key in python[2]:
+        assert Counter(fast[2][key]) == Counter(python[2][key]), key
+    with connection.cursor() as cur:  # the run's schema is gone
+        cur.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'vr_import_%%'")
+        assert cur.fetchone()[0] == 0
