@@ -204,7 +204,7 @@ class FastImport:
     """One run of the fast path; `run()` fills the ImportResult given by the caller."""
 
     def __init__(self, *, path, report_path, result, lander, lookups, facility, job, progress, batch_size,
-                 matcher_factory):
+                 matcher_factory, index_loader=None):
         self.path = Path(path)
         self.report_path = Path(report_path)
         self.result = result
@@ -220,6 +220,9 @@ class FastImport:
         self.timings = result.timings  # (step, seconds), in order
         self.schema = None
         self._search_path = None
+        self.index_loader = index_loader  # loads the engine's citizen index (own connection, own thread)
+        self._index_future = None
+        self._index_pool = None
 
     @contextmanager
     def _step(self, name: str):
@@ -708,7 +711,8 @@ class FastImport:
         if self._matcher_obj is None:
             sample = [record_probe(self._record(r)) for r in self._fetch(
                 self._RECORD_SQL.format(table="vr_valid", where="true") + f" LIMIT {FIT_SAMPLE}")]
-            self._matcher_obj = self.matcher_factory(sample)
+            index = self._index_future.result() if self._index_future is not None else None
+            self._matcher_obj = self.matcher_factory(sample, index=index)
         return self._matcher_obj
 
     def check_sql_links(self, n: int) -> dict:
@@ -773,10 +777,22 @@ class FastImport:
             self._valid()
             valid = self._scalar("SELECT count(*) FROM vr_valid")
         with self._step("ledger anti-join and link rule"):
-            r.skipped += valid - self._work(ledger=ledger)
+            work = self._work(ledger=ledger)
+            r.skipped += valid - work
             if ledger:
                 r.skipped -= self._incomplete_again()
             r.invalid = self._scalar("SELECT count(DISTINCT line) FROM vr_err")
+        if self.index_loader and self._scalar("SELECT count(*) FROM vr_work WHERE sql_link IS NULL"):
+            # The engine will be needed: its citizen index loads (on another connection) while
+            # this one lands the SQL-rule links.
+            self._index_pool = ThreadPoolExecutor(1)
+            self._index_future = self._index_pool.submit(self._load_index)
+
+    def _load_index(self):
+        try:
+            return self.index_loader()
+        finally:
+            connection.close()  # this thread's own connection
 
     def _incomplete_again(self) -> int:
         """Rows the ledger holds as `incomplete` (no citizen matched them, and a case lacks a
@@ -832,6 +848,9 @@ class FastImport:
             self._drop()
 
     def _drop(self):
+        if self._index_pool is not None:
+            self._index_pool.shutdown(wait=True)
+            self._index_pool = self._index_future = None
         if self.schema:
             self._exec(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
             self._exec(f"SET search_path TO {self._search_path}")

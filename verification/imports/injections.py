@@ -35,7 +35,7 @@ from records.audit import record_event
 from records.models import Facility, InjectionRecord
 from verification.imports.citizens import copy_text
 from verification.imports.files import REPORT_COLUMNS, open_table
-from verification.imports.linking import FIT_SAMPLE, Matcher, build_matcher
+from verification.imports.linking import FIT_SAMPLE, Matcher, build_matcher, load_citizen_index
 from verification.imports.report import ErrorReport
 from verification.imports.validation import (
     INCOMPLETE,
@@ -338,13 +338,17 @@ def _import_fast(*, path, error_report, facility, actor, job, progress, batch_si
     result = ImportResult(error_report=Path(error_report))
     Path(error_report).parent.mkdir(parents=True, exist_ok=True)
 
-    def matcher_factory(sample):
-        return matcher if matcher is not None else build_matcher(sample=sample, fit=fit, workers=workers)
+    def matcher_factory(sample, index=None):
+        return matcher if matcher is not None else build_matcher(sample=sample, fit=fit, workers=workers, index=index)
 
+    # On a plain run the citizen index loads in a thread while SQL links land; not when the
+    # caller brings a matcher, nor inside an outer transaction (another connection would not
+    # see its uncommitted citizens).
+    loader = load_citizen_index if matcher is None and not connection.in_atomic_block else None
     run = FastImport(path=path, report_path=error_report, result=result,
                      lander=_Lander(facility=facility, actor=actor, job=job), lookups=Lookups.load(),
                      facility=facility, job=job, progress=progress, batch_size=batch_size,
-                     matcher_factory=matcher_factory)
+                     matcher_factory=matcher_factory, index_loader=loader)
     if check_sql_links:
         result.job_fields["sql_link_check"] = run.dry_check(check_sql_links)
         return result
