@@ -202,8 +202,15 @@ class Engine:
     def match_probes(self, probes: list[Probe]) -> list[MatchResult]:
         """Blocking in tiers, each tier for the records the previous ones did not settle:
         exact keys; typo variants and fuzzy-filtered broad blocks; a last-resort scan."""
-        cfg = self.config
         pb = ProbeBatch(self.index, probes)
+        return self._select(pb).results(pb, self.index)
+
+    def select_probes(self, probes: list[Probe]) -> Selection:
+        """As :meth:`match_probes`, the decisions as columns (no per-record objects)."""
+        return self._select(ProbeBatch(self.index, probes))
+
+    def _select(self, pb: ProbeBatch) -> Selection:
+        cfg = self.config
         n = len(pb)
         pairs = _Pairs(self.index.size)
         everyone = np.arange(n, dtype=np.int64)
@@ -218,7 +225,7 @@ class Engine:
             scan = unsettled[(top[unsettled] < _SCAN_BELOW) & pb.has_name[unsettled]]
             if len(scan):
                 pairs.add(self.scorer, pb, *self._scan_pairs(pb, scan))
-        return pairs.decide(pb, cfg, self.index)
+        return pairs.select(pb, cfg, self.index)
 
     def scored_exact(self, probes: list[Probe]):
         """(batch, r, c, total, levels, weights) for the exact-key tier (m estimation)."""
@@ -488,54 +495,105 @@ class _Pairs:
         ranked = [j for j, _c in sorted(zip(run, cits), key=key)]
         return keep + ranked[: max(0, len(sel) - len(keep))]
 
-    def decide(self, pb: ProbeBatch, cfg: LinkageConfig, ix: CitizenIndex) -> list[MatchResult]:
+    def select(self, pb: ProbeBatch, cfg: LinkageConfig, ix: CitizenIndex) -> Selection:
+        """The decision of every record and the pairs it reports, vectorised; only records
+        whose review list is cut inside a run of equal scores go through Python."""
         n = len(pb)
         r_all, s_all, order = self._sorted()
+        dec = np.zeros(n, np.int8)
+        top = np.full(n, np.nan)
         if not len(r_all):
-            return [MatchResult(NONE) for _ in range(n)]
-        c_all = np.concatenate(self.c)[order]
-        lvs_all = np.concatenate(self.lv, axis=1)[:, order]
-        w_all = np.concatenate(self.w, axis=1)[:, order]
+            return Selection(dec, top, np.zeros(n + 1, np.int64), _EMPTY, np.zeros(0), np.zeros((6, 0), np.int8),
+                             np.zeros((6, 0)))
         r_sorted, s_sorted = r_all[order], s_all[order]
-        bounds = np.searchsorted(r_sorted, np.arange(n + 1)).tolist()
-        scores = s_sorted.tolist()
+        records = np.arange(n)
+        lo = np.searchsorted(r_sorted, records, "left")
+        hi = np.searchsorted(r_sorted, records, "right")
+        cnt = hi - lo
+        has = cnt > 0
+        top[has] = s_sorted[lo[has]]
+        second = np.full(n, -math.inf)
+        two = cnt > 1
+        second[two] = s_sorted[lo[two] + 1]
         link, margin, review, k_max = cfg.link_threshold, cfg.min_margin, cfg.review_threshold, cfg.max_candidates
-        plan = []  # (decision, top score, [pair positions])
-        wanted = []
-        for b in range(n):
-            lo, hi = bounds[b], bounds[b + 1]
-            if lo == hi:
-                plan.append((NONE, None, ()))
-                continue
-            top = scores[lo]
-            second = scores[lo + 1] if hi > lo + 1 else -math.inf
-            if top >= link and top - second >= margin:
-                plan.append((LINKED, top, (lo,)))
-                wanted.append(lo)
-            elif top < review:
-                plan.append((NONE, top, ()))
-            else:
-                sel = [j for j in range(lo, min(hi, lo + k_max)) if scores[j] >= review]
-                if hi - lo > k_max and scores[lo + k_max - 1] - scores[lo + k_max] < _TIE and sel:
-                    sel = self._break_tie(b, lo, hi, sel, scores, c_all, pb, ix, review)
-                plan.append((REVIEW, top, sel))
-                wanted.extend(sel)
-        sel = np.array(wanted, dtype=np.int64)
-        cit = c_all[sel].tolist()
-        lvs = lvs_all[:, sel].T.tolist()
-        ws = w_all[:, sel].T.tolist()
-        at = {j: k for k, j in enumerate(wanted)}
+        with np.errstate(invalid="ignore"):
+            linked = has & (top >= link) & (top - second >= margin)
+            reviewed = has & ~linked & (top >= review)
+        dec[linked] = _LINKED
+        dec[reviewed] = _REVIEW
+        rank = np.arange(len(r_sorted)) - lo[r_sorted]
+        d = dec[r_sorted]
+        keep = ((d == _LINKED) & (rank == 0)) | ((d == _REVIEW) & (rank < k_max) & (s_sorted >= review))
+        slot = rank.copy()
+        # Review lists cut inside a tie: ordered by evidence the score does not weigh.
+        cut = np.flatnonzero(reviewed & (cnt > k_max))
+        if len(cut):
+            gap = s_sorted[lo[cut] + k_max - 1] - s_sorted[lo[cut] + k_max]
+            cut = cut[gap < _TIE]
+        if len(cut):
+            c_sorted = np.concatenate(self.c)[order]
+            scores = s_sorted.tolist()
+            for b in cut.tolist():
+                b_lo, b_hi = int(lo[b]), int(hi[b])
+                sel = [j for j in range(b_lo, b_lo + k_max) if scores[j] >= review]
+                if not sel:
+                    continue
+                ranked = self._break_tie(b, b_lo, b_hi, sel, scores, c_sorted, pb, ix, review)
+                keep[b_lo:b_hi] = False
+                keep[ranked] = True
+                slot[ranked] = np.arange(len(ranked))
+        picked = np.flatnonzero(keep)
+        picked = picked[np.lexsort((slot[picked], r_sorted[picked]))]
+        at = order[picked]
+        bounds = np.searchsorted(r_sorted[picked], np.arange(n + 1), "left")
+        c_all = np.concatenate(self.c)
+        lvs = np.concatenate(self.lv, axis=1)[:, at]
+        ws = np.concatenate(self.w, axis=1)[:, at]
+        return Selection(dec, top, bounds, c_all[at].astype(np.int64), s_all[at], lvs, ws)
+
+    def decide(self, pb: ProbeBatch, cfg: LinkageConfig, ix: CitizenIndex) -> list[MatchResult]:
+        sel = self.select(pb, cfg, ix)
+        return sel.results(pb, ix)
+
+
+# Decision codes of a Selection.
+_NONE, _LINKED, _REVIEW = 0, 1, 2
+DECISIONS = (NONE, LINKED, REVIEW)
+
+
+@dataclass
+class Selection:
+    """Decisions of a batch as columns. ``decision[b]`` indexes :data:`DECISIONS`;
+    ``top[b]`` is the best score (NaN when nobody was scored); the reported candidates of
+    record ``b`` are ``positions[bounds[b]:bounds[b + 1]]`` (index positions, best first)
+    with their ``scores`` and per-field ``levels`` / ``weights`` (one column each)."""
+
+    decision: np.ndarray
+    top: np.ndarray
+    bounds: np.ndarray
+    positions: np.ndarray
+    scores: np.ndarray
+    levels: np.ndarray
+    weights: np.ndarray
+
+    def results(self, pb: ProbeBatch, ix: CitizenIndex) -> list[MatchResult]:
         ids, probes = ix.ids, pb.probes
+        cit = self.positions.tolist()
+        scores = self.scores.tolist()
+        lvs = self.levels.T.tolist()
+        ws = self.weights.T.tolist()
+        bounds = self.bounds.tolist()
+        tops = self.top.tolist()
         out = []
-        for b, (decision, top, js) in enumerate(plan):
-            if decision == NONE:
-                out.append(MatchResult(NONE, None, top))
+        for b, code in enumerate(self.decision.tolist()):
+            top = tops[b]
+            if code == _NONE:
+                out.append(MatchResult(NONE, None, None if top != top else top))
                 continue
-            cands = []
-            for j in js:
-                k = at[j]
-                cands.append(Candidate(ids[cit[k]], scores[j], compact=(bool(probes[b].cccd), lvs[k], ws[k])))
-            if decision == LINKED:
+            cccd = bool(probes[b].cccd)
+            cands = [Candidate(ids[cit[k]], scores[k], compact=(cccd, lvs[k], ws[k]))
+                     for k in range(bounds[b], bounds[b + 1])]
+            if code == _LINKED:
                 out.append(MatchResult(LINKED, cands[0].citizen_id, top, cands))
             else:
                 out.append(MatchResult(REVIEW, None, top, cands))

@@ -114,6 +114,12 @@ class Probe:
     ward: int = 0
     province: int = 0
 
+    def as_tuple(self) -> tuple:
+        """The fields in declaration order: ``Probe(*p.as_tuple()) == p``. Plain tuples
+        pickle several times faster than the dataclass (batches cross processes)."""
+        return (self.accent, self.folded, self.tokens, self.sorted_folded, self.has_marks, self.dob, self.year,
+                self.sex, self.cccd, self.cmnd, self.phone, self.ward, self.province)
+
 
 def _int_or_zero(value) -> int:
     if value is None or value == "":

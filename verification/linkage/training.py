@@ -27,6 +27,7 @@ from .scoring import (
     SEX_LEVELS,
     WARD_LEVELS,
     ModelParams,
+    Probe,
     make_probe,
 )
 
@@ -40,9 +41,11 @@ M_FLOOR = 0.002
 _LEVELS = {"sex": SEX_LEVELS, "id": ID_LEVELS, "phone": PHONE_LEVELS, "ward": WARD_LEVELS}
 
 
-def estimate_m(index: CitizenIndex, records: Sequence[Mapping], params: ModelParams, *, rounds: int = 2) -> ModelParams:
+def estimate_m(index: CitizenIndex, records: Sequence[Mapping | Probe], params: ModelParams, *,
+               rounds: int = 2) -> ModelParams:
+    """``records``: mappings with the reports.csv identity columns, or prepared probes."""
     step = max(1, len(records) // MAX_SAMPLE)
-    probes = [make_probe(**record) for record in records[::step]]
+    probes = [r if isinstance(r, Probe) else make_probe(**r) for r in records[::step]]
     prior = params.m
     current = params
     for _ in range(rounds):
@@ -84,7 +87,7 @@ def estimate_m(index: CitizenIndex, records: Sequence[Mapping], params: ModelPar
     return current
 
 
-def fit_m(index: CitizenIndex, records: Sequence[Mapping], config: LinkageConfig | None = None) -> LinkageConfig:
+def fit_m(index: CitizenIndex, records: Sequence[Mapping | Probe], config: LinkageConfig | None = None) -> LinkageConfig:
     """``config`` with m-probabilities estimated on ``records`` (thresholds unchanged)."""
     config = config or LinkageConfig()
     params = estimate_m(index, records, config.params or index.params)
