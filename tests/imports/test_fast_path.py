@@ -188,3 +188,20 @@ def test_outside_a_transaction_two_connections_share_the_costly_statements_with_
     with connection.cursor() as cur:  # the run's schema is gone
         cur.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'vr_import_%%'")
         assert cur.fetchone()[0] == 0
+
+
+def test_the_engine_in_its_own_two_processes_gives_the_same_outcome(tmp_path, registry, hanoi_facility):
+    path = write_csv(tmp_path / "log.csv", ROWS)
+    _clear()
+    one = import_records(path=path, error_report=tmp_path / "e1.csv", facility=hanoi_facility, workers=1, fast=True,
+                         batch_size=3)
+    expected = _outcome(one, tmp_path / "e1.csv")
+    _clear()
+
+    two = import_records(path=path, error_report=tmp_path / "e2.csv", facility=hanoi_facility, workers=2, fast=True,
+                         batch_size=3)  # several batches in flight in the pool
+
+    got = _outcome(two, tmp_path / "e2.csv")
+    assert got[0] == expected[0] and got[1] == expected[1]
+    for key in expected[2]:
+        assert Counter(got[2][key]) == Counter(expected[2][key]), key

@@ -34,8 +34,9 @@ import os
 import secrets
 import time
 import unicodedata
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,6 +58,7 @@ from verification.imports.validation import (
 )
 from verification.models import ImportedRow
 
+WORK_MEM = "256MB"  # per sort/hash node, for this session only while the import runs
 PARALLEL_MIN_ROWS = 20_000  # below this, one statement on one connection
 SQL_LINK_CHUNK = 250_000  # lines per SQL-linking statement (one audit event each)
 WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())  # what str.strip() strips
@@ -282,6 +284,9 @@ class FastImport:
 
     def _setup(self):
         self._search_path = self._scalar("SHOW search_path")
+        # Sorts and hashes of a million rows in memory rather than in external merges on disk.
+        self._work_mem = self._scalar("SHOW work_mem")
+        self._exec(f"SET work_mem = '{WORK_MEM}'")
         schema = f"vr_import_{os.getpid()}_{secrets.token_hex(4)}"
         self._exec(f"CREATE SCHEMA {schema}")
         self.schema = schema
@@ -597,6 +602,8 @@ class FastImport:
           WHERE NOT EXISTS (SELECT 1 FROM {cit} o WHERE o.birth_year = cand.birth_year
                               AND o.name_key = cand.name_key AND o.id <> cand.id))
         SELECT f.*, link.id sql_link FROM f LEFT JOIN link ON link.line = f.line""")
+        # The engine reads its batches by line range (without it, each batch was a full scan).
+        self._exec("CREATE INDEX ON vr_work (line) WHERE sql_link IS NULL")
         self._exec("ANALYZE vr_work")
         return self._scalar("SELECT count(*) FROM vr_work")
 
@@ -664,43 +671,58 @@ class FastImport:
 
         if not self._scalar("SELECT count(*) FROM vr_work WHERE sql_link IS NULL"):
             return
+        from verification.imports.linking import InlinePool
+
         with self._step("engine: citizen index and fit"):
             matcher = self._matcher()
         fallback_ward = self.facility.ward_id if self.facility else None
         last = 0
         t_read = t_match = t_land = 0.0
-        while True:
-            # In pieces by line: a server-side cursor cannot stay open across the batches'
-            # own transactions, and memory stays flat.
-            t0 = time.monotonic()
-            rows = self._fetch(self._RECORD_SQL.format(table="vr_work", where="sql_link IS NULL AND line > %(after)s")
-                               + " LIMIT %(n)s", {"after": last, "n": self.batch_size})
-            if not rows:
-                break
-            last = rows[-1][0]
-            batch = [self._record(r) for r in rows]
-            t1 = time.monotonic()
-            results = matcher.match([record_probe(r) for r in batch])
-            t2 = time.monotonic()
-            landing, problems, incomplete = [], [], []
-            for r, m in zip(batch, results):
-                missing = case_fields_missing(r, fallback_ward=fallback_ward) if m.decision == NONE else []
-                if missing:
-                    problems.extend(missing)
-                    incomplete.append(r)
-                else:
-                    landing.append((r, m))
-            report_errors(problems)
-            # Into the ledger as `incomplete`: a re-run repeats their errors without matching.
-            self.lander.record_incomplete(incomplete)
-            counts = self.lander.land(landing) if landing else {"linked": 0, "review": 0, "none": 0, "skipped": 0}
-            self.result.linked += counts["linked"]
-            self.result.review += counts["review"]
-            self.result.unmatched += counts["none"]
-            self.result.skipped += counts["skipped"]
-            self.result.invalid += len({e.line for e in problems})
-            self._report_progress()
-            t_read, t_match, t_land = t_read + t1 - t0, t_match + t2 - t1, t_land + time.monotonic() - t2
+        pending: deque = deque()
+        exhausted = False
+        # With a pool, the engine's processes match the next batches while this one lands.
+        ahead = max(getattr(matcher, "workers", 1), 1) + 1
+        pool_cm = matcher.pool() if hasattr(matcher, "pool") else nullcontext(InlinePool(matcher))
+        with pool_cm as pool:
+            while True:
+                t0 = time.monotonic()
+                while len(pending) < ahead and not exhausted:
+                    # In pieces by line: a server-side cursor cannot stay open across the batches'
+                    # own transactions, and memory stays flat (a few batches in flight).
+                    rows = self._fetch(self._RECORD_SQL.format(
+                        table="vr_work", where="sql_link IS NULL AND line > %(after)s") + " LIMIT %(n)s",
+                        {"after": last, "n": self.batch_size})
+                    if not rows:
+                        exhausted = True
+                        break
+                    last = rows[-1][0]
+                    batch = [self._record(r) for r in rows]
+                    pending.append((batch, pool.submit([record_probe(r) for r in batch])))
+                if not pending:
+                    break
+                batch, handle = pending.popleft()
+                t1 = time.monotonic()
+                results = handle.get()
+                t2 = time.monotonic()
+                landing, problems, incomplete = [], [], []
+                for r, m in zip(batch, results):
+                    missing = case_fields_missing(r, fallback_ward=fallback_ward) if m.decision == NONE else []
+                    if missing:
+                        problems.extend(missing)
+                        incomplete.append(r)
+                    else:
+                        landing.append((r, m))
+                report_errors(problems)
+                # Into the ledger as `incomplete`: a re-run repeats their errors without matching.
+                self.lander.record_incomplete(incomplete)
+                counts = self.lander.land(landing) if landing else {"linked": 0, "review": 0, "none": 0, "skipped": 0}
+                self.result.linked += counts["linked"]
+                self.result.review += counts["review"]
+                self.result.unmatched += counts["none"]
+                self.result.skipped += counts["skipped"]
+                self.result.invalid += len({e.line for e in problems})
+                self._report_progress()
+                t_read, t_match, t_land = t_read + t1 - t0, t_match + t2 - t1, t_land + time.monotonic() - t2
         self.timings.extend([("engine: rows read", t_read), ("engine: matching", t_match),
                              ("engine: landing", t_land)])
 
@@ -854,6 +876,7 @@ class FastImport:
         if self.schema:
             self._exec(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
             self._exec(f"SET search_path TO {self._search_path}")
+            self._exec("SELECT set_config('work_mem', %s, false)", [self._work_mem])
             self.schema = None
 
     # -- two connections for the costly statements ----------------------------------------------
@@ -883,6 +906,7 @@ class FastImport:
             conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute(f"SET search_path TO {self.schema}, {self._search_path}")
+                cur.execute(f"SET work_mem = '{WORK_MEM}'")
                 cur.execute(sql, params)
         finally:
             conn.close()

@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import multiprocessing as mp
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,56 @@ class Matcher:
             return []
         workers = self.workers if len(records) >= 1000 else 1  # a pool costs more than it saves
         return list(self.engine.match_many(records, workers=workers))
+
+    @contextmanager
+    def pool(self):
+        """For a stream of batches: `submit(records)` returns a handle whose `get()` gives the
+        results. With 2+ workers the engine gets that many forked processes of its own
+        (sharing the index copy-on-write), each matching a whole batch, so that this
+        process can land one batch while the next ones are matched. Otherwise `get()`
+        matches in this process."""
+        if self.workers <= 1 or "fork" not in mp.get_all_start_methods():
+            yield InlinePool(self)
+            return
+        global _POOL_ENGINE
+        _POOL_ENGINE = self.engine
+        try:
+            # Children never touch the database and leave through os._exit: the parent's
+            # connection socket they inherit is not closed by them.
+            with mp.get_context("fork").Pool(self.workers) as pool:
+                yield _Pooled(pool)
+        finally:
+            _POOL_ENGINE = None
+
+
+_POOL_ENGINE = None
+
+
+def _pool_match(records: list[Mapping]) -> list[MatchResult]:
+    return list(_POOL_ENGINE.match_many(records, workers=1))
+
+
+class _Handle:
+    def __init__(self, get):
+        self.get = get
+
+
+class InlinePool:
+    def __init__(self, matcher: Matcher):
+        self.matcher = matcher
+
+    def submit(self, records: list[Mapping]) -> _Handle:
+        return _Handle(lambda: self.matcher.match(records))
+
+
+class _Pooled:
+    def __init__(self, pool):
+        self.pool = pool
+
+    def submit(self, records: list[Mapping]) -> _Handle:
+        if not records:
+            return _Handle(list)
+        return _Handle(self.pool.apply_async(_pool_match, (list(records),)).get)
 
 
 def build_matcher(*, sample: list[Mapping] | None = None, fit: bool = True, workers: int | None = None,
