@@ -659,7 +659,9 @@ class FastImport:
     def _record(row) -> dict:
         (line, rid, name, sex, dob_date, dob_year, dob_prec, idd, phone, prov, ward, vac_id, vac_name, dose,
          inj_date, lot, hash_) = row
-        return {"line": line, "record_id": rid, "full_name": normalize.normalize_name(name), "sex": sex or "",
+        # The name as the file gives it (trimmed): the engine normalises it itself, and the
+        # lander only for the rows that become reviews or cases (most rows are links).
+        return {"line": line, "record_id": rid, "full_name": name, "sex": sex or "",
                 "birth": normalize.BirthDate(dob_date, dob_year, dob_prec or ""), "id_number": idd,
                 "phone": phone, "province_code": prov, "ward_code": ward, "vaccine_id": vac_id,
                 "vaccine": vac_name, "dose_number": dose, "injection_date": inj_date, "lot_number": lot,

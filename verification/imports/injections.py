@@ -77,7 +77,7 @@ def record_json(r: dict) -> dict:
     """A validated row as stored on a review or shown on a page."""
     birth = r["birth"]
     return {
-        "line": r["line"], "record_id": r["record_id"], "full_name": r["full_name"],
+        "line": r["line"], "record_id": r["record_id"], "full_name": normalize.normalize_name(r["full_name"]),
         "date_of_birth": birth.value.isoformat() if birth.value else "", "birth_year": birth.year,
         "dob_precision": birth.precision, "sex": r["sex"], "id_number": r["id_number"], "phone": r["phone"],
         "province_code": r["province_code"], "ward_code": r["ward_code"], "vaccine_id": r["vaccine_id"],
@@ -207,9 +207,10 @@ class _Lander:
         cases = []
         for r, _m in rows:
             birth = r["birth"]
+            name = normalize.normalize_name(r["full_name"])  # idempotent; the fast path brings it raw
             cases.append(ReconciliationCase(
                 origin=ReconciliationCase.Origin.BULK_IMPORT, status=CaseStatus.SUBMITTED,
-                full_name=r["full_name"], name_key=normalize.fold_name(r["full_name"]),
+                full_name=name, name_key=normalize.fold_name(name),
                 date_of_birth=birth.value, birth_year=birth.year, dob_precision=birth.precision, sex=r["sex"],
                 id_number=r["id_number"], phone=r["phone"], ward_id=r["ward_code"] or fallback_ward,
                 facility=self.facility, confirmed=True, submitted_at=now, deadline_at=now + REVIEW_DEADLINE))
