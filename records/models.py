@@ -242,7 +242,9 @@ class InjectionRecord(models.Model):
         ordering = ["citizen_id", "injection_date", "dose_number"]
         verbose_name = _("injection record")
         verbose_name_plural = _("injection records")
-        indexes = [models.Index(fields=["citizen", "status"], name="injection_citizen_status")]
+        # No index holds ``status``: signing sets it on every record, and an UPDATE that
+        # touches no indexed column can be HOT (see records migration 0003). The citizen
+        # FK index serves the per-citizen queries.
 
     def __str__(self) -> str:
         return f"{self.vaccine} #{self.dose_number} {self.injection_date} (v{self.version})"

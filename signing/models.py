@@ -199,13 +199,16 @@ class Signature(models.Model):
     payload_hash = models.CharField(max_length=64)
     signature = models.BinaryField()
     algorithm = models.CharField(max_length=24, choices=[(a.value, a.value) for a in Algorithm])
+    # No index on certificate, signed_by or batch: no query looks signatures up by them, and
+    # every signature row would pay for three more index entries (batch signing writes
+    # millions). Deleting a certificate, user or batch scans the table instead (rare).
     certificate = models.ForeignKey(SignerCertificate, on_delete=models.PROTECT,
-                                    related_name="signatures")
+                                    related_name="signatures", db_index=False)
     signing_time = models.DateTimeField()
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                  related_name="+")
+                                  related_name="+", db_index=False)
     batch = models.ForeignKey(SigningBatch, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="signatures")
+                              related_name="signatures", db_index=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
     superseded_at = models.DateTimeField(null=True, blank=True)
 

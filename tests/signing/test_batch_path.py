@@ -4,7 +4,7 @@ audit rows as the ORM writes them, and the forked helpers on PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from records.models import AuditEvent, InjectionRecord
 from signing import batchsign, services
@@ -111,3 +111,79 @@ def test_a_large_batch_is_signed_by_forked_helpers_on_postgresql(settings, monke
         assert case.status == CaseStatus.SIGNED
         assert CaseEvent.objects.filter(case=case, transition="sign").count() == 1
     assert AuditEvent.objects.filter(action="injection.sign").count() == 14
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _sign_rows(case):
+    event = CaseEvent.objects.get(case=case, transition="sign")
+    audit = AuditEvent.objects.get(action="case.sign", object_id=str(case.pk))
+    return ((event.actor_id, event.actor_label, event.from_status, event.to_status, event.message, event.data),
+            (audit.actor_id, audit.actor_label, audit.object_type, audit.request_id, audit.before, audit.after))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("variant", ["claimed", "plain"])
+def test_the_sql_built_audit_snapshots_equal_the_orm_paths(variant, signer_user, police_user, make_awaiting_case,
+                                                           hanoi_facility):
+    """The same case signed by ``case_transition`` (ORM, rolled back) and by
+    ``case_sign_bulk`` (one SQL statement on PostgreSQL, Python on SQLite) leaves equal
+    CaseEvent and AuditEvent rows: the stored JSON parsed and compared, key by key."""
+    import datetime as dt
+
+    case, records = make_awaiting_case(facility=hanoi_facility, doses=2)
+    InjectionRecord.objects.filter(pk__in=[r.pk for r in records]).update(status=InjectionRecord.Status.SIGNED)
+    if variant == "claimed":
+        # Fields of every JSON kind: a claim with sub-millisecond digits (truncated, not
+        # rounded), nested police values with Vietnamese text, text needing escapes.
+        case.claimed_by = police_user
+        case.claim_expires_at = dt.datetime(2026, 11, 25, 9, 30, 1, 123999, tzinfo=dt.UTC)
+        case.police_values = {"full_name": "Nguyễn Văn Ẩn", "nested": {"a": [1, 2.5, None]}, "ok": True}
+        case.reject_note = 'tab\there, "quoted", back\\slash,\nnew line'
+        case.phone, case.confirmed = "0912345678", True
+    else:
+        case.claim_expires_at = dt.datetime(2026, 11, 25, 9, 30, 1, tzinfo=dt.UTC)
+        case.date_of_birth = None
+    case.save()
+
+    with pytest.raises(_Rollback), transaction.atomic():
+        case_transition(case=case, name="sign", actor=signer_user)
+        orm = _sign_rows(case)
+        raise _Rollback
+    assert not CaseEvent.objects.filter(case=case, transition="sign").exists()
+
+    assert batchsign.case_sign_bulk({case.pk}, actor=signer_user) == [case.pk]
+    bulk = _sign_rows(case)
+
+    assert bulk == orm
+    assert bulk[1][4]["status"] == CaseStatus.AWAITING_SIGNATURE and bulk[1][5]["status"] == CaseStatus.SIGNED
+    if variant == "claimed":
+        assert bulk[1][4]["claim_expires_at"] == "2026-11-25T09:30:01.123Z"
+        assert bulk[1][5]["claimed_by_id"] is None
+    case.refresh_from_db()
+    assert (case.status, case.claimed_by_id, case.claim_expires_at) == (CaseStatus.SIGNED, None, None)
+
+
+@pytest.mark.django_db
+def test_the_set_wise_transition_takes_only_awaiting_cases_and_notifies_after_commit(
+        signer_user, make_awaiting_case, hanoi_facility, django_capture_on_commit_callbacks):
+    ready, ready_records = make_awaiting_case(facility=hanoi_facility)
+    ready.phone, ready.confirmed = "0912345678", True
+    ready.save()
+    closed, closed_records = make_awaiting_case(facility=hanoi_facility)
+    closed.status = CaseStatus.CLOSED
+    closed.save()
+    InjectionRecord.objects.filter(pk__in=[r.pk for r in ready_records + closed_records]).update(
+        status=InjectionRecord.Status.SIGNED)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        moved = batchsign.case_sign_bulk({ready.pk, closed.pk}, actor=signer_user)
+
+    assert moved == [ready.pk]
+    assert len(callbacks) == 1
+    closed.refresh_from_db()
+    assert closed.status == CaseStatus.CLOSED
+    assert not CaseEvent.objects.filter(case=closed, transition="sign").exists()
+    assert not AuditEvent.objects.filter(action="case.sign", object_id=str(closed.pk)).exists()
