@@ -180,7 +180,7 @@ def test_outside_a_transaction_two_connections_share_the_costly_statements_with_
 
     outcomes = _both_paths(tmp_path, path, hanoi_facility)
 
-    assert len(sides) == 2  # cleaning and error lines each had a second connection
+    assert len(sides) == 3  # cleaning, error lines and the link rule each had a second connection
     python, fast = outcomes[False], outcomes[True]
     assert fast[0] == python[0] and fast[1] == python[1]
     for key in python[2]:

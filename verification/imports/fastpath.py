@@ -585,23 +585,30 @@ class FastImport:
                 "AND (f.phone = '' OR c.phone = '' OR f.phone = c.phone) "
                 "AND (f.ward_id IS NULL OR c.ward_id IS NULL OR f.ward_id = c.ward_id)")
         self._exec(f"""
-        CREATE UNLOGGED TABLE vr_work AS
-        WITH f AS (
-          SELECT DISTINCT ON (v.rid, v.hash) v.* FROM vr_valid v
-          WHERE true {anti}
-          ORDER BY v.rid, v.hash, v.line),
+        CREATE UNLOGGED TABLE vr_f AS
+        SELECT DISTINCT ON (v.rid, v.hash) v.* FROM vr_valid v
+        WHERE true {anti}
+        ORDER BY v.rid, v.hash, v.line""")
+        self._exec("ANALYZE vr_f")
+        # The rule's index probes into the citizens, in two halves on two connections.
+        self._exec("CREATE UNLOGGED TABLE vr_link (line int, id bigint)")
+        self._halves(f"""
+        INSERT INTO vr_link
+        WITH f AS (SELECT * FROM vr_f WHERE {{part}}),
         cand AS (
           SELECT f.line, c.id, c.birth_year, c.name_key FROM f JOIN {cit} c ON c.cccd = f.idd
           WHERE length(f.idd) = 12 AND f.dob_prec = 'day' AND {same}
           UNION ALL
           SELECT f.line, c.id, c.birth_year, c.name_key FROM f JOIN {cit} c ON c.cmnd = f.idd
           WHERE length(f.idd) = 9 AND f.dob_prec = 'day' AND {same}
-            AND NOT EXISTS (SELECT 1 FROM {cit} o WHERE o.cmnd = f.idd AND o.id <> c.id)),
-        link AS (
-          SELECT cand.line, cand.id FROM cand
-          WHERE NOT EXISTS (SELECT 1 FROM {cit} o WHERE o.birth_year = cand.birth_year
-                              AND o.name_key = cand.name_key AND o.id <> cand.id))
-        SELECT f.*, link.id sql_link FROM f LEFT JOIN link ON link.line = f.line""")
+            AND NOT EXISTS (SELECT 1 FROM {cit} o WHERE o.cmnd = f.idd AND o.id <> c.id))
+        SELECT cand.line, cand.id FROM cand
+        WHERE NOT EXISTS (SELECT 1 FROM {cit} o WHERE o.birth_year = cand.birth_year
+                            AND o.name_key = cand.name_key AND o.id <> cand.id)""", {}, "vr_f")
+        self._exec("""
+        CREATE UNLOGGED TABLE vr_work AS
+        SELECT f.*, link.id sql_link FROM vr_f f LEFT JOIN vr_link link ON link.line = f.line""")
+        self._exec("DROP TABLE vr_f, vr_link")
         # The engine reads its batches by line range (without it, each batch was a full scan).
         self._exec("CREATE INDEX ON vr_work (line) WHERE sql_link IS NULL")
         self._exec("ANALYZE vr_work")
