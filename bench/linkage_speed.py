@@ -224,7 +224,7 @@ def timed(cmd: list[str], env: dict) -> dict:
     system = float(re.search(r"System time \(seconds\): ([\d.]+)", err)[1])
     return {"wall": h * 3600 + m * 60 + s, "max_rss_mb": rss / 1024, "tree_pss_mb": peak[0] / 1024,
             "cpu": user + system, "load_before": load_before, "load_after": load_after,
-            "stdout": out.strip().splitlines()[-3:]}
+            "stdout": out.strip().splitlines()[-3:] + [ln for ln in err.splitlines() if ln.startswith("stages:")]}
 
 
 def accuracy(output: Path, truth_path: Path) -> dict:
@@ -272,7 +272,7 @@ def main(argv=None) -> int:
     env = dict(os.environ, DATABASE_URL=db_url(args.database))
     if args.mode == "command":
         cmd = [PY, "manage.py", "match_records", str(data / "reports.csv"), "--output", str(output),
-               "--workers", str(args.workers)]
+               "--workers", str(args.workers), "--verbosity", "2"]
     else:
         cmd = [PY, str(Path(__file__).resolve()), "--workers", str(args.workers),
                "--run-api", str(data / "reports.csv"), str(output)]

@@ -133,15 +133,93 @@ def _copy_numbers(cur, expected_rows: int) -> np.ndarray:
     for query in (_COPY_NUMBERS, _COPY_NUMBERS_CHECKED):
         buf = io.BytesIO()
         cur.copy_expert(query, buf)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a misparse is detected below
-            flat = np.fromstring(buf.getvalue(), dtype=np.int64, sep=" ")
+        cols = _parse_numbers(buf, expected_rows)
         del buf
-        if len(flat) == expected_rows * _NUMBER_COLUMNS:
-            cols = flat.reshape(-1, _NUMBER_COLUMNS)
-            if expected_rows < 2 or bool((np.diff(cols[:, 0]) > 0).all()):
-                return cols
+        if cols is not None:
+            return cols
     raise ValueError("records_citizen could not be read as numbers")
+
+
+class _NumbersReader:
+    """:func:`_copy_numbers` on a second connection that imports the snapshot of ``cur``'s
+    transaction (``pg_export_snapshot``), in a thread. Anything unusual (a transaction
+    that already wrote, no second connection possible) falls back to reading on ``cur``
+    afterwards: same rows, just not overlapped."""
+
+    def __init__(self, connection, cur):
+        import threading
+
+        self.rows = None
+        self.cols = None
+        self.thread = None
+        self._ready = threading.Event()
+        try:
+            if connection.autocommit is not False or connection.server_version < 130000 \
+                    or not _read_only_snapshot(cur):
+                return
+            cur.execute("SELECT pg_export_snapshot()")
+            snapshot = cur.fetchone()[0]
+            import psycopg2
+
+            params = dict(connection.info.dsn_parameters)
+            if connection.info.password:
+                params["password"] = connection.info.password
+            other = psycopg2.connect(**{k: v for k, v in params.items() if k in _DSN_KEYS})
+        except Exception:  # noqa: BLE001 - any failure: read on the main connection
+            return
+        self.thread = threading.Thread(target=self._run, args=(other, snapshot), daemon=True)
+        self.thread.start()
+
+    def expect(self, rows: int) -> None:
+        self.rows = rows
+        self._ready.set()
+
+    def _run(self, other, snapshot) -> None:
+        try:
+            with other.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cur.execute("SET TRANSACTION SNAPSHOT %s", (snapshot,))
+                buf = io.BytesIO()
+                cur.copy_expert(_COPY_NUMBERS, buf)
+                self._ready.wait()
+                self.cols = _parse_numbers(buf, self.rows)
+        except Exception:  # noqa: BLE001 - read again on the main connection
+            self.cols = None
+        finally:
+            try:
+                other.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def result(self, cur) -> np.ndarray:
+        if self.thread is not None:
+            self.thread.join()
+            if self.cols is not None:
+                return self.cols
+        return _copy_numbers(cur, self.rows)
+
+
+_DSN_KEYS = ("host", "port", "user", "dbname", "password", "sslmode", "sslrootcert", "sslcert", "sslkey",
+             "options", "application_name", "connect_timeout", "target_session_attrs", "hostaddr")
+
+
+def _read_only_snapshot(cur) -> bool:
+    """Whether ``cur`` runs in a REPEATABLE READ transaction that has written nothing (only
+    then does an imported snapshot see exactly what ``cur`` sees)."""
+    cur.execute("SELECT current_setting('transaction_isolation'), pg_current_xact_id_if_assigned() IS NULL")
+    level, clean = cur.fetchone()
+    return level == "repeatable read" and bool(clean)
+
+
+def _parse_numbers(buf: io.BytesIO, expected_rows: int) -> np.ndarray | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a misparse is detected below
+        flat = np.fromstring(buf.getvalue(), dtype=np.int64, sep=" ")
+    if len(flat) == expected_rows * _NUMBER_COLUMNS:
+        cols = flat.reshape(-1, _NUMBER_COLUMNS)
+        if expected_rows < 2 or bool((np.diff(cols[:, 0]) > 0).all()):
+            return cols
+    return None
 
 
 def digit_key(value) -> int:
@@ -271,15 +349,19 @@ class CitizenIndex:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
+            ix = cls()
             with _snapshot(connection) as cur:
+                # The integers are read on a second connection sharing this snapshot, in a
+                # thread (the server formats them while the names are processed here).
+                numbers = _NumbersReader(connection, cur)
                 names = _copy_names(cur)
-                cols = _copy_numbers(cur, len(names))
+                numbers.expect(len(names))
+                ix._add_names(names)
+                del names
+                ix._name_tables()
+                cols = numbers.result(cur)
                 cur.execute(_WARD_PROVINCES)
                 ward_province = cur.fetchall()
-            ix = cls()
-            ix._add_names(names)
-            del names
-            ix._name_tables()
             wards = np.array([w for w, _p in ward_province] or [0], dtype=np.int64)
             provs = np.array([p for _w, p in ward_province] or [0], dtype=np.int64)
             order = np.argsort(wards)

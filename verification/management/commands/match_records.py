@@ -28,6 +28,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -70,17 +71,29 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         workers = options["workers"] or default_workers()
         try:
+            timings: dict[str, float] = {}
             counts = match_file(path, Path(options["output"]), fit=not options["no_fit"], workers=max(1, workers),
-                                progress=terminal_progress("match_records"))
+                                progress=terminal_progress("match_records"), timings=timings)
         except DomainError as exc:
             raise CommandError(exc.message)
+        if options["verbosity"] >= 2:
+            self.stderr.write("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
         self.stdout.write(", ".join(f"{k} {v:,}" for k, v in counts.items()) + f" -> {options['output']}")
 
 
-def match_file(path: Path, output: Path, *, fit: bool = True, workers: int = 2, progress=None) -> dict[str, int]:
+def match_file(path: Path, output: Path, *, fit: bool = True, workers: int = 2, progress=None,
+               timings: dict | None = None) -> dict[str, int]:
     """Match every row of ``path`` and write ``output``; returns the count of each decision.
     Raises MalformedFile (a DomainError) for a file that is not a reports table; the
-    output is then not written."""
+    output is then not written. ``timings`` (when given) receives the wall time of each
+    stage of this process."""
+    timings = {} if timings is None else timings
+    clock = [time.perf_counter()]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        timings[stage] = timings.get(stage, 0.0) + now - clock[0]
+        clock[0] = now
     forking = workers > 1 and "fork" in mp.get_all_start_methods()
     ctx = mp.get_context("fork") if forking else None
     with tempfile.TemporaryDirectory(prefix="match_records-") as tmp:
@@ -91,12 +104,15 @@ def match_file(path: Path, output: Path, *, fit: bool = True, workers: int = 2, 
         else:
             _read_file(path, work)
             _status(work)  # a malformed file stops here, before the index is built
+        lap("read" if not forking else "start")
         index = load_citizen_index()
+        lap("index")
         if forking:
             reader.join()
             if reader.exitcode:
                 raise RuntimeError(f"match_records: the file reader failed (exit code {reader.exitcode})")
         total, n_chunks = _status(work)
+        lap("wait for reader")
 
         config = linkage_config()
         if fit and index.size:
@@ -111,6 +127,7 @@ def match_file(path: Path, output: Path, *, fit: bool = True, workers: int = 2, 
                 config = fit_m(index, sample[:FIT_SAMPLE], config)
         engine = Engine(index, config)
         names = _ExternalIds(index)
+        lap("fit m")
 
         children = []
         if forking and n_chunks > 1:
@@ -128,10 +145,12 @@ def match_file(path: Path, output: Path, *, fit: bool = True, workers: int = 2, 
                 progress(done, total)
 
         _match_chunks(engine, names, work, n_chunks, 0, step, report)
+        lap("match")
         for child in children:
             child.join()
             if child.exitcode:
                 raise RuntimeError(f"match_records: a matching process failed (exit code {child.exitcode})")
+        lap("wait for workers")
 
         counts = {LINKED: 0, REVIEW: 0, NONE: 0}
         with open(output, "w", newline="", encoding="utf-8") as out:
@@ -144,6 +163,7 @@ def match_file(path: Path, output: Path, *, fit: bool = True, workers: int = 2, 
                         counts[decision] += n
         if progress:
             progress(total, total)
+    lap("write")
     return counts
 
 
