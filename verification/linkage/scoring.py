@@ -170,6 +170,12 @@ def make_probe(
     **_ignored,
 ) -> Probe:
     """Normalise the identity columns of an incoming record (extra columns are ignored)."""
+    return Probe(*probe_values(full_name, date_of_birth, sex, id_number, phone, province_code, ward_code))
+
+
+def probe_values(full_name, date_of_birth, sex, id_number, phone, province_code, ward_code) -> tuple:
+    """:func:`make_probe`'s fields as a plain tuple (``Probe(*probe_values(...))``), the
+    arguments positional in the order of the reports' identity columns."""
     keys = _NAME_CACHE.get(full_name) if full_name else ("", "")
     if keys is None:
         if len(_NAME_CACHE) > 200_000:
@@ -203,21 +209,21 @@ def make_probe(
         cccd, cmnd = ident.cccd, ident.cmnd
     if not (phone.__class__ is str and len(phone) == 10 and phone[0] == "0" and phone.isdecimal() and phone.isascii()):
         phone = normalize_phone(phone)
-    return Probe(
-        accent=accent,
-        folded=folded,
-        tokens=tokens,
-        sorted_folded=" ".join(sorted(tokens)),
-        has_marks=accent != folded,
-        dob=dob,
-        year=year,
-        sex=SEX_CODES.get(sex, SEX_UNKNOWN) if sex.__class__ is str and len(sex) == 1
+    return (
+        accent,
+        folded,
+        tokens,
+        " ".join(sorted(tokens)),
+        accent != folded,
+        dob,
+        year,
+        SEX_CODES.get(sex, SEX_UNKNOWN) if sex.__class__ is str and len(sex) == 1
         else SEX_CODES.get((sex or "").strip(), SEX_UNKNOWN),
-        cccd=cccd,
-        cmnd=cmnd,
-        phone=phone,
-        ward=int(ward_code) if ward_code.__class__ is str and ward_code.isdecimal() else _int_or_zero(ward_code),
-        province=int(province_code) if province_code.__class__ is str and province_code.isdecimal()
+        cccd,
+        cmnd,
+        phone,
+        int(ward_code) if ward_code.__class__ is str and ward_code.isdecimal() else _int_or_zero(ward_code),
+        int(province_code) if province_code.__class__ is str and province_code.isdecimal()
         else _int_or_zero(province_code),
     )
 

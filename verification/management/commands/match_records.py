@@ -50,7 +50,7 @@ from verification.imports.linking import (
 )
 from verification.linkage import Engine
 from verification.linkage.engine import DECISIONS, LINKED, NONE, REVIEW
-from verification.linkage.scoring import Probe, make_probe
+from verification.linkage.scoring import Probe, probe_values
 
 CHUNK = 20_000
 _STATUS = "status.pickle"
@@ -177,9 +177,9 @@ def _read_file(path: Path, work: Path) -> None:
         k = 0
         ids: list = []
         probes: list = []
-        for _line, row in table.rows():
-            ids.append(row.get("record_id", ""))
-            probes.append(make_probe(**{c: row.get(c) for c in IDENTITY_COLUMNS}).as_tuple())
+        for record_id, *identity in _identity_rows(table):
+            ids.append(record_id)
+            probes.append(probe_values(*identity))
             if len(ids) >= CHUNK:
                 _dump(work / f"in-{k:05d}.pickle", (ids, probes))
                 k += 1
@@ -191,6 +191,32 @@ def _read_file(path: Path, work: Path) -> None:
     except DomainError as exc:
         status = ("error", exc.message)
     _dump(work / _STATUS, status)
+
+
+_COLUMNS = ("record_id", *IDENTITY_COLUMNS)
+
+
+def _identity_rows(table):
+    """(record_id, *identity columns) of each data row, as ``table.rows()`` gives them
+    (stripped; "" for missing cells; blank rows skipped). A CSV is read here directly,
+    without a dict per row."""
+    if table.kind != "csv":
+        for _line, row in table.rows():
+            yield tuple(row.get(c, "") for c in _COLUMNS)
+        return
+    with open(table.path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = [str(c or "").strip().lstrip("\ufeff").strip().lower() for c in next(reader)]
+        at = [header.index(c) for c in _COLUMNS]
+        width = max(at) + 1
+        for cells in reader:
+            if not "".join(cells).strip():
+                continue
+            if len(cells) >= width:
+                yield tuple([cells[k].strip() for k in at])
+            else:
+                n = len(cells)
+                yield tuple([cells[k].strip() if k < n else "" for k in at])
 
 
 def _reader_main(path: Path, work: Path) -> None:
