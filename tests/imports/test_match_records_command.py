@@ -35,3 +35,28 @@ def test_it_writes_one_row_per_input_with_decision_cccd_score_and_candidates(tmp
     assert scores == sorted(scores, reverse=True) and len(pairs) <= 5
     assert rows["R-NONE"]["decision"] == "none" and rows["R-NONE"]["citizen_id"] == ""
     assert (Citizen.objects.count(), InjectionRecord.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_two_processes_write_the_same_rows_in_the_same_order_as_one(tmp_path, registry, monkeypatch):
+    from verification.management.commands import match_records
+
+    monkeypatch.setattr(match_records, "CHUNK", 2)  # several chunks, dealt to both processes
+    rows = [dict(row, record_id=f"{row['record_id']}-{k}") for k in range(3)
+            for row in (LINKED_ROW, REVIEW_ROW, NONE_ROW)]
+    source = write_csv(tmp_path / "reports.csv", rows)
+    for workers in ("1", "2"):
+        call_command("match_records", str(source), "--output", str(tmp_path / f"m{workers}.csv"), "--workers", workers)
+    one, two = ((tmp_path / f"m{w}.csv").read_text() for w in ("1", "2"))
+    assert one == two
+    assert [r["record_id"] for r in csv.DictReader(one.splitlines())] == [r["record_id"] for r in rows]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_malformed_file_is_refused_and_no_output_is_written(tmp_path, registry, workers):
+    from django.core.management.base import CommandError
+
+    source = tmp_path / "reports.csv"
+    source.write_text("record_id,full_name\nR-1,Nguyen Van A\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="expected columns"):
+        call_command("match_records", str(source), "--output", str(tmp_path / "m.csv"), "--workers", workers)
+    assert not (tmp_path / "m.csv").exists()

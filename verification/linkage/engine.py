@@ -156,6 +156,7 @@ class Engine:
         self.config = config or LinkageConfig()
         self.scorer = BatchScorer(index, self.config.params or index.params)
         self._neighbours: dict[str, np.ndarray] = {}
+        self._name_objects: np.ndarray | None = None
 
     # -- public API -------------------------------------------------------------------------
 
@@ -376,10 +377,8 @@ class Engine:
         m = max(len(ix.names), 1)
         key = r * m + np.maximum(nid, 0)
         uniq, inv = np.unique(key, return_inverse=True)
-        folded = pb.folded_list()
-        queries = [folded[k] for k in (uniq // m).tolist()]
-        names = ix.names
-        choices = [names[k] for k in (uniq % m).tolist()]
+        queries = _objects(pb, "_folded_objects", pb.folded_list)[uniq // m]
+        choices = _objects(self, "_name_objects", lambda: ix.names)[uniq % m]
         sims = process.cpdist(queries, choices, scorer=scorer, score_cutoff=cutoff or None, dtype=np.float32)
         out = sims[inv]
         out[nid < 0] = 0
@@ -598,6 +597,18 @@ class Selection:
             else:
                 out.append(MatchResult(REVIEW, None, top, cands))
         return out
+
+
+def _objects(owner, attr: str, strings) -> np.ndarray:
+    """``strings()`` as a numpy object array, made once per owner (fancy indexing it is
+    several times faster than a list comprehension)."""
+    got = getattr(owner, attr, None)
+    if got is None:
+        values = strings()
+        got = np.empty(len(values), dtype=object)
+        got[:] = values
+        setattr(owner, attr, got)
+    return got
 
 
 def _cat(rs: list, cs: list):
