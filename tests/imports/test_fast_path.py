@@ -205,3 +205,18 @@ def test_the_engine_in_its_own_two_processes_gives_the_same_outcome(tmp_path, re
     assert got[0] == expected[0] and got[1] == expected[1]
     for key in expected[2]:
         assert Counter(got[2][key]) == Counter(expected[2][key]), key
+
+
+def test_a_schema_left_by_a_killed_run_is_dropped_by_the_next_one(tmp_path, registry, hanoi_facility):
+    with connection.cursor() as cur:
+        cur.execute("SELECT max(pid) + 100000 FROM pg_stat_activity")
+        dead = cur.fetchone()[0]
+        cur.execute(f"CREATE SCHEMA vr_import_{dead}_0badf00d")
+        cur.execute(f"CREATE UNLOGGED TABLE vr_import_{dead}_0badf00d.vr_raw (line int)")
+
+    import_records(path=write_csv(tmp_path / "log.csv", [LINKED_ROW]), error_report=tmp_path / "e.csv",
+                   facility=hanoi_facility, workers=1, fast=True)
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'vr_import_%%'")
+        assert cur.fetchone()[0] == 0

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import secrets
 import time
 import unicodedata
@@ -287,7 +286,8 @@ class FastImport:
         # Sorts and hashes of a million rows in memory rather than in external merges on disk.
         self._work_mem = self._scalar("SHOW work_mem")
         self._exec(f"SET work_mem = '{WORK_MEM}'")
-        schema = f"vr_import_{os.getpid()}_{secrets.token_hex(4)}"
+        self._drop_stale_schemas()
+        schema = f"vr_import_{self._scalar('SELECT pg_backend_pid()')}_{secrets.token_hex(4)}"
         self._exec(f"CREATE SCHEMA {schema}")
         self.schema = schema
         self._exec(f"SET search_path TO {schema}, {self._search_path}")
@@ -877,6 +877,15 @@ class FastImport:
             return {"rows": self.result.total, "sql_linked": linked, **self.check_sql_links(n)}
         finally:
             self._drop()
+
+    def _drop_stale_schemas(self):
+        """Schemas of runs whose session is gone (a killed process never reached `_drop`): the
+        name carries the backend pid of the session that made it."""
+        stale = [n for (n,) in self._fetch(
+            r"SELECT nspname FROM pg_namespace WHERE nspname ~ '^vr_import_[0-9]+_[0-9a-f]+$' "
+            r"AND split_part(nspname, '_', 3)::int NOT IN (SELECT pid FROM pg_stat_activity)")]
+        for name in stale:
+            self._exec(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
     def _drop(self):
         if self._index_pool is not None:
