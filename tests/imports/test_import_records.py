@@ -161,3 +161,20 @@ def test_each_landed_batch_leaves_an_audit_event(tmp_path, registry, clinic_user
     events = list(AuditEvent.objects.filter(action="import.batch"))
     assert events and all(e.actor == clinic_user for e in events)
     assert sum(e.after["linked"] for e in events) == 1 and sum(e.after["none"] for e in events) == 1
+
+
+@pytest.mark.parametrize("fast", [None, False])
+def test_a_row_that_lacked_only_the_commune_lands_when_imported_for_a_facility(
+        tmp_path, registry, hanoi_facility, fast):
+    path = write_csv(tmp_path / "log.csv", [{**NONE_ROW, "province_code": "", "ward_code": ""}])
+    first = import_records(path=path, error_report=tmp_path / "e1.csv", workers=1, fast=fast)  # no facility
+    assert (first.unmatched, first.invalid) == (0, 1)
+    assert [r["column"] for r in read_report(tmp_path / "e1.csv")] == ["ward_code"]
+
+    again = import_records(path=path, error_report=tmp_path / "e2.csv", facility=hanoi_facility, workers=1,
+                           fast=fast)
+
+    assert (again.unmatched, again.invalid, again.skipped) == (1, 0, 0)
+    case = ReconciliationCase.objects.get()
+    assert case.ward_id == hanoi_facility.ward_id
+    assert list(ImportedRow.objects.values_list("outcome", flat=True)) == ["none"]

@@ -808,6 +808,8 @@ class FastImport:
             self._valid()
             valid = self._scalar("SELECT count(*) FROM vr_valid")
         with self._step("ledger anti-join and link rule"):
+            if ledger:
+                self._completable_again()
             work = self._work(ledger=ledger)
             r.skipped += valid - work
             if ledger:
@@ -824,6 +826,16 @@ class FastImport:
             return self.index_loader()
         finally:
             connection.close()  # this thread's own connection
+
+    def _completable_again(self):
+        """An `incomplete` row that lacked only the commune, imported now for a facility (whose
+        commune a case takes): out of the ledger, so that it is matched and lands."""
+        if self.facility is None or self.facility.ward_id is None:
+            return
+        self._exec(f"""
+        DELETE FROM {ImportedRow._meta.db_table} l USING vr_valid v
+        WHERE l.source_record_id = v.rid AND l.content_hash = v.hash AND l.outcome = %(inc)s
+          AND v.sex_v IS NOT NULL AND v.dob_year IS NOT NULL""", {"inc": INCOMPLETE})
 
     def _incomplete_again(self) -> int:
         """Rows the ledger holds as `incomplete` (no citizen matched them, and a case lacks a

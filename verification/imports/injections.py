@@ -282,6 +282,13 @@ def import_records(
             seen = {(rid, h): outcome for rid, h, outcome in ImportedRow.objects.filter(
                 source_record_id__in={r["record_id"] for r in rows}).values_list(
                 "source_record_id", "content_hash", "outcome")}
+            completable = [r for r in rows if seen.get((r["record_id"], r["hash"])) == INCOMPLETE
+                           and not case_fields_missing(r, fallback_ward=fallback_ward)]
+            if completable:  # lacked only the commune, now imported for a facility: match it again
+                for r in completable:
+                    ImportedRow.objects.filter(source_record_id=r["record_id"], content_hash=r["hash"],
+                                               outcome=INCOMPLETE).delete()
+                    del seen[(r["record_id"], r["hash"])]
             new = [r for r in rows if (r["record_id"], r["hash"]) not in seen]
             again = [r for r in rows if seen.get((r["record_id"], r["hash"])) == INCOMPLETE]
             for r in again:  # matched nobody last time and still lacks a field: same errors, no matching
