@@ -98,71 +98,80 @@ def match_file(path: Path, output: Path, *, fit: bool = True, workers: int = 2, 
     ctx = mp.get_context("fork") if forking else None
     with tempfile.TemporaryDirectory(prefix="match_records-") as tmp:
         work = Path(tmp)
-        if forking:
-            reader = ctx.Process(target=_reader_main, args=(path, work), daemon=True)
-            reader.start()
-        else:
-            _read_file(path, work)
-            _status(work)  # a malformed file stops here, before the index is built
-        lap("read" if not forking else "start")
-        index = load_citizen_index()
-        lap("index")
-        if forking:
-            reader.join()
-            if reader.exitcode:
-                raise RuntimeError(f"match_records: the file reader failed (exit code {reader.exitcode})")
-        total, n_chunks = _status(work)
-        lap("wait for reader")
+        procs: list = []  # any process still running when this stops is ended
+        try:
+            if forking:
+                reader = ctx.Process(target=_reader_main, args=(path, work), daemon=True)
+                reader.start()
+                procs.append(reader)
+            else:
+                _read_file(path, work)
+                _status(work)  # a malformed file stops here, before the index is built
+            lap("read" if not forking else "start")
+            index = load_citizen_index()
+            lap("index")
+            if forking:
+                reader.join()
+                if reader.exitcode:
+                    raise RuntimeError(f"match_records: the file reader failed (exit code {reader.exitcode})")
+            total, n_chunks = _status(work)
+            lap("wait for reader")
 
-        config = linkage_config()
-        if fit and index.size:
-            sample: list[Probe] = []
-            for k in range(n_chunks):
-                if len(sample) >= FIT_SAMPLE:
-                    break
-                sample += _load_chunk(work, k)[1]
-            if sample:
-                from verification.linkage.training import fit_m
+            config = linkage_config()
+            if fit and index.size:
+                sample: list[Probe] = []
+                for k in range(n_chunks):
+                    if len(sample) >= FIT_SAMPLE:
+                        break
+                    sample += _load_chunk(work, k)[1]
+                if sample:
+                    from verification.linkage.training import fit_m
 
-                config = fit_m(index, sample[:FIT_SAMPLE], config)
-        engine = Engine(index, config)
-        names = _ExternalIds(index)
-        lap("fit m")
+                    config = fit_m(index, sample[:FIT_SAMPLE], config)
+            engine = Engine(index, config)
+            names = _ExternalIds(index)
+            lap("fit m")
 
-        children = []
-        if forking and n_chunks > 1:
-            for rank in range(1, min(workers, n_chunks)):
-                child = ctx.Process(target=_matcher_main, args=(engine, names, work, n_chunks, rank, workers),
-                                    daemon=True)
-                child.start()
-                children.append(child)
-        step = len(children) + 1
-        sizes = [min(CHUNK, total - k * CHUNK) for k in range(n_chunks)]
+            children = []
+            if forking and n_chunks > 1:
+                for rank in range(1, min(workers, n_chunks)):
+                    child = ctx.Process(target=_matcher_main, args=(engine, names, work, n_chunks, rank, workers),
+                                        daemon=True)
+                    child.start()
+                    children.append(child)
+                    procs.append(child)
+            step = len(children) + 1
+            sizes = [min(CHUNK, total - k * CHUNK) for k in range(n_chunks)]
 
-        def report(_k: int) -> None:
-            done = sum(s for j, s in enumerate(sizes) if (work / f"out-{j:05d}.csv").exists())
-            if progress and done < total:
-                progress(done, total)
+            def report(_k: int) -> None:
+                done = sum(s for j, s in enumerate(sizes) if (work / f"out-{j:05d}.csv").exists())
+                if progress and done < total:
+                    progress(done, total)
 
-        _match_chunks(engine, names, work, n_chunks, 0, step, report)
-        lap("match")
-        for child in children:
-            child.join()
-            if child.exitcode:
-                raise RuntimeError(f"match_records: a matching process failed (exit code {child.exitcode})")
-        lap("wait for workers")
+            _match_chunks(engine, names, work, n_chunks, 0, step, report)
+            lap("match")
+            for child in children:
+                child.join()
+                if child.exitcode:
+                    raise RuntimeError(f"match_records: a matching process failed (exit code {child.exitcode})")
+            lap("wait for workers")
 
-        counts = {LINKED: 0, REVIEW: 0, NONE: 0}
-        with open(output, "w", newline="", encoding="utf-8") as out:
-            csv.writer(out).writerow(MATCH_OUTPUT_COLUMNS)
-            for k in range(n_chunks):
-                with open(work / f"out-{k:05d}.csv", encoding="utf-8", newline="") as part:
-                    shutil.copyfileobj(part, out, 1 << 20)
-                with open(work / f"counts-{k:05d}.pickle", "rb") as fh:
-                    for decision, n in pickle.load(fh).items():
-                        counts[decision] += n
-        if progress:
-            progress(total, total)
+            counts = {LINKED: 0, REVIEW: 0, NONE: 0}
+            with open(output, "w", newline="", encoding="utf-8") as out:
+                csv.writer(out).writerow(MATCH_OUTPUT_COLUMNS)
+                for k in range(n_chunks):
+                    with open(work / f"out-{k:05d}.csv", encoding="utf-8", newline="") as part:
+                        shutil.copyfileobj(part, out, 1 << 20)
+                    with open(work / f"counts-{k:05d}.pickle", "rb") as fh:
+                        for decision, n in pickle.load(fh).items():
+                            counts[decision] += n
+            if progress:
+                progress(total, total)
+        finally:
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
+                    proc.join()
     lap("write")
     return counts
 
