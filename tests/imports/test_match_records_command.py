@@ -60,3 +60,13 @@ def test_a_malformed_file_is_refused_and_no_output_is_written(tmp_path, registry
     with pytest.raises(CommandError, match="expected columns"):
         call_command("match_records", str(source), "--output", str(tmp_path / "m.csv"), "--workers", workers)
     assert not (tmp_path / "m.csv").exists()
+
+
+def test_an_xlsx_file_gives_the_same_rows_as_the_csv(tmp_path, registry):
+    from tests.imports.conftest import write_xlsx
+
+    rows = [LINKED_ROW, REVIEW_ROW, NONE_ROW]
+    for kind, write in (("csv", write_csv), ("xlsx", write_xlsx)):
+        source = write(tmp_path / f"reports.{kind}", rows)
+        call_command("match_records", str(source), "--output", str(tmp_path / f"m-{kind}.csv"), "--workers", "2")
+    assert (tmp_path / "m-csv.csv").read_text() == (tmp_path / "m-xlsx.csv").read_text()
