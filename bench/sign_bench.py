@@ -222,15 +222,31 @@ def run_pipeline(label: str, ids: list[int], ctx: dict, cert, signer) -> tuple[f
     from signing.models import SigningBatch
 
     batch = SigningBatch.objects.create(signed_by=ctx["user"], certificate=cert, record_ids=ids, total=len(ids))
+    updates_before = record_updates()
     before = loadavg()
     started = time.perf_counter()
     batch = services.signing_batch_run(batch=batch, signer=signer)
     elapsed = time.perf_counter() - started
     after = loadavg()
     rate = batch.signed / elapsed if elapsed else 0.0
+    updates, hot = (a - b for a, b in zip(record_updates(), updates_before))
+    ctx["hot"] = f"{hot:,} of {updates:,}"
     print(f"  {label}: {batch.status}, {batch.signed:,} signed, {batch.skipped:,} skipped in {elapsed:.1f} s "
-          f"= {rate:,.0f} records/s  (load {before} -> {after}) {batch.message}")
+          f"= {rate:,.0f} records/s  (load {before} -> {after}; record UPDATEs HOT: {ctx['hot']}) {batch.message}")
     return rate, batch, before, after
+
+
+def record_updates() -> tuple[int, int]:
+    """(row updates, HOT row updates) of records_injectionrecord so far (statistics
+    collector; given a moment to catch up with the helpers' backends)."""
+    from django.db import connection
+
+    time.sleep(1.0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+                       "WHERE relname = 'records_injectionrecord'")
+        return cursor.fetchone()
 
 
 def check_sample(ids: list[int], cert_id: int) -> tuple[int, int]:
@@ -275,7 +291,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--chunk", type=int, default=10_000)
+    parser.add_argument("--chunk", type=int, default=5_000)
     parser.add_argument("--raw", type=int, default=100_000, help="signatures in the raw loop")
     parser.add_argument("--hsm-records", type=int, default=20_000, help="0 skips SoftHSM2")
     parser.add_argument("--no-report", action="store_true")

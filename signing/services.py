@@ -41,7 +41,7 @@ Redis instance from ``CELERY_BROKER_URL``.
 Batch signing path and durability
 ---------------------------------
 Every batch, small or large, runs ``signing_batch_run``: chunks of ``SIGNING_CHUNK``
-records (default 10,000), each one transaction doing ``batchsign.sign_chunk`` (one
+records (default 5,000), each one transaction doing ``batchsign.sign_chunk`` (one
 resolve query, template payloads, COPY/UPDATE writes, the set-wise ``sign`` transition
 of the cases completed). On PostgreSQL with a file key and at least two chunks the key
 is opened once and ``SIGNING_PROCESSES`` helpers (default min(2, CPUs)) are forked; each
@@ -301,6 +301,12 @@ def signing_batch_run(*, batch: SigningBatch, signer: Signer) -> SigningBatch:
                     cursor.execute("SET LOCAL synchronous_commit = off")
             result = batchsign.sign_chunk(ids, signer=signer, template=template, user=user, scope=scope,
                                           certificate_id=batch.certificate_id, batch_id=batch.pk)
+            if connection.vendor == "postgresql":
+                # Run the deferred foreign-key checks of the chunk's rows now, not at
+                # COMMIT: the progress UPDATE below locks the batch row until COMMIT, and
+                # the other helpers wait for that lock.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             SigningBatch.objects.filter(pk=batch.pk).update(signed=F("signed") + result.signed,
                                                             skipped=F("skipped") + result.skipped)
         return result.case_ids
@@ -343,8 +349,9 @@ def settings_value(name: str, default):
 
 
 def chunk_size() -> int:
-    """Records per transaction (``SIGNING_CHUNK``, default 10,000)."""
-    return int(settings_value("SIGNING_CHUNK", 10_000))
+    """Records per transaction (``SIGNING_CHUNK``, default 5,000: measured faster than
+    10,000 with two helpers on two cores, docs/BENCHMARKS.md "Signing")."""
+    return int(settings_value("SIGNING_CHUNK", 5_000))
 
 
 def _processes_for(signer: Signer, chunks: int) -> int:
