@@ -38,9 +38,9 @@ def test_it_writes_one_row_per_input_with_decision_cccd_score_and_candidates(tmp
 
 
 def test_two_processes_write_the_same_rows_in_the_same_order_as_one(tmp_path, registry, monkeypatch):
-    from verification.management.commands import match_records
+    from verification.imports import matchfile
 
-    monkeypatch.setattr(match_records, "CHUNK", 2)  # several chunks, dealt to both processes
+    monkeypatch.setattr(matchfile, "CHUNK", 2)  # several chunks, dealt to both processes
     rows = [dict(row, record_id=f"{row['record_id']}-{k}") for k in range(3)
             for row in (LINKED_ROW, REVIEW_ROW, NONE_ROW)]
     source = write_csv(tmp_path / "reports.csv", rows)

@@ -1,4 +1,4 @@
-"""The linkage engine over the citizens in the database, and `match_records` (a dry run).
+"""The linkage engine over the citizens in the database (the dry run over a file is `matchfile`).
 
 The engine itself (`verification.linkage`) is pure Python; this module feeds it the
 citizen table and turns its results into what commands and imports need.
@@ -6,23 +6,19 @@ citizen table and turns its results into what commands and imports need.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import multiprocessing as mp
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
 from records.models import Citizen
-from verification.imports.files import REPORT_COLUMNS, open_table
 from verification.linkage import CITIZEN_ROW_FIELDS, CitizenIndex, Engine, LinkageConfig, MatchResult
 
 FIT_SAMPLE = 5_000
-MATCH_CHUNK = 20_000
 CANDIDATES_SHOWN = 5
 IDENTITY_COLUMNS = ("full_name", "date_of_birth", "sex", "id_number", "phone", "province_code", "ward_code")
 
@@ -154,57 +150,3 @@ def external_ids(pks: Iterable[int]) -> dict[int, str]:
 
 
 MATCH_OUTPUT_COLUMNS = ("record_id", "decision", "citizen_id", "score", "candidates")
-
-
-def format_candidates(result: MatchResult, ids: Mapping) -> str:
-    """Up to five "citizen_id:score" pairs, best first, separated by ';'."""
-    return ";".join(f"{ids.get(c.citizen_id, c.citizen_id)}:{c.score:.2f}"
-                    for c in result.candidates[:CANDIDATES_SHOWN])
-
-
-def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def match_records(*, path: Path | str, output: Path | str, fit: bool = True, workers: int | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
-    """Match every row of a reports file against the citizens and write one output row per
-    input row (`MATCH_OUTPUT_COLUMNS`). Writes nothing to the database. Returns the count
-    of each decision. Raises MalformedFile for a file that is not such a table."""
-    table = open_table(path, REPORT_COLUMNS)
-    sample = [probe_of(row) for _line, row in _take(table.rows(), FIT_SAMPLE)]
-    matcher = build_matcher(sample=sample, fit=fit, workers=workers)
-    counts = {"linked": 0, "review": 0, "none": 0}
-    done = 0
-    with open(output, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(MATCH_OUTPUT_COLUMNS)
-        for chunk in _chunks(table.rows(), MATCH_CHUNK):
-            results = matcher.match([probe_of(row) for _line, row in chunk])
-            ids = external_ids(c.citizen_id for r in results for c in r.candidates[:CANDIDATES_SHOWN])
-            for (_line, row), result in zip(chunk, results):
-                counts[result.decision] = counts.get(result.decision, 0) + 1
-                writer.writerow((
-                    row.get("record_id", ""), result.decision,
-                    ids.get(result.citizen_id, "") if result.decision == "linked" else "",
-                    f"{result.score:.2f}" if result.score is not None else "",
-                    format_candidates(result, ids),
-                ))
-            done += len(chunk)
-            if progress:
-                progress(done, table.total)
-    return counts
-
-
-def _take(iterator, n):
-    for k, item in enumerate(iterator):
-        if k >= n:
-            break
-        yield item
