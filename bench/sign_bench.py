@@ -324,6 +324,7 @@ def main() -> int:
     signer = FileKeySigner.from_pkcs12(ctx["p12"], PASSPHRASE)
     pipe, batch, load_before, load_after = run_pipeline(f"pipeline, file key, {p} processes", file_ids, ctx,
                                                         ctx["file_cert"], signer)
+    hot = ctx["hot"]
     verified, checked = check_sample(file_ids, ctx["file_cert"].pk)
     rawp_after = run_raw("file", args.raw, p, ctx)
     print(f"  raw loop again after the pipeline, {p} processes: {rawp_after:,.0f}/s; sample verified by "
@@ -366,7 +367,7 @@ PostgreSQL 15 on 127.0.0.1; `SIGNING_PROCESSES={p}`, `SIGNING_CHUNK={args.chunk:
 | production batch path, SoftHSM2 token, 1 process | {hsm_batch.signed if hsm_batch else 0:,} | {hsm_rate:,.0f} |
 
 Load average (1/5/15 min) before the raw loop {load_raw}; before the pipeline {load_before}; after it {load_after}.
-Cases: {ctx['cases']:,} (one per citizen); after the runs {cases}.
+Cases: {ctx['cases']:,} (one per citizen); after the runs {cases}. Record UPDATEs that were HOT (file-key run): {hot}.
 Signatures checked afterwards with `signatures_verify` (chain, signature, payload rebuilt from the database):
 {verified} of a sample of {checked} verified.
 
