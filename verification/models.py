@@ -33,25 +33,26 @@ class ReconciliationCase(models.Model):
         CLINIC_ENTRY = "clinic_entry", _("Clinic entry")
         BULK_IMPORT = "bulk_import", _("Bulk import")
 
-    tracking_code = models.CharField(max_length=16, unique=True, default=new_tracking_code, editable=False)
+    # Unique by a constraint in Meta, not ``unique=True``: that would add a varchar_pattern_ops
+    # twin index, and tracking codes are only ever looked up by equality.
+    tracking_code = models.CharField(max_length=16, default=new_tracking_code, editable=False)
     origin = models.CharField(max_length=16, choices=Origin.choices)
-    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED,
-                              db_index=True)
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED)
     # Claimed identity, as reported.
     full_name = models.CharField(_("full name"), max_length=150)
-    name_key = models.CharField(max_length=150, db_index=True, editable=False)
+    name_key = models.CharField(max_length=150, editable=False)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("year of birth"))
     dob_precision = models.CharField(max_length=4, default=normalize.DAY)
     sex = models.CharField(_("sex"), max_length=1, choices=[("M", _("Male")), ("F", _("Female"))])
     id_number = models.CharField(_("CCCD/CMND number"), max_length=12, blank=True)
-    phone = models.CharField(_("phone"), max_length=10, blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=10, blank=True)
     nationality = models.CharField(_("nationality"), max_length=2, default="VN")
     # Where the person lives: the commune police of this ward verify them.
-    ward = models.ForeignKey("records.Ward", on_delete=models.PROTECT, related_name="cases")
+    ward = models.ForeignKey("records.Ward", on_delete=models.PROTECT, related_name="cases", db_index=False)
     # The facility that answers for the case; none -> the commune health station of `ward`.
     facility = models.ForeignKey("records.Facility", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="cases")
+                                 related_name="cases", db_index=False)
     citizen = models.ForeignKey("records.Citizen", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="cases")
     injections = models.ManyToManyField("records.InjectionRecord", blank=True, related_name="cases")
@@ -63,7 +64,7 @@ class ReconciliationCase(models.Model):
     police_values = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     # Police queue claims ("next case"): expire so a case is never stuck with one officer.
     claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   blank=True, related_name="+")
+                                   blank=True, related_name="+", db_index=False)
     claim_expires_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
     deadline_at = models.DateTimeField()
@@ -72,8 +73,21 @@ class ReconciliationCase(models.Model):
 
     class Meta:
         ordering = ["submitted_at", "id"]
+        # Every status change rewrites an entry in every index (status is indexed, so the
+        # UPDATE is never HOT): only the indexes some query needs, no `_like` twins (no LIKE
+        # query uses them; `name_key__contains` cannot), partial where most rows need no
+        # entry. The ward/facility FKs are served by the (ward|facility, status) pairs.
         indexes = [models.Index(fields=["ward", "status"], name="case_ward_status"),
-                   models.Index(fields=["facility", "status"], name="case_facility_status")]
+                   models.Index(fields=["facility", "status"], name="case_facility_status"),
+                   models.Index(fields=["name_key"], name="case_name_key"),
+                   # The only queries on status across wards (pending_for_registry, the
+                   # national police report) ask for the cases awaiting police.
+                   models.Index(fields=["id"], name="case_awaiting_police",
+                                condition=models.Q(status=CaseStatus.AWAITING_POLICE)),
+                   models.Index(fields=["phone"], name="case_phone", condition=~models.Q(phone="")),
+                   models.Index(fields=["claimed_by"], name="case_claimed_by",
+                                condition=models.Q(claimed_by__isnull=False))]
+        constraints = [models.UniqueConstraint(fields=["tracking_code"], name="case_tracking_code_unique")]
         verbose_name = _("reconciliation case")
         verbose_name_plural = _("reconciliation cases")
 
