@@ -11,6 +11,10 @@ audit event per record, one UPDATE of the records, and the ``sign`` transition o
 cases whose doses are all signed (CaseEvent + AuditEvent per case). On PostgreSQL with a
 file key the service forks ``SIGNING_PROCESSES`` helpers after opening the key.
 
+Also in the same run, before it, the FLOOR (``run_floor``): the same records through
+the same forked code path writing only the signatures and the records' status (no
+audit events, no case transition), each chunk rolled back.
+
 Reported in the same run, with the same key: a raw signing loop (``FileKeySigner.sign``
 of 32-byte inputs) in 1 and in P processes, before and after the pipeline; the raw
 SoftHSM2 loop and the pipeline through a SoftHSM2 token (one process: a PKCS#11
@@ -236,6 +240,56 @@ def run_pipeline(label: str, ids: list[int], ctx: dict, cert, signer) -> tuple[f
     return rate, batch, before, after
 
 
+def run_floor(ids: list[int], ctx: dict, cert, signer) -> tuple[float, int, str, str]:
+    """The floor: the same records through the same code path (chunks, forked helpers,
+    resolve with the row locks, payload, SHA-256, ECDSA, COPY of the signatures, the records'
+    status UPDATE, the deferred FK checks of those rows run with SET CONSTRAINTS ALL
+    IMMEDIATE) but ``sign_chunk(audit=False)``: no audit events, no case transition, no
+    batch progress UPDATE; and every chunk is ROLLED BACK instead of committed. Returns
+    (records/s, records signed, load before, load after)."""
+    import multiprocessing
+
+    from django.db import connection, transaction
+
+    from signing import batchsign, cms, services
+    from signing.models import SigningBatch
+    from vaxrecon.access import scope_for
+
+    user = ctx["user"]
+    batch = SigningBatch.objects.create(signed_by=user, certificate=cert, record_ids=[], total=len(ids))
+    scope, template = scope_for(user), cms.SignedAttributesTemplate(signer.certificate)
+    chunks = list(services._chunks(ids, services.chunk_size()))
+    signed = multiprocessing.Value("q", 0)
+
+    def work(chunk):
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+            result = batchsign.sign_chunk(chunk, signer=signer, template=template, user=user, scope=scope,
+                                          certificate_id=cert.pk, batch_id=batch.pk, audit=False)
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            transaction.set_rollback(True)
+        with signed.get_lock():
+            signed.value += result.signed
+        return []
+
+    processes = services._processes_for(signer, len(chunks))
+    before = loadavg()
+    started = time.perf_counter()
+    if processes > 1:
+        services._run_forked(chunks, processes, work)
+    else:
+        for chunk in chunks:
+            work(chunk)
+    elapsed = time.perf_counter() - started
+    after = loadavg()
+    rate = signed.value / elapsed if elapsed else 0.0
+    print(f"  floor (signatures + record status only, rolled back), {processes} processes: {signed.value:,} in "
+          f"{elapsed:.1f} s = {rate:,.0f} records/s  (load {before} -> {after})")
+    return rate, signed.value, before, after
+
+
 def record_updates() -> tuple[int, int]:
     """(row updates, HOT row updates) of records_injectionrecord so far (statistics
     collector; given a moment to catch up with the helpers' backends)."""
@@ -294,6 +348,8 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=5_000)
     parser.add_argument("--raw", type=int, default=100_000, help="signatures in the raw loop")
     parser.add_argument("--hsm-records", type=int, default=20_000, help="0 skips SoftHSM2")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="skip the floor run (signatures + record status only, rolled back)")
     parser.add_argument("--no-report", action="store_true")
     args = parser.parse_args()
     setup_django()
@@ -322,6 +378,10 @@ def main() -> int:
     print(f"  raw FileKeySigner.sign (ECDSA P-256), 1 process: {raw1:,.0f}/s; {p} processes: {rawp:,.0f}/s "
           f"(load {load_raw})")
     signer = FileKeySigner.from_pkcs12(ctx["p12"], PASSPHRASE)
+    floor = floor_n = 0
+    if args.floor:
+        floor, floor_n, *_ = run_floor(file_ids, ctx, ctx["file_cert"], signer)
+        vacuum_analyze()  # the rolled-back row versions go before the measured run
     pipe, batch, load_before, load_after = run_pipeline(f"pipeline, file key, {p} processes", file_ids, ctx,
                                                         ctx["file_cert"], signer)
     hot = ctx["hot"]
@@ -361,6 +421,7 @@ PostgreSQL 15 on 127.0.0.1; `SIGNING_PROCESSES={p}`, `SIGNING_CHUNK={args.chunk:
 | --- | ---: | ---: |
 | raw `FileKeySigner.sign`, same key, 1 process | {args.raw // 2:,} | {raw1:,.0f} |
 | raw `FileKeySigner.sign`, same key, {p} processes (before the pipeline) | {args.raw:,} | {rawp:,.0f} |
+| floor: same path, signatures + record status only, rolled back, {p} processes | {floor_n:,} | {floor:,.0f} |
 | **production batch path, file key, {p} processes** | **{batch.signed:,}** | **{pipe:,.0f}** |
 | raw `FileKeySigner.sign`, same key, {p} processes (after the pipeline) | {args.raw:,} | {rawp_after:,.0f} |
 | raw `Pkcs11Signer.sign` through SoftHSM2 (CKM_ECDSA), 1 process | {min(args.raw, 10_000):,} | {hsm_raw:,.0f} |

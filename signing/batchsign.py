@@ -12,8 +12,9 @@ large one). Per chunk:
 2. The canonical payload is filled into a precompiled template
    (``canonical.record_payload_fast``: the same bytes as ``canonical_payload``), hashed,
    and the CMS signed attributes are the per-chunk template bytes around the digest.
-3. Signatures and one audit event per record go in with COPY (PostgreSQL) or
-   ``bulk_create``; the records become SIGNED with one ``UPDATE ... FROM``.
+3. The signatures go in with COPY (PostgreSQL) or ``bulk_create``; then ONE statement
+   makes the records SIGNED and writes one audit event per record by ``INSERT ...
+   SELECT`` from the signature rows just written.
 4. The cases whose current doses are now all signed take the ``sign`` transition
    (``case_sign_bulk``: the workflow table's transition, with the same CaseEvent and
    AuditEvent rows ``case_transition`` writes, written set-wise).
@@ -170,9 +171,13 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 
 def sign_chunk(ids: Sequence[int], *, signer: Signer, template: SignedAttributesTemplate, user,
-               scope: Scope, certificate_id: int, batch_id: int | None) -> ChunkResult:
+               scope: Scope, certificate_id: int, batch_id: int | None, audit: bool = True) -> ChunkResult:
     """Sign, store and audit the records of ``ids`` still ready in ``scope``; run inside a
-    transaction. Returns counts and the ids of the cases the signed records belong to."""
+    transaction. Returns counts and the ids of the cases the signed records belong to.
+
+    ``audit=False`` is for measuring only (bench/sign_bench.py, "floor", in a transaction
+    that is rolled back): the signatures and the records' status, no audit events and no
+    case transition. Production callers never pass it."""
     rows = resolve_rows(ids, scope)
     now = timezone.now()
     when = _utc_seconds(now)
@@ -191,21 +196,23 @@ def sign_chunk(ids: Sequence[int], *, signer: Signer, template: SignedAttributes
         out.append((row[0], row[16], reference, digest.hex(), sign(attrs)))
     if out:
         _write(out, algorithm=signer.algorithm.value, user=user, certificate_id=certificate_id,
-               batch_id=batch_id, when=when, at=now)
+               batch_id=batch_id, when=when, at=now, audit=audit)
     case_ids = {r[1] for r in out if r[1] is not None}
-    if case_ids:
+    if case_ids and audit:
         case_sign_bulk(case_ids, actor=user)
     return ChunkResult(signed=len(out), skipped=len(ids) - len(out), case_ids=case_ids)
 
 
 def _write(out: list[tuple], *, algorithm: str, user, certificate_id: int, batch_id: int | None,
-           when: dt.datetime, at: dt.datetime) -> None:
+           when: dt.datetime, at: dt.datetime, audit: bool = True) -> None:
     label, request_id = user.get_username(), current_request_id()
     if connection.vendor != "postgresql":
         bulk.insert_rows(Signature, SIGNATURE_COLUMNS, (
             (rid, case_id, ref, digest, sig, algorithm, certificate_id, when, user.pk, batch_id,
              Signature.Status.VALID) for rid, case_id, ref, digest, sig in out))
         InjectionRecord.objects.filter(pk__in=[r[0] for r in out]).update(status=InjectionRecord.Status.SIGNED)
+        if not audit:
+            return
         bulk.insert_rows(AuditEvent, AUDIT_COLUMNS, (
             (user.pk, label, "injection.sign", "records.injectionrecord", str(rid), None,
              {"status": InjectionRecord.Status.SIGNED, "payload_hash": digest, "police_reference": ref},
@@ -214,28 +221,49 @@ def _write(out: list[tuple], *, algorithm: str, user, certificate_id: int, batch
     esc = _COPY_ESCAPES
     sig_tail = "\t%s\t%d\t%s\t%d\t%s\tvalid\n" % (
         algorithm, certificate_id, when.isoformat(), user.pk, "\\N" if batch_id is None else batch_id)
-    audit_head = "%d\t%s\tinjection.sign\trecords.injectionrecord\t" % (user.pk, label.translate(esc))
-    audit_tail = "\t%s\t%s\n" % (at.isoformat(), request_id.translate(esc))
-    # The "after" JSON exactly as the ORM writes it (DjangoJSONEncoder, default separators).
-    after_head = json.dumps({"status": InjectionRecord.Status.SIGNED.value, "payload_hash": "H"})[:-4]
-    ref_json: dict[str, str] = {}
-    sigs, audits = [], []
+    ref_text: dict[str, str] = {}
+    sigs = []
     for rid, case_id, ref, digest, sig in out:
-        ref_text = ref_json.get(ref)
-        if ref_text is None:
-            ref_text = ref_json[ref] = ref.translate(esc), json.dumps(ref, ensure_ascii=False).translate(esc)
-        sigs.append("%d\t%s\t%s\t%s\t\\\\x%s%s" % (rid, "\\N" if case_id is None else case_id, ref_text[0],
-                                                   digest, sig.hex(), sig_tail))
-        audits.append('%s%d\t\\N\t%s"%s", "police_reference": %s}%s' % (
-            audit_head, rid, after_head, digest, ref_text[1], audit_tail))
+        text = ref_text.get(ref)
+        if text is None:
+            text = ref_text[ref] = ref.translate(esc)
+        sigs.append("%d\t%s\t%s\t%s\t\\\\x%s%s" % (rid, "\\N" if case_id is None else case_id, text, digest,
+                                                   sig.hex(), sig_tail))
+    ids = [r[0] for r in out]
     with connection.cursor() as cursor:
         raw = cursor.cursor
         raw.copy_expert("COPY signing_signature (%s) FROM STDIN" % ", ".join(SIGNATURE_COLUMNS),
                         io.StringIO("".join(sigs)))
-        raw.execute("UPDATE records_injectionrecord r SET status = %s FROM unnest(%s::bigint[]) AS u(id) "
-                    "WHERE r.id = u.id", [InjectionRecord.Status.SIGNED.value, [r[0] for r in out]])
-        raw.copy_expert("COPY records_auditevent (%s) FROM STDIN" % ", ".join(AUDIT_COLUMNS),
-                        io.StringIO("".join(audits)))
+        if not audit:
+            raw.execute(_RECORDS_SIGNED_SQL, {"ids": ids, "signed": InjectionRecord.Status.SIGNED.value})
+            return
+        raw.execute(_RECORDS_SIGNED_AUDITED_SQL, {
+            "ids": ids, "signed": InjectionRecord.Status.SIGNED.value, "signer": user.pk, "label": label,
+            "at": at, "request_id": request_id})
+
+
+_RECORDS_SIGNED_SQL = ("UPDATE records_injectionrecord r SET status = %(signed)s "
+                       "FROM unnest(%(ids)s::bigint[]) AS u(id) WHERE r.id = u.id")
+
+# The records become SIGNED and each gets its ``injection.sign`` audit event, built from
+# the signature row just written (the record's one valid signature: the partial unique
+# index signature_one_valid_per_record, and the record was unsigned), in one statement. The "after" JSON is what the ORM path
+# writes (status, payload_hash, police_reference; jsonb keeps no key order).
+_RECORDS_SIGNED_AUDITED_SQL = """
+WITH upd AS (
+    UPDATE records_injectionrecord r SET status = %(signed)s
+    FROM unnest(%(ids)s::bigint[]) AS u(id) WHERE r.id = u.id
+)
+INSERT INTO records_auditevent (actor_id, actor_label, action, object_type, object_id, before, after, at,
+                                request_id)
+SELECT %(signer)s, %(label)s, 'injection.sign', 'records.injectionrecord', s.record_id::text, NULL,
+       jsonb_build_object('status', %(signed)s, 'payload_hash', s.payload_hash,
+                          'police_reference', s.police_reference),
+       %(at)s, %(request_id)s
+FROM signing_signature s
+WHERE s.record_id = ANY(%(ids)s::bigint[]) AND s.status = 'valid'
+ORDER BY s.record_id
+"""
 
 
 # ------------------------------------------------------------------ case transitions

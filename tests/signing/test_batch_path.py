@@ -187,3 +187,61 @@ def test_the_set_wise_transition_takes_only_awaiting_cases_and_notifies_after_co
     assert closed.status == CaseStatus.CLOSED
     assert not CaseEvent.objects.filter(case=closed, transition="sign").exists()
     assert not AuditEvent.objects.filter(action="case.sign", object_id=str(closed.pk)).exists()
+
+
+def _chunk(user, cert, ids, **options):
+    from signing import cms
+    from signing.keystores import FileKeySigner
+
+    signer = FileKeySigner.from_pkcs12(cert.pkcs12, PASSPHRASE)
+    with transaction.atomic():
+        return batchsign.sign_chunk(ids, signer=signer, template=cms.SignedAttributesTemplate(signer.certificate),
+                                    user=user, scope=scope_for(user), certificate_id=cert.pk, batch_id=None,
+                                    **options)
+
+
+@pytest.mark.django_db
+def test_each_signed_record_gets_one_audit_event_built_from_its_signature(signer_user, register_file_key,
+                                                                          make_awaiting_case, hanoi_facility):
+    """The ``injection.sign`` rows (INSERT ... SELECT from the signatures on PostgreSQL,
+    Python rows on SQLite) carry what the ORM path writes: actor, record, status, the
+    signature's payload hash and police reference; nothing for records not signed."""
+    cert = register_file_key(signer_user)
+    case, records = make_awaiting_case(facility=hanoi_facility, doses=3)
+    already = records[0]
+    InjectionRecord.objects.filter(pk=already.pk).update(status=InjectionRecord.Status.SIGNED)
+
+    result = _chunk(signer_user, cert, [r.pk for r in records])
+
+    assert (result.signed, result.skipped) == (2, 1)
+    audits = {a.object_id: a for a in AuditEvent.objects.filter(action="injection.sign")}
+    assert set(audits) == {str(r.pk) for r in records[1:]}
+    for signature in Signature.objects.filter(record__in=records[1:]):
+        audit = audits[str(signature.record_id)]
+        assert (audit.actor_id, audit.actor_label, audit.object_type, audit.before) == (
+            signer_user.pk, signer_user.username, "records.injectionrecord", None)
+        assert audit.after == {"status": "signed", "payload_hash": signature.payload_hash,
+                               "police_reference": signature.police_reference}
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SIGNED
+
+
+@pytest.mark.django_db
+def test_the_measuring_mode_without_audit_writes_only_signatures_and_statuses(signer_user, register_file_key,
+                                                                              make_awaiting_case, hanoi_facility):
+    """``audit=False`` (the bench's floor, never production): signatures and record
+    statuses only; no audit event, no case transition."""
+    cert = register_file_key(signer_user)
+    case, records = make_awaiting_case(facility=hanoi_facility, doses=2)
+    audits_before = AuditEvent.objects.count()
+
+    result = _chunk(signer_user, cert, [r.pk for r in records], audit=False)
+
+    assert result.signed == 2
+    assert Signature.objects.filter(record__in=records).count() == 2
+    assert set(InjectionRecord.objects.filter(pk__in=[r.pk for r in records]).values_list("status", flat=True)) == {
+        InjectionRecord.Status.SIGNED}
+    assert AuditEvent.objects.count() == audits_before
+    case.refresh_from_db()
+    assert case.status == CaseStatus.AWAITING_SIGNATURE
+    assert not CaseEvent.objects.filter(case=case, transition="sign").exists()
