@@ -138,6 +138,66 @@ def test_a_review_list_cut_inside_a_tie_prefers_the_nearer_birth_year():
     assert [c.citizen_id for c in result.candidates] == [4, 5, 3, 6, 2]
 
 
+# Noise that escapes every exact key at once (review coverage, issue 4).
+SLIPS = [
+    (901, "", "", "Huỳnh Thị Linh", "1934-12-02", None, "F", 15, 4636, ""),
+    (902, "", "", "Lê Thị Ly", "1983-04-30", None, "F", 52, 5201, ""),
+    (903, "", "", "Đặng Phương Ngọc", "2006-06-04", None, "F", 66, 6601, ""),
+]
+
+
+@pytest.fixture(scope="module")
+def slip_engine():
+    return Engine(CitizenIndex.from_rows(PEOPLE + FILLER + SLIPS), LinkageConfig())
+
+
+def listed(result) -> list:
+    return [c.citizen_id for c in result.candidates]
+
+
+def test_a_typo_in_the_first_letter_of_the_family_name_is_still_found_by_birth_date(slip_engine):
+    # "uHỳnh" sorts after "Linh" and "Thị": the token-sorted similarity alone puts this name
+    # far from "Huỳnh Thị Linh" (no ID, no phone, a ward elsewhere); the plain ratio does not.
+    result = slip_engine.match(record(full_name="uHỳnh Thị Linh", date_of_birth="1934-12-02", sex="F",
+                                      province_code="1", ward_code="1001"))
+    assert result.decision in ("linked", "review")
+    assert 901 in listed(result)
+    assert result.candidates[0].citizen_id == 901
+
+
+def test_a_name_typo_with_the_birth_year_one_off_is_offered_for_review(slip_engine):
+    result = slip_engine.match(record(full_name="Lê Tị Ly", date_of_birth="30/04/1984", sex="F"))
+    assert result.decision == "review"
+    assert listed(result)[0] == 902
+    levels = {r["field"]: r["level"] for r in result.candidates[0].reason_dicts()}
+    assert levels["date_of_birth"] == "close" and levels["name"] == "typo"
+
+
+def test_a_name_typo_with_day_and_month_swapped_is_offered_for_review(slip_engine):
+    result = slip_engine.match(record(full_name="Dant Phuong Ngoc", date_of_birth="2006-04-06", sex="F"))
+    assert result.decision in ("linked", "review")
+    assert listed(result)[0] == 903
+    levels = {r["field"]: r["level"] for r in result.candidates[0].reason_dicts()}
+    assert levels["date_of_birth"] == "swap"
+
+
+def test_a_stranger_with_a_date_slip_is_not_linked_to_anyone(slip_engine):
+    # Same slipped date as citizen 902, a name nothing like hers: she is not proposed.
+    result = slip_engine.match(record(full_name="Quách Văn Toàn", date_of_birth="30/04/1984", sex="M"))
+    assert result.decision != "linked"
+    assert 902 not in listed(result)
+
+
+def test_dob_slips_are_the_year_one_off_and_the_day_month_swap():
+    import numpy as np
+
+    from verification.linkage.engine import dob_slips
+
+    rec, keys = dob_slips(np.array([7, 8, 9]), np.array([19830430, 0, 20060604]))
+    got = sorted(zip(rec.tolist(), keys.tolist()))
+    assert got == [(7, 19820430), (7, 19840430), (9, 20050604), (9, 20060406), (9, 20070604)]
+
+
 @pytest.mark.skipif(not SAMPLE.is_dir(), reason=f"shared linkage sample not found at {SAMPLE}")
 def test_it_meets_the_accuracy_targets_on_the_shared_sample():
     import sys

@@ -46,6 +46,9 @@ _DOB_BLOCK_CUTOFF = 60.0
 _GIVEN_BLOCK_CUTOFF = 70.0
 _WARD_BLOCK_CUTOFF = 65.0
 _SCAN_CUTOFF = 70.0
+# Birth date one slip off (year one off, day and month swapped) and a name not in the
+# registry: about one typo in the name.
+_SLIP_CUTOFF = 85.0
 _SMALL_NAME_BLOCK = 64
 # The last-resort scan runs when the best candidate so far is less likely than not.
 _SCAN_BELOW = 0.0
@@ -142,9 +145,13 @@ _ID_BLOCK_CAP = 50
 _NAME_BLOCK_CAP = 2000
 _SCAN_LIMIT = 20
 _TIE = 1e-9
-# Names pre-filter for the broad blocks: token-sorted Indel ratio (a family name typed
-# after the given name still scores high), 0..100.
+# Names pre-filter for the broad blocks: the better of the token-sorted Indel ratio (a
+# family name typed after the given name still scores high) and the plain Indel ratio
+# (a typo in a token's first letter -- "guyen", "Tần", "uHỳnh" -- moves that token
+# elsewhere in the sorted order, so the token-sorted ratio alone drops a near-identical
+# name), 0..100. Same two orders the scorer's "fuzzy" level compares.
 _BROAD_SCORER = fuzz.token_sort_ratio
+_ORDERED_SCORER = fuzz.ratio
 _SCAN_KNOWN_TOKENS = False
 _IDENTITY = ("full_name", "date_of_birth", "sex", "id_number", "phone", "province_code", "ward_code")
 _EMPTY = np.empty(0, np.int64)
@@ -306,7 +313,7 @@ class Engine:
         r, c = expand(ix.by_dob, named[m], dob[m], _NAME_BLOCK_CAP)
         rs.append(r)
         cs.append(c)
-        r, c = self._filter(pb, *_cat(rs[-1:], cs[-1:]), _DOB_BLOCK_CUTOFF)
+        r, c = self._filter(pb, *_cat(rs[-1:], cs[-1:]), _DOB_BLOCK_CUTOFF, ordered=True)
         rs[-1], cs[-1] = r, c
         g_r, g_c = [], []
         for toks in (pb.first[named].astype(np.int64), pb.last[named].astype(np.int64)):
@@ -321,15 +328,18 @@ class Engine:
         w_r = [expand(ix.by_ward_year, named[m], ward[m] * YEAR_SLOTS + ys[m], _NAME_BLOCK_CAP)]
         m = (yr == 0) & (ward > 0)
         w_r.append(expand(ix.by_ward, named[m], ward[m], _NAME_BLOCK_CAP))
-        r, c = self._filter(pb, *_cat([x[0] for x in w_r], [x[1] for x in w_r]), _WARD_BLOCK_CUTOFF)
+        r, c = self._filter(pb, *_cat([x[0] for x in w_r], [x[1] for x in w_r]), _WARD_BLOCK_CUTOFF,
+                            ordered=True)
         rs.append(r)
         cs.append(c)
         return _cat(rs, cs)
 
     def _scan_pairs(self, pb: ProbeBatch, idx: np.ndarray):
         """Last resort for records nothing plausible was found for: everyone in the ward;
-        people born that year whose given name is one edit from one of the record's end
-        tokens (best names first); without a year, same family and given name."""
+        people born on the record's date with the year one off or day and month swapped
+        (a name typo *and* a date slip escape every earlier block); people born that year
+        whose given name is one edit from one of the record's end tokens (best names
+        first); without a year, same family and given name."""
         ix = self.index
         rs, cs = [], []
         ward = pb.ward[idx]
@@ -338,6 +348,15 @@ class Engine:
                           _WARD_BLOCK_CUTOFF)
         rs.append(r)
         cs.append(c)
+        # A date slip together with a name typo: a name the registry holds exactly was
+        # already searched in every birth year, so only names it does not hold; the date
+        # disagrees, so the name must be one slip away too.
+        typo = idx[pb.nid[idx] < 0]
+        rec, keys = dob_slips(typo, pb.dob[typo])
+        if len(rec):
+            r, c = self._filter(pb, *expand(ix.by_dob, rec, keys, _NAME_BLOCK_CAP), _SLIP_CUTOFF)
+            rs.append(r)
+            cs.append(c)
         # Given names one edit away, same birth year.
         recs, keys = [], []
         for b in idx.tolist():
@@ -367,9 +386,12 @@ class Engine:
             cs.append(c)
         return _cat(rs, cs)
 
-    def _similarity(self, pb: ProbeBatch, r: np.ndarray, c: np.ndarray, scorer, cutoff: float) -> np.ndarray:
+    def _similarity(self, pb: ProbeBatch, r: np.ndarray, c: np.ndarray, scorer, cutoff: float, *,
+                    ordered: bool = False) -> np.ndarray:
         """Name similarity (0..100, 0 below ``cutoff``) of each pair, each distinct (record,
-        name) pair computed once, all in one RapidFuzz call."""
+        name) pair computed once, all in one RapidFuzz call. ``ordered`` (with the broad
+        token-sorted scorer): pairs below ``cutoff`` get a second chance with the plain
+        ratio, for blocks whose key (birth date, ward) is strong evidence on its own."""
         if not len(r):
             return np.zeros(0, np.float32)
         ix = self.index
@@ -380,19 +402,26 @@ class Engine:
         queries = _objects(pb, "_folded_objects", pb.folded_list)[uniq // m]
         choices = _objects(self, "_name_objects", lambda: ix.names)[uniq % m]
         sims = process.cpdist(queries, choices, scorer=scorer, score_cutoff=cutoff or None, dtype=np.float32)
+        if ordered and scorer is _BROAD_SCORER:
+            low = np.flatnonzero(sims < max(cutoff, 1e-6))
+            if len(low):
+                ordered = process.cpdist(queries[low], choices[low], scorer=_ORDERED_SCORER,
+                                         score_cutoff=cutoff or None, dtype=np.float32)
+                sims[low] = np.maximum(sims[low], ordered)
         out = sims[inv]
         out[nid < 0] = 0
         return out
 
-    def _filter(self, pb: ProbeBatch, r: np.ndarray, c: np.ndarray, cutoff: float, scorer=None):
+    def _filter(self, pb: ProbeBatch, r: np.ndarray, c: np.ndarray, cutoff: float, scorer=None, *,
+                ordered: bool = False):
         """The pairs whose names are at least ``cutoff`` similar."""
         if not len(r):
             return r, c
-        sims = self._similarity(pb, r, c, scorer or _BROAD_SCORER, cutoff)
+        sims = self._similarity(pb, r, c, scorer or _BROAD_SCORER, cutoff, ordered=ordered)
         keep = sims >= max(cutoff, 1e-6)
         return r[keep], c[keep]
 
-    def _best(self, pb: ProbeBatch, r: np.ndarray, c: np.ndarray, scorer, cutoff: float):
+    def _best(self, pb: ProbeBatch, r: np.ndarray, c: np.ndarray, scorer, cutoff: float, *, ordered: bool = False):
         """Per record, up to ``_SCAN_LIMIT`` pairs (sex not contradicting) with the most
         similar names, at least ``cutoff``."""
         if not len(r):
@@ -400,7 +429,7 @@ class Engine:
         ps, cs_ = pb.sex[r], self.index.sex[c]
         ok = (ps == 0) | (cs_ == 0) | (ps == cs_)
         r, c = r[ok], c[ok]
-        sims = self._similarity(pb, r, c, scorer, cutoff)
+        sims = self._similarity(pb, r, c, scorer, cutoff, ordered=ordered)
         ok = (sims >= cutoff) & (sims > 0)
         r, c, sims = r[ok], c[ok], sims[ok]
         if not len(r):
@@ -609,6 +638,22 @@ def _objects(owner, attr: str, strings) -> np.ndarray:
         got[:] = values
         setattr(owner, attr, got)
     return got
+
+
+def dob_slips(rec: np.ndarray, dob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(record, yyyymmdd) for the common slips of a full birth date: the year one off
+    (same day and month) and day and month swapped. Impossible dates are left in: they
+    match no citizen."""
+    rec = np.asarray(rec, dtype=np.int64)
+    dob = np.asarray(dob, dtype=np.int64)
+    full = dob > 0
+    rec, dob = rec[full], dob[full]
+    y, md = dob // 10000, dob % 10000
+    mo, d = md // 100, md % 100
+    swap = (d <= 12) & (d != mo)
+    recs = [rec, rec, rec[swap]]
+    keys = [dob - 10000, dob + 10000, (y * 10000 + d * 100 + mo)[swap]]
+    return np.concatenate(recs), np.concatenate(keys)
 
 
 def _cat(rs: list, cs: list):
