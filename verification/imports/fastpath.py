@@ -47,12 +47,21 @@ from records import normalize
 from records.audit import record_event
 from records.models import Citizen, InjectionRecord, Province, Ward
 from verification.imports.citizens import copy_text
-from verification.imports.files import CSV, REPORT_COLUMNS, MalformedFile, Table, _header, detect_kind
+from verification.imports.files import (
+    CSV,
+    REPORT_COLUMNS,
+    MalformedFile,
+    Table,
+    _header,
+    checked_chunks,
+    detect_kind,
+)
 from verification.imports.report import HEADER
 from verification.imports.validation import (
     FIRST_INJECTION,
     INCOMPLETE,
     case_fields_missing,
+    split_unlandable,
     validate_report_row,
 )
 from verification.models import ImportedRow
@@ -162,35 +171,17 @@ def _csv_line_ok(line: bytes) -> bool:
 
 
 def scan_csv(path: Path) -> int | None:
-    """Checks the bytes like `files._check_csv_bytes` (raises MalformedFile) and returns the
+    """Checks the bytes with `files.checked_chunks` (raises MalformedFile) and returns the
     number of physical lines when the file can go to COPY as it is, else None."""
-    import codecs
-
-    decoder = codecs.getincrementaldecoder("utf-8")()
     newlines = crs = crlfs = 0
     quotes = False
     last = b""
-    offset = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
-            if b"\x00" in chunk:
-                raise MalformedFile(_("The file is not a CSV text file (it contains binary data)."))
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                raise MalformedFile(
-                    _("The file is not UTF-8 text (bad byte at position %(pos)s): save it as CSV UTF-8 or .xlsx.")
-                    % {"pos": offset + exc.start}) from None
-            offset += len(chunk)
-            newlines += chunk.count(b"\n")
-            crs += chunk.count(b"\r")
-            crlfs += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")  # a CRLF across chunks
-            quotes = quotes or b'"' in chunk
-            last = chunk[-1:]
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise MalformedFile(_("The file is not UTF-8 text: it ends in the middle of a character.")) from None
+    for chunk in checked_chunks(path, 1 << 22):
+        newlines += chunk.count(b"\n")
+        crs += chunk.count(b"\r")
+        crlfs += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")  # a CRLF across chunks
+        quotes = quotes or b'"' in chunk
+        last = chunk[-1:]
     if crs != crlfs:
         return None
     if quotes:
@@ -676,7 +667,6 @@ class FastImport:
 
     def _engine_rows(self, report_errors):
         from verification.imports.injections import record_probe
-        from verification.linkage import NONE
 
         if not self._scalar("SELECT count(*) FROM vr_work WHERE sql_link IS NULL"):
             return
@@ -713,14 +703,8 @@ class FastImport:
                 t1 = time.monotonic()
                 results = handle.get()
                 t2 = time.monotonic()
-                landing, problems, incomplete = [], [], []
-                for r, m in zip(batch, results):
-                    missing = case_fields_missing(r, fallback_ward=fallback_ward) if m.decision == NONE else []
-                    if missing:
-                        problems.extend(missing)
-                        incomplete.append(r)
-                    else:
-                        landing.append((r, m))
+                landing, incomplete, per_row = split_unlandable(batch, results, fallback_ward=fallback_ward)
+                problems = [e for errors in per_row for e in errors]
                 report_errors(problems)
                 # Into the ledger as `incomplete`: a re-run repeats their errors without matching.
                 self.lander.record_incomplete(incomplete)

@@ -46,14 +46,15 @@ def detect_kind(path: Path | str) -> str:
     return CSV
 
 
-def _check_csv_bytes(path: Path | str) -> None:
-    """Binary junk or a wrong encoding shows here, before the first row is read."""
+def checked_chunks(path: Path | str, size: int = _CHUNK) -> Iterator[bytes]:
+    """The file's bytes in chunks of ``size``, each checked as it is read: binary junk or a
+    wrong encoding raises MalformedFile (naming the byte position) before anything uses it."""
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as fh:
         offset = 0
-        while chunk := fh.read(_CHUNK):
+        while chunk := fh.read(size):
             if b"\x00" in chunk:
                 raise MalformedFile(_("The file is not a CSV text file (it contains binary data)."))
             try:
@@ -63,10 +64,17 @@ def _check_csv_bytes(path: Path | str) -> None:
                     _("The file is not UTF-8 text (bad byte at position %(pos)s): save it as CSV UTF-8 or .xlsx.")
                     % {"pos": offset + exc.start}) from None
             offset += len(chunk)
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise MalformedFile(_("The file is not UTF-8 text: it ends in the middle of a character.")) from None
+            yield chunk
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise MalformedFile(_("The file is not UTF-8 text: it ends in the middle of a character.")) from None
+
+
+def _check_csv_bytes(path: Path | str) -> None:
+    """Binary junk or a wrong encoding shows here, before the first row is read."""
+    for _chunk in checked_chunks(path):
+        pass
 
 
 def _header(cells, columns: tuple[str, ...]) -> list[str]:

@@ -42,6 +42,7 @@ from verification.imports.validation import (
     Lookups,
     case_fields_missing,
     content_hash,
+    split_unlandable,
     validate_report_row,
 )
 from verification.linkage import LINKED, NONE, REVIEW
@@ -295,14 +296,9 @@ def import_records(
                 report.add(case_fields_missing(r, fallback_ward=fallback_ward))
             skipped += len(rows) - len(new) - len(again)
             results = matcher.match([record_probe(r) for r in new])
-            landing, incomplete = [], []
-            for r, m in zip(new, results):
-                problems = case_fields_missing(r, fallback_ward=fallback_ward) if m.decision == NONE else []
-                if problems:
-                    report.add(problems)
-                    incomplete.append(r)
-                else:
-                    landing.append((r, m))
+            landing, incomplete, problems = split_unlandable(new, results, fallback_ward=fallback_ward)
+            for errors in problems:
+                report.add(errors)
             lander.record_incomplete(incomplete)
             counts = lander.land(landing) if landing else {"linked": 0, "review": 0, "none": 0, "skipped": 0}
             result.linked += counts["linked"]

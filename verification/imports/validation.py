@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from records import normalize
 from records.models import FIRST_INJECTION_DATE, LOT_PATTERN, Province, VaccineProduct, Ward
 from records.services import vaccine_by_name
+from verification.linkage.engine import NONE
 
 _LOT = re.compile(LOT_PATTERN)
 _SEX = {"m": "M", "nam": "M", "male": "M", "f": "F", "nu": "F", "nữ": "F", "female": "F"}
@@ -236,3 +237,18 @@ def case_fields_missing(record: dict, *, fallback_ward: int | None) -> list[RowE
     if record["ward_code"] is None and fallback_ward is None:
         add("ward_code", _("No citizen matches this row; a case needs the commune/ward (or import for a facility)."))
     return errors
+
+
+def split_unlandable(rows: list[dict], results: list, *, fallback_ward: int | None
+                     ) -> tuple[list[tuple[dict, object]], list[dict], list[list[RowError]]]:
+    """Pairs each record with its match result and sets aside the unmatched ones that cannot
+    become a case: returns (to land as (record, result), incomplete records, each one's errors)."""
+    landing, incomplete, problems = [], [], []
+    for r, m in zip(rows, results):
+        missing = case_fields_missing(r, fallback_ward=fallback_ward) if m.decision == NONE else []
+        if missing:
+            problems.append(missing)
+            incomplete.append(r)
+        else:
+            landing.append((r, m))
+    return landing, incomplete, problems
