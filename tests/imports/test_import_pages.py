@@ -118,6 +118,24 @@ def test_the_review_queue_lists_open_reviews_with_masked_ids(client, clinic_user
     assert client.get(reverse("verification:review_detail", args=[review.pk])).status_code == 404
 
 
+def test_another_facility_cannot_decide_a_review_and_nothing_changes(client, clinic_user, other_clinic_user, registry,
+                                                                      tmp_path, django_capture_on_commit_callbacks):
+    from records.models import Citizen
+
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, clinic_user, tmp_path, [{**REVIEW_ROW, "sex": "", "date_of_birth": "1985"}])
+    review = MatchReview.objects.get()
+    before = Citizen.objects.count()
+    client.force_login(other_clinic_user)
+
+    for action, data in (("new-citizen", {"sex": "F", "date_of_birth": "1985-03-02"}), ("reject", {"note": "x"})):
+        response = client.post(reverse("verification:review_action", args=[review.pk, action]), data)
+        assert response.status_code == 404
+
+    review.refresh_from_db()
+    assert review.status == MatchReview.Status.OPEN and Citizen.objects.count() == before
+
+
 def test_the_review_page_compares_fields_and_accepting_links_the_dose(client, clinic_user, registry, tmp_path,
                                                                      django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
