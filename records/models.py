@@ -244,7 +244,10 @@ class InjectionRecord(models.Model):
         verbose_name_plural = _("injection records")
         # No index holds ``status``: signing sets it on every record, and an UPDATE that
         # touches no indexed column can be HOT (see records migration 0003). The citizen
-        # FK index serves the per-citizen queries.
+        # FK index serves the per-citizen queries. created_at and injection_date: the daily
+        # reports read one day of records by either (both written once, never updated).
+        indexes = [models.Index(fields=["created_at"], name="injection_created_at"),
+                   models.Index(fields=["injection_date"], name="injection_date")]
 
     def __str__(self) -> str:
         return f"{self.vaccine} #{self.dose_number} {self.injection_date} (v{self.version})"

@@ -220,6 +220,11 @@ class Signature(models.Model):
             models.UniqueConstraint(fields=["record"], condition=models.Q(status="valid"),
                                     name="signature_one_valid_per_record"),
         ]
+        # The daily reports count one day's signatures (a batch appends at the right edge
+        # of this index) and the rare superseded ones.
+        indexes = [models.Index(fields=["signing_time"], name="signature_signing_time"),
+                   models.Index(fields=["superseded_at"], name="signature_superseded_at",
+                                condition=models.Q(superseded_at__isnull=False))]
 
     def __str__(self) -> str:
         return f"signature #{self.pk} of record {self.record_id}"

@@ -135,7 +135,8 @@ class ClaimedDose(models.Model):
 class CaseEvent(models.Model):
     """The case's timeline: every transition and note, shown to staff (and, summarised, to the citizen)."""
 
-    case = models.ForeignKey(ReconciliationCase, on_delete=models.CASCADE, related_name="events")
+    # Indexed by (case, at) below, which also serves the foreign key.
+    case = models.ForeignKey(ReconciliationCase, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+")
@@ -148,6 +149,10 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # (case, at): a case's state at a given instant (the daily reports' backlog, the
+        # police round); at: the events of one day.
+        indexes = [models.Index(fields=["case", "at"], name="case_event_case_at"),
+                   models.Index(fields=["at"], name="case_event_at")]
 
 
 def evidence_path(instance: Evidence, filename: str) -> str:

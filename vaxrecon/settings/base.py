@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -154,13 +155,26 @@ POPULATION_REGISTRY_BREAKER_THRESHOLD = env.int("POPULATION_REGISTRY_BREAKER_THR
 POPULATION_REGISTRY_BREAKER_COOLDOWN = env.int("POPULATION_REGISTRY_BREAKER_COOLDOWN", default=60)
 # Exact matches go straight to "identity verified"; false leaves them for an officer's bulk confirm.
 POPULATION_REGISTRY_AUTO_VERIFY = env.bool("POPULATION_REGISTRY_AUTO_VERIFY", default=True)
-CELERY_IMPORTS = ["verification.police.tasks"]
+CELERY_IMPORTS = ["verification.police.tasks", "reports.tasks"]
+# Daily reports (reports/): when the closing day is built (local time, HH:MM), the minute of
+# each hour at which late-touched days are rebuilt, how long a day may still be rebuilt,
+# how long a ministry analyst's re-opening lasts, and when a day's submission is due.
+REPORTS_BUILD_AT = tuple(int(x) for x in env("REPORTS_BUILD_AT", default="23:30").split(":"))
+REPORTS_STALE_CHECK_MINUTE = env.int("REPORTS_STALE_CHECK_MINUTE", default=15)
+REPORTS_LOCK_AFTER_DAYS = env.int("REPORTS_LOCK_AFTER_DAYS", default=14)
+REPORTS_REOPEN_HOURS = env.int("REPORTS_REOPEN_HOURS", default=48)
+REPORTS_SUBMISSION_DEADLINE_HOURS = env.int("REPORTS_SUBMISSION_DEADLINE_HOURS", default=12)
 # Needs `celery beat` (the compose worker runs it with -B); without it, run `manage.py verify_identities`.
 CELERY_BEAT_SCHEDULE = {
     "police-registry-batch": {"task": "verification.police.tasks.verify_identities_batch", "schedule": 300.0},
     # Citizen reports never confirmed with their SMS code are deleted after a day (PROCEDURE: no
     # unconfirmed personal data kept); hourly is enough for that promise.
     "purge-unconfirmed-reports": {"task": "verification.tasks.purge_unconfirmed_reports", "schedule": 3600.0},
+    # The closing day's figures, then every day late data touched (reports/services.py).
+    "reports-build-closing-day": {"task": "reports.tasks.build_closing_day",
+                                  "schedule": crontab(hour=REPORTS_BUILD_AT[0], minute=REPORTS_BUILD_AT[1])},
+    "reports-rebuild-stale-days": {"task": "reports.tasks.rebuild_stale_days",
+                                   "schedule": crontab(minute=REPORTS_STALE_CHECK_MINUTE)},
 }
 
 # Digital signing (signing/): see signing/services.py for the batch passphrase design.

@@ -205,7 +205,9 @@ def _mark_updated(case: ReconciliationCase, actor, *, action: str, message: str,
     if case.status == S.RECORD_UPDATED:
         case_event(case=case, actor=actor, action=action, message=message, data=data)
         return case
-    return case_transition(case=case, name="update_record", actor=actor, message=message, data=data)
+    # The timeline names what was done either way (the daily reports count doses added).
+    return case_transition(case=case, name="update_record", actor=actor, message=message,
+                           data={"action": action, **(data or {})})
 
 
 def case_start_review(*, case: ReconciliationCase | int, actor) -> ReconciliationCase:

@@ -1,0 +1,55 @@
+"""Build the stored daily figures of one day or a range (backfill)."""
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reports.services import build_days
+from vaxrecon.errors import DomainError
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"not a date (yyyy-mm-dd): {value!r}") from exc
+
+
+class Command(BaseCommand):
+    help = "Build the daily figures of --date D, or of every day from --from D1 to --to D2 (re-running replaces)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="one local day, yyyy-mm-dd")
+        parser.add_argument("--from", dest="start", help="first day of a backfill")
+        parser.add_argument("--to", dest="end", help="last day of a backfill")
+        parser.add_argument("--skip-locked", action="store_true", help="leave locked days as they are")
+
+    def handle(self, *args, **options):
+        if options["date"] and (options["start"] or options["end"]):
+            raise CommandError("give either --date or --from/--to")
+        if options["date"]:
+            start = end = _date(options["date"])
+        elif options["start"] and options["end"]:
+            start, end = _date(options["start"]), _date(options["end"])
+        else:
+            raise CommandError("give --date D, or --from D1 --to D2")
+        total = (end - start).days + 1
+        done = []
+
+        def progress(result):
+            done.append(result)
+            width = 30
+            filled = width * len(done) // max(total, 1)
+            self.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {len(done)}/{total} "
+                              f"{result.day} {result.rows} rows {result.seconds:.1f} s", ending="")
+            self.stderr.flush()
+
+        try:
+            built = build_days(start=start, end=end, skip_locked=options["skip_locked"], progress=progress)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        if built:
+            self.stderr.write("")
+        seconds = sum(b.seconds for b in built)
+        self.stdout.write(self.style.SUCCESS(
+            f"{len(built)} day(s) built from {start} to {end}, {sum(b.rows for b in built)} rows, {seconds:.1f} s"))
