@@ -231,16 +231,16 @@ def _record_facts() -> list[str]:
             GROUP BY r.facility_id, COALESCE(f.ward_id, cz.ward_id)""",
         f"""WITH p AS ({people})
             INSERT INTO {BASE} (facility, ward, figure, value)
-            SELECT NULL, cz.ward_id, 'people_dose1', SUM(p.d1) FROM p JOIN records_citizen cz ON cz.id = p.citizen_id
+            SELECT CAST(NULL AS INTEGER), cz.ward_id, 'people_dose1', SUM(p.d1) FROM p JOIN records_citizen cz ON cz.id = p.citizen_id
             GROUP BY cz.ward_id
             UNION ALL
-            SELECT NULL, cz.ward_id, 'people_dose2', SUM(p.d2) FROM p JOIN records_citizen cz ON cz.id = p.citizen_id
+            SELECT CAST(NULL AS INTEGER), cz.ward_id, 'people_dose2', SUM(p.d2) FROM p JOIN records_citizen cz ON cz.id = p.citizen_id
             GROUP BY cz.ward_id
             UNION ALL
-            SELECT NULL, cz.ward_id, 'people_booster', SUM(p.b) FROM p JOIN records_citizen cz ON cz.id = p.citizen_id
+            SELECT CAST(NULL AS INTEGER), cz.ward_id, 'people_booster', SUM(p.b) FROM p JOIN records_citizen cz ON cz.id = p.citizen_id
             GROUP BY cz.ward_id""",
         f"""INSERT INTO {BASE} (facility, ward, figure, value)
-            SELECT NULL, ward_id, 'population', COUNT(*) FROM records_citizen
+            SELECT CAST(NULL AS INTEGER), ward_id, 'population', COUNT(*) FROM records_citizen
             WHERE created_at < %(hi)s AND ward_id IS NOT NULL GROUP BY ward_id""",
         f"""INSERT INTO {BASE} (facility, ward, figure, value)
             SELECT x.facility_id, f.ward_id, x.figure, x.value FROM (

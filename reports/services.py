@@ -34,14 +34,17 @@ def reopen_hours() -> int:
 
 
 def is_locked(day: date, *, now: datetime | None = None, report_day: ReportDay | None = None) -> bool:
-    """A day older than REPORTS_LOCK_AFTER_DAYS is locked, unless a ministry analyst
-    re-opened it in the last REPORTS_REOPEN_HOURS."""
+    """A built day older than REPORTS_LOCK_AFTER_DAYS is locked (its figures stay as
+    built and submitted), unless a ministry analyst re-opened it in the last
+    REPORTS_REOPEN_HOURS. A day never built is not locked: a backfill may build it."""
     now = now or timezone.now()
     if (timezone.localdate(now) - day).days <= lock_after_days():
         return False
     if report_day is None:
         report_day = ReportDay.objects.filter(day=day).first()
-    reopened = report_day.reopened_at if report_day else None
+    if report_day is None:
+        return False
+    reopened = report_day.reopened_at
     return not (reopened and now - reopened < timedelta(hours=reopen_hours()))
 
 
