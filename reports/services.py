@@ -20,6 +20,7 @@ from reports import selectors
 from reports.build import DayBuild, build_day, day_bounds
 from reports.models import ReportDay, ReportSubmission
 from signing.cms import export_detached_cms, sign_payload
+from signing.errors import SigningError
 from signing.services import check_certificate, open_signer
 from vaxrecon.access import scope_for
 from vaxrecon.errors import InvalidInput, InvalidTransition, NotAllowed
@@ -206,9 +207,13 @@ def _sign_submission(payload: bytes, *, certificate, secret: str, actor) -> byte
     if certificate.user_id != actor.pk or not certificate.active:
         raise NotAllowed(_("This certificate is not yours to sign with."))
     now = timezone.now()
-    check_certificate(certificate, at=now)
-    with open_signer(certificate=certificate, secret=secret) as signer:
-        signed = sign_payload(signer, payload, signing_time=now)
+    try:
+        chain = check_certificate(certificate, at=now).chain
+        with open_signer(certificate=certificate, secret=secret) as signer:
+            signed = sign_payload(signer, payload, signing_time=now)
+    except SigningError as exc:  # wrong passphrase or PIN, expired or revoked: say which
+        raise InvalidInput(str(exc), field="secret") from exc
+    # The issuing chain travels with the signature, so a verifier needs only the root.
     return export_detached_cms(certificate=signed.certificate, algorithm=signed.algorithm,
                                payload_hash=signed.payload_hash, signing_time=signed.signing_time,
-                               signature=signed.signature)
+                               signature=signed.signature, chain=list(chain[1:]))
