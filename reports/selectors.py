@@ -1,7 +1,9 @@
 """Reading stored figures, always within the acting user's scope.
 
 Nothing here scans the source tables: pages, charts and exports read `DailyFigures`,
-`DailyDoses`, `ReportDay` and `ReportSubmission` only. A unit is (level, unit code):
+`DailyDoses`, `ReportDay` and `ReportSubmission` only (the one exception, `cases_of_unit`,
+is a paginated list of one commune's or facility's cases, read through verification's own
+scope rule). A unit is (level, unit code):
 (NATION, 0), (PROVINCE, province code), (WARD, ward code), (FACILITY, facility id).
 """
 
@@ -11,13 +13,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import QuerySet, Sum
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from records.models import Facility, Province, Ward
-from reports.figures import DURATION, FIGURES, FLOW, STOCK, derived
+from reports.figures import AGE_BANDS, DURATION, FIGURES, FLOW, STEPS, STOCK, derived
 from reports.models import DailyDoses, DailyFigures, Level, ReportDay, ReportSubmission
-from vaxrecon.access import NATION, PROVINCE, Scope
+from vaxrecon.access import FACILITY, NATION, PROVINCE, WARD, Scope
 from vaxrecon.errors import InvalidInput, NotAllowed, NotFoundInScope
+from verification.models import ReconciliationCase
+from verification.selectors import case_scope_q, cases_in_scope, shown_to_staff_q
 
 MAX_RANGE_DAYS = 400
 CHILD_LEVEL = {Level.NATION: Level.PROVINCE, Level.PROVINCE: Level.WARD, Level.WARD: Level.FACILITY}
@@ -95,7 +101,14 @@ def check_range(start: date, end: date) -> None:
 
 
 def rows_for(*, unit: Unit, start: date, end: date) -> QuerySet[DailyFigures]:
-    return DailyFigures.objects.filter(level=unit.level, unit=unit.code, day__gte=start, day__lte=end)
+    qs = DailyFigures.objects.filter(level=unit.level, unit=unit.code, day__gte=start, day__lte=end)
+    # Redundant with `unit`, but it lets (level, province|ward, day) serve the query: the
+    # unique (day, level, unit) index would walk every unit of each day in the range.
+    if unit.level == Level.PROVINCE:
+        qs = qs.filter(province=unit.code)
+    elif unit.level in (Level.WARD, Level.FACILITY):
+        qs = qs.filter(ward=unit.ward)
+    return qs
 
 
 def children_rows(*, scope: Scope, unit: Unit, start: date, end: date) -> QuerySet[DailyFigures]:
@@ -254,3 +267,116 @@ def totals_over(*, level: int, start: date, end: date, names: list[str]) -> dict
     """Sums of flow figures over a period at one level (used by tests and the benchmark)."""
     return DailyFigures.objects.filter(level=level, day__gte=start, day__lte=end).aggregate(
         **{n: Sum(n) for n in names})
+
+
+# --- Dashboards ---------------------------------------------------------------------------
+
+RECEIVED = ["received_citizen", "received_clinic", "received_import", "received_api"]
+STEP_NAMES = [step for step, _n, _label in STEPS]
+BACKLOG_FIGURES = [f"backlog_{step}_{band}" for step in STEP_NAMES for band, _l in AGE_BANDS]
+# What the dashboard's charts read per day (stored figures, as stored).
+CHART_FIGURES = [*BACKLOG_FIGURES, "records_signed"]
+# The headline figures of a unit over a range, and the columns of the drill-down table:
+# sums of stored figures (see `headline`), in display order.
+HEADLINE = [
+    ("received", gettext_lazy("Received")),
+    ("sent_to_police", gettext_lazy("Sent to police")),
+    ("verified", gettext_lazy("Identity verified")),
+    ("records_signed", gettext_lazy("Records signed")),
+    ("cases_closed", gettext_lazy("Cases closed")),
+    ("overdue", gettext_lazy("Overdue (over 48 h)")),
+    *[(f"backlog_{step}", format_lazy("{}: {}", gettext_lazy("Backlog"), label)) for step, _n, label in STEPS],
+    ("coverage_dose1", gettext_lazy("Coverage, dose 1")),
+    ("coverage_dose2", gettext_lazy("Coverage, dose 2")),
+    ("dropout_1_2", gettext_lazy("Drop-out 1→2")),
+]
+HEADLINE_KEYS = [key for key, _label in HEADLINE]
+RATIOS = {"coverage_dose1", "coverage_dose2", "dropout_1_2"}
+
+
+def headline(summary: dict) -> dict:
+    """The headline figures from a range summary (`summarise`): received by any channel,
+    verified by the registry or an officer, backlog per step whatever its age."""
+    out = {
+        "received": sum(summary[n] for n in RECEIVED),
+        "verified": summary["verified_by_registry"] + summary["confirmed_by_officer"],
+        **{f"backlog_{step}": sum(summary[f"backlog_{step}_{band}"] for band, _l in AGE_BANDS)
+           for step in STEP_NAMES},
+    }
+    return {key: out[key] if key in out else summary[key] for key in HEADLINE_KEYS}
+
+
+def children_headlines(*, scope: Scope, unit: Unit, start: date, end: date, sort: str = "name",
+                       descending: bool = False) -> list[dict]:
+    """The drill-down table: one row per child unit (level, unit, name and the headline
+    figures), sorted by `sort` (a HEADLINE key or "name"; anything else sorts by name).
+    Units without a value for the sort key (a ratio without population) come last."""
+    rows = [{"level": r["level"], "unit": r["unit"], "name": r["name"], **headline(r)}
+            for r in children_table(scope=scope, unit=unit, start=start, end=end)]
+    if sort not in HEADLINE_KEYS:
+        return sorted(rows, key=lambda r: r["name"], reverse=descending)
+    known = sorted((r for r in rows if r[sort] is not None), key=lambda r: (r[sort], r["name"]),
+                   reverse=descending)
+    return known + [r for r in rows if r[sort] is None]
+
+
+def children_overdue(*, scope: Scope, unit: Unit, start: date, end: date) -> list[dict]:
+    """Open cases past the deadline per child unit on its last stored day of the range,
+    most first (units with none are left out)."""
+    last: dict[int, int] = {}
+    for code, overdue in (children_rows(scope=scope, unit=unit, start=start, end=end)
+                          .order_by("day").values_list("unit", "overdue")):
+        last[code] = overdue
+    level = CHILD_LEVEL.get(Level(unit.level))
+    names = unit_names(level, [c for c, n in last.items() if n]) if last else {}
+    rows = [{"level": level, "unit": code, "name": names.get(code, str(code)), "overdue": n}
+            for code, n in last.items() if n]
+    return sorted(rows, key=lambda r: (-r["overdue"], r["name"]))
+
+
+def range_status(*, start: date, end: date, today: date) -> dict:
+    """Whether the range's figures are current: when its days were last built, which are
+    stale (late data since) and which are not built; today is only built once it closes."""
+    built = built_days(start=start, end=end)
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    return {
+        "last_built_at": max((d.built_at for d in built.values()), default=None),
+        "stale": [d for d in days if d in built and built[d].stale_since],
+        "missing": [d for d in days if d not in built and d < today],
+        "today_pending": today in days and today not in built,
+    }
+
+
+def dashboard_payload(*, scope: Scope, unit: Unit, start: date, end: date, today: date) -> dict:
+    """What the dashboard's charts read, from the stored figures only: the chart figures
+    per day, the range summary, overdue cases per child unit, and the range's build state."""
+    status = range_status(start=start, end=end, today=today)
+    summary = unit_summary(unit=unit, start=start, end=end)
+    return {
+        "unit": {"level": unit.level, "code": unit.code, "name": unit.name},
+        "start": start.isoformat(), "end": end.isoformat(),
+        "series": series(unit=unit, start=start, end=end, names=CHART_FIGURES),
+        "summary": summary,
+        "headline": headline(summary),
+        "children_overdue": children_overdue(scope=scope, unit=unit, start=start, end=end),
+        "built": {"last_built_at": status["last_built_at"].isoformat() if status["last_built_at"] else None,
+                  "stale": [d.isoformat() for d in status["stale"]],
+                  "missing": [d.isoformat() for d in status["missing"]]},
+    }
+
+
+def unit_case_scope(unit: Unit) -> Scope:
+    """The scope whose cases a ward or facility unit answers for (verification's
+    case_scope_q reads it): a ward, the people living there; a facility, its cases."""
+    if unit.level == Level.WARD:
+        return Scope(kind=WARD, ward_id=unit.code, province_id=unit.province)
+    if unit.level == Level.FACILITY:
+        return Scope(kind=FACILITY, facility_id=unit.code, ward_id=unit.ward, province_id=unit.province)
+    raise NotFoundInScope("Case lists are kept for communes and facilities.")
+
+
+def cases_of_unit(*, scope: Scope, unit: Unit) -> QuerySet[ReconciliationCase]:
+    """The cases a commune (its residents') or a facility answers for, as staff see them
+    (citizen reports once confirmed), inside the acting user's scope, newest first."""
+    return (cases_in_scope(scope=unit_case_scope(unit)).filter(case_scope_q(scope)).filter(shown_to_staff_q())
+            .order_by("-submitted_at", "-id"))
