@@ -3,7 +3,6 @@ values, bulk confirm, and the daily verification report (page and CSV)."""
 
 from __future__ import annotations
 
-import csv
 from datetime import timedelta
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from vaxrecon.access import role_required, scope_for
 from vaxrecon.errors import InvalidInput
+from vaxrecon.spreadsheets import csv_response
 from verification.models import PoliceVerification
 from verification.police import selectors, services
 from verification.police.diff import char_diff, render_segments
@@ -157,7 +157,10 @@ def police_bulk(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _report(request: HttpRequest):
+def report_from_request(request: HttpRequest):
+    """The daily police report for the period in the query (default: the last 14 days),
+    in the acting user's scope; InvalidInput for a bad period. Also used by the reports
+    room's export."""
     form = ReportRangeForm(request.GET or None)
     today = timezone.localdate()
     start, end = today - timedelta(days=13), today
@@ -175,23 +178,24 @@ def _report(request: HttpRequest):
 
 @role_required(*REPORT_ROLES)
 def police_report(request: HttpRequest) -> HttpResponse:
-    form, report = _report(request)
+    form, report = report_from_request(request)
     return render(request, "verification/police/report.html", {
         "form": form, "report": report, "age_labels": [_("under 1 day"), _("1–2 days"), _("2–7 days"),
                                                         _("over 7 days")],
     })
 
 
+def report_cells(row: selectors.ReportRow) -> list:
+    """One line of the report as spreadsheet cells, in the order of CSV_COLUMNS."""
+    return [row.day.isoformat(), row.ward_code, row.ward_name, *[getattr(row, c) for c in selectors.REPORT_COLUMNS],
+            row.age_days]
+
+
+CSV_COLUMNS = ["date", "ward_code", "ward", *selectors.REPORT_COLUMNS, "age_days"]
+
+
 @role_required(*REPORT_ROLES)
 def police_report_csv(request: HttpRequest) -> HttpResponse:
-    _form, report = _report(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="police-verification-{report.start:%Y%m%d}-{report.end:%Y%m%d}.csv"')
-    response.write("\ufeff")  # so spreadsheet programs read the Vietnamese names as UTF-8
-    writer = csv.writer(response)
-    writer.writerow(["date", "ward_code", "ward", *selectors.REPORT_COLUMNS, "age_days"])
-    for row in report.rows:
-        writer.writerow([row.day.isoformat(), row.ward_code, row.ward_name,
-                         *[getattr(row, c) for c in selectors.REPORT_COLUMNS], row.age_days])
-    return response
+    _form, report = report_from_request(request)
+    return csv_response([CSV_COLUMNS, *map(report_cells, report.rows)],
+                        filename=f"police-verification-{report.start:%Y%m%d}-{report.end:%Y%m%d}.csv")
