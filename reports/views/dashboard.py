@@ -173,7 +173,7 @@ def unit_cases(request: HttpRequest, level: int, code: int) -> HttpResponse:
     now = timezone.now()
     rows = [(case, case.status in OPEN_STATES and case.deadline_at < now) for case in page.object_list]
     return render(request, "reports/unit_cases.html", {
-        "unit": unit, "page": page, "rows": rows,
+        "unit": unit, "is_ward": unit.level == Level.WARD, "page": page, "rows": rows,
         "crumbs": [{"name": p.name, "url": _unit_url("reports:unit", p.level, p.code)}
                    for p in selectors.parents(unit) if scope.is_nation or p.level >= Level.PROVINCE],
         "dashboard_url": _unit_url("reports:unit", unit.level, unit.code),
