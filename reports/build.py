@@ -29,22 +29,29 @@ from datetime import date, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reports import sql
-from reports.figures import DURATION, FIGURES, PERSON_AGE_BANDS, STEPS
+from reports import sql, stocks
+from reports.figures import DURATION, FIGURES, STEPS
 from reports.models import ReportDay
 from verification.workflow import FINAL_STATES
 
-BASE, UNITS, LEAVING = "reports_tmp_base", "reports_tmp_units", "reports_tmp_leaving"
-DOSES = "reports_tmp_doses"
+BASE, UNITS, LEAVING, DOSES = sql.BASE, sql.UNITS, sql.LEAVING, sql.DOSES
+AFTER, ENTERED, OPEN = "reports_tmp_after", "reports_tmp_entered", "reports_tmp_open"
+TEMP_TABLES = {
+    BASE: "facility INTEGER, ward INTEGER, figure VARCHAR(40), value BIGINT",
+    UNITS: "level INTEGER, unit INTEGER, figure VARCHAR(40), value BIGINT",
+    LEAVING: "facility INTEGER, ward INTEGER, province INTEGER, step INTEGER, secs BIGINT",
+    DOSES: "facility INTEGER, ward INTEGER, vaccine VARCHAR(40), dose_number INTEGER, sex VARCHAR(1), "
+           "age_band VARCHAR(8), doses BIGINT",
+    AFTER: "case_id BIGINT PRIMARY KEY, event_id BIGINT",
+    ENTERED: "case_id BIGINT PRIMARY KEY, entered {timestamp}",
+    OPEN: "facility INTEGER, ward INTEGER, state VARCHAR(20), overdue INTEGER, secs BIGINT",
+}
 # The facility that answers for a case naming none: its ward's health station.
 HEALTH_STATION = """LEFT JOIN (SELECT ward_id AS hs_ward, MIN(id) AS hs_id FROM records_facility
                WHERE is_health_station GROUP BY ward_id) hs ON hs.hs_ward = c.ward_id"""
 CASE_UNIT = f"verification_reconciliationcase c {HEALTH_STATION}"
 CASE_FACILITY = "COALESCE(c.facility_id, hs.hs_id)"
 SHOWN = "(c.confirmed OR c.origin <> 'citizen_report')"
-# A record version is on record at `hi` when it exists and no correction replaced it yet.
-CURRENT_AT_HI = """r.created_at < %(hi)s AND NOT EXISTS (
-    SELECT 1 FROM records_injectionrecord n WHERE n.previous_id = r.id AND n.created_at < %(hi)s)"""
 FINAL = ", ".join(f"'{s}'" for s in sorted(FINAL_STATES))
 STEP_NAME = "CASE {expr} " + " ".join(f"WHEN {n} THEN '{name}'" for name, n, _l in STEPS) + " END"
 
@@ -54,6 +61,7 @@ class DayBuild:
     day: date
     rows: int
     seconds: float
+    carried: bool = False
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -65,20 +73,14 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def _temp_tables(cursor) -> None:
-    for name in (BASE, UNITS, LEAVING, DOSES):
+    for name, columns in TEMP_TABLES.items():
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    cursor.execute(f"CREATE TEMPORARY TABLE {BASE} (facility INTEGER, ward INTEGER, figure VARCHAR(40), "
-                   "value BIGINT)")
-    cursor.execute(f"CREATE TEMPORARY TABLE {UNITS} (level INTEGER, unit INTEGER, figure VARCHAR(40), "
-                   "value BIGINT)")
-    cursor.execute(f"CREATE TEMPORARY TABLE {LEAVING} (facility INTEGER, ward INTEGER, province INTEGER, "
-                   "step INTEGER, secs BIGINT)")
-    cursor.execute(f"CREATE TEMPORARY TABLE {DOSES} (facility INTEGER, ward INTEGER, vaccine VARCHAR(40), "
-                   "dose_number INTEGER, sex VARCHAR(1), age_band VARCHAR(8), doses BIGINT)")
+        timestamp = "TIMESTAMP WITH TIME ZONE" if sql.is_postgres() else "TEXT"
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns.format(timestamp=timestamp)})")
 
 
 def _drop_temp_tables(cursor) -> None:
-    for name in (BASE, UNITS, LEAVING, DOSES):
+    for name in TEMP_TABLES:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -121,32 +123,48 @@ def _case_facts() -> list[str]:
 
 
 def _backlog_facts() -> list[str]:
-    """Open cases at midnight by step and age in that step, and those past their deadline."""
+    """Open cases at midnight by step and age in that step, and those past their deadline.
+
+    Read without a look-up per case: a case's state at midnight is the from-status of its
+    first transition after midnight, or its status now when it has none (the nightly
+    build's usual case); its age band needs only the step changes of the 48 hours before
+    midnight (none there: it entered the step earlier, or at its submission)."""
     hi = sql.timestamp_param("hi")
-    state = """COALESCE((SELECT e.to_status FROM verification_caseevent e
-                          WHERE e.case_id = c.id AND e.transition <> '' AND e.at < %(hi)s
-                          ORDER BY e.at DESC, e.id DESC LIMIT 1), 'submitted')"""
-    entered = f"""COALESCE((SELECT MAX(e.at) FROM verification_caseevent e
-                            WHERE e.case_id = c.id AND e.transition <> '' AND e.at < %(hi)s
-                              AND {sql.step_of('e.from_status')} <> {sql.step_of('e.to_status')}),
-                           c.submitted_at)"""
+    step_change = f"{sql.step_of('e.from_status')} <> {sql.step_of('e.to_status')}"
+    first_after = f"""
+        INSERT INTO {AFTER} (case_id, event_id)
+        SELECT e.case_id, MIN(e.id) FROM verification_caseevent e
+        JOIN (SELECT case_id, MIN(at) AS at FROM verification_caseevent
+              WHERE at >= %(hi)s AND transition <> '' GROUP BY case_id) f ON f.case_id = e.case_id AND f.at = e.at
+        WHERE e.transition <> '' GROUP BY e.case_id"""
+    entered = f"""
+        INSERT INTO {ENTERED} (case_id, entered)
+        SELECT e.case_id, MAX(e.at) FROM verification_caseevent e
+        WHERE e.at >= %(hi48)s AND e.at < %(hi)s AND e.transition <> '' AND {step_change}
+        GROUP BY e.case_id"""
     open_cases = f"""
-        SELECT fac, ward, state, deadline_at, {sql.seconds_between(hi, 'entered')} AS secs FROM (
-            SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward, c.deadline_at, {state} AS state,
-                   {entered} AS entered
+        INSERT INTO {OPEN} (facility, ward, state, overdue, secs)
+        SELECT fac, ward, state, overdue, {sql.seconds_between(hi, 'entered')} FROM (
+            SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward, COALESCE(ev.from_status, c.status) AS state,
+                   CASE WHEN c.deadline_at < %(hi)s THEN 1 ELSE 0 END AS overdue,
+                   COALESCE(en.entered, CASE WHEN c.submitted_at >= %(hi48)s THEN c.submitted_at END) AS entered
             FROM {CASE_UNIT}
+                 LEFT JOIN {AFTER} a ON a.case_id = c.id
+                 LEFT JOIN verification_caseevent ev ON ev.id = a.event_id
+                 LEFT JOIN {ENTERED} en ON en.case_id = c.id
             WHERE c.submitted_at < %(hi)s AND (c.closed_at IS NULL OR c.closed_at >= %(hi)s) AND {SHOWN}) s
         WHERE state NOT IN ({FINAL})"""
-    band = "CASE WHEN secs < 86400 THEN 'under24' WHEN secs < 172800 THEN '24to48' ELSE 'over48' END"
+    band = ("CASE WHEN secs IS NULL OR secs >= 172800 THEN 'over48' WHEN secs >= 86400 THEN '24to48' "
+            "ELSE 'under24' END")
     step = STEP_NAME.format(expr=sql.step_of("state"))
-    return [f"""
+    return [first_after, entered, open_cases, f"""
         INSERT INTO {BASE} (facility, ward, figure, value)
-        SELECT fac, ward, figure, COUNT(*) FROM (
-            SELECT fac, ward, 'backlog_' || {step} || '_' || {band} AS figure FROM ({open_cases}) o
-            UNION ALL
-            SELECT fac, ward, 'overdue' FROM ({open_cases}) o WHERE deadline_at < %(hi)s) x
+        SELECT facility, ward, figure, COUNT(*) FROM (
+            SELECT facility, ward, 'backlog_' || {step} || '_' || {band} AS figure FROM {OPEN}) x
         WHERE figure IS NOT NULL
-        GROUP BY fac, ward, figure"""]
+        GROUP BY facility, ward, figure""", f"""
+        INSERT INTO {BASE} (facility, ward, figure, value)
+        SELECT facility, ward, 'overdue', COUNT(*) FROM {OPEN} WHERE overdue = 1 GROUP BY facility, ward"""]
 
 
 def _leaving_facts() -> list[str]:
@@ -188,19 +206,10 @@ def _duration_units() -> list[str]:
 
 
 def _record_facts() -> list[str]:
-    """Records created and corrected, doses on record (by the cross-table), doses given,
-    signatures, and people with each dose where they live."""
+    """Records created and corrected, doses given, signatures, the population and imports
+    (doses and people on record are stocks: reports.stocks)."""
     record_unit = """records_injectionrecord r JOIN records_citizen cz ON cz.id = r.citizen_id
         LEFT JOIN records_facility f ON f.id = r.facility_id"""
-    age = f"{sql.year_of('r.injection_date')} - cz.birth_year"
-    bands = " ".join(f"WHEN {age} <= {hi} THEN '{name}'" for name, _lo, hi in PERSON_AGE_BANDS if hi is not None)
-    band = f"CASE {bands} ELSE '{PERSON_AGE_BANDS[-1][0]}' END"
-    dose_class = ("CASE dose_number WHEN 1 THEN 'doses_dose1' WHEN 2 THEN 'doses_dose2' "
-                  "ELSE 'doses_booster' END")
-    people = """SELECT r.citizen_id, MAX(CASE WHEN r.dose_number = 1 THEN 1 ELSE 0 END) AS d1,
-                       MAX(CASE WHEN r.dose_number = 2 THEN 1 ELSE 0 END) AS d2,
-                       MAX(CASE WHEN r.dose_number >= 3 THEN 1 ELSE 0 END) AS b
-                FROM records_injectionrecord r WHERE """ + CURRENT_AT_HI + " GROUP BY r.citizen_id"
     signature_unit = """signing_signature s JOIN records_injectionrecord r ON r.id = s.record_id
         JOIN records_citizen cz ON cz.id = r.citizen_id LEFT JOIN records_facility f ON f.id = r.facility_id"""
     return [
@@ -210,13 +219,6 @@ def _record_facts() -> list[str]:
             FROM {record_unit} WHERE r.created_at >= %(lo)s AND r.created_at < %(hi)s
             GROUP BY r.facility_id, COALESCE(f.ward_id, cz.ward_id),
                      CASE WHEN r.previous_id IS NULL THEN 'records_created' ELSE 'records_corrected' END""",
-        f"""INSERT INTO {DOSES} (facility, ward, vaccine, dose_number, sex, age_band, doses)
-            SELECT r.facility_id, COALESCE(f.ward_id, cz.ward_id), v.code, r.dose_number, cz.sex, {band}, COUNT(*)
-            FROM {record_unit} JOIN records_vaccineproduct v ON v.id = r.vaccine_id
-            WHERE {CURRENT_AT_HI}
-            GROUP BY r.facility_id, COALESCE(f.ward_id, cz.ward_id), v.code, r.dose_number, cz.sex, {band}""",
-        f"""INSERT INTO {BASE} (facility, ward, figure, value)
-            SELECT facility, ward, {dose_class}, SUM(doses) FROM {DOSES} GROUP BY facility, ward, {dose_class}""",
         f"""INSERT INTO {BASE} (facility, ward, figure, value)
             SELECT r.facility_id, COALESCE(f.ward_id, cz.ward_id), 'doses_given', COUNT(*)
             FROM {record_unit} WHERE r.injection_date = %(day)s AND r.status <> 'superseded'
@@ -229,16 +231,6 @@ def _record_facts() -> list[str]:
             SELECT r.facility_id, COALESCE(f.ward_id, cz.ward_id), 'signatures_superseded', COUNT(*)
             FROM {signature_unit} WHERE s.superseded_at >= %(lo)s AND s.superseded_at < %(hi)s
             GROUP BY r.facility_id, COALESCE(f.ward_id, cz.ward_id)""",
-        f"""WITH p AS ({people})
-            INSERT INTO {BASE} (facility, ward, figure, value)
-            SELECT CAST(NULL AS INTEGER), cz.ward_id, 'people_dose1', SUM(p.d1) FROM p JOIN records_citizen cz ON cz.id = p.citizen_id
-            GROUP BY cz.ward_id
-            UNION ALL
-            SELECT CAST(NULL AS INTEGER), cz.ward_id, 'people_dose2', SUM(p.d2) FROM p JOIN records_citizen cz ON cz.id = p.citizen_id
-            GROUP BY cz.ward_id
-            UNION ALL
-            SELECT CAST(NULL AS INTEGER), cz.ward_id, 'people_booster', SUM(p.b) FROM p JOIN records_citizen cz ON cz.id = p.citizen_id
-            GROUP BY cz.ward_id""",
         f"""INSERT INTO {BASE} (facility, ward, figure, value)
             SELECT CAST(NULL AS INTEGER), ward_id, 'population', COUNT(*) FROM records_citizen
             WHERE created_at < %(hi)s AND ward_id IS NOT NULL GROUP BY ward_id""",
@@ -290,31 +282,36 @@ def _write_day() -> list[str]:
                  LEFT JOIN records_ward fw ON fw.code = f.ward_id
             GROUP BY u.level, u.unit""",
         "DELETE FROM reports_dailydoses WHERE day = %(day)s",
-        f"""INSERT INTO reports_dailydoses (day, level, unit, vaccine, dose_number, sex, age_band, doses)
-            SELECT %(day)s, 1, w.province_id, d.vaccine, d.dose_number, d.sex, d.age_band, SUM(d.doses)
-            FROM {DOSES} d JOIN records_ward w ON w.code = d.ward
-            GROUP BY w.province_id, d.vaccine, d.dose_number, d.sex, d.age_band""",
-        f"""INSERT INTO reports_dailydoses (day, level, unit, vaccine, dose_number, sex, age_band, doses)
-            SELECT %(day)s, 0, 0, vaccine, dose_number, sex, age_band, SUM(doses) FROM {DOSES}
-            GROUP BY vaccine, dose_number, sex, age_band""",
     ]
 
 
-def statements() -> list[str]:
-    """Every statement of a day's build, in order (the benchmark times them one by one)."""
+def statements(*, carry: bool = False) -> list[str]:
+    """Every statement of a day's build, in order (the benchmark times them one by one).
+    `carry`: the stocks start from the day before's stored figures (reports.stocks)."""
     return [*_case_facts(), *_backlog_facts(), *_leaving_facts(), *_duration_units(), *_record_facts(),
-            *_rollup(), *_write_day()]
+            *stocks.facts(carry=carry), *_rollup(), *stocks.carried_stocks(carry=carry), *_write_day(),
+            *stocks.write_doses(carry=carry)]
 
 
-def build_day(day: date, *, now: datetime | None = None) -> DayBuild:
+def can_carry(day: date) -> bool:
+    """Whether the day before is stored whole and current, so stocks may start from it."""
+    before = ReportDay.objects.filter(day=day - timedelta(days=1)).first()
+    return bool(before and before.stale_since is None and before.built_at >= day_bounds(before.day)[1])
+
+
+def build_day(day: date, *, now: datetime | None = None, full: bool = False) -> DayBuild:
     """Replace the stored figures of one local day, in one transaction. The caller checks
-    the day may be rebuilt (reports.services.build_days). Returns the row count and time."""
+    the day may be rebuilt (reports.services.build_days). Stocks are carried from the day
+    before when it is stored whole and current, else (or with `full`) counted from every
+    record. Returns the row count and time."""
     started = time.monotonic()
     lo, hi = day_bounds(day)
-    params = {"lo": sql.adapt_instant(lo), "hi": sql.adapt_instant(hi), "day": day}
+    params = {"lo": sql.adapt_instant(lo), "hi": sql.adapt_instant(hi), "day": day,
+              "hi48": sql.adapt_instant(hi - timedelta(hours=48)), "prev": day - timedelta(days=1)}
+    carry = not full and can_carry(day)
     with transaction.atomic(), connection.cursor() as cursor:
         _temp_tables(cursor)
-        for statement in statements():
+        for statement in statements(carry=carry):
             cursor.execute(statement, params)
         cursor.execute("SELECT COUNT(*) FROM reports_dailyfigures WHERE day = %(day)s", params)
         rows = cursor.fetchone()[0]
@@ -323,4 +320,4 @@ def build_day(day: date, *, now: datetime | None = None) -> DayBuild:
         ReportDay.objects.update_or_create(day=day, defaults={
             "built_at": now or timezone.now(), "build_ms": int(seconds * 1000), "rows": rows,
             "stale_since": None, "stale_reason": ""})
-    return DayBuild(day=day, rows=rows, seconds=seconds)
+    return DayBuild(day=day, rows=rows, seconds=seconds, carried=carry)

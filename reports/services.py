@@ -50,8 +50,9 @@ def is_locked(day: date, *, now: datetime | None = None, report_day: ReportDay |
 
 
 def build_days(*, start: date, end: date, now: datetime | None = None, skip_locked: bool = False,
-               progress: Callable[[DayBuild], None] | None = None) -> list[DayBuild]:
-    """Build every day from `start` to `end` inclusive, each in its own transaction.
+               full: bool = False, progress: Callable[[DayBuild], None] | None = None) -> list[DayBuild]:
+    """Build every day from `start` to `end` inclusive, each in its own transaction, in date
+    order (so each day's stocks carry from the one before; `full` counts them afresh).
 
     A locked day raises InvalidTransition before anything is built (or is skipped with
     `skip_locked`, as the scheduled runs do). Returns what was built, in date order."""
@@ -71,7 +72,7 @@ def build_days(*, start: date, end: date, now: datetime | None = None, skip_lock
     for day in days:
         if day in locked:
             continue
-        result = build_day(day, now=now)
+        result = build_day(day, now=now, full=full)
         built.append(result)
         if progress:
             progress(result)

@@ -9,6 +9,10 @@ from django.db import connection
 
 from verification.workflow import STEP_OF_STATE
 
+# The scratch tables of a day's build (temporary, per connection): facts at the finest
+# grain, facts per unit, cases that left a step, and the doses cross-table.
+BASE, UNITS, LEAVING, DOSES = "reports_tmp_base", "reports_tmp_units", "reports_tmp_leaving", "reports_tmp_doses"
+
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"

@@ -162,3 +162,21 @@ def test_a_backfill_builds_every_day_of_the_range(scenario):
     # Lan's first dose was entered five days before D: on record from that day on.
     assert row(Level.NATION, 0, DAY - timedelta(days=5))["doses_dose1"] == 1
     assert row(Level.NATION, 0, DAY - timedelta(days=6))["doses_dose1"] == 0
+
+
+def _stored():
+    figures = [{k: v for k, v in r.items() if k != "id"}
+               for r in DailyFigures.objects.order_by("day", "level", "unit").values()]
+    doses = list(DailyDoses.objects.order_by("day", "level", "unit", "vaccine", "dose_number", "sex", "age_band")
+                 .values_list("day", "level", "unit", "vaccine", "dose_number", "sex", "age_band", "doses"))
+    return figures, doses
+
+
+def test_stocks_carried_from_the_day_before_equal_a_full_count(scenario):
+    start, end = DAY - timedelta(days=6), DAY + timedelta(days=1)
+    built = build_days(start=start, end=end)
+    assert [b.carried for b in built] == [False] + [True] * 7
+    carried = _stored()
+    assert [b.carried for b in build_days(start=start, end=end, full=True)] == [False] * 8
+    assert _stored() == carried
+    assert row(Level.NATION, 0, end)["doses_booster"] == 2  # Ba's dose 4, entered at 00:00:01

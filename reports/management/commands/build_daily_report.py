@@ -23,6 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="start", help="first day of a backfill")
         parser.add_argument("--to", dest="end", help="last day of a backfill")
         parser.add_argument("--skip-locked", action="store_true", help="leave locked days as they are")
+        parser.add_argument("--full", action="store_true",
+                            help="count doses and people from every record instead of carrying the day before's")
 
     def handle(self, *args, **options):
         if options["date"] and (options["start"] or options["end"]):
@@ -45,7 +47,8 @@ class Command(BaseCommand):
             self.stderr.flush()
 
         try:
-            built = build_days(start=start, end=end, skip_locked=options["skip_locked"], progress=progress)
+            built = build_days(start=start, end=end, skip_locked=options["skip_locked"],
+                               full=options["full"], progress=progress)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         if built:

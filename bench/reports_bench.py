@@ -1,0 +1,118 @@
+"""Daily reports at national scale: one day's build beside a hand-written SQL baseline of
+the same figures, a backfill of every day, and the dashboard JSON's latency.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/vaxrecon_national \
+        .venv/bin/python bench/reports_bench.py [--days 60] [--requests 200]
+
+The database comes from bench/gen_national.py (10M injection records, 2M cases with their
+events over 60 days). The baseline runs the builder's own grouped fact queries (the
+hand-written SQL that counts every figure at the finest grain: facility x ward), with
+nothing staged, rolled up, pivoted or written, in a transaction that is rolled back; the
+build does all of that and stores four levels. Figures are wall-clock seconds of this
+process; the machine is shared with whatever else runs, so say what did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vaxrecon.settings.dev")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import Profile, Role  # noqa: E402
+from reports import build, sql, stocks  # noqa: E402
+from reports.services import build_days  # noqa: E402
+
+
+def baseline_seconds(day) -> float:
+    """The figures counted by hand-written SQL, nothing stored (rolled back)."""
+    lo, hi = build.day_bounds(day)
+    params = {"lo": sql.adapt_instant(lo), "hi": sql.adapt_instant(hi), "day": day,
+              "hi48": sql.adapt_instant(hi - timedelta(hours=48)), "prev": day - timedelta(days=1)}
+    facts = [*build._case_facts(), *build._backlog_facts(), *build._leaving_facts(), *build._record_facts(),
+             *stocks.facts(carry=False)]
+    started = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cursor:
+        build._temp_tables(cursor)
+        for statement in facts:
+            cursor.execute(statement, params)
+        transaction.set_rollback(True)
+    return time.monotonic() - started
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18] if len(samples) >= 20 else max(samples)
+
+
+def json_latency(requests: int, start, end) -> dict:
+    out = {}
+    for role, label in ((Role.PROVINCIAL_OFFICER, "province"), (Role.MINISTRY_ANALYST, "nation")):
+        profile = Profile.objects.filter(role=role).select_related("user").order_by("id").first()
+        if profile is None:
+            continue
+        client = Client()
+        client.force_login(profile.user)
+        level, code = (1, profile.province_id) if role == Role.PROVINCIAL_OFFICER else (0, 0)
+        url = reverse("reports:unit_json", args=[level, code])
+        params = {"start": start.isoformat(), "end": end.isoformat()}
+        client.get(url, params)  # warm
+        samples = []
+        for _ in range(requests):
+            t = time.monotonic()
+            response = client.get(url, params)
+            samples.append(time.monotonic() - t)
+            assert response.status_code == 200, response.status_code
+        out[label] = {"p50_ms": round(statistics.median(samples) * 1000, 1), "p95_ms": round(p95(samples) * 1000, 1),
+                      "max_ms": round(max(samples) * 1000, 1)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--skip-backfill", action="store_true")
+    args = parser.parse_args()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(created_at) FROM records_injectionrecord")
+        last = timezone.localtime(cursor.fetchone()[0]).date()
+        cursor.execute("SELECT COUNT(*) FROM records_injectionrecord")
+        records = cursor.fetchone()[0]
+        cursor.execute("SELECT COUNT(*) FROM verification_reconciliationcase")
+        cases = cursor.fetchone()[0]
+    first = last - timedelta(days=args.days - 1)
+    print(f"data: {records:,} injection records, {cases:,} cases; days {first} .. {last}")
+    day = last - timedelta(days=1)  # a whole day (the last one may be partial)
+    base = baseline_seconds(day)
+    one = build_days(start=day, end=day)[0]
+    again = build_days(start=day, end=day)[0]
+    base2 = baseline_seconds(day)
+    print(f"one day {day}: build {one.seconds:.2f} s and {again.seconds:.2f} s ({one.rows:,} rows); "
+          f"baseline {base:.2f} s and {base2:.2f} s; ratio {min(one.seconds, again.seconds) / min(base, base2):.2f}")
+    if not args.skip_backfill:
+        started = time.monotonic()
+        built = build_days(start=first, end=last, skip_locked=True,
+                           progress=lambda b: print(f"  {b.day} {b.rows:,} rows {b.seconds:.2f} s", flush=True))
+        print(f"backfill: {len(built)} days in {time.monotonic() - started:.1f} s wall")
+    latency = json_latency(args.requests, last - timedelta(days=13), last)
+    for label, figures in latency.items():
+        print(f"dashboard JSON ({label}, 14 days, {args.requests} requests): {figures}")
+
+
+if __name__ == "__main__":
+    main()

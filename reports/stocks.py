@@ -1,0 +1,114 @@
+"""Doses and people on record at the end of a day: counted from every record, or carried.
+
+Counting them means reading every injection record (10 million at national scale), so a
+day whose day before is stored whole and current starts from that day's stocks instead and
+adds what changed that day, which is exact for records:
+
+    on record at midnight = on record the midnight before
+                            + versions entered that day
+                            - versions a correction entered that day replaced
+
+and for people: for each person with a record entered that day, whether they have a dose
+of each kind on record now minus whether they had one the midnight before. People and
+doses are placed by the person's ward and sex, the dose's facility and the person's age at
+the injection as they are at the build; a later correction of a person's ward, sex or birth
+date moves their counts only from a full count on (`build_daily_report --full`).
+"""
+
+from __future__ import annotations
+
+from reports import sql
+from reports.figures import PERSON_AGE_BANDS
+
+BASE, UNITS, DOSES = sql.BASE, sql.UNITS, sql.DOSES
+STOCKS = ["doses_dose1", "doses_dose2", "doses_booster", "people_dose1", "people_dose2", "people_booster"]
+# What places a record version: its person, its facility, its vaccine.
+RECORD_JOINS = """JOIN records_citizen cz ON cz.id = r.citizen_id
+    LEFT JOIN records_facility f ON f.id = r.facility_id JOIN records_vaccineproduct v ON v.id = r.vaccine_id"""
+DOSE_CLASS = "CASE dose_number WHEN 1 THEN 'doses_dose1' WHEN 2 THEN 'doses_dose2' ELSE 'doses_booster' END"
+DOSE_KINDS = (("d1", "r.dose_number = 1"), ("d2", "r.dose_number = 2"), ("b", "r.dose_number >= 3"))
+
+
+def current_at(param: str) -> str:
+    """A record version is on record at an instant when it existed and no correction had
+    replaced it yet."""
+    return f"""(r.created_at < %({param})s AND NOT EXISTS (
+        SELECT 1 FROM records_injectionrecord n WHERE n.previous_id = r.id AND n.created_at < %({param})s))"""
+
+
+def _band() -> str:
+    age = f"{sql.year_of('r.injection_date')} - cz.birth_year"
+    bands = " ".join(f"WHEN {age} <= {hi} THEN '{name}'" for name, _lo, hi in PERSON_AGE_BANDS if hi is not None)
+    return f"CASE {bands} ELSE '{PERSON_AGE_BANDS[-1][0]}' END"
+
+
+def _people_insert(per_citizen: str) -> str:
+    """People facts by the ward they live in, from a per-citizen (citizen_id, d1, d2, b) query."""
+    parts = [f"""SELECT CAST(NULL AS INTEGER), cz.ward_id, 'people_{name}', SUM(p.{column})
+                 FROM p JOIN records_citizen cz ON cz.id = p.citizen_id GROUP BY cz.ward_id"""
+             for name, column in (("dose1", "d1"), ("dose2", "d2"), ("booster", "b"))]
+    return f"WITH p AS ({per_citizen}) INSERT INTO {BASE} (facility, ward, figure, value) " + \
+        " UNION ALL ".join(parts)
+
+
+def facts(*, carry: bool) -> list[str]:
+    """The doses cross-table (whole, or that day's change) and the dose and people facts."""
+    group = f"r.facility_id, COALESCE(f.ward_id, cz.ward_id), v.code, r.dose_number, cz.sex, {_band()}"
+    if carry:
+        changed = """SELECT id AS rid, 1 AS sign FROM records_injectionrecord
+                     WHERE created_at >= %(lo)s AND created_at < %(hi)s
+                     UNION ALL
+                     SELECT previous_id, -1 FROM records_injectionrecord
+                     WHERE created_at >= %(lo)s AND created_at < %(hi)s AND previous_id IS NOT NULL"""
+        doses = f"""INSERT INTO {DOSES} (facility, ward, vaccine, dose_number, sex, age_band, doses)
+            SELECT {group}, SUM(x.sign) FROM ({changed}) x
+            JOIN records_injectionrecord r ON r.id = x.rid {RECORD_JOINS} GROUP BY {group}"""
+        kinds = ", ".join(
+            f"MAX(CASE WHEN {cond} AND {current_at('hi')} THEN 1 ELSE 0 END)"
+            f" - MAX(CASE WHEN {cond} AND {current_at('lo')} THEN 1 ELSE 0 END) AS {name}"
+            for name, cond in DOSE_KINDS)
+        per_citizen = f"""SELECT r.citizen_id, {kinds} FROM records_injectionrecord r
+            WHERE r.citizen_id IN (SELECT citizen_id FROM records_injectionrecord
+                                   WHERE created_at >= %(lo)s AND created_at < %(hi)s)
+            GROUP BY r.citizen_id"""
+    else:
+        doses = f"""INSERT INTO {DOSES} (facility, ward, vaccine, dose_number, sex, age_band, doses)
+            SELECT {group}, COUNT(*) FROM records_injectionrecord r {RECORD_JOINS}
+            WHERE {current_at('hi')} GROUP BY {group}"""
+        kinds = ", ".join(f"MAX(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}" for name, cond in DOSE_KINDS)
+        per_citizen = f"""SELECT r.citizen_id, {kinds} FROM records_injectionrecord r
+            WHERE {current_at('hi')} GROUP BY r.citizen_id"""
+    return [doses,
+            f"""INSERT INTO {BASE} (facility, ward, figure, value)
+                SELECT facility, ward, {DOSE_CLASS}, SUM(doses) FROM {DOSES} GROUP BY facility, ward, {DOSE_CLASS}""",
+            _people_insert(per_citizen)]
+
+
+def carried_units() -> str:
+    return " UNION ALL ".join(
+        f"SELECT level, unit, '{name}', {name} FROM reports_dailyfigures WHERE day = %(prev)s AND {name} <> 0"
+        for name in STOCKS)
+
+
+def carried_stocks(*, carry: bool) -> list[str]:
+    """The day before's stocks, per unit, to which that day's change adds up."""
+    if not carry:
+        return []
+    return [f"INSERT INTO {UNITS} (level, unit, figure, value) {carried_units()}"]
+
+
+def write_doses(*, carry: bool) -> list[str]:
+    """DailyDoses of the day for the provinces and the nation (the day before's plus the
+    change, when carried)."""
+    before = ("SELECT level, unit, vaccine, dose_number, sex, age_band, doses FROM reports_dailydoses "
+              "WHERE day = %(prev)s UNION ALL ") if carry else ""
+    return [f"""
+        INSERT INTO reports_dailydoses (day, level, unit, vaccine, dose_number, sex, age_band, doses)
+        SELECT %(day)s, level, unit, vaccine, dose_number, sex, age_band, SUM(doses) FROM (
+            {before}
+            SELECT 1 AS level, w.province_id AS unit, d.vaccine, d.dose_number, d.sex, d.age_band, d.doses
+            FROM {DOSES} d JOIN records_ward w ON w.code = d.ward
+            UNION ALL
+            SELECT 0, 0, vaccine, dose_number, sex, age_band, doses FROM {DOSES}) x
+        GROUP BY level, unit, vaccine, dose_number, sex, age_band
+        HAVING SUM(doses) <> 0"""]
