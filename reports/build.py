@@ -44,13 +44,15 @@ TEMP_TABLES = {
            "age_band VARCHAR(8), doses BIGINT",
     AFTER: "case_id BIGINT PRIMARY KEY, event_id BIGINT",
     ENTERED: "case_id BIGINT PRIMARY KEY, entered {timestamp}",
-    OPEN: "facility INTEGER, ward INTEGER, state VARCHAR(20), overdue INTEGER, secs BIGINT",
+    OPEN: "facility INTEGER, ward INTEGER, figure VARCHAR(40), overdue INTEGER, n BIGINT",
 }
 # The facility that answers for a case naming none: its ward's health station.
 HEALTH_STATION = """LEFT JOIN (SELECT ward_id AS hs_ward, MIN(id) AS hs_id FROM records_facility
                WHERE is_health_station GROUP BY ward_id) hs ON hs.hs_ward = c.ward_id"""
 CASE_UNIT = f"verification_reconciliationcase c {HEALTH_STATION}"
 CASE_FACILITY = "COALESCE(c.facility_id, hs.hs_id)"
+# Where a record counts: its facility's ward, else (rare) the person's, looked up only then.
+WARD_OF_RECORD = "COALESCE(f.ward_id, (SELECT cz.ward_id FROM records_citizen cz WHERE cz.id = r.citizen_id))"
 SHOWN = "(c.confirmed OR c.origin <> 'citizen_report')"
 FINAL = ", ".join(f"'{s}'" for s in sorted(FINAL_STATES))
 STEP_NAME = "CASE {expr} " + " ".join(f"WHEN {n} THEN '{name}'" for name, n, _l in STEPS) + " END"
@@ -142,29 +144,31 @@ def _backlog_facts() -> list[str]:
         SELECT e.case_id, MAX(e.at) FROM verification_caseevent e
         WHERE e.at >= %(hi48)s AND e.at < %(hi)s AND e.transition <> '' AND {step_change}
         GROUP BY e.case_id"""
-    open_cases = f"""
-        INSERT INTO {OPEN} (facility, ward, state, overdue, secs)
-        SELECT fac, ward, state, overdue, {sql.seconds_between(hi, 'entered')} FROM (
-            SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward, COALESCE(ev.from_status, c.status) AS state,
-                   CASE WHEN c.deadline_at < %(hi)s THEN 1 ELSE 0 END AS overdue,
-                   COALESCE(en.entered, CASE WHEN c.submitted_at >= %(hi48)s THEN c.submitted_at END) AS entered
-            FROM {CASE_UNIT}
-                 LEFT JOIN {AFTER} a ON a.case_id = c.id
-                 LEFT JOIN verification_caseevent ev ON ev.id = a.event_id
-                 LEFT JOIN {ENTERED} en ON en.case_id = c.id
-            WHERE c.submitted_at < %(hi)s AND (c.closed_at IS NULL OR c.closed_at >= %(hi)s) AND {SHOWN}) s
-        WHERE state NOT IN ({FINAL})"""
     band = ("CASE WHEN secs IS NULL OR secs >= 172800 THEN 'over48' WHEN secs >= 86400 THEN '24to48' "
             "ELSE 'under24' END")
     step = STEP_NAME.format(expr=sql.step_of("state"))
+    # Counted per unit, step, age band and overdue at once: the open cases are the largest
+    # set a build reads (a million at national scale), so they are grouped, never stored.
+    open_cases = f"""
+        INSERT INTO {OPEN} (facility, ward, figure, overdue, n)
+        SELECT fac, ward, 'backlog_' || {step} || '_' || {band}, overdue, COUNT(*) FROM (
+            SELECT fac, ward, state, overdue, {sql.seconds_between(hi, 'entered')} AS secs FROM (
+                SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward, COALESCE(ev.from_status, c.status) AS state,
+                       CASE WHEN c.deadline_at < %(hi)s THEN 1 ELSE 0 END AS overdue,
+                       COALESCE(en.entered, CASE WHEN c.submitted_at >= %(hi48)s THEN c.submitted_at END) AS entered
+                FROM {CASE_UNIT}
+                     LEFT JOIN {AFTER} a ON a.case_id = c.id
+                     LEFT JOIN verification_caseevent ev ON ev.id = a.event_id
+                     LEFT JOIN {ENTERED} en ON en.case_id = c.id
+                WHERE c.submitted_at < %(hi)s AND (c.closed_at IS NULL OR c.closed_at >= %(hi)s) AND {SHOWN}) s
+            WHERE state NOT IN ({FINAL})) o
+        GROUP BY fac, ward, 'backlog_' || {step} || '_' || {band}, overdue"""
     return [first_after, entered, open_cases, f"""
         INSERT INTO {BASE} (facility, ward, figure, value)
-        SELECT facility, ward, figure, COUNT(*) FROM (
-            SELECT facility, ward, 'backlog_' || {step} || '_' || {band} AS figure FROM {OPEN}) x
-        WHERE figure IS NOT NULL
-        GROUP BY facility, ward, figure""", f"""
+        SELECT facility, ward, figure, SUM(n) FROM {OPEN} WHERE figure IS NOT NULL GROUP BY facility, ward, figure""",
+            f"""
         INSERT INTO {BASE} (facility, ward, figure, value)
-        SELECT facility, ward, 'overdue', COUNT(*) FROM {OPEN} WHERE overdue = 1 GROUP BY facility, ward"""]
+        SELECT facility, ward, 'overdue', SUM(n) FROM {OPEN} WHERE overdue = 1 GROUP BY facility, ward"""]
 
 
 def _leaving_facts() -> list[str]:
@@ -208,29 +212,24 @@ def _duration_units() -> list[str]:
 def _record_facts() -> list[str]:
     """Records created and corrected, doses given, signatures, the population and imports
     (doses and people on record are stocks: reports.stocks)."""
-    record_unit = """records_injectionrecord r JOIN records_citizen cz ON cz.id = r.citizen_id
-        LEFT JOIN records_facility f ON f.id = r.facility_id"""
+    record_unit = "records_injectionrecord r LEFT JOIN records_facility f ON f.id = r.facility_id"
     signature_unit = """signing_signature s JOIN records_injectionrecord r ON r.id = s.record_id
-        JOIN records_citizen cz ON cz.id = r.citizen_id LEFT JOIN records_facility f ON f.id = r.facility_id"""
+        LEFT JOIN records_facility f ON f.id = r.facility_id"""
+
+    def counted(figure: str, source: str, where: str) -> str:
+        return f"""INSERT INTO {BASE} (facility, ward, figure, value)
+            SELECT facility, ward, figure, COUNT(*) FROM (
+                SELECT r.facility_id AS facility, {WARD_OF_RECORD} AS ward, {figure} AS figure
+                FROM {source} WHERE {where}) x
+            GROUP BY facility, ward, figure"""
+
     return [
-        f"""INSERT INTO {BASE} (facility, ward, figure, value)
-            SELECT r.facility_id, COALESCE(f.ward_id, cz.ward_id),
-                   CASE WHEN r.previous_id IS NULL THEN 'records_created' ELSE 'records_corrected' END, COUNT(*)
-            FROM {record_unit} WHERE r.created_at >= %(lo)s AND r.created_at < %(hi)s
-            GROUP BY r.facility_id, COALESCE(f.ward_id, cz.ward_id),
-                     CASE WHEN r.previous_id IS NULL THEN 'records_created' ELSE 'records_corrected' END""",
-        f"""INSERT INTO {BASE} (facility, ward, figure, value)
-            SELECT r.facility_id, COALESCE(f.ward_id, cz.ward_id), 'doses_given', COUNT(*)
-            FROM {record_unit} WHERE r.injection_date = %(day)s AND r.status <> 'superseded'
-            GROUP BY r.facility_id, COALESCE(f.ward_id, cz.ward_id)""",
-        f"""INSERT INTO {BASE} (facility, ward, figure, value)
-            SELECT r.facility_id, COALESCE(f.ward_id, cz.ward_id), 'records_signed', COUNT(*)
-            FROM {signature_unit} WHERE s.signing_time >= %(lo)s AND s.signing_time < %(hi)s
-            GROUP BY r.facility_id, COALESCE(f.ward_id, cz.ward_id)""",
-        f"""INSERT INTO {BASE} (facility, ward, figure, value)
-            SELECT r.facility_id, COALESCE(f.ward_id, cz.ward_id), 'signatures_superseded', COUNT(*)
-            FROM {signature_unit} WHERE s.superseded_at >= %(lo)s AND s.superseded_at < %(hi)s
-            GROUP BY r.facility_id, COALESCE(f.ward_id, cz.ward_id)""",
+        counted("CASE WHEN r.previous_id IS NULL THEN 'records_created' ELSE 'records_corrected' END", record_unit,
+                "r.created_at >= %(lo)s AND r.created_at < %(hi)s"),
+        counted("'doses_given'", record_unit, "r.injection_date = %(day)s AND r.status <> 'superseded'"),
+        counted("'records_signed'", signature_unit, "s.signing_time >= %(lo)s AND s.signing_time < %(hi)s"),
+        counted("'signatures_superseded'", signature_unit,
+                "s.superseded_at >= %(lo)s AND s.superseded_at < %(hi)s"),
         f"""INSERT INTO {BASE} (facility, ward, figure, value)
             SELECT CAST(NULL AS INTEGER), ward_id, 'population', COUNT(*) FROM records_citizen
             WHERE created_at < %(hi)s AND ward_id IS NOT NULL GROUP BY ward_id""",
@@ -310,6 +309,11 @@ def build_day(day: date, *, now: datetime | None = None, full: bool = False) -> 
               "hi48": sql.adapt_instant(hi - timedelta(hours=48)), "prev": day - timedelta(days=1)}
     carry = not full and can_carry(day)
     with transaction.atomic(), connection.cursor() as cursor:
+        if sql.is_postgres():
+            # Grouped aggregates of up to a million groups stay in memory; JIT compilation
+            # costs more than it saves on statements that run once a day.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL jit = off")
         _temp_tables(cursor)
         for statement in statements(carry=carry):
             cursor.execute(statement, params)

@@ -67,9 +67,10 @@ def facts(*, carry: bool) -> list[str]:
             f"MAX(CASE WHEN {cond} AND {current_at('hi')} THEN 1 ELSE 0 END)"
             f" - MAX(CASE WHEN {cond} AND {current_at('lo')} THEN 1 ELSE 0 END) AS {name}"
             for name, cond in DOSE_KINDS)
-        per_citizen = f"""SELECT r.citizen_id, {kinds} FROM records_injectionrecord r
-            WHERE r.citizen_id IN (SELECT citizen_id FROM records_injectionrecord
-                                   WHERE created_at >= %(lo)s AND created_at < %(hi)s)
+        per_citizen = f"""SELECT r.citizen_id, {kinds}
+            FROM (SELECT DISTINCT citizen_id FROM records_injectionrecord
+                  WHERE created_at >= %(lo)s AND created_at < %(hi)s) t
+            JOIN records_injectionrecord r ON r.citizen_id = t.citizen_id
             GROUP BY r.citizen_id"""
     else:
         doses = f"""INSERT INTO {DOSES} (facility, ward, vaccine, dose_number, sex, age_band, doses)

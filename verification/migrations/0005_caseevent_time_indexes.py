@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='caseevent',
-            index=models.Index(fields=['case', 'at'], name='case_event_case_at'),
+            index=models.Index(fields=['case', 'at'], include=('transition', 'from_status', 'to_status'), name='case_event_case_at'),
         ),
         migrations.AddIndex(
             model_name='caseevent',
