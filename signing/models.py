@@ -193,8 +193,9 @@ class Signature(models.Model):
 
     record = models.ForeignKey("records.InjectionRecord", on_delete=models.PROTECT,
                                related_name="signatures")
+    # Indexed with the record (Meta).
     case = models.ForeignKey("verification.ReconciliationCase", on_delete=models.PROTECT,
-                             null=True, blank=True, related_name="signatures")
+                             null=True, blank=True, related_name="signatures", db_index=False)
     police_reference = models.CharField(max_length=40)
     payload_hash = models.CharField(max_length=64)
     signature = models.BinaryField()
@@ -224,7 +225,10 @@ class Signature(models.Model):
         # of this index) and the rare superseded ones.
         indexes = [models.Index(fields=["signing_time"], name="signature_signing_time"),
                    models.Index(fields=["superseded_at"], name="signature_superseded_at",
-                                condition=models.Q(superseded_at__isnull=False))]
+                                condition=models.Q(superseded_at__isnull=False)),
+                   # The signer's page: the records signed in the scope's cases, from the index
+                   # alone (it replaces the case foreign key's own index).
+                   models.Index(fields=["case", "record"], name="signature_case_record")]
 
     def __str__(self) -> str:
         return f"signature #{self.pk} of record {self.record_id}"

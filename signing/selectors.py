@@ -5,16 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cryptography import x509
-from django.db.models import Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 
 from records.models import InjectionRecord
 from signing.models import AuthorityCertificate, RevocationList, Signature, SignerCertificate
 from vaxrecon.access import Scope
 from vaxrecon.errors import NotFoundInScope
-from verification.selectors import cases_in_scope
-from verification.workflow import CaseStatus
+from verification.models import ReconciliationCase
+from verification.selectors import case_scope_q, cases_in_scope
+from verification.workflow import CaseStatus, reachable_states
 
 UNSIGNED = (InjectionRecord.Status.RECORDED, InjectionRecord.Status.VERIFIED)
+CAN_HOLD_SIGNATURES = reachable_states(CaseStatus.AWAITING_SIGNATURE)
 
 
 def records_awaiting_signature(*, scope: Scope) -> QuerySet[InjectionRecord]:
@@ -24,14 +27,29 @@ def records_awaiting_signature(*, scope: Scope) -> QuerySet[InjectionRecord]:
     of a record whose earlier version was signed in a case of this scope: the identity
     check still holds, the corrected facts need a new signature.
     """
-    awaiting = cases_in_scope(scope=scope).filter(status=CaseStatus.AWAITING_SIGNATURE)
-    corrected = Q(previous__signatures__case__in=cases_in_scope(scope=scope).values("pk"))
-    ids = InjectionRecord.objects.filter(
-        Q(cases__in=awaiting.values("pk")) | corrected, status__in=UNSIGNED
-    ).values("pk")
-    return (InjectionRecord.objects.filter(pk__in=ids)
+    # Two id sets joined by UNION, each found from the scope's cases by index: an OR of the
+    # two LEFT JOIN paths made PostgreSQL join every record before filtering.
+    in_scope = ReconciliationCase.objects.filter(case_scope_q(scope)).order_by()
+    of_awaiting_cases = ReconciliationCase.injections.through.objects.filter(
+        reconciliationcase__in=in_scope.filter(status=CaseStatus.AWAITING_SIGNATURE).values("pk"),
+    ).values("injectionrecord_id").order_by()
+    # Only a case awaiting signature is signed, and from there it can only be signed and
+    # closed: the cases that can hold a signature, read from the transition table.
+    signed_in = Signature.objects.filter(case__in=in_scope.filter(status__in=CAN_HOLD_SIGNATURES).values("pk"))
+    corrections = InjectionRecord.objects.filter(previous__in=signed_in.values("record_id")).values("pk").order_by()
+    return (InjectionRecord.objects.filter(pk__in=of_awaiting_cases.union(corrections), status__in=UNSIGNED)
             .select_related("citizen", "vaccine", "facility")
             .order_by("injection_date", "id"))
+
+
+def awaiting_signature_page(*, scope: Scope, number, per_page: int) -> Page:
+    """One page of ``records_awaiting_signature`` (``page.paginator.count`` is the total),
+    finding the records once: their ids in order, then the page's rows."""
+    ids = list(records_awaiting_signature(scope=scope).values_list("pk", flat=True))
+    page = Paginator(ids, per_page).get_page(number)
+    rows = InjectionRecord.objects.select_related("citizen", "vaccine", "facility").in_bulk(list(page.object_list))
+    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+    return page
 
 
 def records_with_signatures_in_scope(*, scope: Scope) -> QuerySet[InjectionRecord]:

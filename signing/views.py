@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -37,8 +36,7 @@ def _certificates_context(user) -> dict:
 def batch(request: HttpRequest) -> HttpResponse:
     """The records awaiting this signer, and the form to sign some or all with one entry."""
     scope = scope_for(request.user)
-    awaiting = selectors.records_awaiting_signature(scope=scope)
-    page = Paginator(awaiting, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.awaiting_signature_page(scope=scope, number=request.GET.get("page"), per_page=PAGE_SIZE)
     usable = selectors.certificates_of(user=request.user, usable_only=True)
     form = SignForm(request.POST or None, certificates=usable, record_ids=[r.pk for r in page])
     if request.method == "POST" and form.is_valid():
@@ -51,7 +49,7 @@ def batch(request: HttpRequest) -> HttpResponse:
             form.add_error(None, getattr(exc, "message", str(exc)))
         else:
             return redirect("signing:batch_detail", pk=signing.pk)
-    context = {"page": page, "total": awaiting.count(), "form": form,
+    context = {"page": page, "total": page.paginator.count, "form": form,
                "batches": selectors.batches_of(user=request.user)[:5],
                "sync_limit": settings.SIGNING_SYNC_LIMIT, **_certificates_context(request.user)}
     return render(request, "signing/batch.html", context, status=400 if form.errors else 200)

@@ -87,6 +87,18 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
 ]}
 
 
+def reachable_states(status: str) -> frozenset:
+    """The state itself and every state the transition table can lead to from it."""
+    seen, todo = {status}, [status]
+    while todo:
+        current = todo.pop()
+        for t in TRANSITIONS.values():
+            if current in t.sources and t.target not in seen:
+                seen.add(t.target)
+                todo.append(t.target)
+    return frozenset(seen)
+
+
 def allowed_transitions(status: str, actor_kind: str) -> list[Transition]:
     """The transitions an actor of this kind (role, CITIZEN or SYSTEM) may take from a state."""
     return [t for t in TRANSITIONS.values() if status in t.sources and actor_kind in t.actors]
