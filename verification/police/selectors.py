@@ -11,13 +11,24 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from vaxrecon.access import Scope
 from verification.models import CaseEvent, PoliceVerification, ReconciliationCase, RegistryCircuit
-from verification.selectors import case_scope_q, cases_in_scope
+from verification.selectors import case_scope_q
 from verification.workflow import CaseStatus
 
 S = CaseStatus
@@ -64,34 +75,45 @@ def free_for(officer_id: int | None, now: datetime) -> Q:
     return q
 
 
+def _priority():
+    """0 for a registry mismatch or not found this round, 1 for a match, 2 for no answer yet:
+    one look-up per case (ordering on `registry_outcome` looked the answer up twice, each
+    time with the round's start)."""
+    rank = Case(When(outcome__in=["mismatch", "not_found"], then=Value(0)), When(outcome="match", then=Value(1)),
+                default=Value(2), output_field=IntegerField())
+    return Coalesce(Subquery(_registry_answers().annotate(rank=rank).values("rank")[:1]), Value(2))
+
+
 def police_queue(*, scope: Scope) -> QuerySet[ReconciliationCase]:
     """The ward's cases awaiting police, registry answers that need an officer first
-    (mismatch, not found), then those the registry has not answered yet, oldest first."""
-    qs = with_registry_answer(cases_in_scope(scope=scope).filter(status=S.AWAITING_POLICE))
-    priority = Case(
-        When(registry_outcome__in=["mismatch", "not_found"], then=Value(0)),
-        When(registry_outcome="match", then=Value(1)),
-        default=Value(2), output_field=IntegerField(),
-    )
-    return qs.annotate(priority=priority).select_related("claimed_by").order_by("priority", "submitted_at", "id")
+    (mismatch, not found), then those the registry has not answered yet, oldest first.
+    PostgreSQL computes the ordering for every waiting case and the other annotations
+    (registry answer, round start) only for the rows a slice returns."""
+    # Only the officer holding a case is shown with it (queue and bulk pages): no other joins,
+    # which PostgreSQL would make for every waiting case before the slice.
+    qs = with_registry_answer(ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE))
+    return qs.annotate(priority=_priority()).select_related("claimed_by").order_by("priority", "submitted_at", "id")
 
 
 def queue_counts(*, scope: Scope, now: datetime | None = None) -> dict:
     """What the ward's queue holds: the registry's answers this round, active claims, and
-    the ward's cases by state."""
+    the ward's cases by state. One grouped query; the registry is looked up only for the
+    cases awaiting police."""
     now = now or timezone.now()
-    waiting = with_registry_answer(
-        ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE)
-    )
-    by_answer = defaultdict(int)
-    for outcome in waiting.values_list("registry_outcome", flat=True):
-        by_answer[outcome or "pending"] += 1
-    states = dict(
-        ReconciliationCase.objects.filter(case_scope_q(scope), status__in=WARD_STATES)
-        .values_list("status").annotate(n=Count("id")).values_list("status", "n")
-    )
-    claimed = ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE,
-                                                claimed_by__isnull=False, claim_expires_at__gt=now).count()
+    waiting = Q(status=S.AWAITING_POLICE)
+    rows = (ReconciliationCase.objects.filter(case_scope_q(scope), status__in=WARD_STATES)
+            .annotate(round_start=Case(When(waiting, then=_round_start()), default=Value(EPOCH)))
+            .annotate(answer=Case(When(waiting, then=Subquery(_registry_answers().values("outcome")[:1])),
+                                  default=Value(None), output_field=CharField()))
+            .values("status", "answer").order_by()
+            .annotate(n=Count("id"), claimed=Count("id", filter=waiting & Q(claimed_by__isnull=False,
+                                                                             claim_expires_at__gt=now))))
+    by_answer, states, claimed = defaultdict(int), defaultdict(int), 0
+    for row in rows:
+        states[row["status"]] += row["n"]
+        claimed += row["claimed"]
+        if row["status"] == S.AWAITING_POLICE:
+            by_answer[row["answer"] or "pending"] += row["n"]
     return {
         "awaiting_registry": by_answer["pending"],
         "registry_mismatch": by_answer["mismatch"],
