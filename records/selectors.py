@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from records.models import Citizen, Facility, InjectionRecord
 from vaxrecon.access import Scope
@@ -33,3 +39,34 @@ def injections_in_scope(*, scope: Scope, current_only: bool = True) -> QuerySet[
 def injection_counts_by_status(*, scope: Scope) -> dict[str, int]:
     rows = injections_in_scope(scope=scope).values("status").annotate(n=Count("id"))
     return {row["status"]: row["n"] for row in rows}
+
+
+@dataclass(frozen=True)
+class ScopeFigures:
+    facility_count: int
+    citizen_count: int
+    injections_by_status: dict[str, int] = field(default_factory=dict)
+    counted_at: datetime | None = None  # set when the figures are shared (and so may be minutes old)
+
+
+def count_scope_figures(*, scope: Scope, counted_at: datetime | None = None) -> ScopeFigures:
+    """Facilities, citizens and current injection records by status in the scope, counted now."""
+    return ScopeFigures(facility_count=facilities_in_scope(scope=scope).count(),
+                        citizen_count=citizens_in_scope(scope=scope).count(),
+                        injections_by_status=injection_counts_by_status(scope=scope), counted_at=counted_at)
+
+
+def scope_figures(*, scope: Scope) -> ScopeFigures:
+    """The scope's figures for its home page, counted at most once per
+    ``SCOPE_FIGURES_MAX_AGE`` seconds and shared through the cache (``counted_at`` says
+    when); 0 counts them on every call. Counting reads every record of the scope: 10
+    million for the nation, tens of thousands scattered over the table for a busy ward."""
+    max_age = settings.SCOPE_FIGURES_MAX_AGE
+    if max_age <= 0:
+        return count_scope_figures(scope=scope)
+    key = f"scope-figures:{scope.kind}:{scope.facility_id}:{scope.ward_id}:{scope.province_id}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = count_scope_figures(scope=scope, counted_at=timezone.now())
+        cache.set(key, figures, timeout=max_age)
+    return figures

@@ -13,11 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from records.models import InjectionRecord
-from records.selectors import (
-    citizens_in_scope,
-    facilities_in_scope,
-    injection_counts_by_status,
-)
+from records.selectors import scope_figures
 from vaxrecon.access import scope_for
 
 
@@ -25,12 +21,14 @@ from vaxrecon.access import scope_for
 def home(request: HttpRequest) -> HttpResponse:
     """Each role lands here: what their scope holds, and where their work is."""
     scope = scope_for(request.user)
-    counts = injection_counts_by_status(scope=scope)
+    figures = scope_figures(scope=scope)
+    counts = figures.injections_by_status
     context = {
         "scope": scope,
         "profile": getattr(request.user, "profile", None),
-        "facility_count": facilities_in_scope(scope=scope).count(),
-        "citizen_count": citizens_in_scope(scope=scope).count(),
+        "facility_count": figures.facility_count,
+        "citizen_count": figures.citizen_count,
+        "counted_at": figures.counted_at,
         "injection_counts": [
             (label, counts.get(value, 0))
             for value, label in InjectionRecord.Status.choices

@@ -52,6 +52,24 @@ def test_production_names_a_missing_registry_key():
     assert "environment variables: POPULATION_REGISTRY_API_KEY\n" in result.stderr
 
 
+PROD_SECRETS = {"SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://postgres@127.0.0.1/vaxrecon",
+                "ALLOWED_HOSTS": "vaxrecon.example", "POPULATION_REGISTRY_API_KEY": "k" * 32}
+CONNECTION = "[s.DATABASES['default']['CONN_MAX_AGE'], s.DATABASES['default']['CONN_HEALTH_CHECKS']]"
+
+
+def test_production_keeps_database_connections_and_checks_them_before_reuse():
+    result = _settings_value(CONNECTION, module="vaxrecon.settings.prod", **PROD_SECRETS)
+    assert json.loads(result.stdout) == [60, True]
+
+
+def test_the_connection_lifetime_comes_from_the_environment():
+    prod = _settings_value(CONNECTION, module="vaxrecon.settings.prod", CONN_MAX_AGE="300",
+                           CONN_HEALTH_CHECKS="false", **PROD_SECRETS)
+    dev = _settings_value(CONNECTION)
+    assert json.loads(prod.stdout) == [300, False]
+    assert json.loads(dev.stdout) == [0, False]  # development: one connection per request
+
+
 def test_beat_schedule_names_real_tasks_including_the_purge():
     from celery import current_app
 

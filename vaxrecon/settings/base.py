@@ -75,6 +75,9 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# Seconds a connection is kept for the next request (0: one per request); prod keeps them.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -190,12 +193,20 @@ SIGNING_REQUIRE_REVOCATION_INFO = env.bool("SIGNING_REQUIRE_REVOCATION_INFO", de
 # Holds the per-batch key that unseals a large batch's passphrase in the worker: must be
 # shared by web and worker processes (Redis) whenever Celery is not eager.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Shared by every web process when Redis is there: a scope's home-page figures are
+    # counted once per SCOPE_FIGURES_MAX_AGE, not once per process.
+    "default": env.cache_url(
+        "CACHE_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "locmemcache://",
+    ),
     "signing": env.cache_url(
         "SIGNING_CACHE_URL",
         default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "locmemcache://signing",
     ),
 }
+
+# Seconds a scope's home-page figures (facilities, citizens, doses by status) are shared
+# before being recounted: counting reads every record of the scope. 0 counts on every view.
+SCOPE_FIGURES_MAX_AGE = env.int("SCOPE_FIGURES_MAX_AGE", default=300)
 
 LOGGING = {
     "version": 1,

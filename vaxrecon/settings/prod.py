@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import DATABASES, env
 
 _missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS",
                                    "POPULATION_REGISTRY_API_KEY") if not env.str(name, default="")]
@@ -13,6 +13,10 @@ if _missing:
     )
 
 DEBUG = False
+# A connection per worker kept across requests (a new one costs a few ms and a backend
+# process); checked before reuse so a database restart costs one failed check, not errors.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
