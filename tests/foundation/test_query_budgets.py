@@ -1,0 +1,132 @@
+"""Query budgets of the main pages: the number of SQL queries does not grow with the rows shown.
+
+Each page is opened with N rows and with 3N rows (all on the first page); the two counts are
+equal and within the page's budget, so an N+1 cannot come back unnoticed. Speed itself is
+measured by bench/web_load.py, never here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from records.models import Province
+from tests.factories import CitizenFactory, InjectionRecordFactory, make_user
+from verification import workflow
+from verification.models import PoliceVerification, ReconciliationCase
+from verification.services import case_transition
+
+pytestmark = pytest.mark.django_db
+S = workflow.CaseStatus
+N = 3
+# Queries per page, whatever the rows: session, user, profile and scope look-ups included.
+BUDGET = {"clinic queue": 8, "police queue": 7, "signer page": 8, "home": 8}
+
+
+def new_case(*, facility, status=S.IN_REVIEW, **extra) -> ReconciliationCase:
+    citizen = CitizenFactory(ward=facility.ward)
+    return ReconciliationCase.objects.create(
+        origin=ReconciliationCase.Origin.CLINIC_ENTRY, status=status, full_name=citizen.full_name,
+        date_of_birth=citizen.date_of_birth, birth_year=citizen.birth_year, sex=citizen.sex,
+        id_number=citizen.cccd, ward=facility.ward, facility=facility, citizen=citizen, **extra)
+
+
+def with_police(facility, answer: str | None) -> ReconciliationCase:
+    """A case sent to the police the real way, with this round's registry answer (or none)."""
+    case = case_transition(case=new_case(facility=facility, status=S.RECORD_UPDATED), name="send_to_police",
+                           actor=workflow.SYSTEM)
+    if answer:
+        PoliceVerification.objects.create(case=case, source=PoliceVerification.Source.REGISTRY, outcome=answer)
+    return case
+
+
+def awaiting_signature(facility) -> ReconciliationCase:
+    case = new_case(facility=facility, status=S.AWAITING_SIGNATURE)
+    case.injections.set([InjectionRecordFactory(citizen=case.citizen, facility=facility, dose_number=n)
+                         for n in (1, 2)])
+    return case
+
+
+def queries_for(client, url: str) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured), response
+
+
+def assert_flat(client, url: str, budget: int, add_rows, shown, max_queries) -> None:
+    """Within the budget with N rows, and with 3N rows the very same number of queries."""
+    add_rows(N)
+    with max_queries(budget):
+        small, response = queries_for(client, url)
+    assert shown(response) == N
+    add_rows(2 * N)
+    with max_queries(small):
+        response = client.get(url)
+    assert shown(response) == 3 * N
+
+
+def test_the_clinic_queue_costs_the_same_queries_for_3_and_9_cases(client, clinic_user, hanoi_facility,
+                                                                   django_assert_max_num_queries):
+    client.force_login(clinic_user)
+    assert_flat(client, reverse("verification:queue"), BUDGET["clinic queue"],
+                lambda n: [new_case(facility=hanoi_facility) for _ in range(n)],
+                lambda response: len(response.context["rows"]), django_assert_max_num_queries)
+
+
+def test_the_filtered_clinic_queue_costs_the_same_queries_for_3_and_9_cases(client, clinic_user, hanoi_facility,
+                                                                            django_assert_max_num_queries):
+    client.force_login(clinic_user)
+    assert_flat(client, reverse("verification:queue") + "?status=in_review", BUDGET["clinic queue"],
+                lambda n: [new_case(facility=hanoi_facility) for _ in range(n)],
+                lambda response: len(response.context["rows"]), django_assert_max_num_queries)
+
+
+def test_the_police_queue_costs_the_same_queries_for_3_and_9_cases(client, police_user, hanoi_facility,
+                                                                   django_assert_max_num_queries):
+    answers = ["mismatch", "not_found", "match", None]
+    client.force_login(police_user)
+    assert_flat(client, reverse("verification:police_queue"), BUDGET["police queue"],
+                lambda n: [with_police(hanoi_facility, answers[i % 4]) for i in range(n)],
+                lambda response: len(response.context["cases"]), django_assert_max_num_queries)
+
+
+def test_the_signer_page_costs_the_same_queries_for_3_and_9_cases(client, hanoi_facility, django_assert_max_num_queries):
+    signer = make_user(Role.SIGNER, ward=hanoi_facility.ward)
+    client.force_login(signer)
+    assert_flat(client, reverse("signing:batch"), BUDGET["signer page"],
+                lambda n: [awaiting_signature(hanoi_facility) for _ in range(n)],
+                lambda response: len(response.context["page"]) // 2, django_assert_max_num_queries)
+
+
+@pytest.mark.parametrize("role", [Role.CLINIC_STAFF, Role.COMMUNE_POLICE, Role.SIGNER, Role.PROVINCIAL_OFFICER,
+                                  Role.MINISTRY_ANALYST])
+def test_each_home_page_costs_the_same_queries_for_3_and_9_doses(client, hanoi_facility, role,
+                                                                 django_assert_max_num_queries):
+    scope = {Role.CLINIC_STAFF: {"facility": hanoi_facility}, Role.COMMUNE_POLICE: {"ward": hanoi_facility.ward},
+             Role.SIGNER: {"ward": hanoi_facility.ward},
+             Role.PROVINCIAL_OFFICER: {"province": Province.objects.get(code=1)}}.get(role, {})
+    client.force_login(make_user(role, **scope))
+    assert_flat(client, reverse("home"), BUDGET["home"],
+                lambda n: [InjectionRecordFactory(facility=hanoi_facility) for _ in range(n)],
+                lambda response: response.context["injection_counts"][0][1],  # recorded doses
+                django_assert_max_num_queries)
+
+
+def test_a_provinces_home_figures_are_counted_once_and_say_when(client, provincial_user, hanoi_facility, settings):
+    settings.SCOPE_FIGURES_MAX_AGE = 600
+    settings.LANGUAGE_CODE = "en"
+    cache.clear()
+    InjectionRecordFactory(facility=hanoi_facility)
+    client.force_login(provincial_user)
+    first, response = queries_for(client, reverse("home"))
+    InjectionRecordFactory(facility=hanoi_facility)
+    again, second = queries_for(client, reverse("home"))
+    assert again == first - 3  # facilities, citizens and doses were not counted again
+    assert second.context["injection_counts"][0][1] == 1  # the shared figure, as counted
+    assert "Figures as of" in second.content.decode()
+    cache.clear()
