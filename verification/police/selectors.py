@@ -97,17 +97,19 @@ def police_queue(*, scope: Scope) -> QuerySet[ReconciliationCase]:
 
 def queue_counts(*, scope: Scope, now: datetime | None = None) -> dict:
     """What the ward's queue holds: the registry's answers this round, active claims, and
-    the ward's cases by state. One grouped query; the registry is looked up only for the
-    cases awaiting police."""
+    the ward's cases by state. One query: the other states counted from the (ward, status)
+    index alone, the cases awaiting police grouped by this round's answer."""
     now = now or timezone.now()
-    waiting = Q(status=S.AWAITING_POLICE)
-    rows = (ReconciliationCase.objects.filter(case_scope_q(scope), status__in=WARD_STATES)
-            .annotate(round_start=Case(When(waiting, then=_round_start()), default=Value(EPOCH)))
-            .annotate(answer=Case(When(waiting, then=Subquery(_registry_answers().values("outcome")[:1])),
-                                  default=Value(None), output_field=CharField()))
-            .values("status", "answer").order_by()
-            .annotate(n=Count("id"), claimed=Count("id", filter=waiting & Q(claimed_by__isnull=False,
-                                                                             claim_expires_at__gt=now))))
+    others = (ReconciliationCase.objects.filter(case_scope_q(scope), status__in=WARD_STATES)
+              .exclude(status=S.AWAITING_POLICE).values("status").order_by()
+              .annotate(answer=Value(None, output_field=CharField()), n=Count("id"), claimed=Value(0))
+              .values("status", "answer", "n", "claimed"))
+    waiting = (with_registry_answer(ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE))
+               .values("status", "registry_outcome").order_by()
+               .annotate(n=Count("id"), claimed=Count("id", filter=Q(claimed_by__isnull=False,
+                                                                     claim_expires_at__gt=now)))
+               .values("status", "registry_outcome", "n", "claimed"))
+    rows = others.union(waiting, all=True)
     by_answer, states, claimed = defaultdict(int), defaultdict(int), 0
     for row in rows:
         states[row["status"]] += row["n"]
