@@ -20,7 +20,7 @@ from __future__ import annotations
 from reports import sql
 from reports.figures import PERSON_AGE_BANDS
 
-BASE, UNITS, DOSES = sql.BASE, sql.UNITS, sql.DOSES
+BASE, UNITS, DOSES, TOUCHED, TOUCHED_RECORDS = sql.BASE, sql.UNITS, sql.DOSES, sql.TOUCHED, sql.TOUCHED_RECORDS
 STOCKS = ["doses_dose1", "doses_dose2", "doses_booster", "people_dose1", "people_dose2", "people_booster"]
 # What places a record version: its person, its facility, its vaccine.
 RECORD_JOINS = """JOIN records_citizen cz ON cz.id = r.citizen_id
@@ -63,15 +63,23 @@ def facts(*, carry: bool) -> list[str]:
         doses = f"""INSERT INTO {DOSES} (facility, ward, vaccine, dose_number, sex, age_band, doses)
             SELECT {group}, SUM(x.sign) FROM ({changed}) x
             JOIN records_injectionrecord r ON r.id = x.rid {RECORD_JOINS} GROUP BY {group}"""
+        # The same rule as current_at, on the records of the people touched that day, each
+        # with the time its replacing version was entered (looked up once, into a scratch
+        # table: the planner then walks their records by citizen instead of every record).
+        def held(at: str) -> str:
+            return f"r.created_at < %({at})s AND (r.replaced_at IS NULL OR r.replaced_at >= %({at})s)"
+
         kinds = ", ".join(
-            f"MAX(CASE WHEN {cond} AND {current_at('hi')} THEN 1 ELSE 0 END)"
-            f" - MAX(CASE WHEN {cond} AND {current_at('lo')} THEN 1 ELSE 0 END) AS {name}"
+            f"MAX(CASE WHEN {cond} AND {held('hi')} THEN 1 ELSE 0 END)"
+            f" - MAX(CASE WHEN {cond} AND {held('lo')} THEN 1 ELSE 0 END) AS {name}"
             for name, cond in DOSE_KINDS)
-        per_citizen = f"""SELECT r.citizen_id, {kinds}
-            FROM (SELECT DISTINCT citizen_id FROM records_injectionrecord
-                  WHERE created_at >= %(lo)s AND created_at < %(hi)s) t
-            JOIN records_injectionrecord r ON r.citizen_id = t.citizen_id
-            GROUP BY r.citizen_id"""
+        touched = f"""INSERT INTO {TOUCHED} (citizen_id) SELECT DISTINCT citizen_id FROM records_injectionrecord
+                      WHERE created_at >= %(lo)s AND created_at < %(hi)s"""
+        their_records = f"""INSERT INTO {TOUCHED_RECORDS} (citizen_id, dose_number, created_at, replaced_at)
+            SELECT r.citizen_id, r.dose_number, r.created_at,
+                   (SELECT n.created_at FROM records_injectionrecord n WHERE n.previous_id = r.id)
+            FROM {TOUCHED} t JOIN records_injectionrecord r ON r.citizen_id = t.citizen_id"""
+        per_citizen = f"SELECT r.citizen_id, {kinds} FROM {TOUCHED_RECORDS} r GROUP BY r.citizen_id"
     else:
         doses = f"""INSERT INTO {DOSES} (facility, ward, vaccine, dose_number, sex, age_band, doses)
             SELECT {group}, COUNT(*) FROM records_injectionrecord r {RECORD_JOINS}
@@ -79,7 +87,7 @@ def facts(*, carry: bool) -> list[str]:
         kinds = ", ".join(f"MAX(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}" for name, cond in DOSE_KINDS)
         per_citizen = f"""SELECT r.citizen_id, {kinds} FROM records_injectionrecord r
             WHERE {current_at('hi')} GROUP BY r.citizen_id"""
-    return [doses,
+    return [*([touched, their_records] if carry else []), doses,
             f"""INSERT INTO {BASE} (facility, ward, figure, value)
                 SELECT facility, ward, {DOSE_CLASS}, SUM(doses) FROM {DOSES} GROUP BY facility, ward, {DOSE_CLASS}""",
             _people_insert(per_citizen)]

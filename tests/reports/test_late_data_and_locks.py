@@ -16,6 +16,16 @@ from vaxrecon.errors import InvalidTransition, NotAllowed
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english_messages(settings):
+    """Assertions read the English messages (the catalogue gives them in Vietnamese)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 def nation(day):
     return DailyFigures.objects.get(day=day, level=Level.NATION, unit=0)
 

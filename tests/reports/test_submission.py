@@ -33,6 +33,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
+def english_messages(settings):
+    """Assertions read the English messages (the catalogue gives them in Vietnamese)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def days_never_lock(settings):
     settings.REPORTS_LOCK_AFTER_DAYS = 36500
 
