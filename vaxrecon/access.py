@@ -121,6 +121,7 @@ NAVIGATION = [
     ("signing:batch", _("Sign records"), {Role.SIGNER, Role.PROVINCIAL_OFFICER}),
     ("reports:dashboard", _("Dashboard"), {Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),
     ("reports:daily", _("Daily reports"), {Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),
+    ("reports:export", _("Exports"), {Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),
 ]
 
 

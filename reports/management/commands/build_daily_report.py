@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from reports.services import build_days
 from vaxrecon.errors import DomainError
@@ -16,7 +17,8 @@ def _date(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "Build the daily figures of --date D, or of every day from --from D1 to --to D2 (re-running replaces)."
+    help = ("Build the daily figures of --date D (default: today, local time), or of every day from --from D1 "
+            "to --to D2 (re-running replaces).")
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="one local day, yyyy-mm-dd")
@@ -33,8 +35,10 @@ class Command(BaseCommand):
             start = end = _date(options["date"])
         elif options["start"] and options["end"]:
             start, end = _date(options["start"]), _date(options["end"])
-        else:
-            raise CommandError("give --date D, or --from D1 --to D2")
+        elif options["start"] or options["end"]:
+            raise CommandError("give both --from D1 and --to D2")
+        else:  # today, local time (what `make run` builds for the demo)
+            start = end = timezone.localdate()
         total = (end - start).days + 1
         done = []
 
