@@ -1,8 +1,7 @@
 """Daily reports at national scale: one day's build beside a hand-written SQL baseline of
 the same figures, a backfill of every day, and the dashboard JSON's latency.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/vaxrecon_national \
-        .venv/bin/python bench/reports_bench.py [--days 60] [--requests 200]
+    .venv/bin/python bench/reports_bench.py --database vaxrecon_national [--generate] [--days 60]
 
 The database comes from bench/gen_national.py (10M injection records, 2M cases with their
 events over 60 days). The baseline runs the builder's own grouped fact queries (the
@@ -17,13 +16,35 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vaxrecon.settings.dev")
+
+
+def _database_from_args() -> None:
+    """--database NAME (with --generate: made by gen_national.py when it holds no data yet),
+    read before Django starts so the settings see it."""
+    if "--database" not in sys.argv:
+        return
+    name = sys.argv[sys.argv.index("--database") + 1]
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+    if "--generate" not in sys.argv:
+        return
+    probe = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-Atc",
+                            "SELECT COUNT(*) > 0 FROM records_injectionrecord"], capture_output=True, text=True)
+    if probe.stdout.strip() != "t":
+        sizes = ["--quick"] if "--quick" in sys.argv else []
+        subprocess.run([sys.executable, str(ROOT / "bench" / "gen_national.py"), *sizes], check=True,
+                       env=os.environ)
+
+
+_database_from_args()
 
 import django  # noqa: E402
 
@@ -87,6 +108,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--skip-backfill", action="store_true")
+    parser.add_argument("--database", help="a PostgreSQL database on 127.0.0.1 (default: DATABASE_URL)")
+    parser.add_argument("--generate", action="store_true", help="fill it with gen_national.py when empty")
+    parser.add_argument("--quick", action="store_true", help="with --generate: gen_national's quick sizes")
     args = parser.parse_args()
     with connection.cursor() as cursor:
         cursor.execute("SELECT MAX(created_at) FROM records_injectionrecord")
@@ -102,7 +126,9 @@ def main() -> None:
     one = build_days(start=day, end=day)[0]
     again = build_days(start=day, end=day)[0]
     base2 = baseline_seconds(day)
-    print(f"one day {day}: build {one.seconds:.2f} s and {again.seconds:.2f} s ({one.rows:,} rows); "
+    full = build_days(start=day, end=day, full=True)[0]
+    print(f"one day {day}: build {one.seconds:.2f} s and {again.seconds:.2f} s ({one.rows:,} rows, stocks "
+          f"{'carried' if again.carried else 'counted'}), {full.seconds:.2f} s counting every record; "
           f"baseline {base:.2f} s and {base2:.2f} s; ratio {min(one.seconds, again.seconds) / min(base, base2):.2f}")
     if not args.skip_backfill:
         started = time.monotonic()

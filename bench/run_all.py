@@ -20,6 +20,8 @@ BENCHES = [
     ("import_speed.py", [], ["--rows", "100000"]),
     ("sign_raw.py", [], []),
     ("sign_bench.py", [], ["--records", "50000"]),
+    ("reports_bench.py", ["--database", "vaxrecon_national", "--generate"],
+     ["--database", "vaxrecon_reports_quick", "--generate", "--quick", "--days", "60", "--requests", "50"]),
 ]
 
 
