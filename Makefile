@@ -27,7 +27,7 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py load_divisions
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py build_daily_report
+	$(BIN)/python manage.py build_daily_report --last 14
 
 ## Run the application with demo data on SQLite and eager Celery; no server needed.
 run: seed

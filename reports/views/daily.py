@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from records.models import Province
 from reports import selectors, services
-from reports.figures import FIGURES, GROUPS, derived
+from reports.figures import DURATION, FIGURES, GROUPS, derived
 from reports.models import ReportSubmission
 from signing.selectors import certificates_of
 from vaxrecon.access import role_required, scope_for
@@ -35,9 +35,17 @@ def _day(value: str | None) -> date:
         raise InvalidInput(_("Dates are written yyyy-mm-dd."), field="day") from exc
 
 
+def _shown(figure, value):
+    """Durations are stored in seconds; an official reads them as hours and minutes too."""
+    if figure.kind != DURATION or value is None:
+        return value
+    hours, minutes = divmod(int(value) // 60, 60)
+    return _("%(s)s (%(h)d h %(m)02d min)") % {"s": f"{int(value):,}".replace(",", "."), "h": hours, "m": minutes}
+
+
 def _grouped(values: dict) -> list[tuple[str, list[tuple[str, str, object]]]]:
     """(group label, [(figure name, label, value)]) in catalogue order."""
-    return [(label, [(f.name, f.label, values.get(f.name)) for f in FIGURES if f.group == key])
+    return [(label, [(f.name, f.label, _shown(f, values.get(f.name))) for f in FIGURES if f.group == key])
             for key, label in GROUPS]
 
 

@@ -1,6 +1,6 @@
 """Build the stored daily figures of one day or a range (backfill)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -24,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="one local day, yyyy-mm-dd")
         parser.add_argument("--from", dest="start", help="first day of a backfill")
         parser.add_argument("--to", dest="end", help="last day of a backfill")
+        parser.add_argument("--last", type=int, help="the last N days up to today (local time)")
         parser.add_argument("--skip-locked", action="store_true", help="leave locked days as they are")
         parser.add_argument("--full", action="store_true",
                             help="count doses and people from every record instead of carrying the day before's")
@@ -31,7 +32,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["date"] and (options["start"] or options["end"]):
             raise CommandError("give either --date or --from/--to")
-        if options["date"]:
+        if options["last"] is not None:
+            if options["last"] < 1:
+                raise CommandError("--last takes a number of days, 1 or more")
+            end = timezone.localdate()
+            start = end - timedelta(days=options["last"] - 1)
+        elif options["date"]:
             start = end = _date(options["date"])
         elif options["start"] and options["end"]:
             start, end = _date(options["start"]), _date(options["end"])
