@@ -170,3 +170,12 @@ def test_the_ministry_sees_who_submitted_late_or_not_at_all(built, provincial_us
     day = completeness(start=DAY, end=DAY, deadline=submission_deadline)[0]
     assert [code for code, _name in day["late"]] == [1]
     assert len(day["missing"]) == Province.objects.count() - 1
+
+
+def test_the_admin_lists_submissions_and_cannot_change_them(built, provincial_user, hanoi, admin_client):
+    submission = submission_create(day=DAY, province=hanoi, actor=provincial_user)
+    listing = admin_client.get(reverse("admin:reports_reportsubmission_changelist"))
+    assert listing.status_code == 200 and submission.content_hash in listing.content.decode()
+    assert admin_client.post(reverse("admin:reports_reportsubmission_delete", args=[submission.pk]),
+                             {"post": "yes"}).status_code == 403
+    assert ReportSubmission.objects.filter(pk=submission.pk).exists()
