@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from records import normalize
 from records.models import Facility, Province, VaccineProduct, Ward
+from verification.selectors import QUEUE_OLDEST_FIRST, QUEUE_OVERDUE_FIRST
 from verification.workflow import CaseStatus, RejectReason
 
 SEX_CHOICES = [("M", _("Male")), ("F", _("Female"))]
@@ -137,7 +138,9 @@ class QueueFilterForm(forms.Form):
     submitted_from = DateField(label=_("Submitted from"), required=False,
                                widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy"}))
     submitted_to = DateField(label=_("to"), required=False, widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy"}))
-    q = forms.CharField(label=_("Name or tracking code"), required=False)
+    q = forms.CharField(label=_("Name, tracking code, CCCD/CMND or phone"), required=False)
+    sort = forms.ChoiceField(label=_("Order"), required=False,
+                             choices=[(QUEUE_OLDEST_FIRST, _("Oldest first")), (QUEUE_OVERDUE_FIRST, _("Overdue first"))])
 
 
 class CitizenCreateForm(IdentityFields):

@@ -85,6 +85,8 @@ class ReconciliationCase(models.Model):
                    models.Index(fields=["id"], name="case_awaiting_police",
                                 condition=models.Q(status=CaseStatus.AWAITING_POLICE)),
                    models.Index(fields=["phone"], name="case_phone", condition=~models.Q(phone="")),
+                   # The clinic queue's search by CCCD/CMND (exact); many cases carry none.
+                   models.Index(fields=["id_number"], name="case_id_number", condition=~models.Q(id_number="")),
                    models.Index(fields=["claimed_by"], name="case_claimed_by",
                                 condition=models.Q(claimed_by__isnull=False)),
                    # The clinic queue: a facility's open cases, oldest first, read in index

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,9 +57,6 @@ def case_in_scope(*, scope: Scope, pk) -> ReconciliationCase:
 
 # --- The clinic's queue -----------------------------------------------------------------
 
-
-
-
 _TRACKING_RE = re.compile(rf"^[{TRACKING_ALPHABET}]{{{TRACKING_LENGTH}}}$")
 
 
@@ -78,17 +75,41 @@ def staff_case(*, scope: Scope, pk) -> ReconciliationCase:
     return case
 
 
-def case_queue(*, scope: Scope, status: str = "", submitted_from: date | None = None,
-               submitted_to: date | None = None, search: str = "") -> QuerySet[ReconciliationCase]:
-    """Open cases the scope answers for, oldest first; citizen reports only once confirmed.
+QUEUE_OLDEST_FIRST, QUEUE_OVERDUE_FIRST = "", "overdue"
+# What a number typed into the search may carry besides digits: "+84 912.345-678", "(024)".
+_NUMBER_RE = re.compile(r"^[\d\s.\-+()]+$")
 
-    `search` is a tracking code (exact) or part of a name, ignoring diacritics and case.
+
+def _search_q(text: str) -> Q:
+    """A tracking code (exact), a CCCD/CMND or phone (exact on the normalised digits, each
+    served by its partial index), or else part of a name, ignoring diacritics and case."""
+    code = text.upper().replace(" ", "").replace("-", "")
+    if _TRACKING_RE.match(code):
+        return Q(tracking_code=code)
+    if _NUMBER_RE.match(text) and (digits := normalize.digits_only(text)):
+        # 12 digits: a CCCD; 9: a CMND or a mobile number typed without its 0, so both.
+        phone = normalize.normalize_phone(text)
+        by_id, by_phone = Q(id_number=digits), Q(phone=phone)
+        if not normalize.is_valid_phone(phone):
+            return by_id
+        return by_id | by_phone if len(digits) in (9, 12) else by_phone
+    return Q(name_key__contains=normalize.fold_name(text))
+
+
+def case_queue(*, scope: Scope, status: str = "", submitted_from: date | None = None,
+               submitted_to: date | None = None, search: str = "",
+               sort: str = QUEUE_OLDEST_FIRST) -> QuerySet[ReconciliationCase]:
+    """Cases in progress the scope answers for, oldest first (or, sorted overdue first, those
+    past the clinic's 48-hour deadline before the rest); citizen reports only once confirmed.
+
+    With no `status`, open cases someone still has to act on (signed ones are done).
+    `search`: see `_search_q`.
     """
     qs = cases_in_scope(scope=scope).filter(shown_to_staff_q())
     if status:
         qs = qs.filter(status=status)
     else:
-        qs = qs.filter(status__in=workflow.OPEN_STATES)
+        qs = qs.filter(status__in=workflow.IN_PROGRESS_STATES)
     tz = timezone.get_current_timezone()
     if submitted_from:
         qs = qs.filter(submitted_at__gte=timezone.make_aware(
@@ -98,11 +119,12 @@ def case_queue(*, scope: Scope, status: str = "", submitted_from: date | None = 
             timezone.datetime.combine(submitted_to + timedelta(days=1), timezone.datetime.min.time()), tz))
     text = (search or "").strip()
     if text:
-        code = text.upper().replace(" ", "").replace("-", "")
-        if _TRACKING_RE.match(code):
-            qs = qs.filter(tracking_code=code)
-        else:
-            qs = qs.filter(name_key__contains=normalize.fold_name(text))
+        qs = qs.filter(_search_q(text))
+    if sort == QUEUE_OVERDUE_FIRST:
+        # Overdue exactly as the queue shows it: the clock runs and the deadline has passed.
+        overdue = Case(When(status__in=workflow.CLOCK_STATES, deadline_at__lt=timezone.now(), then=Value(0)),
+                       default=Value(1), output_field=IntegerField())
+        return qs.annotate(overdue_rank=overdue).order_by("overdue_rank", "submitted_at", "id")
     return qs.order_by("submitted_at", "id")
 
 

@@ -118,8 +118,12 @@ WAITING_ON = {
     S.SUBMITTED: WAITING_CLINIC, S.IN_REVIEW: WAITING_CLINIC, S.INFO_REQUESTED: WAITING_CITIZEN,
     S.RECORD_UPDATED: WAITING_CLINIC, S.AWAITING_POLICE: WAITING_POLICE,
     S.IDENTITY_MISMATCH: WAITING_CLINIC, S.NOT_FOUND: WAITING_CLINIC, S.FOREIGN_NATIONAL: WAITING_CLINIC,
-    S.IDENTITY_VERIFIED: WAITING_SIGNER, S.AWAITING_SIGNATURE: WAITING_SIGNER, S.SIGNED: WAITING_CLINIC,
+    S.IDENTITY_VERIFIED: WAITING_SIGNER, S.AWAITING_SIGNATURE: WAITING_SIGNER,
 }
+# A signed case waits on no one (closing it is bookkeeping), so it has no clock either.
+CLOCK_STATES = frozenset(state for state, party in WAITING_ON.items() if party == WAITING_CLINIC)
+# The clinic queue's default list ("all open"): open cases someone still has to act on.
+IN_PROGRESS_STATES = frozenset(OPEN_STATES - {S.SIGNED})
 # States where the clinic can change the linked citizen and the doses.
 EDITABLE_STATES = frozenset({S.IN_REVIEW, S.RECORD_UPDATED, S.IDENTITY_MISMATCH, S.NOT_FOUND})
 # Reaching these states sends the reporting citizen an SMS.

@@ -24,7 +24,7 @@ from verification.forms import (
     RequestInfoForm,
 )
 from verification.police.selectors import registry_delay
-from verification.selectors import case_candidates, case_queue, staff_case
+from verification.selectors import QUEUE_OVERDUE_FIRST, case_candidates, case_queue, staff_case
 from verification.services import (
     DuplicateDose,
     case_add_dose,
@@ -45,10 +45,12 @@ clinic_only = role_required(Role.CLINIC_STAFF)
 
 
 def deadline_info(case, now) -> dict:
-    """The 48-hour clock as the queue shows it: hours left, or hours overdue."""
-    running = workflow.WAITING_ON.get(case.status) == workflow.WAITING_CLINIC
+    """The 48-hour clock as the queue shows it: hours left or overdue while the clinic holds
+    the case; otherwise stopped, with whom the case waits on ("" once no one has to act)."""
+    running = case.status in workflow.CLOCK_STATES
     seconds = (case.deadline_at - now).total_seconds()
     return {"running": running, "overdue": running and seconds < 0,
+            "waiting_on": "" if running else workflow.WAITING_ON.get(case.status, ""),
             "hours": int(abs(seconds) // 3600), "minutes": int(abs(seconds) % 3600 // 60)}
 
 
@@ -58,14 +60,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     cases = case_queue(scope=scope_for(request.user), status=filters.get("status", ""),
                        submitted_from=filters.get("submitted_from"), submitted_to=filters.get("submitted_to"),
-                       search=filters.get("q", ""))
+                       search=filters.get("q", ""), sort=filters.get("sort", ""))
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [(case, deadline_info(case, now)) for case in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "verification/clinic/queue.html",
-                  {"form": form, "page": page, "rows": rows, "query": query.urlencode()})
+                  {"form": form, "page": page, "rows": rows, "query": query.urlencode(),
+                   "overdue_first": filters.get("sort") == QUEUE_OVERDUE_FIRST})
 
 
 def _facilities_for(case, user):
