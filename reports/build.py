@@ -32,7 +32,7 @@ from django.utils import timezone
 from reports import sql, stocks
 from reports.figures import DURATION, FIGURES, STEPS
 from reports.models import ReportDay
-from verification.workflow import FINAL_STATES
+from verification.workflow import CLOCK_STATES, FINAL_STATES
 
 BASE, UNITS, LEAVING, DOSES = sql.BASE, sql.UNITS, sql.LEAVING, sql.DOSES
 AFTER, ENTERED, OPEN = "reports_tmp_after", "reports_tmp_entered", "reports_tmp_open"
@@ -57,6 +57,8 @@ CASE_FACILITY = "COALESCE(c.facility_id, hs.hs_id)"
 WARD_OF_RECORD = "COALESCE(f.ward_id, (SELECT cz.ward_id FROM records_citizen cz WHERE cz.id = r.citizen_id))"
 SHOWN = "(c.confirmed OR c.origin <> 'citizen_report')"
 FINAL = ", ".join(f"'{s}'" for s in sorted(FINAL_STATES))
+# Overdue: past the 48-hour deadline in a state where the clinic's clock runs (as its queue shows).
+CLOCK = ", ".join(f"'{s}'" for s in sorted(CLOCK_STATES))
 STEP_NAME = "CASE {expr} " + " ".join(f"WHEN {n} THEN '{name}'" for name, n, _l in STEPS) + " END"
 
 
@@ -154,9 +156,11 @@ def _backlog_facts() -> list[str]:
     open_cases = f"""
         INSERT INTO {OPEN} (facility, ward, figure, overdue, n)
         SELECT fac, ward, 'backlog_' || {step} || '_' || {band}, overdue, COUNT(*) FROM (
-            SELECT fac, ward, state, overdue, {sql.seconds_between(hi, 'entered')} AS secs FROM (
+            SELECT fac, ward, state,
+                   CASE WHEN past_deadline = 1 AND state IN ({CLOCK}) THEN 1 ELSE 0 END AS overdue,
+                   {sql.seconds_between(hi, 'entered')} AS secs FROM (
                 SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward, COALESCE(ev.from_status, c.status) AS state,
-                       CASE WHEN c.deadline_at < %(hi)s THEN 1 ELSE 0 END AS overdue,
+                       CASE WHEN c.deadline_at < %(hi)s THEN 1 ELSE 0 END AS past_deadline,
                        COALESCE(en.entered, CASE WHEN c.submitted_at >= %(hi48)s THEN c.submitted_at END) AS entered
                 FROM {CASE_UNIT}
                      LEFT JOIN {AFTER} a ON a.case_id = c.id

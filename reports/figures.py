@@ -91,10 +91,10 @@ FIGURES: list[Figure] = [
     _f("cases_closed", "sign", _("Cases closed")),
     _f("signatures_superseded", "sign", _("Signatures superseded by a correction")),
     # Backlog at the end of the day, per step and age in that step; overdue = past the
-    # 48-hour deadline and still open.
+    # 48-hour deadline in a state where the clinic's clock runs (verification.workflow).
     *[_f(f"backlog_{step}_{band}", "backlog", format_lazy("{}: {}, {}", _("Backlog"), step_label, band_label), STOCK)
       for step, _n, step_label in STEPS for band, band_label in AGE_BANDS],
-    _f("overdue", "backlog", _("Open cases past the 48-hour deadline"), STOCK),
+    _f("overdue", "backlog", _("Cases past the 48-hour deadline, with the clinic"), STOCK),
     # Time spent in each step by the cases that left it that day.
     *[fig for step, _n, step_label in STEPS for fig in (
         _f(f"left_{step}", "time", format_lazy("{}: {}", _("Cases that left the step"), step_label)),

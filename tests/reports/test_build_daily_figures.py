@@ -180,3 +180,14 @@ def test_stocks_carried_from_the_day_before_equal_a_full_count(scenario):
     assert [b.carried for b in build_days(start=start, end=end, full=True)] == [False] * 8
     assert _stored() == carried
     assert row(Level.NATION, 0, end)["doses_booster"] == 2  # Ba's dose 4, entered at 00:00:01
+
+
+def test_a_case_past_its_deadline_with_the_police_is_not_overdue_for_the_clinic(scenario):
+    from tests.reports.fixtures_figures import at, case
+
+    case(origin="clinic_entry", submitted_at=at(DAY - timedelta(days=4), "09:00"), ward=scenario["ward"],
+         status="awaiting_police")
+    build_days(start=DAY, end=DAY)
+    values = row(Level.NATION, 0)
+    assert values["backlog_police_over48"] == 1
+    assert values["overdue"] == 1  # still only c2, which the clinic holds
