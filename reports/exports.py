@@ -49,8 +49,8 @@ from django.utils.translation import gettext_lazy
 
 from records.models import Facility, Province, Ward
 from reports.figures import FIGURES, NAMES, derived
-from reports.models import DailyDoses, DailyFigures, Level
-from reports.selectors import Unit, check_range, home_unit, unit_in_scope
+from reports.models import DailyDoses, Level
+from reports.selectors import Unit, check_range, home_unit, rows_within, unit_in_scope
 from vaxrecon.access import NATION, PROVINCE, WARD, Scope
 from vaxrecon.errors import InvalidInput
 from vaxrecon.spreadsheets import XLSX_MAX_ROWS, csv_lines, xlsx_file
@@ -178,26 +178,9 @@ def figure_export_from(params, *, scope: Scope) -> FigureExport:
 
 # --- Reading -------------------------------------------------------------------------------
 
-def _within(qs: QuerySet, *, parent: Unit, level: int, scope: Scope) -> QuerySet:
-    """Rows of `level` inside `parent`, and never outside the scope (checked twice on purpose:
-    the parent was already found in scope)."""
-    if level == parent.level:
-        qs = qs.filter(unit=parent.code)
-    elif parent.level == Level.PROVINCE:
-        qs = qs.filter(province=parent.code)
-    elif parent.level == Level.WARD:
-        qs = qs.filter(ward=parent.code)
-    if scope.kind == PROVINCE:
-        qs = qs.filter(province=scope.province_id)
-    elif scope.kind != NATION:
-        qs = qs.none()
-    return qs
-
-
 def figure_rows(*, scope: Scope, export: FigureExport) -> QuerySet:
     """The stored rows of the export as tuples of _FIELDS, by day and unit code."""
-    qs = DailyFigures.objects.filter(level=export.level, day__gte=export.start, day__lte=export.end)
-    return (_within(qs, parent=export.parent, level=export.level, scope=scope)
+    return (rows_within(scope=scope, parent=export.parent, level=export.level, start=export.start, end=export.end)
             .order_by("day", "unit").values_list(*_FIELDS))
 
 

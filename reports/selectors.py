@@ -111,20 +111,31 @@ def rows_for(*, unit: Unit, start: date, end: date) -> QuerySet[DailyFigures]:
     return qs
 
 
+def rows_within(*, scope: Scope, parent: Unit, level: int, start: date, end: date) -> QuerySet[DailyFigures]:
+    """Stored rows of the units of `level` inside `parent` (the parent itself when `level` is
+    its own) over the period, and never outside the scope (checked again on purpose: the
+    parent was already found in it). Dashboards and exports both read through here."""
+    qs = DailyFigures.objects.filter(level=level, day__gte=start, day__lte=end)
+    if level == parent.level:
+        qs = qs.filter(unit=parent.code)
+    elif parent.level == Level.PROVINCE:
+        qs = qs.filter(province=parent.code)
+    elif parent.level == Level.WARD:
+        qs = qs.filter(ward=parent.code)
+    if scope.kind == PROVINCE:
+        qs = qs.filter(province=scope.province_id)
+    elif scope.kind != NATION:
+        qs = qs.none()
+    return qs
+
+
 def children_rows(*, scope: Scope, unit: Unit, start: date, end: date) -> QuerySet[DailyFigures]:
     """Stored rows of the units one level below `unit` (nation → provinces → communes →
     facilities) over the period, inside the scope."""
     level = CHILD_LEVEL.get(Level(unit.level))
     if level is None:
         return DailyFigures.objects.none()
-    qs = DailyFigures.objects.filter(level=level, day__gte=start, day__lte=end)
-    if unit.level == Level.PROVINCE:
-        qs = qs.filter(province=unit.code)
-    elif unit.level == Level.WARD:
-        qs = qs.filter(ward=unit.code)
-    if scope.kind == PROVINCE:
-        qs = qs.filter(province=scope.province_id)
-    return qs
+    return rows_within(scope=scope, parent=unit, level=level, start=start, end=end)
 
 
 def summarise(rows: list[dict]) -> dict:

@@ -134,3 +134,20 @@ def figures_on_page(html: str) -> tuple[dict, list[int]]:
     parser = _Cells()
     parser.feed(html)
     return parser.cells, parser.order
+
+
+@pytest.fixture
+def days_never_lock(settings):
+    """Hand-counted days are fixed dates: keep them from locking as they age (locking is
+    tested on its own, with its own setting)."""
+    settings.REPORTS_LOCK_AFTER_DAYS = 36500
+
+
+@pytest.fixture
+def english_messages(settings):
+    """For tests that read a service's error message: the catalogue gives it in Vietnamese."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

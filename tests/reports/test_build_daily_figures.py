@@ -10,7 +10,7 @@ from reports.services import build_days
 from tests.factories import HCM_PROVINCE
 from tests.reports.fixtures_figures import DAY, build_scenario
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("days_never_lock")]
 
 HANOI = 1
 
@@ -22,11 +22,6 @@ def row(level, unit, day=DAY) -> dict:
 def nonzero(values: dict) -> dict:
     return {k: v for k, v in values.items() if v}
 
-
-@pytest.fixture(autouse=True)
-def days_never_lock(settings):
-    """The hand-counted day is fixed; locking is tested on its own (test_locking.py)."""
-    settings.REPORTS_LOCK_AFTER_DAYS = 36500
 
 
 @pytest.fixture

@@ -13,17 +13,8 @@ from reports.services import build_closing_day, build_days, mark_stale, rebuild_
 from tests.reports.fixtures_figures import DAY, VN, at, build_scenario
 from vaxrecon.errors import InvalidTransition, NotAllowed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
-
-@pytest.fixture(autouse=True)
-def english_messages(settings):
-    """Assertions read the English messages (the catalogue gives them in Vietnamese)."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
 
 
 def nation(day):

@@ -29,22 +29,9 @@ from tests.signing.conftest import (  # noqa: F401 - pytest fixtures shared with
 )
 from vaxrecon.errors import InvalidInput, NotAllowed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages", "days_never_lock")]
 
 
-@pytest.fixture(autouse=True)
-def english_messages(settings):
-    """Assertions read the English messages (the catalogue gives them in Vietnamese)."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def days_never_lock(settings):
-    settings.REPORTS_LOCK_AFTER_DAYS = 36500
 
 
 @pytest.fixture
