@@ -7,14 +7,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records import normalize
-from records.models import Facility
+from records.models import Citizen, Facility, InjectionRecord
 from vaxrecon.access import FACILITY, NATION, PROVINCE, WARD, Scope
+from vaxrecon.errors import NotFoundInScope
 from verification import workflow
+from verification.linkage import CITIZEN_ROW_FIELDS, CitizenIndex, Engine, LinkageConfig
 from verification.models import TRACKING_ALPHABET, TRACKING_LENGTH, ReconciliationCase
 
 
@@ -47,8 +50,6 @@ def cases_in_scope(*, scope: Scope) -> QuerySet[ReconciliationCase]:
 
 def case_in_scope(*, scope: Scope, pk) -> ReconciliationCase:
     """One case by id; NotFoundInScope when absent or outside the scope (the same answer)."""
-    from vaxrecon.errors import NotFoundInScope
-
     case = cases_in_scope(scope=scope).filter(pk=pk).first()
     if case is None:
         raise NotFoundInScope("No such case.")
@@ -67,8 +68,6 @@ def shown_to_staff_q() -> Q:
 
 def staff_case(*, scope: Scope, pk) -> ReconciliationCase:
     """A case page's case: in scope and shown to staff; NotFoundInScope otherwise."""
-    from vaxrecon.errors import NotFoundInScope
-
     case = cases_in_scope(scope=scope).filter(shown_to_staff_q(), pk=pk).first()
     if case is None:
         raise NotFoundInScope(_("No such case."))
@@ -106,10 +105,7 @@ def case_queue(*, scope: Scope, status: str = "", submitted_from: date | None = 
     `search`: see `_search_q`.
     """
     qs = cases_in_scope(scope=scope).filter(shown_to_staff_q())
-    if status:
-        qs = qs.filter(status=status)
-    else:
-        qs = qs.filter(status__in=workflow.IN_PROGRESS_STATES)
+    qs = qs.filter(status=status) if status else qs.filter(status__in=workflow.IN_PROGRESS_STATES)
     tz = timezone.get_current_timezone()
     if submitted_from:
         qs = qs.filter(submitted_at__gte=timezone.make_aware(
@@ -164,11 +160,10 @@ DUPLICATE_WINDOW = timedelta(days=3)
 
 def duplicate_doses(*, citizen, vaccine, injection_date: date, exclude_ids=()) -> QuerySet:
     """Current doses of this citizen that are the same dose: same vaccine family, date ± 3 days."""
-    from records.models import InjectionRecord
-
     return (InjectionRecord.objects
             .filter(citizen=citizen, vaccine__family=vaccine.family,
-                    injection_date__range=(injection_date - DUPLICATE_WINDOW, injection_date + DUPLICATE_WINDOW))
+                    injection_date__range=(injection_date - DUPLICATE_WINDOW,
+                                           injection_date + DUPLICATE_WINDOW))
             .exclude(status=InjectionRecord.Status.SUPERSEDED).exclude(pk__in=list(exclude_ids))
             .select_related("vaccine", "facility"))
 
@@ -192,7 +187,8 @@ def _engine_reason(field_name: str, level: str) -> str:
     """The engine's (field, level) in a sentence staff can check against the papers."""
     sentences = {
         ("name", "exact"): _("Same name"), ("name", "folded"): _("Same name apart from accents"),
-        ("name", "reordered"): _("Same name, words in another order"), ("name", "partial"): _("Same family and given name"),
+        ("name", "reordered"): _("Same name, words in another order"),
+        ("name", "partial"): _("Same family and given name"),
         ("name", "typo"): _("Name differs by one letter"), ("name", "fuzzy"): _("Similar name"),
         ("name", "disagree"): _("Different name"),
         ("date_of_birth", "exact"): _("Same date of birth"),
@@ -200,7 +196,8 @@ def _engine_reason(field_name: str, level: str) -> str:
         ("date_of_birth", "close"): _("Date of birth differs slightly"),
         ("date_of_birth", "year"): _("Same year of birth only"),
         ("date_of_birth", "disagree"): _("Different date of birth"),
-        ("birth_year", "year"): _("Same year of birth"), ("birth_year", "disagree"): _("Different year of birth"),
+        ("birth_year", "year"): _("Same year of birth"),
+        ("birth_year", "disagree"): _("Different year of birth"),
         ("sex", "agree"): _("Same sex"), ("sex", "disagree"): _("Different sex"),
         ("cccd", "exact"): _("Same CCCD number"), ("cccd", "typo"): _("CCCD number differs by one digit"),
         ("cccd", "disagree"): _("Different CCCD number"),
@@ -208,7 +205,8 @@ def _engine_reason(field_name: str, level: str) -> str:
         ("cmnd", "disagree"): _("Different CMND number"),
         ("phone", "exact"): _("Same phone number"), ("phone", "typo"): _("Phone number differs by one digit"),
         ("phone", "disagree"): _("Different phone number"),
-        ("ward", "ward"): _("Lives in the same commune"), ("ward", "province"): _("Lives in the same province"),
+        ("ward", "ward"): _("Lives in the same commune"),
+        ("ward", "province"): _("Lives in the same province"),
         ("ward", "disagree"): _("Lives elsewhere"),
     }
     return str(sentences.get((field_name, level), f"{field_name}: {level}"))
@@ -237,11 +235,9 @@ def case_candidates(case: ReconciliationCase) -> list[CaseCandidate]:
     """Citizens who may be the person of this case, most likely first, with reasons.
 
     Blocks in the database (CCCD/CMND exact, phone exact, folded name + year of birth);
-    when the record-linkage engine (`verification.linkage`) is installed it scores that
-    block and explains each candidate field by field. The one place candidates come from.
+    the record-linkage engine (`verification.linkage`) scores that block and explains
+    each candidate field by field. The one place candidates come from.
     """
-    from records.models import Citizen
-
     keys = Q(name_key=case.name_key, birth_year=case.birth_year)
     if case.id_number:
         keys |= Q(cccd=case.id_number) | Q(cmnd=case.id_number)
@@ -262,18 +258,10 @@ def case_candidates(case: ReconciliationCase) -> list[CaseCandidate]:
 
 
 def _engine_scores(case: ReconciliationCase, block) -> dict:
-    """pk -> (score, probability, reasons) from the linkage engine; {} when it is absent or fails."""
+    """pk -> (score, probability, reasons) from the linkage engine; {} when it fails."""
     if not block:
         return {}
     try:
-        from django.conf import settings
-
-        from verification.linkage import CITIZEN_ROW_FIELDS, CitizenIndex, Engine, LinkageConfig
-    except ImportError:
-        return {}
-    try:
-        from records.models import Citizen
-
         rows = Citizen.objects.filter(pk__in=[c.pk for c in block]).values_list(*CITIZEN_ROW_FIELDS)
         index = CitizenIndex.from_rows(rows, estimate_u=False)
         overrides = {name: value for name, value in (

@@ -189,8 +189,10 @@ SIGNING_PKI_DIR = env.path("SIGNING_PKI_DIR", default=BASE_DIR / "var" / "pki")
 SIGNING_PKCS11_MODULE = env("SIGNING_PKCS11_MODULE", default="")  # empty: find SoftHSM2
 SIGNING_SYNC_LIMIT = env.int("SIGNING_SYNC_LIMIT", default=200)  # larger batches go to Celery
 SIGNING_CHUNK = env.int("SIGNING_CHUNK", default=5_000)  # records per transaction of a batch
-SIGNING_PROCESSES = env.int("SIGNING_PROCESSES", default=min(2, os.cpu_count() or 1))  # forked signers (file keys)
-SIGNING_ASYNC_COMMIT = env.bool("SIGNING_ASYNC_COMMIT", default=True)  # chunk commits; the final one is synchronous
+# forked signers (file keys)
+SIGNING_PROCESSES = env.int("SIGNING_PROCESSES", default=min(2, os.cpu_count() or 1))
+# chunk commits; the final one is synchronous
+SIGNING_ASYNC_COMMIT = env.bool("SIGNING_ASYNC_COMMIT", default=True)
 SIGNING_BATCH_KEY_TTL = env.int("SIGNING_BATCH_KEY_TTL", default=600)  # seconds
 SIGNING_EXPIRY_WARNING_DAYS = env.int("SIGNING_EXPIRY_WARNING_DAYS", default=30)
 SIGNING_REQUIRE_REVOCATION_INFO = env.bool("SIGNING_REQUIRE_REVOCATION_INFO", default=False)

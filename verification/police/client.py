@@ -99,8 +99,9 @@ class CircuitBreaker:
         qs.update(consecutive_failures=F("consecutive_failures") + 1, last_failure_at=now,
                   last_error=error[:200])
         # A failed trial re-opens at once; otherwise open when the threshold is reached.
-        qs.filter(Q(state=RegistryCircuit.State.HALF_OPEN) | Q(consecutive_failures__gte=self.threshold)).update(
-            state=RegistryCircuit.State.OPEN, opened_until=now + timedelta(seconds=self.cooldown))
+        trips = Q(state=RegistryCircuit.State.HALF_OPEN) | Q(consecutive_failures__gte=self.threshold)
+        qs.filter(trips).update(state=RegistryCircuit.State.OPEN,
+                                opened_until=now + timedelta(seconds=self.cooldown))
 
 
 def circuit_status() -> RegistryCircuit | None:

@@ -33,7 +33,8 @@ class OutcomeForm(forms.Form):
             raise forms.ValidationError(_("Enter the date of birth as dd/mm/yyyy."))
 
     def correct_values(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in ("full_name", "date_of_birth", "sex", "id_number")}
+        names = ("full_name", "date_of_birth", "sex", "id_number")
+        return {name: self.cleaned_data.get(name) for name in names}
 
 
 class ReportRangeForm(forms.Form):

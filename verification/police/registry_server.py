@@ -36,6 +36,7 @@ import argparse
 import csv
 import hmac
 import json
+import os
 import random
 import re
 import sys
@@ -105,7 +106,8 @@ class Registry:
         id_number = re.sub(r"\D", "", str(item.get("id_number") or ""))
         if id_number and id_number in self.by_id:
             return self.by_id[id_number]
-        candidates = self.by_name_dob.get((fold(item.get("full_name") or ""), item.get("date_of_birth") or ""), [])
+        key = (fold(item.get("full_name") or ""), item.get("date_of_birth") or "")
+        candidates = self.by_name_dob.get(key, [])
         return candidates[0] if len(candidates) == 1 else None
 
     def verify(self, item: dict) -> dict:
@@ -216,8 +218,6 @@ def add_arguments(parser) -> None:
 
 
 def run(options, out=sys.stdout) -> None:
-    import os
-
     api_key = options.api_key or os.environ.get("POPULATION_REGISTRY_API_KEY", "dev-registry-key")
     server = serve(data=options.data, api_key=api_key, host=options.host, port=options.port,
                    latency=options.latency, failure_rate=options.failure_rate, quiet=False)

@@ -41,7 +41,8 @@ WARD_STATES = [S.AWAITING_POLICE, S.IDENTITY_VERIFIED, S.AWAITING_SIGNATURE, S.I
 
 
 def _round_start():
-    entered = CaseEvent.objects.filter(case=OuterRef("pk"), to_status=S.AWAITING_POLICE).order_by("-at", "-id")
+    entered = (CaseEvent.objects.filter(case=OuterRef("pk"), to_status=S.AWAITING_POLICE)
+               .order_by("-at", "-id"))
     return Coalesce(Subquery(entered.values("at")[:1]), Value(EPOCH))
 
 
@@ -79,8 +80,8 @@ def _priority():
     """0 for a registry mismatch or not found this round, 1 for a match, 2 for no answer yet:
     one look-up per case (ordering on `registry_outcome` looked the answer up twice, each
     time with the round's start)."""
-    rank = Case(When(outcome__in=["mismatch", "not_found"], then=Value(0)), When(outcome="match", then=Value(1)),
-                default=Value(2), output_field=IntegerField())
+    rank = Case(When(outcome__in=["mismatch", "not_found"], then=Value(0)),
+                When(outcome="match", then=Value(1)), default=Value(2), output_field=IntegerField())
     return Coalesce(Subquery(_registry_answers().annotate(rank=rank).values("rank")[:1]), Value(2))
 
 
@@ -91,8 +92,10 @@ def police_queue(*, scope: Scope) -> QuerySet[ReconciliationCase]:
     (registry answer, round start) only for the rows a slice returns."""
     # Only the officer holding a case is shown with it (queue and bulk pages): no other joins,
     # which PostgreSQL would make for every waiting case before the slice.
-    qs = with_registry_answer(ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE))
-    return qs.annotate(priority=_priority()).select_related("claimed_by").order_by("priority", "submitted_at", "id")
+    qs = with_registry_answer(
+        ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE))
+    return (qs.annotate(priority=_priority()).select_related("claimed_by")
+            .order_by("priority", "submitted_at", "id"))
 
 
 def queue_counts(*, scope: Scope, now: datetime | None = None) -> dict:
@@ -104,7 +107,8 @@ def queue_counts(*, scope: Scope, now: datetime | None = None) -> dict:
               .exclude(status=S.AWAITING_POLICE).values("status").order_by()
               .annotate(answer=Value(None, output_field=CharField()), n=Count("id"), claimed=Value(0))
               .values("status", "answer", "n", "claimed"))
-    waiting = (with_registry_answer(ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE))
+    waiting = (with_registry_answer(
+                   ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE))
                .values("status", "registry_outcome").order_by()
                .annotate(n=Count("id"), claimed=Count("id", filter=Q(claimed_by__isnull=False,
                                                                      claim_expires_at__gt=now)))
@@ -140,7 +144,8 @@ def pending_for_registry(*, after_pk: int = 0, limit: int, case_ids: list[int] |
     this round and no officer working on them, by id from `after_pk`."""
     now = now or timezone.now()
     qs = with_registry_answer(
-        ReconciliationCase.objects.filter(status=S.AWAITING_POLICE, pk__gt=after_pk).filter(free_for(None, now))
+        ReconciliationCase.objects.filter(status=S.AWAITING_POLICE, pk__gt=after_pk)
+        .filter(free_for(None, now))
     ).filter(registry_outcome__isnull=True)
     if case_ids is not None:
         qs = qs.filter(pk__in=case_ids)
@@ -166,7 +171,8 @@ def registry_delay() -> RegistryDelay | None:
     row = RegistryCircuit.objects.filter(service="population_registry").first()
     if row is None:
         return None
-    failing = row.last_failure_at and (row.last_success_at is None or row.last_failure_at > row.last_success_at)
+    failing = row.last_failure_at and (row.last_success_at is None
+                                       or row.last_failure_at > row.last_success_at)
     if row.state == RegistryCircuit.State.CLOSED and not failing:
         return None
     return RegistryDelay(since=row.last_failure_at, retry_at=row.opened_until)
@@ -203,21 +209,38 @@ class PoliceReport:
     start: date
     end: date
     rows: list[ReportRow]
-    open_by_age: list[tuple[str, int, int, list[int]]] = field(default_factory=list)  # ward, code, total, buckets
+    # (ward, code, total, buckets)
+    open_by_age: list[tuple[str, int, int, list[int]]] = field(default_factory=list)
 
     @property
     def totals(self) -> dict:
         return {c: sum(getattr(r, c) for r in self.rows) for c in REPORT_COLUMNS}
 
 
-def daily_police_report(*, scope: Scope, start: date, end: date) -> PoliceReport:
-    """Per ward (of residence) and per local day from `start` to `end` inclusive: cases
-    received by the police, verified by the registry, confirmed by an officer, mismatches,
-    not found, foreign nationals, and how many of that day's cases are still open; plus the
-    cases open now by age. Only wards inside `scope`."""
-    tz = timezone.get_current_timezone()
-    lo = datetime.combine(start, datetime.min.time(), tzinfo=tz)
-    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+# The police transitions the report counts, by the column of the day's row they count in.
+_TRANSITION_COLUMNS = {"report_mismatch": "mismatches", "report_not_found": "not_found",
+                       "mark_foreign": "foreign"}
+
+
+def _event_column(e: dict) -> str | None:
+    """The column of its day's row a (grouped) case event counts in; None if it counts in none."""
+    if e["to_status"] == S.AWAITING_POLICE and e["from_status"] != S.AWAITING_POLICE:
+        return "received"
+    if e["transition"] == "verify_identity":
+        return "verified_by_registry" if e["actor"] is None else "confirmed_by_officer"
+    return _TRANSITION_COLUMNS.get(e["transition"])
+
+
+def _report_row(rows: dict, *, ward_id, ward_name: str, ward_code: str, day: date) -> ReportRow:
+    """The (ward, day) row of the report, made on first use."""
+    key = (ward_id, day)
+    if key not in rows:
+        rows[key] = ReportRow(ward_id=ward_id, ward_name=ward_name, ward_code=ward_code, day=day)
+    return rows[key]
+
+
+def _count_events(rows: dict, *, scope: Scope, lo: datetime, hi: datetime, tz) -> None:
+    """Add the police's case events between `lo` and `hi` to their (ward, day) rows."""
     in_scope = scope.q(ward="case__ward", province="case__ward__province")
     events = (CaseEvent.objects.filter(in_scope, at__gte=lo, at__lt=hi)
               .filter(Q(to_status=S.AWAITING_POLICE) | Q(from_status=S.AWAITING_POLICE))
@@ -225,30 +248,17 @@ def daily_police_report(*, scope: Scope, start: date, end: date) -> PoliceReport
               .values("case__ward", "case__ward__name", "case__ward__code", "day", "transition", "to_status",
                       "from_status", "actor")
               .annotate(n=Count("id")))
-    rows: dict[tuple[int, date], ReportRow] = {}
-
-    def row(e) -> ReportRow:
-        key = (e["case__ward"], e["day"])
-        if key not in rows:
-            rows[key] = ReportRow(ward_id=e["case__ward"], ward_name=e["case__ward__name"],
-                                  ward_code=e["case__ward__code"], day=e["day"])
-        return rows[key]
-
     for e in events:
-        if e["to_status"] == S.AWAITING_POLICE and e["from_status"] != S.AWAITING_POLICE:
-            row(e).received += e["n"]
-        elif e["transition"] == "verify_identity":
-            if e["actor"] is None:
-                row(e).verified_by_registry += e["n"]
-            else:
-                row(e).confirmed_by_officer += e["n"]
-        elif e["transition"] == "report_mismatch":
-            row(e).mismatches += e["n"]
-        elif e["transition"] == "report_not_found":
-            row(e).not_found += e["n"]
-        elif e["transition"] == "mark_foreign":
-            row(e).foreign += e["n"]
+        column = _event_column(e)
+        if column is not None:
+            row = _report_row(rows, ward_id=e["case__ward"], ward_name=e["case__ward__name"],
+                              ward_code=e["case__ward__code"], day=e["day"])
+            setattr(row, column, getattr(row, column) + e["n"])
 
+
+def _count_open(rows: dict, *, scope: Scope, start: date, end: date, tz) -> list:
+    """Count the cases open now as still open on the day they reached the police (when that
+    day is in the report), and by age per ward: the sorted (ward, code, total, buckets)."""
     now = timezone.now()
     open_cases = with_registry_answer(
         ReconciliationCase.objects.filter(scope.q(ward="ward", province="ward__province"),
@@ -259,18 +269,27 @@ def daily_police_report(*, scope: Scope, start: date, end: date) -> PoliceReport
         entered = c["round_start"] if c["round_start"] != EPOCH else c["submitted_at"]
         day = timezone.localtime(entered, tz).date()
         if start <= day <= end:
-            key = (c["ward"], day)
-            if key not in rows:
-                rows[key] = ReportRow(ward_id=c["ward"], ward_name=c["ward__name"], ward_code=c["ward__code"],
-                                      day=day)
-            rows[key].still_open += 1
+            _report_row(rows, ward_id=c["ward"], ward_name=c["ward__name"], ward_code=c["ward__code"],
+                        day=day).still_open += 1
         age = (now - entered).total_seconds() / 86400
         entry = by_ward.setdefault(c["ward"], [c["ward__name"], c["ward__code"], 0, [0] * len(AGE_BUCKETS)])
         entry[2] += 1
         for i, (low, high) in enumerate(AGE_BUCKETS):
             if age >= low and (high is None or age < high):
                 entry[3][i] += 1
-    ordered = sorted(rows.values(), key=lambda r: (-r.day.toordinal(), r.ward_name))
-    open_by_age = sorted((tuple(v) for v in by_ward.values()), key=lambda v: v[0])
-    return PoliceReport(start=start, end=end, rows=ordered, open_by_age=open_by_age)
+    return sorted((tuple(v) for v in by_ward.values()), key=lambda v: v[0])
 
+
+def daily_police_report(*, scope: Scope, start: date, end: date) -> PoliceReport:
+    """Per ward (of residence) and per local day from `start` to `end` inclusive: cases
+    received by the police, verified by the registry, confirmed by an officer, mismatches,
+    not found, foreign nationals, and how many of that day's cases are still open; plus the
+    cases open now by age. Only wards inside `scope`."""
+    tz = timezone.get_current_timezone()
+    lo = datetime.combine(start, datetime.min.time(), tzinfo=tz)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    rows: dict[tuple[int, date], ReportRow] = {}
+    _count_events(rows, scope=scope, lo=lo, hi=hi, tz=tz)
+    open_by_age = _count_open(rows, scope=scope, start=start, end=end, tz=tz)
+    ordered = sorted(rows.values(), key=lambda r: (-r.day.toordinal(), r.ward_name))
+    return PoliceReport(start=start, end=end, rows=ordered, open_by_age=open_by_age)

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from verification.police.client import RegistryUnavailable
+from verification.police.services import registry_verify_pending
 
 log = logging.getLogger(__name__)
 
@@ -19,14 +20,13 @@ def retry_countdown(retries: int) -> int:
     return min(30 * 2 ** retries, MAX_COUNTDOWN)
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, name="verification.police.tasks.verify_identities_batch")
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True,
+             name="verification.police.tasks.verify_identities_batch")
 def verify_identities_batch(self, case_ids: list[int] | None = None) -> dict:
     """Verify the cases awaiting police (or just `case_ids`) against the population registry.
 
     When the registry is unavailable the cases stay queued and the task retries later (run
     eagerly, as in the demo, it returns at once: the next run picks them up)."""
-    from verification.police.services import registry_verify_pending
-
     try:
         summary = registry_verify_pending(case_ids=case_ids)
     except RegistryUnavailable as exc:

@@ -66,7 +66,8 @@ def _display(field: str, values: dict) -> str:
     if field == "date_of_birth":
         if value:
             return "{2}/{1}/{0}".format(*str(value).split("-"))
-        return _("year only: %(year)s") % {"year": values.get("birth_year")} if values.get("birth_year") else ""
+        year = values.get("birth_year")
+        return _("year only: %(year)s") % {"year": year} if year else ""
     if field == "sex":
         return {"M": str(_("Male")), "F": str(_("Female"))}.get(value or "", value or "")
     return value or ""
@@ -153,7 +154,8 @@ def police_bulk(request: HttpRequest) -> HttpResponse:
                              % {"n": len(result.skipped)})
         return redirect("verification:police_bulk")
     return render(request, "verification/police/bulk.html", {
-        "cases": selectors.with_waiting_since(selectors.bulk_confirmable(scope=scope, officer_id=request.user.pk)),
+        "cases": selectors.with_waiting_since(
+            selectors.bulk_confirmable(scope=scope, officer_id=request.user.pk)),
     })
 
 
@@ -187,8 +189,8 @@ def police_report(request: HttpRequest) -> HttpResponse:
 
 def report_cells(row: selectors.ReportRow) -> list:
     """One line of the report as spreadsheet cells, in the order of CSV_COLUMNS."""
-    return [row.day.isoformat(), row.ward_code, row.ward_name, *[getattr(row, c) for c in selectors.REPORT_COLUMNS],
-            row.age_days]
+    return [row.day.isoformat(), row.ward_code, row.ward_name,
+            *[getattr(row, c) for c in selectors.REPORT_COLUMNS], row.age_days]
 
 
 CSV_COLUMNS = ["date", "ward_code", "ward", *selectors.REPORT_COLUMNS, "age_days"]

@@ -65,7 +65,8 @@ def evidence_attach(*, case: ReconciliationCase, files, actor=None) -> list[Evid
             row.file.delete(save=False)
         raise
     for row in stored:
-        record_event(actor=actor, actor_label=None if getattr(actor, "is_authenticated", False) else "citizen",
+        record_event(actor=actor,
+                     actor_label=None if getattr(actor, "is_authenticated", False) else "citizen",
                      action="evidence.attach", obj=row,
                      after={"case": case.pk, "content_type": row.content_type, "size": row.size,
                             "sha256": row.sha256})

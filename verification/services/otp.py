@@ -55,16 +55,19 @@ def otp_send(*, phone: str, purpose: str, case: ReconciliationCase | None = None
     now = timezone.now()
     with transaction.atomic():
         # Lock the phone's recent rows so two requests at once cannot both take the fifth code.
-        list(OneTimeCode.objects.select_for_update().filter(phone=phone, created_at__gte=now - timedelta(hours=1))
+        list(OneTimeCode.objects.select_for_update()
+             .filter(phone=phone, created_at__gte=now - timedelta(hours=1))
              .values_list("pk", flat=True))
         otp_allowance(phone=phone)
         code = f"{secrets.randbelow(10**6):06d}"
         row = OneTimeCode.objects.create(phone=phone, purpose=purpose, case=case, created_at=now,
-                                         code_hash=_hash(phone, purpose, code), expires_at=now + CODE_LIFETIME)
+                                         code_hash=_hash(phone, purpose, code),
+                                         expires_at=now + CODE_LIFETIME)
     # Sent outside the lock; if the provider refuses, the row goes so it does not count
     # against the phone's hourly limit.
     with translation.override(settings.LANGUAGE_CODE):
-        text = _("VaxRecon: your code is %(code)s. It expires in 5 minutes. Do not share it.") % {"code": code}
+        text = (_("VaxRecon: your code is %(code)s. It expires in 5 minutes. Do not share it.")
+                % {"code": code})
         if case is not None:
             text += " " + _("Request %(tracking)s.") % {"tracking": case.tracking_code}
     try:
@@ -79,11 +82,13 @@ def otp_verify(*, phone: str, purpose: str, code: str, case: ReconciliationCase 
     """Check the latest code sent to this phone for this purpose (and case); marks it used and
     returns it. Raises InvalidInput (field "code") saying what to do when it does not match."""
     code = "".join(ch for ch in (code or "") if ch.isdigit())
-    latest = OneTimeCode.objects.filter(phone=phone, purpose=purpose, case=case).order_by("-created_at", "-id").first()
+    latest = (OneTimeCode.objects.filter(phone=phone, purpose=purpose, case=case)
+              .order_by("-created_at", "-id").first())
     if latest is None or latest.used_at is not None:
         raise InvalidInput(_("No code is waiting for this request. Ask for a new code."), field="code")
     if latest.expires_at <= timezone.now():
-        raise InvalidInput(_("This code has expired (codes last 5 minutes). Ask for a new code."), field="code")
+        raise InvalidInput(_("This code has expired (codes last 5 minutes). Ask for a new code."),
+                           field="code")
     if latest.attempts >= MAX_TRIES:
         raise InvalidInput(_("Too many wrong tries for this code. Ask for a new code."), field="code")
     if len(code) != 6 or not hmac.compare_digest(latest.code_hash, _hash(phone, purpose, code)):
@@ -91,7 +96,8 @@ def otp_verify(*, phone: str, purpose: str, code: str, case: ReconciliationCase 
         OneTimeCode.objects.filter(pk=latest.pk, attempts__lt=MAX_TRIES).update(attempts=F("attempts") + 1)
         left = MAX_TRIES - latest.attempts - 1
         if left <= 0:
-            raise InvalidInput(_("Wrong code, and no tries are left for it. Ask for a new code."), field="code")
+            raise InvalidInput(_("Wrong code, and no tries are left for it. Ask for a new code."),
+                               field="code")
         raise InvalidInput(_("Wrong code. %(left)s tries left.") % {"left": left}, field="code")
     claimed = OneTimeCode.objects.filter(pk=latest.pk, used_at__isnull=True, attempts__lt=MAX_TRIES).update(
         used_at=timezone.now())

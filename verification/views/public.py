@@ -50,11 +50,13 @@ def awaited_text(case: ReconciliationCase) -> str:
         S.SUBMITTED: _("The clinic will look at your report within 48 hours."),
         S.IN_REVIEW: _("The clinic is checking your dose against its vaccination log."),
         S.INFO_REQUESTED: _("The clinic needs more information from you. Confirm with a code to see what."),
-        S.RECORD_UPDATED: _("Your dose is recorded; the clinic will send it to the police for the identity check."),
+        S.RECORD_UPDATED: _("Your dose is recorded; the clinic will send it to the police for the identity "
+                            "check."),
         S.AWAITING_POLICE: _("The commune police are checking your identity."),
         S.IDENTITY_MISMATCH: _("Your identity details differ from the population database; the clinic is "
                                "correcting them."),
-        S.NOT_FOUND: _("The police could not find you in the population database; the clinic will contact you."),
+        S.NOT_FOUND: _("The police could not find you in the population database; the clinic will "
+                       "contact you."),
         S.FOREIGN_NATIONAL: _("The clinic is checking your passport."),
         S.IDENTITY_VERIFIED: _("Your identity is confirmed; the record waits to be signed."),
         S.AWAITING_SIGNATURE: _("The record waits for the digital signature."),
@@ -91,7 +93,8 @@ def report(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             case = case_submit(
-                full_name=data["full_name"], birth=data["date_of_birth"], sex=data["sex"], id_number=data["id_number"],
+                full_name=data["full_name"], birth=data["date_of_birth"], sex=data["sex"],
+                id_number=data["id_number"],
                 phone=data["phone"], ward=data["ward"], facility=data.get("facility"),
                 vaccine=form.vaccine_product(),
                 vaccine_text="" if form.vaccine_product() else _("unknown"),
@@ -137,8 +140,8 @@ def report_confirm(request: HttpRequest) -> HttpResponse:
                 messages.info(request, _("You already have an open request for this dose; your new report "
                                          "and its files were added to it."))
             else:
-                messages.success(request, _("Your report is confirmed. Keep the tracking code %(code)s to follow it.")
-                                 % {"code": tracked.tracking_code})
+                messages.success(request, _("Your report is confirmed. Keep the tracking code %(code)s to "
+                                            "follow it.") % {"code": tracked.tracking_code})
             return redirect("verification:status", code=tracked.tracking_code)
     status = 400 if request.method == "POST" and form.errors else 200
     return render(request, "verification/public/confirm.html", {"form": form, "case": case}, status=status)
@@ -204,8 +207,8 @@ def status_code(request: HttpRequest, code: str) -> HttpResponse:
     form = CodeForm(request.POST)
     if form.is_valid():
         try:
-            otp_verify(phone=case.phone, purpose=OneTimeCode.Purpose.VIEW_STATUS, code=form.cleaned_data["code"],
-                       case=case)
+            otp_verify(phone=case.phone, purpose=OneTimeCode.Purpose.VIEW_STATUS,
+                       code=form.cleaned_data["code"], case=case)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
