@@ -46,7 +46,8 @@ TEMP_TABLES = {
     ENTERED: "case_id BIGINT PRIMARY KEY, entered {timestamp}",
     OPEN: "facility INTEGER, ward INTEGER, figure VARCHAR(40), overdue INTEGER, n BIGINT",
     sql.TOUCHED: "citizen_id BIGINT PRIMARY KEY",
-    sql.TOUCHED_RECORDS: "citizen_id BIGINT, dose_number INTEGER, created_at {timestamp}, replaced_at {timestamp}",
+    sql.TOUCHED_RECORDS: ("citizen_id BIGINT, dose_number INTEGER, created_at {timestamp}, "
+                          "replaced_at {timestamp}"),
 }
 # The facility that answers for a case naming none: its ward's health station.
 HEALTH_STATION = """LEFT JOIN (SELECT ward_id AS hs_ward, MIN(id) AS hs_id FROM records_facility
@@ -108,7 +109,8 @@ def _case_facts() -> list[str]:
         INSERT INTO {BASE} (facility, ward, figure, value)
         SELECT fac, ward, figure, COUNT(*) FROM (
             SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward, CASE
-                WHEN e.to_status = 'awaiting_police' AND e.from_status <> 'awaiting_police' THEN 'sent_to_police'
+                WHEN e.to_status = 'awaiting_police' AND e.from_status <> 'awaiting_police'
+                     THEN 'sent_to_police'
                 WHEN e.transition = 'verify_identity' AND e.actor_id IS NULL THEN 'verified_by_registry'
                 WHEN e.transition = 'verify_identity' THEN 'confirmed_by_officer'
                 WHEN e.transition = 'report_mismatch' THEN 'mismatch'
@@ -121,7 +123,8 @@ def _case_facts() -> list[str]:
                 WHEN {action} = 'confirm' THEN 'confirmed_by_code'
                 WHEN {action} = 'join_report' THEN 'joined_twin'
                 END AS figure
-            FROM verification_caseevent e JOIN verification_reconciliationcase c ON c.id = e.case_id {HEALTH_STATION}
+            FROM verification_caseevent e
+                 JOIN verification_reconciliationcase c ON c.id = e.case_id {HEALTH_STATION}
             WHERE e.at >= %(lo)s AND e.at < %(hi)s) x
         WHERE figure IS NOT NULL
         GROUP BY fac, ward, figure"""
@@ -141,7 +144,8 @@ def _backlog_facts() -> list[str]:
         INSERT INTO {AFTER} (case_id, event_id)
         SELECT e.case_id, MIN(e.id) FROM verification_caseevent e
         JOIN (SELECT case_id, MIN(at) AS at FROM verification_caseevent
-              WHERE at >= %(hi)s AND transition <> '' GROUP BY case_id) f ON f.case_id = e.case_id AND f.at = e.at
+              WHERE at >= %(hi)s AND transition <> '' GROUP BY case_id) f
+             ON f.case_id = e.case_id AND f.at = e.at
         WHERE e.transition <> '' GROUP BY e.case_id"""
     entered = f"""
         INSERT INTO {ENTERED} (case_id, entered)
@@ -161,17 +165,20 @@ def _backlog_facts() -> list[str]:
                    {sql.seconds_between(hi, 'entered')} AS secs FROM (
                 SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward, COALESCE(ev.from_status, c.status) AS state,
                        CASE WHEN c.deadline_at < %(hi)s THEN 1 ELSE 0 END AS past_deadline,
-                       COALESCE(en.entered, CASE WHEN c.submitted_at >= %(hi48)s THEN c.submitted_at END) AS entered
+                       COALESCE(en.entered, CASE WHEN c.submitted_at >= %(hi48)s THEN c.submitted_at END)
+                           AS entered
                 FROM {CASE_UNIT}
                      LEFT JOIN {AFTER} a ON a.case_id = c.id
                      LEFT JOIN verification_caseevent ev ON ev.id = a.event_id
                      LEFT JOIN {ENTERED} en ON en.case_id = c.id
-                WHERE c.submitted_at < %(hi)s AND (c.closed_at IS NULL OR c.closed_at >= %(hi)s) AND {SHOWN}) s
+                WHERE c.submitted_at < %(hi)s AND (c.closed_at IS NULL OR c.closed_at >= %(hi)s)
+                  AND {SHOWN}) s
             WHERE state NOT IN ({FINAL})) o
         GROUP BY fac, ward, 'backlog_' || {step} || '_' || {band}, overdue"""
     return [first_after, entered, open_cases, f"""
         INSERT INTO {BASE} (facility, ward, figure, value)
-        SELECT facility, ward, figure, SUM(n) FROM {OPEN} WHERE figure IS NOT NULL GROUP BY facility, ward, figure""",
+        SELECT facility, ward, figure, SUM(n) FROM {OPEN} WHERE figure IS NOT NULL
+        GROUP BY facility, ward, figure""",
             f"""
         INSERT INTO {BASE} (facility, ward, figure, value)
         SELECT facility, ward, 'overdue', SUM(n) FROM {OPEN} WHERE overdue = 1 GROUP BY facility, ward"""]
@@ -185,9 +192,11 @@ def _leaving_facts() -> list[str]:
                               AND (p.at < e.at OR (p.at = e.at AND p.id < e.id))), c.submitted_at)"""
     return [f"""
         INSERT INTO {LEAVING} (facility, ward, province, step, secs)
-        SELECT {CASE_FACILITY}, c.ward_id, (SELECT w.province_id FROM records_ward w WHERE w.code = c.ward_id),
+        SELECT {CASE_FACILITY}, c.ward_id,
+               (SELECT w.province_id FROM records_ward w WHERE w.code = c.ward_id),
                {sql.step_of('e.from_status')}, {sql.seconds_between('e.at', entered)}
-        FROM verification_caseevent e JOIN verification_reconciliationcase c ON c.id = e.case_id {HEALTH_STATION}
+        FROM verification_caseevent e
+             JOIN verification_reconciliationcase c ON c.id = e.case_id {HEALTH_STATION}
         WHERE e.at >= %(lo)s AND e.at < %(hi)s AND e.transition <> ''
           AND {sql.step_of('e.from_status')} <> {sql.step_of('e.to_status')}""",
             f"""
@@ -229,8 +238,8 @@ def _record_facts() -> list[str]:
             GROUP BY facility, ward, figure"""
 
     return [
-        counted("CASE WHEN r.previous_id IS NULL THEN 'records_created' ELSE 'records_corrected' END", record_unit,
-                "r.created_at >= %(lo)s AND r.created_at < %(hi)s"),
+        counted("CASE WHEN r.previous_id IS NULL THEN 'records_created' ELSE 'records_corrected' END",
+                record_unit, "r.created_at >= %(lo)s AND r.created_at < %(hi)s"),
         counted("'doses_given'", record_unit, "r.injection_date = %(day)s AND r.status <> 'superseded'"),
         counted("'records_signed'", signature_unit, "s.signing_time >= %(lo)s AND s.signing_time < %(hi)s"),
         counted("'signatures_superseded'", signature_unit,
@@ -255,11 +264,13 @@ def _record_facts() -> list[str]:
 def _rollup() -> list[str]:
     return [
         f"""INSERT INTO {UNITS} (level, unit, figure, value)
-            SELECT 3, facility, figure, SUM(value) FROM {BASE} WHERE facility IS NOT NULL GROUP BY facility, figure""",
+            SELECT 3, facility, figure, SUM(value) FROM {BASE} WHERE facility IS NOT NULL
+            GROUP BY facility, figure""",
         f"""INSERT INTO {UNITS} (level, unit, figure, value)
             SELECT 2, ward, figure, SUM(value) FROM {BASE} WHERE ward IS NOT NULL GROUP BY ward, figure""",
         f"""INSERT INTO {UNITS} (level, unit, figure, value)
-            SELECT 1, w.province_id, b.figure, SUM(b.value) FROM {BASE} b JOIN records_ward w ON w.code = b.ward
+            SELECT 1, w.province_id, b.figure, SUM(b.value) FROM {BASE} b
+                   JOIN records_ward w ON w.code = b.ward
             GROUP BY w.province_id, b.figure""",
         f"""INSERT INTO {UNITS} (level, unit, figure, value)
             SELECT 0, 0, figure, SUM(value) FROM {BASE} GROUP BY figure""",
@@ -276,8 +287,8 @@ def _write_day() -> list[str]:
         "DELETE FROM reports_dailyfigures WHERE day = %(day)s",
         f"""INSERT INTO reports_dailyfigures (day, level, unit, province, ward, {columns})
             SELECT %(day)s, u.level, u.unit,
-                   CASE u.level WHEN 1 THEN u.unit WHEN 2 THEN MAX(w.province_id) WHEN 3 THEN MAX(fw.province_id)
-                   END,
+                   CASE u.level WHEN 1 THEN u.unit WHEN 2 THEN MAX(w.province_id)
+                                WHEN 3 THEN MAX(fw.province_id) END,
                    CASE u.level WHEN 2 THEN u.unit WHEN 3 THEN MAX(f.ward_id) END,
                    {values}
             FROM {UNITS} u

@@ -106,8 +106,8 @@ class FigureExport:
     @property
     def filename(self) -> str:
         """ASCII, e.g. vaxrecon-figures-province-01-ward-20261101-20261130.csv"""
-        return (f"vaxrecon-figures-{_unit_slug(self.parent.level, self.parent.code)}-{LEVEL_NAMES[self.level]}"
-                f"-{self.start:%Y%m%d}-{self.end:%Y%m%d}.{self.format}")
+        return (f"vaxrecon-figures-{_unit_slug(self.parent.level, self.parent.code)}"
+                f"-{LEVEL_NAMES[self.level]}-{self.start:%Y%m%d}-{self.end:%Y%m%d}.{self.format}")
 
     @property
     def content_type(self) -> str:
@@ -142,7 +142,8 @@ def period_from(params) -> tuple[date, date]:
 
 
 def lang_from(params) -> str:
-    return _choice(params, "lang", LANGS, LANGS[0], _("Unknown language “%(value)s”: choose one of %(choices)s."))
+    return _choice(params, "lang", LANGS, LANGS[0],
+                   _("Unknown language “%(value)s”: choose one of %(choices)s."))
 
 
 def parent_from(params, *, scope: Scope) -> Unit:
@@ -164,15 +165,19 @@ def figure_export_from(params, *, scope: Scope) -> FigureExport:
     role without reports."""
     parent = parent_from(params, scope=scope)
     start, end = period_from(params)
-    fmt = _choice(params, "format", FORMATS, "csv", _("Unknown format “%(value)s”: choose one of %(choices)s."))
-    level_name = _choice(params, "level", list(LEVELS), LEVEL_NAMES[Level(min(parent.level + 1, Level.FACILITY))],
+    fmt = _choice(params, "format", FORMATS, "csv",
+                  _("Unknown format “%(value)s”: choose one of %(choices)s."))
+    level_name = _choice(params, "level", list(LEVELS),
+                         LEVEL_NAMES[Level(min(parent.level + 1, Level.FACILITY))],
                          _("Unknown level “%(value)s”: choose one of %(choices)s."))
     if LEVELS[level_name] < parent.level:
-        raise InvalidInput(_("The level to list must be the chosen unit's own level or below it."), field="level")
+        raise InvalidInput(_("The level to list must be the chosen unit's own level or below it."),
+                           field="level")
     export = FigureExport(parent=parent, level=LEVELS[level_name], start=start, end=end, format=fmt,
                           lang=lang_from(params))
     if fmt == "xlsx" and figure_rows(scope=scope, export=export).count() >= XLSX_MAX_ROWS:
-        raise InvalidInput(_("Too many rows for one XLSX sheet: choose CSV or a shorter period."), field="format")
+        raise InvalidInput(_("Too many rows for one XLSX sheet: choose CSV or a shorter period."),
+                           field="format")
     return export
 
 
@@ -180,7 +185,8 @@ def figure_export_from(params, *, scope: Scope) -> FigureExport:
 
 def figure_rows(*, scope: Scope, export: FigureExport) -> QuerySet:
     """The stored rows of the export as tuples of _FIELDS, by day and unit code."""
-    return (rows_within(scope=scope, parent=export.parent, level=export.level, start=export.start, end=export.end)
+    return (rows_within(scope=scope, parent=export.parent, level=export.level, start=export.start,
+                        end=export.end)
             .order_by("day", "unit").values_list(*_FIELDS))
 
 
@@ -222,7 +228,8 @@ def unit_names(*, parent: Unit, level: int) -> dict[int, str]:
 
 
 def _derived(row: tuple) -> dict:
-    return derived({"population": row[_POPULATION], "people_dose1": row[_PEOPLE1], "people_dose2": row[_PEOPLE2]})
+    return derived({"population": row[_POPULATION], "people_dose1": row[_PEOPLE1],
+                    "people_dose2": row[_PEOPLE2]})
 
 
 # --- Writing -------------------------------------------------------------------------------
@@ -324,14 +331,16 @@ def figure_file(*, scope: Scope, export: FigureExport):
 # --- The police daily verification report ---------------------------------------------------
 
 # The columns of verification.police.views.CSV_COLUMNS, as labels.
-POLICE_HEADER = [gettext_lazy("Day"), gettext_lazy("Ward code"), gettext_lazy("Ward"), gettext_lazy("Received"),
-                 gettext_lazy("Verified by the registry"), gettext_lazy("Confirmed by an officer"),
+POLICE_HEADER = [gettext_lazy("Day"), gettext_lazy("Ward code"), gettext_lazy("Ward"),
+                 gettext_lazy("Received"), gettext_lazy("Verified by the registry"),
+                 gettext_lazy("Confirmed by an officer"),
                  gettext_lazy("Mismatches"), gettext_lazy("Not found"), gettext_lazy("Foreign nationals"),
                  gettext_lazy("Still open"), gettext_lazy("Age (days)")]
 
 
 def police_format_from(params) -> str:
-    return _choice(params, "format", POLICE_FORMATS, "csv", _("Unknown format “%(value)s”: choose one of %(choices)s."))
+    return _choice(params, "format", POLICE_FORMATS, "csv",
+                   _("Unknown format “%(value)s”: choose one of %(choices)s."))
 
 
 def police_filename(*, scope: Scope, report: PoliceReport, fmt: str) -> str:

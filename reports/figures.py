@@ -92,14 +92,17 @@ FIGURES: list[Figure] = [
     _f("signatures_superseded", "sign", _("Signatures superseded by a correction")),
     # Backlog at the end of the day, per step and age in that step; overdue = past the
     # 48-hour deadline in a state where the clinic's clock runs (verification.workflow).
-    *[_f(f"backlog_{step}_{band}", "backlog", format_lazy("{}: {}, {}", _("Backlog"), step_label, band_label), STOCK)
+    *[_f(f"backlog_{step}_{band}", "backlog", format_lazy("{}: {}, {}", _("Backlog"), step_label, band_label),
+         STOCK)
       for step, _n, step_label in STEPS for band, band_label in AGE_BANDS],
     _f("overdue", "backlog", _("Cases past the 48-hour deadline, with the clinic"), STOCK),
     # Time spent in each step by the cases that left it that day.
     *[fig for step, _n, step_label in STEPS for fig in (
         _f(f"left_{step}", "time", format_lazy("{}: {}", _("Cases that left the step"), step_label)),
-        _f(f"{step}_median_s", "time", format_lazy("{}: {}", _("Median time in step (s)"), step_label), DURATION),
-        _f(f"{step}_p90_s", "time", format_lazy("{}: {}", _("90th percentile time in step (s)"), step_label), DURATION),
+        _f(f"{step}_median_s", "time", format_lazy("{}: {}", _("Median time in step (s)"), step_label),
+           DURATION),
+        _f(f"{step}_p90_s", "time", format_lazy("{}: {}", _("90th percentile time in step (s)"), step_label),
+           DURATION),
     )],
     # Doses on record at the end of the day, where given (facility, else the person's ward).
     _f("doses_dose1", "doses", _("First doses on record"), STOCK),
@@ -123,7 +126,8 @@ NAMES = [f.name for f in FIGURES]
 POLICE_FIGURES = ["sent_to_police", "verified_by_registry", "confirmed_by_officer", "mismatch", "not_found",
                   "foreign_national"]
 REJECT_FIGURE = {"unreadable": "rejected_unreadable", "no_injection": "rejected_no_injection",
-                 "identity": "rejected_identity", "duplicate": "rejected_duplicate", "other": "rejected_other"}
+                 "identity": "rejected_identity", "duplicate": "rejected_duplicate",
+                 "other": "rejected_other"}
 
 
 def derived(values: dict) -> dict:

@@ -34,7 +34,8 @@ class DailyFigures(models.Model):
     ward = models.IntegerField(null=True, blank=True)  # the unit's ward (ward and facility rows)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "level", "unit"], name="daily_figures_unit_day")]
+        constraints = [models.UniqueConstraint(fields=["day", "level", "unit"],
+                                               name="daily_figures_unit_day")]
         indexes = [models.Index(fields=["level", "province", "day"], name="daily_figures_province"),
                    models.Index(fields=["level", "ward", "day"], name="daily_figures_ward")]
         ordering = ["day", "level", "unit"]

@@ -221,7 +221,8 @@ def submission_content(*, day: date, province_id: int) -> dict:
              .values_list("vaccine", "dose_number", "sex", "age_band", "doses"))
     return {
         "day": day.isoformat(), "province": province_id,
-        "figures": clean(province) if province else {f.name: (None if f.kind == DURATION else 0) for f in FIGURES},
+        "figures": (clean(province) if province
+                    else {f.name: (None if f.kind == DURATION else 0) for f in FIGURES}),
         "communes": {str(r["unit"]): clean(r) for r in communes.values()},
         "doses": [list(d) for d in doses],
     }
@@ -296,7 +297,8 @@ HEADLINE = [
     ("records_signed", gettext_lazy("Records signed")),
     ("cases_closed", gettext_lazy("Cases closed")),
     ("overdue", gettext_lazy("Overdue (over 48 h)")),
-    *[(f"backlog_{step}", format_lazy("{}: {}", gettext_lazy("Backlog"), label)) for step, _n, label in STEPS],
+    *[(f"backlog_{step}", format_lazy("{}: {}", gettext_lazy("Backlog"), label))
+      for step, _n, label in STEPS],
     ("coverage_dose1", gettext_lazy("Coverage, dose 1")),
     ("coverage_dose2", gettext_lazy("Coverage, dose 2")),
     ("dropout_1_2", gettext_lazy("Drop-out 1→2")),

@@ -118,7 +118,8 @@ def mark_stale(*, now: datetime | None = None) -> int:
 
 def _records_entered_after(day: date, built_at: datetime) -> bool:
     return (InjectionRecord.objects.filter(injection_date=day, created_at__gte=built_at).exists()
-            or InjectionRecord.objects.filter(previous__injection_date=day, created_at__gte=built_at).exists())
+            or InjectionRecord.objects.filter(previous__injection_date=day,
+                                              created_at__gte=built_at).exists())
 
 
 def rebuild_stale(*, now: datetime | None = None) -> list[DayBuild]:
@@ -180,7 +181,8 @@ def submission_create(*, day: date, province: Province, actor, note: str = "", c
     if report_day is None:
         raise InvalidInput(_("The figures of this day have not been built yet."), field="day")
     if report_day.stale_since:
-        raise InvalidInput(_("Late data changed this day: it is rebuilt at the next scheduled run."), field="day")
+        raise InvalidInput(_("Late data changed this day: it is rebuilt at the next scheduled run."),
+                           field="day")
     if is_locked(day, report_day=report_day):
         raise InvalidTransition(_("This day is locked; a ministry analyst must re-open it first."))
     content = selectors.submission_content(day=day, province_id=province.code)
@@ -191,7 +193,8 @@ def submission_create(*, day: date, province: Province, actor, note: str = "", c
         last = (ReportSubmission.objects.select_for_update().filter(day=day, province=province)
                 .order_by("-version").first())
         if last is not None and last.content_hash == digest:
-            raise InvalidInput(_("These figures were already submitted as version %(n)d.") % {"n": last.version})
+            raise InvalidInput(_("These figures were already submitted as version %(n)d.")
+                               % {"n": last.version})
         submission = ReportSubmission.objects.create(
             day=day, province=province, version=(last.version + 1) if last else 1, submitted_by=actor,
             late=timezone.now() > submission_deadline(day), figures=content, content_hash=digest, note=note,

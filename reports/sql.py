@@ -11,7 +11,8 @@ from verification.workflow import STEP_OF_STATE
 
 # The scratch tables of a day's build (temporary, per connection): facts at the finest
 # grain, facts per unit, cases that left a step, and the doses cross-table.
-BASE, UNITS, LEAVING, DOSES = "reports_tmp_base", "reports_tmp_units", "reports_tmp_leaving", "reports_tmp_doses"
+BASE, UNITS = "reports_tmp_base", "reports_tmp_units"
+LEAVING, DOSES = "reports_tmp_leaving", "reports_tmp_doses"
 TOUCHED = "reports_tmp_touched"  # the people with a record entered that day
 TOUCHED_RECORDS = "reports_tmp_touched_records"  # and their records
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 from reports import sql
 from reports.figures import PERSON_AGE_BANDS
 
-BASE, UNITS, DOSES, TOUCHED, TOUCHED_RECORDS = sql.BASE, sql.UNITS, sql.DOSES, sql.TOUCHED, sql.TOUCHED_RECORDS
+BASE, UNITS, DOSES = sql.BASE, sql.UNITS, sql.DOSES
+TOUCHED, TOUCHED_RECORDS = sql.TOUCHED, sql.TOUCHED_RECORDS
 STOCKS = ["doses_dose1", "doses_dose2", "doses_booster", "people_dose1", "people_dose2", "people_booster"]
 # What places a record version: its person, its facility, its vaccine.
 RECORD_JOINS = """JOIN records_citizen cz ON cz.id = r.citizen_id
-    LEFT JOIN records_facility f ON f.id = r.facility_id JOIN records_vaccineproduct v ON v.id = r.vaccine_id"""
+    LEFT JOIN records_facility f ON f.id = r.facility_id
+    JOIN records_vaccineproduct v ON v.id = r.vaccine_id"""
 DOSE_CLASS = "CASE dose_number WHEN 1 THEN 'doses_dose1' WHEN 2 THEN 'doses_dose2' ELSE 'doses_booster' END"
 DOSE_KINDS = (("d1", "r.dose_number = 1"), ("d2", "r.dose_number = 2"), ("b", "r.dose_number >= 3"))
 
@@ -38,7 +40,8 @@ def current_at(param: str) -> str:
 
 def _band() -> str:
     age = f"{sql.year_of('r.injection_date')} - cz.birth_year"
-    bands = " ".join(f"WHEN {age} <= {hi} THEN '{name}'" for name, _lo, hi in PERSON_AGE_BANDS if hi is not None)
+    bands = " ".join(f"WHEN {age} <= {hi} THEN '{name}'"
+                     for name, _lo, hi in PERSON_AGE_BANDS if hi is not None)
     return f"CASE {bands} ELSE '{PERSON_AGE_BANDS[-1][0]}' END"
 
 
@@ -73,7 +76,8 @@ def facts(*, carry: bool) -> list[str]:
             f"MAX(CASE WHEN {cond} AND {held('hi')} THEN 1 ELSE 0 END)"
             f" - MAX(CASE WHEN {cond} AND {held('lo')} THEN 1 ELSE 0 END) AS {name}"
             for name, cond in DOSE_KINDS)
-        touched = f"""INSERT INTO {TOUCHED} (citizen_id) SELECT DISTINCT citizen_id FROM records_injectionrecord
+        touched = f"""INSERT INTO {TOUCHED} (citizen_id)
+                      SELECT DISTINCT citizen_id FROM records_injectionrecord
                       WHERE created_at >= %(lo)s AND created_at < %(hi)s"""
         their_records = f"""INSERT INTO {TOUCHED_RECORDS} (citizen_id, dose_number, created_at, replaced_at)
             SELECT r.citizen_id, r.dose_number, r.created_at,
@@ -89,7 +93,8 @@ def facts(*, carry: bool) -> list[str]:
             WHERE {current_at('hi')} GROUP BY r.citizen_id"""
     return [*([touched, their_records] if carry else []), doses,
             f"""INSERT INTO {BASE} (facility, ward, figure, value)
-                SELECT facility, ward, {DOSE_CLASS}, SUM(doses) FROM {DOSES} GROUP BY facility, ward, {DOSE_CLASS}""",
+                SELECT facility, ward, {DOSE_CLASS}, SUM(doses) FROM {DOSES}
+                GROUP BY facility, ward, {DOSE_CLASS}""",
             _people_insert(per_citizen)]
 
 

@@ -90,7 +90,7 @@ def xlsx_file(rows: Iterable[Sequence], *, title: str = "Sheet1"):
     sheet = workbook.create_sheet(title=title[:31])
     for row in rows:
         sheet.append([_xlsx_cell(v) for v in row])
-    out = tempfile.TemporaryFile()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - returned open: the caller streams and closes it
     workbook.save(out)
     out.seek(0)
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlparse
 
+import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -54,8 +55,6 @@ def _broker_ok() -> tuple[bool, str]:
         return True, "eager"
     parsed = urlparse(url)
     if parsed.scheme.startswith("redis"):
-        import redis
-
         try:
             redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
             return True, "redis"

@@ -40,7 +40,8 @@ def _shown(figure, value):
     if figure.kind != DURATION or value is None:
         return value
     hours, minutes = divmod(int(value) // 60, 60)
-    return _("%(s)s (%(h)d h %(m)02d min)") % {"s": f"{int(value):,}".replace(",", "."), "h": hours, "m": minutes}
+    seconds = f"{int(value):,}".replace(",", ".")
+    return _("%(s)s (%(h)d h %(m)02d min)") % {"s": seconds, "h": hours, "m": minutes}
 
 
 def _grouped(values: dict) -> list[tuple[str, list[tuple[str, str, object]]]]:
@@ -55,7 +56,8 @@ def _context(request: HttpRequest, day: date) -> dict:
     values = selectors.unit_summary(unit=unit, start=day, end=day)
     report_day = selectors.built_days(start=day, end=day).get(day)
     context = {
-        "day": day, "unit": unit, "groups": _grouped(values), "derived": derived(values), "report_day": report_day,
+        "day": day, "unit": unit, "groups": _grouped(values), "derived": derived(values),
+        "report_day": report_day,
         "locked": services.is_locked(day, report_day=report_day) if report_day else False,
         "deadline": services.submission_deadline(day), "is_ministry": scope.is_nation,
     }
@@ -97,7 +99,8 @@ def submit(request: HttpRequest, day: str) -> HttpResponse:
             raise NotFoundInScope(_("No such certificate."))
     submission = services.submission_create(
         day=the_day, province=Province.objects.get(code=scope.province_id), actor=request.user,
-        note=request.POST.get("note", "")[:2000], certificate=certificate, secret=request.POST.get("secret", ""))
+        note=request.POST.get("note", "")[:2000], certificate=certificate,
+        secret=request.POST.get("secret", ""))
     messages.success(request, _("Figures of %(day)s submitted to the Ministry as version %(n)d.")
                      % {"day": the_day.strftime("%d/%m/%Y"), "n": submission.version})
     return redirect(f"{reverse('reports:daily')}?day={the_day.isoformat()}")

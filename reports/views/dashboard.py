@@ -69,10 +69,8 @@ def _columns(unit: Unit, period: dict, sort: str, descending: bool) -> list[dict
     columns = []
     for key, label in [("name", _("Unit")), *HEADLINE]:
         current = key == sort
-        if current:
-            flip = "asc" if descending else "desc"
-        else:  # figures open with the most first, names from A
-            flip = "asc" if key == "name" else "desc"
+        # Figures open with the most first, names from A.
+        flip = ("asc" if descending else "desc") if current else ("asc" if key == "name" else "desc")
         columns.append({"key": key, "label": label, "current": current,
                         "aria_sort": ("descending" if descending else "ascending") if current else None,
                         "url": _unit_url("reports:unit", unit.level, unit.code,
@@ -87,7 +85,8 @@ def _submissions(end: date) -> tuple[dict, dict]:
     return status, day
 
 
-def _table(scope, unit: Unit, start: date, end: date, sort: str, descending: bool, submissions: dict | None):
+def _table(scope, unit: Unit, *, start: date, end: date, sort: str, descending: bool,
+           submissions: dict | None):
     rows = selectors.children_headlines(scope=scope, unit=unit, start=start, end=end, sort=sort,
                                         descending=descending)
     period = {"start": start.isoformat(), "end": end.isoformat()}
@@ -106,7 +105,8 @@ def _chart_labels() -> dict:
     return {
         "steps": {step: str(label) for step, _n, label in STEPS},
         "police": {name: str(BY_NAME[name].label) for name in
-                   ("verified_by_registry", "confirmed_by_officer", "mismatch", "not_found", "foreign_national")},
+                   ("verified_by_registry", "confirmed_by_officer", "mismatch", "not_found",
+                    "foreign_national")},
         "signed": str(BY_NAME["records_signed"].label),
         "overdue": _("Overdue cases"),
         "none": _("Nothing to show for this period."),
@@ -132,7 +132,8 @@ def _render_dashboard(request: HttpRequest, unit: Unit) -> HttpResponse:
         "status": selectors.range_status(start=start, end=end, today=timezone.localdate()),
         "child_heading": CHILD_HEADING.get(child_level),
         "columns": _columns(unit, period, sort, descending) if child_level is not None else [],
-        "table": _table(scope, unit, start, end, sort, descending, submissions) if child_level is not None else [],
+        "table": (_table(scope, unit, start=start, end=end, sort=sort, descending=descending,
+                         submissions=submissions) if child_level is not None else []),
         "completeness": completeness,
         "cases_url": (_unit_url("reports:unit_cases", unit.level, unit.code)
                       if unit.level in (Level.WARD, Level.FACILITY) else None),

@@ -35,7 +35,8 @@ def export_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/export.html", {
         "parent": parent,
         "parent_level": exports.LEVEL_NAMES[parent.level],
-        "levels": [(name, Level(value).label) for name, value in exports.LEVELS.items() if value >= parent.level],
+        "levels": [(name, Level(value).label) for name, value in exports.LEVELS.items()
+                   if value >= parent.level],
         "default_level": exports.LEVEL_NAMES[Level(min(parent.level + 1, Level.FACILITY))],
         "formats": exports.FORMATS,
         "police_formats": exports.POLICE_FORMATS,

@@ -17,8 +17,8 @@ def _date(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = ("Build the daily figures of --date D (default: today, local time), or of every day from --from D1 "
-            "to --to D2 (re-running replaces).")
+    help = ("Build the daily figures of --date D (default: today, local time), or of every day from "
+            "--from D1 to --to D2 (re-running replaces).")
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="one local day, yyyy-mm-dd")
@@ -27,7 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--last", type=int, help="the last N days up to today (local time)")
         parser.add_argument("--skip-locked", action="store_true", help="leave locked days as they are")
         parser.add_argument("--full", action="store_true",
-                            help="count doses and people from every record instead of carrying the day before's")
+                            help="count doses and people from every record instead of carrying "
+                                 "the day before's")
 
     def handle(self, *args, **options):
         if options["date"] and (options["start"] or options["end"]):
@@ -65,4 +66,5 @@ class Command(BaseCommand):
             self.stderr.write("")
         seconds = sum(b.seconds for b in built)
         self.stdout.write(self.style.SUCCESS(
-            f"{len(built)} day(s) built from {start} to {end}, {sum(b.rows for b in built)} rows, {seconds:.1f} s"))
+            f"{len(built)} day(s) built from {start} to {end}, {sum(b.rows for b in built)} rows, "
+            f"{seconds:.1f} s"))
