@@ -4,7 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from django.test import override_settings
+from celery import current_app
+
+from vaxrecon.celery import app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -14,8 +16,9 @@ def _settings_value(expr: str, module: str = "vaxrecon.settings.dev", **env) -> 
         "DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "ALLOWED_HOSTS", "POPULATION_REGISTRY_API_KEY")}
     clean.update(env, DJANGO_SETTINGS_MODULE=module)
     code = f"import django; django.setup(); from django.conf import settings as s; print(json.dumps({expr}))"
+    # Not checked: the tests read the exit status and stderr of a refused start themselves.
     return subprocess.run([sys.executable, "-c", "import json;" + code], cwd=ROOT, env=clean,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_the_default_database_is_a_sqlite_file_and_celery_is_eager():
@@ -71,36 +74,8 @@ def test_the_connection_lifetime_comes_from_the_environment():
 
 
 def test_beat_schedule_names_real_tasks_including_the_purge():
-    from celery import current_app
-
-    from vaxrecon.celery import app
-
     app.loader.import_default_modules()
     schedule = app.conf.beat_schedule
     names = {entry["task"] for entry in schedule.values()}
     assert "verification.tasks.purge_unconfirmed_reports" in names
     assert names <= set(current_app.tasks.keys()) | set(app.tasks.keys())
-
-
-def test_healthz_is_200_when_database_and_broker_answer(client, db):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json()["database"]["ok"] is True and response.json()["status"] == "ok"
-
-
-@override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0", CELERY_TASK_ALWAYS_EAGER=False)
-def test_healthz_is_503_when_the_broker_is_down(client, db):
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["broker"]["ok"] is False and response.json()["database"]["ok"] is True
-
-
-def test_healthz_checks_the_real_redis_when_configured(client, db):
-    url = os.environ.get("CELERY_BROKER_URL")
-    if not url:
-        import pytest
-
-        pytest.skip("no CELERY_BROKER_URL: the SQLite/eager run has no broker to check")
-    with override_settings(CELERY_BROKER_URL=url, CELERY_TASK_ALWAYS_EAGER=False):
-        response = client.get("/healthz")
-    assert response.status_code == 200 and response.json()["broker"]["detail"] == "redis"

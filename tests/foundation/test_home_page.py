@@ -1,0 +1,20 @@
+"""Each role's home page: its scope named, its figures counted within it."""
+
+from django.urls import reverse
+
+
+def test_each_role_lands_on_its_home_page_with_its_scope(client, clinic_user, police_user, ministry_user, two_doses):
+    for user, expected in [(clinic_user, "Trạm Y tế Hoàn Kiếm"), (police_user, "Hoàn Kiếm"),
+                           (ministry_user, "Whole country")]:
+        client.force_login(user)
+        response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        assert f'data-role="{user.profile.role}"' in response.content.decode()
+        assert expected in response.content.decode()
+
+
+def test_the_home_page_counts_only_what_is_in_scope(client, other_clinic_user, two_doses):
+    client.force_login(other_clinic_user)
+    response = client.get(reverse("home"))
+    assert response.context["citizen_count"] == 1
+    assert response.context["facility_count"] == 1
