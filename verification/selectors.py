@@ -168,6 +168,28 @@ def duplicate_doses(*, citizen, vaccine, injection_date: date, exclude_ids=()) -
             .select_related("vaccine", "facility"))
 
 
+# --- The clinic's case page (the case itself comes from `staff_case`) ----------------------
+
+def citizen_doses(*, citizen) -> QuerySet[InjectionRecord]:
+    """Every version of the citizen's doses on the platform, in the order they were given."""
+    return (InjectionRecord.objects.filter(citizen=citizen).select_related("vaccine", "facility")
+            .order_by("injection_date", "dose_number", "version"))
+
+
+def case_citizen_dose(*, case: ReconciliationCase, injection_id: int) -> InjectionRecord:
+    """One dose (any version) of the citizen a staff case is linked to; NotFoundInScope otherwise."""
+    record = InjectionRecord.objects.filter(pk=injection_id, citizen_id=case.citizen_id).first()
+    if record is None:
+        raise NotFoundInScope(_("No such dose for the linked citizen."))
+    return record
+
+
+def case_facilities(*, case: ReconciliationCase, scope: Scope) -> list[Facility]:
+    """Where a case's doses may have been given: the user's facility, the case's, the claimed ones'."""
+    ids = {scope.facility_id, case.facility_id, *case.claimed_doses.values_list("facility_id", flat=True)}
+    return list(Facility.objects.filter(pk__in=[i for i in ids if i]))
+
+
 # --- Candidate citizens for a case -------------------------------------------------------
 
 

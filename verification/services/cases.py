@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
@@ -25,7 +26,7 @@ from records.services import (
 from vaxrecon.access import scope_for
 from vaxrecon.errors import InvalidInput, InvalidTransition, NotAllowed, NotFoundInScope
 from verification import workflow
-from verification.models import ClaimedDose, OneTimeCode, ReconciliationCase
+from verification.models import REVIEW_DEADLINE, ClaimedDose, OneTimeCode, ReconciliationCase
 from verification.selectors import DUPLICATE_WINDOW, case_candidates, case_scope_q, duplicate_doses
 from verification.services.evidence import evidence_attach, evidence_check
 from verification.services.otp import otp_allowance, otp_send, otp_verify
@@ -94,13 +95,15 @@ def case_submit(
     id_number = normalize.digits_only(id_number)
     phone = normalize.normalize_phone(phone)
     lot_number = (lot_number or "").strip()
-    errors = _claimed_identity_errors(full_name=full_name, birth=birth, sex=sex, id_number=id_number, phone=phone)
+    errors = _claimed_identity_errors(full_name=full_name, birth=birth, sex=sex, id_number=id_number,
+                                      phone=phone)
     if ward is None:
         errors["ward"] = _("Choose the commune or ward where you live.")
     if vaccine is None and not (vaccine_text or "").strip():
         errors["vaccine"] = _("Choose the vaccine (or “I don't know”).")
-    errors.update({k: str(v) for k, v in validate_injection(
-        dose_number=dose_number, injection_date=injection_date, lot_number=lot_number).items() if k not in errors})
+    dose_errors = validate_injection(dose_number=dose_number, injection_date=injection_date,
+                                     lot_number=lot_number)
+    errors.update({k: str(v) for k, v in dose_errors.items() if k not in errors})
     _raise_first(errors)
     checked = evidence_check(files)  # before anything is written
     otp_allowance(phone=phone)
@@ -129,7 +132,8 @@ def case_resend_code(*, case: ReconciliationCase) -> OneTimeCode:
 def _same_dose(a: ClaimedDose, b: ClaimedDose) -> bool:
     if a.vaccine_id and b.vaccine_id and a.vaccine.family != b.vaccine.family:
         return False
-    return a.dose_number == b.dose_number or abs((a.injection_date - b.injection_date).days) <= DUPLICATE_WINDOW.days
+    days_apart = abs((a.injection_date - b.injection_date).days)
+    return a.dose_number == b.dose_number or days_apart <= DUPLICATE_WINDOW.days
 
 
 def _open_twin(draft: ReconciliationCase) -> ReconciliationCase | None:
@@ -152,10 +156,6 @@ def case_confirm(*, case: ReconciliationCase, code: str) -> ReconciliationCase:
     """Check the one-time code of an unconfirmed report and open it for the clinic, with a
     fresh 48-hour deadline. A repeat of an open report (same phone, person and dose) joins
     that report instead: its evidence moves over. Returns the case the citizen should follow."""
-    from django.utils import timezone
-
-    from verification.models import REVIEW_DEADLINE
-
     if case.confirmed:
         raise InvalidInput(_("This report is already confirmed."), field="code")
     otp_verify(phone=case.phone, purpose=OneTimeCode.Purpose.CONFIRM_REPORT, code=code, case=case)
@@ -166,7 +166,8 @@ def case_confirm(*, case: ReconciliationCase, code: str) -> ReconciliationCase:
             twin = ReconciliationCase.objects.select_for_update().get(pk=twin.pk)
             moved = draft.evidence.update(case=twin)
             case_event(case=twin, actor=workflow.CITIZEN, action="join_report",
-                       message=_("The citizen reported the same dose again; %(n)s new file(s) added.") % {"n": moved},
+                       message=_("The citizen reported the same dose again; %(n)s new file(s) added.")
+                       % {"n": moved},
                        data={"joined_report": draft.tracking_code})
             # The draft stays unconfirmed (never shown, purged with the other stale drafts).
             case_event(case=draft, actor=workflow.CITIZEN, action="joined",
@@ -200,7 +201,8 @@ def _clinic_case(case: ReconciliationCase | int, actor, *, states=workflow.EDITA
     return locked
 
 
-def _mark_updated(case: ReconciliationCase, actor, *, action: str, message: str, data=None) -> ReconciliationCase:
+def _mark_updated(case: ReconciliationCase, actor, *, action: str, message: str,
+                  data=None) -> ReconciliationCase:
     """After a change to the records: the first one moves the case to “record updated”."""
     if case.status == S.RECORD_UPDATED:
         case_event(case=case, actor=actor, action=action, message=message, data=data)
@@ -224,7 +226,8 @@ def case_link_citizen(*, case: ReconciliationCase | int, actor, citizen_id: int)
         if citizen is None:
             raise InvalidInput(_("This person is not among the candidates for the case."), field="citizen")
         if locked.injections.exclude(citizen=citizen).exists():
-            raise InvalidInput(_("Doses were already recorded for another person on this case."), field="citizen")
+            raise InvalidInput(_("Doses were already recorded for another person on this case."),
+                               field="citizen")
         before = snapshot(locked, AUDITED_FIELDS)
         locked.citizen = citizen
         locked.save(update_fields=["citizen", "updated_at"])
@@ -234,10 +237,21 @@ def case_link_citizen(*, case: ReconciliationCase | int, actor, citizen_id: int)
     return locked
 
 
+def _split_id_number(typed: str) -> tuple[str, str]:
+    """The number as typed, to (cccd, cmnd): nine digits are an old CMND, anything else a CCCD
+    (so a wrong length is refused by the CCCD's own check)."""
+    digits = normalize.digits_only(typed)
+    return ("", digits) if len(digits) == 9 else (digits, "")
+
+
 def case_create_citizen(*, case: ReconciliationCase | int, actor, full_name: str, birth: normalize.BirthDate,
-                        sex: str, cccd: str = "", cmnd: str = "", phone: str = "") -> Citizen:
+                        sex: str, id_number: str = "", cccd: str = "", cmnd: str = "",
+                        phone: str = "") -> Citizen:
     """Create the person on the platform from the (checked) claimed identity and link the case.
-    Returns the citizen. Raises InvalidInput naming the field at fault."""
+    `id_number` is the CCCD or CMND as typed (told apart by its length); `cccd`/`cmnd` give
+    them apart instead. Returns the citizen. Raises InvalidInput naming the field at fault."""
+    if id_number:
+        cccd, cmnd = _split_id_number(id_number)
     with transaction.atomic():
         locked = _clinic_case(case, actor, action=_("create a citizen"))
         if locked.citizen_id:
@@ -257,8 +271,8 @@ def case_create_citizen(*, case: ReconciliationCase | int, actor, full_name: str
 IDENTITY_FIELDS = ("full_name", "date_of_birth", "birth_year", "dob_precision", "sex", "cccd", "cmnd")
 
 
-def case_correct_identity(*, case: ReconciliationCase | int, actor, full_name: str, birth: normalize.BirthDate,
-                          sex: str, id_number: str) -> ReconciliationCase:
+def case_correct_identity(*, case: ReconciliationCase | int, actor, full_name: str,
+                          birth: normalize.BirthDate, sex: str, id_number: str) -> ReconciliationCase:
     """Correct the linked citizen's four identity fields (e.g. to the police's values) and the
     case's claim with them, so the police check the corrected identity. Returns the case."""
     id_number = normalize.digits_only(id_number)
@@ -277,30 +291,35 @@ def case_correct_identity(*, case: ReconciliationCase | int, actor, full_name: s
         citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
         citizen_before = snapshot(citizen, list(IDENTITY_FIELDS))
         citizen.full_name, citizen.sex, citizen.cccd, citizen.cmnd = full_name, sex, cccd or None, cmnd
-        citizen.date_of_birth, citizen.birth_year, citizen.dob_precision = birth.value, birth.year, birth.precision
+        citizen.date_of_birth, citizen.birth_year = birth.value, birth.year
+        citizen.dob_precision = birth.precision
         citizen.save()
         record_event(actor=actor, action="citizen.correct_identity", obj=citizen, before=citizen_before,
                      after=snapshot(citizen, list(IDENTITY_FIELDS)))
         locked.full_name, locked.sex, locked.id_number = full_name, sex, id_number or locked.id_number
-        locked.date_of_birth, locked.birth_year, locked.dob_precision = birth.value, birth.year, birth.precision
+        locked.date_of_birth, locked.birth_year = birth.value, birth.year
+        locked.dob_precision = birth.precision
         locked.save()
         return _mark_updated(locked, actor, action="correct_identity",
                              message=_("Identity corrected: %(name)s.") % {"name": citizen.full_name})
 
 
-def _check_not_duplicate(citizen: Citizen, vaccine: VaccineProduct, injection_date: date, exclude_ids=()) -> None:
+def _check_not_duplicate(citizen: Citizen, vaccine: VaccineProduct, injection_date: date,
+                         exclude_ids=()) -> None:
     twin = duplicate_doses(citizen=citizen, vaccine=vaccine, injection_date=injection_date,
                            exclude_ids=exclude_ids).first()
     if twin is not None:
         raise DuplicateDose(
             _("This person already has this dose: %(vaccine)s on %(date)s (dose %(n)s). "
               "Doses of the same vaccine within 3 days are the same dose; it was not added.")
-            % {"vaccine": twin.vaccine.name, "date": twin.injection_date.strftime("%d/%m/%Y"), "n": twin.dose_number},
+            % {"vaccine": twin.vaccine.name, "date": twin.injection_date.strftime("%d/%m/%Y"),
+               "n": twin.dose_number},
             existing=twin)
 
 
 def case_add_dose(*, case: ReconciliationCase | int, actor, vaccine: VaccineProduct, dose_number: int,
-                  injection_date: date, lot_number: str = "", facility: Facility | None = None) -> InjectionRecord:
+                  injection_date: date, lot_number: str = "",
+                  facility: Facility | None = None) -> InjectionRecord:
     """Record the missing dose for the linked citizen and attach it to the case.
     Raises DuplicateDose (with `.existing`) when the person already has it."""
     with transaction.atomic():
@@ -313,10 +332,12 @@ def case_add_dose(*, case: ReconciliationCase | int, actor, vaccine: VaccineProd
             citizen=locked.citizen, vaccine=vaccine, dose_number=dose_number, injection_date=injection_date,
             lot_number=lot_number, facility=facility, source=InjectionRecord.Source.REPORTED, actor=actor)
         locked.injections.add(record)
-        ClaimedDose.objects.filter(case=locked, injection__isnull=True, dose_number=dose_number).update(injection=record)
+        (ClaimedDose.objects.filter(case=locked, injection__isnull=True, dose_number=dose_number)
+         .update(injection=record))
         _mark_updated(locked, actor, action="add_dose", data={"injection": record.pk},
                       message=_("Dose added: %(vaccine)s, dose %(n)s, %(date)s.")
-                      % {"vaccine": vaccine.name, "n": dose_number, "date": injection_date.strftime("%d/%m/%Y")})
+                      % {"vaccine": vaccine.name, "n": dose_number,
+                         "date": injection_date.strftime("%d/%m/%Y")})
     return record
 
 
@@ -335,12 +356,14 @@ def case_use_existing_dose(*, case: ReconciliationCase | int, actor, injection_i
     return record
 
 
-def case_correct_dose(*, case: ReconciliationCase | int, actor, injection_id: int, **changes) -> InjectionRecord:
+def case_correct_dose(*, case: ReconciliationCase | int, actor, injection_id: int,
+                      **changes) -> InjectionRecord:
     """Correct one of the linked citizen's doses: a new version is written and the old one
     (signed or not) is kept, superseded. Returns the new version."""
     with transaction.atomic():
         locked = _clinic_case(case, actor, action=_("correct a dose"))
-        current = (InjectionRecord.objects.select_related("vaccine").filter(pk=injection_id, citizen_id=locked.citizen_id)
+        current = (InjectionRecord.objects.select_related("vaccine")
+                   .filter(pk=injection_id, citizen_id=locked.citizen_id)
                    .exclude(status=InjectionRecord.Status.SUPERSEDED).first())
         if current is None or locked.citizen_id is None:
             raise NotFoundInScope(_("No such dose for the linked citizen."))
@@ -351,7 +374,8 @@ def case_correct_dose(*, case: ReconciliationCase | int, actor, injection_id: in
         new = injection_record_correct(record=current, actor=actor, **changes)
         locked.injections.remove(current)
         locked.injections.add(new)
-        _mark_updated(locked, actor, action="correct_dose", data={"injection": new.pk, "previous": current.pk},
+        _mark_updated(locked, actor, action="correct_dose",
+                      data={"injection": new.pk, "previous": current.pk},
                       message=_("Dose corrected (version %(v)s): %(vaccine)s, dose %(n)s, %(date)s.")
                       % {"v": new.version, "vaccine": new.vaccine.name, "n": new.dose_number,
                          "date": new.injection_date.strftime("%d/%m/%Y")})
@@ -363,11 +387,13 @@ def case_send_to_police(*, case: ReconciliationCase | int, actor) -> Reconciliat
     with transaction.atomic():
         locked = _clinic_case(case, actor, states={S.RECORD_UPDATED}, action=_("send to police"))
         if locked.citizen_id is None:
-            raise InvalidInput(_("Link the case to a citizen before sending it to the police."), field="citizen")
+            raise InvalidInput(_("Link the case to a citizen before sending it to the police."),
+                               field="citizen")
         if not locked.injections.exclude(status=InjectionRecord.Status.SUPERSEDED).exists():
             raise InvalidInput(_("Add or confirm at least one dose before sending the case to the police."))
         return case_transition(case=locked, name="send_to_police", actor=actor,
-                               message=_("Sent to the commune police of %(ward)s.") % {"ward": locked.ward.name})
+                               message=_("Sent to the commune police of %(ward)s.")
+                               % {"ward": locked.ward.name})
 
 
 def case_reject(*, case: ReconciliationCase | int, actor, reason: str, note: str = "") -> ReconciliationCase:
