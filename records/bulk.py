@@ -7,6 +7,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,7 +27,8 @@ def _citizen_rows(n: int, seed: int, wards: list[Ward]) -> Iterator[tuple]:
         birth = demo.random_birth(rng)
         ward = wards[rng.randrange(len(wards))]
         # Serial from the index keeps CCCDs unique and the run deterministic.
-        cccd = demo.make_cccd(ward.province_id, sex, birth.year, (i * 7919 + seed) % 1_000_000) if i < 1_000_000 else None
+        cccd = (demo.make_cccd(ward.province_id, sex, birth.year, (i * 7919 + seed) % 1_000_000)
+                if i < 1_000_000 else None)
         year_only = rng.random() < 0.03
         yield (
             cccd, "" if rng.random() < 0.6 else f"{rng.randrange(10**8, 10**9)}", name, fold_name(name),
@@ -51,6 +53,89 @@ def _copy(table: str, columns: list[str], rows: list[tuple]) -> None:
         )
 
 
+DOSE_COLUMNS = ["citizen_id", "vaccine_id", "dose_number", "injection_date", "lot_number",
+                "facility_id", "source", "status", "version", "source_record_id", "created_at"]
+
+
+def _insert_citizens(rows: list[tuple], now, *, postgres: bool) -> None:
+    if postgres:
+        _copy(Citizen._meta.db_table, [*CITIZEN_COLUMNS, "created_at", "updated_at"],
+              [(*row, now, now) for row in rows])
+    else:
+        Citizen.objects.bulk_create(
+            [Citizen(**dict(zip(CITIZEN_COLUMNS, row)), created_at=now) for row in rows], batch_size=2000)
+
+
+def _insert_doses(rows: list[tuple], *, postgres: bool) -> None:
+    if postgres:
+        _copy(InjectionRecord._meta.db_table, DOSE_COLUMNS, rows)
+    else:
+        InjectionRecord.objects.bulk_create(
+            [InjectionRecord(**dict(zip(DOSE_COLUMNS, row))) for row in rows], batch_size=2000)
+
+
+@dataclass
+class _Doses:
+    """What generated citizens' doses are drawn from: one random stream for the whole run."""
+
+    rng: random.Random
+    vaccines: dict[str, int]
+    facilities_by_ward: dict[int, list[int]]
+    all_facilities: list[int]
+
+    def rows(self, citizens: list[tuple], now) -> list[tuple]:
+        """The dose rows of citizens just inserted (found again by their CCCD)."""
+        cccds = [row[0] for row in citizens if row[0]]
+        ids = dict(Citizen.objects.filter(cccd__in=cccds).values_list("cccd", "id"))
+        return [dose for row in citizens if row[0] in ids for dose in self._of(ids[row[0]], row[8], now)]
+
+    def _of(self, citizen_id: int, ward_id: int, now) -> list[tuple]:
+        rng = self.rng
+        code, interval = demo.VACCINE_SCHEDULES[rng.randrange(len(demo.VACCINE_SCHEDULES))]
+        n_doses = 1 if code == "janssen" else rng.choice([1, 2, 2, 2, 3, 3])
+        facility = rng.choice(self.facilities_by_ward.get(ward_id) or self.all_facilities)
+        return [(citizen_id, self.vaccines[code], k, when, demo.random_lot(rng), facility,
+                 "administered", "recorded", 1, "", now)
+                for k, when in enumerate(demo.injection_dates(rng, interval, n_doses), start=1)]
+
+
+def _dose_source(seed: int) -> _Doses:
+    facilities_by_ward: dict[int, list[int]] = {}
+    for f in Facility.objects.filter(active=True).values("id", "ward_id"):
+        facilities_by_ward.setdefault(f["ward_id"], []).append(f["id"])
+    return _Doses(rng=random.Random(seed + 1),
+                  vaccines=dict(VaccineProduct.objects.values_list("code", "id")),
+                  facilities_by_ward=facilities_by_ward,
+                  all_facilities=[f for ids in facilities_by_ward.values() for f in ids])
+
+
+def _land(citizens: list[tuple], doses: _Doses | None, *, postgres: bool) -> tuple[int, int]:
+    """One batch in one transaction: the citizens, then their doses. Returns the counts added."""
+    now = timezone.now()
+    with transaction.atomic():
+        _insert_citizens(citizens, now, postgres=postgres)
+        dose_rows = doses.rows(citizens, now) if doses else []
+        if doses:
+            _insert_doses(dose_rows, postgres=postgres)
+    return len(citizens), len(dose_rows)
+
+
+def _new_batches(rows: Iterator[tuple], existing: set[str]) -> Iterator[tuple[list[tuple], int]]:
+    """The rows whose CCCD is not there yet, BATCH at a time, each batch with the count of rows
+    read so far; the last batch (perhaps empty) comes when the rows run out."""
+    batch: list[tuple] = []
+    done = 0
+    for row in rows:
+        done += 1
+        if row[0] is not None and row[0] in existing:
+            continue
+        batch.append(row)
+        if len(batch) >= BATCH:
+            yield batch, done
+            batch = []
+    yield batch, done
+
+
 def generate(
     *, citizens: int, seed: int = 2021, with_doses: bool = True,
     progress: Callable[[int, int], None] | None = None,
@@ -61,68 +146,17 @@ def generate(
     Returns (citizens added, doses added).
     """
     wards = list(Ward.objects.filter(facilities__isnull=False).distinct()) or list(Ward.objects.all()[:50])
-    facilities_by_ward: dict[int, list[int]] = {}
-    for f in Facility.objects.filter(active=True).values("id", "ward_id"):
-        facilities_by_ward.setdefault(f["ward_id"], []).append(f["id"])
-    all_facilities = [f for ids in facilities_by_ward.values() for f in ids]
-    vaccines = dict(VaccineProduct.objects.values_list("code", "id"))
+    source = _dose_source(seed)
+    doses = source if with_doses and source.all_facilities else None
     existing = set(Citizen.objects.exclude(cccd=None).values_list("cccd", flat=True).iterator())
     postgres = connection.vendor == "postgresql"
-    rng = random.Random(seed + 1)
-    added_c = added_d = done = 0
-    batch: list[tuple] = []
-
-    def flush() -> None:
-        nonlocal added_c, added_d
-        if not batch:
-            return
-        now = timezone.now()
-        with transaction.atomic():
-            if postgres:
-                _copy(Citizen._meta.db_table, CITIZEN_COLUMNS + ["created_at", "updated_at"],
-                      [row + (now, now) for row in batch])
-            else:
-                Citizen.objects.bulk_create(
-                    [Citizen(**dict(zip(CITIZEN_COLUMNS, row)), created_at=now) for row in batch],
-                    batch_size=2000,
-                )
-            added_c += len(batch)
-            if with_doses and all_facilities:
-                ids = dict(Citizen.objects.filter(cccd__in=[r[0] for r in batch if r[0]]).values_list("cccd", "id"))
-                doses = []
-                for row in batch:
-                    cid = ids.get(row[0])
-                    if cid is None:
-                        continue
-                    code, interval = demo.VACCINE_SCHEDULES[rng.randrange(len(demo.VACCINE_SCHEDULES))]
-                    n_doses = 1 if code == "janssen" else rng.choice([1, 2, 2, 2, 3, 3])
-                    facility = rng.choice(facilities_by_ward.get(row[8]) or all_facilities)
-                    for k, when in enumerate(demo.injection_dates(rng, interval, n_doses), start=1):
-                        doses.append((cid, vaccines[code], k, when, demo.random_lot(rng), facility,
-                                       "administered", "recorded", 1, "", now))
-                cols = ["citizen_id", "vaccine_id", "dose_number", "injection_date", "lot_number",
-                        "facility_id", "source", "status", "version", "source_record_id", "created_at"]
-                if postgres:
-                    _copy(InjectionRecord._meta.db_table, cols, doses)
-                else:
-                    InjectionRecord.objects.bulk_create(
-                        [InjectionRecord(**dict(zip(cols, d))) for d in doses], batch_size=2000
-                    )
-                added_d += len(doses)
-        batch.clear()
-
-    for row in _citizen_rows(citizens, seed, wards):
-        done += 1
-        if row[0] is not None and row[0] in existing:
-            continue
-        batch.append(row)
-        if len(batch) >= BATCH:
-            flush()
-            if progress:
-                progress(done, citizens)
-    flush()
-    if progress:
-        progress(done, citizens)
+    added_c = added_d = 0
+    for batch, done in _new_batches(_citizen_rows(citizens, seed, wards), existing):
+        if batch:
+            landed_c, landed_d = _land(batch, doses, postgres=postgres)
+            added_c, added_d = added_c + landed_c, added_d + landed_d
+        if progress:
+            progress(done, citizens)
     return added_c, added_d
 
 
