@@ -1,7 +1,9 @@
-"""Demo data: one account per role, facilities in several provinces, citizens and doses.
+"""Demo data: one account per role, facilities in several provinces, citizens and doses,
+cases waiting at each step and the signer's development certificate.
 
 Idempotent: a second run adds nothing. `--citizens N` generates N synthetic citizens
-fast (COPY on PostgreSQL), for benchmarks.
+fast (COPY on PostgreSQL), for benchmarks. It lives in `vaxrecon` (the top floor) because it
+fills every room: records, accounts, verification and signing.
 """
 
 from django.contrib.auth.models import User
@@ -13,6 +15,8 @@ from accounts.services import ensure_role_groups, user_create
 from records import bulk
 from records.models import Facility, Province, Ward
 from records.services import load_divisions, load_vaccines
+from signing.devpki import seed_demo_signer
+from verification.demo import seed_demo_cases
 
 DEMO_PASSWORD = "vaxrecon-demo-2021"
 DEMO_KEY_PASSPHRASE = "vaxrecon-demo-key-2021"  # demo only: the signer's PKCS#12 file
@@ -72,8 +76,6 @@ class Command(BaseCommand):
 
     def _demo_cases(self) -> None:
         """Citizen reports waiting at the demo clinic, two of them already with the police."""
-        from verification.demo import seed_demo_cases
-
         created = seed_demo_cases()
         if created:
             self.stdout.write(f"Demo cases at HN-TYT-01: {len(created)}; tracking codes: "
@@ -81,8 +83,6 @@ class Command(BaseCommand):
 
     def _demo_signer_certificate(self) -> None:
         """The demo signer gets a development certificate in a PKCS#12 file (signing/)."""
-        from signing.devpki import seed_demo_signer
-
         path, passphrase = seed_demo_signer(username="signer", passphrase=DEMO_KEY_PASSPHRASE)
         if path is not None:
             self.stdout.write(f"Demo signer key file: {path} (passphrase: {passphrase})")
