@@ -10,6 +10,7 @@ import sys
 from datetime import date
 
 import pytest
+from django.utils import translation
 
 from accounts.models import Role
 from records.models import Ward
@@ -147,7 +148,5 @@ def second_police(hanoi_facility):
 def english_pages(client):
     """Pages in English (the msgids): assertions stay true once the Vietnamese catalogue lands."""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    from django.utils import translation
-
     with translation.override("en"):
         yield

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from vaxrecon.access import scope_for
 from verification.models import PoliceVerification, ReconciliationCase
+from verification.police.client import RegistryUnavailable
 from verification.police.services import registry_verify_pending
 from verification.selectors import cases_in_scope
 
@@ -80,8 +81,6 @@ def test_the_case_view_marks_each_differing_character(registry, four_cases, poli
 def test_a_case_the_registry_has_not_answered_says_so_and_shows_the_delay(
         dead_registry_url, police_user, client, hanoi_facility):
     case = awaiting_case(facility=hanoi_facility)
-    from verification.police.client import RegistryUnavailable
-
     with pytest.raises(RegistryUnavailable):
         registry_verify_pending()
     client.force_login(police_user)

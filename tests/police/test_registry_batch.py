@@ -8,10 +8,15 @@ from django.utils import timezone
 from records.models import AuditEvent
 from vaxrecon.access import scope_for
 from verification import workflow
-from verification.models import CaseEvent, PoliceVerification, ReconciliationCase
+from verification.models import CaseEvent, PoliceVerification, ReconciliationCase, RegistryCircuit
 from verification.police import selectors
-from verification.police.client import RegistryUnavailable
-from verification.police.services import police_decide, registry_verify_pending
+from verification.police.client import RegistryAnswer, RegistryUnavailable
+from verification.police.services import (
+    claimed_identity,
+    police_decide,
+    registry_answer_apply,
+    registry_verify_pending,
+)
 from verification.police.tasks import verify_identities_batch
 from verification.services import case_transition
 
@@ -86,8 +91,6 @@ def test_when_the_registry_comes_back_every_case_is_applied_exactly_once(
             registry_verify_pending()
     assert PoliceVerification.objects.count() == 0
     settings.POPULATION_REGISTRY_URL = registry.url
-    from verification.models import RegistryCircuit
-
     RegistryCircuit.objects.update(opened_until=timezone.now() - timedelta(seconds=1))  # cooldown over
     result = verify_identities_batch.apply().get()
     assert result["delayed"] is False and result["verified"] == 2 and result["for_officer"] == 2
@@ -99,9 +102,6 @@ def test_when_the_registry_comes_back_every_case_is_applied_exactly_once(
 
 
 def test_an_answer_for_a_case_that_moved_meanwhile_is_skipped(registry, four_cases, police_user):
-    from verification.police.client import RegistryAnswer
-    from verification.police.services import claimed_identity, registry_answer_apply
-
     case = four_cases["match"]
     police_decide(officer=police_user, case_id=case.pk, outcome="not_found")
     result = registry_answer_apply(case_id=case.pk, answer=RegistryAnswer(ref=str(case.pk), outcome="match"),
@@ -116,9 +116,6 @@ def test_a_match_for_a_case_an_officer_is_working_on_is_stored_but_left_to_the_o
     case = four_cases["match"]
     ReconciliationCase.objects.filter(pk=case.pk).update(claimed_by=police_user,
                                                          claim_expires_at=timezone.now() + timedelta(minutes=5))
-    from verification.police.client import RegistryAnswer
-    from verification.police.services import claimed_identity, registry_answer_apply
-
     assert registry_answer_apply(case_id=case.pk, answer=RegistryAnswer(ref=str(case.pk), outcome="match"),
                                  sent=claimed_identity(case), batch_id="b1") == "for_officer"
     assert status(case) == S.AWAITING_POLICE

@@ -9,7 +9,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Role
 from records.models import Facility, Province, Ward
@@ -146,8 +146,6 @@ def days_never_lock(settings):
 @pytest.fixture
 def english_messages(settings):
     """For tests that read a service's error message: the catalogue gives it in Vietnamese."""
-    from django.utils import translation
-
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield

@@ -8,7 +8,7 @@ from reports.figures import FIGURES
 from reports.models import DailyDoses, DailyFigures, Level, ReportDay
 from reports.services import build_days
 from tests.factories import HCM_PROVINCE
-from tests.reports.fixtures_figures import DAY, build_scenario
+from tests.reports.fixtures_figures import DAY, at, build_scenario, case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("days_never_lock")]
 
@@ -178,8 +178,6 @@ def test_stocks_carried_from_the_day_before_equal_a_full_count(scenario):
 
 
 def test_a_case_past_its_deadline_with_the_police_is_not_overdue_for_the_clinic(scenario):
-    from tests.reports.fixtures_figures import at, case
-
     case(origin="clinic_entry", submitted_at=at(DAY - timedelta(days=4), "09:00"), ward=scenario["ward"],
          status="awaiting_police")
     build_days(start=DAY, end=DAY)

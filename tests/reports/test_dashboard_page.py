@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from records.models import Province
-from reports.models import Level
+from reports.models import Level, ReportSubmission
 from reports.services import submission_deadline
 from tests.reports.conftest import HANOI, built, figures_on_page, stored
 
@@ -130,8 +130,6 @@ def test_a_wrong_period_is_refused_with_a_message(client, provincial_user, query
 
 def test_the_ministry_sees_every_province_with_its_submission_for_the_last_day(
         client, ministry_user, provincial_user, hanoi_figures, settings):
-    from reports.models import ReportSubmission
-
     last = hanoi_figures[1]
     ReportSubmission.objects.create(day=last, province_id=HANOI, version=1, submitted_by=provincial_user,
                                     submitted_at=submission_deadline(last) - timedelta(hours=1), figures={},

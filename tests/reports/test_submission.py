@@ -123,10 +123,10 @@ def test_the_signed_submission_verifies_with_openssl(built, provincial_user, han
     verify = ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", "s.p7s", "-content", "s.json",
               "-CAfile", "root.pem", "-purpose", "any", "-out", os.devnull]
     env = {**os.environ, "OPENSSL_CONF": os.devnull}
-    ok = subprocess.run(verify, cwd=tmp_path, capture_output=True, text=True, env=env)
+    ok = subprocess.run(verify, cwd=tmp_path, capture_output=True, text=True, env=env, check=False)
     assert ok.returncode == 0, ok.stderr
     (tmp_path / "s.json").write_bytes(payload.replace(b'"sent_to_police":5', b'"sent_to_police":6'))
-    tampered = subprocess.run(verify, cwd=tmp_path, capture_output=True, text=True, env=env)
+    tampered = subprocess.run(verify, cwd=tmp_path, capture_output=True, text=True, env=env, check=False)
     assert tampered.returncode != 0
 
 

@@ -7,9 +7,11 @@ from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from records.models import VaccineProduct, Ward
 from records.normalize import parse_birth_date
+from vaxrecon.celery import app
 from verification import sms
 from verification.services import case_confirm, case_start_review, case_submit
 
@@ -47,8 +49,6 @@ def media_in_tmp(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def eager_tasks():
     """Notifications run in-process here (the worker fixture tests the real queue elsewhere)."""
-    from vaxrecon.celery import app
-
     old = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
@@ -86,9 +86,7 @@ def case_in_review(reported_case, clinic_user):
 @pytest.fixture(autouse=True)
 def english(client):
     """These tests read English text: pages asked for in English, messages made in English.
-    (Vietnamese, the default, is checked in tests/foundation and the browser tests.)"""
-    from django.utils import translation
-
+    (Vietnamese, the default, is checked in tests/accounts and the browser tests.)"""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     with translation.override("en"):
         yield

@@ -2,6 +2,9 @@
 
 import logging
 
+import pytest
+
+from vaxrecon.errors import ServiceUnavailable
 from verification import sms
 
 
@@ -29,10 +32,6 @@ def test_the_test_backend_collects_messages(settings, sms_outbox):
 
 
 def test_the_http_backend_reports_an_unreachable_provider(settings):
-    import pytest
-
-    from vaxrecon.errors import ServiceUnavailable
-
     settings.SMS_BACKEND = "verification.sms.HttpBackend"
     settings.SMS_HTTP_URL = "http://127.0.0.1:9/sms"
     with pytest.raises(ServiceUnavailable):
