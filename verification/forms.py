@@ -9,11 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from records import normalize
 from records.models import Facility, Province, VaccineProduct, Ward
-from verification.selectors import QUEUE_OLDEST_FIRST, QUEUE_OVERDUE_FIRST
+from verification.selectors import QUEUE_OLDEST_FIRST, QUEUE_OVERDUE_FIRST, facilities_matching
 from verification.workflow import CaseStatus, RejectReason
 
 SEX_CHOICES = [("M", _("Male")), ("F", _("Female"))]
 UNKNOWN_VACCINE = "unknown"
+EVIDENCE_TYPES = "image/jpeg,image/png,application/pdf"
+DATE_TYPED = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}  # widgets copy their attrs
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -22,7 +24,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": EVIDENCE_TYPES}))
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
 
@@ -56,10 +58,12 @@ def _vaccine_choices():
 class IdentityFields(forms.Form):
     full_name = forms.CharField(label=_("Full name (as on the CCCD)"), max_length=150,
                                 widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    date_of_birth = BirthField(label=_("Date of birth"), help_text=_("dd/mm/yyyy, or only the year if that is all you know"),
-                               widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}))
+    date_of_birth = BirthField(label=_("Date of birth"),
+                               help_text=_("dd/mm/yyyy, or only the year if that is all you know"),
+                               widget=forms.TextInput(attrs=DATE_TYPED))
     sex = forms.ChoiceField(label=_("Sex"), choices=SEX_CHOICES, widget=forms.RadioSelect)
-    id_number = forms.CharField(label=_("CCCD number (12 digits) or old CMND (9 digits)"), max_length=20, required=False,
+    id_number = forms.CharField(label=_("CCCD number (12 digits) or old CMND (9 digits)"), max_length=20,
+                                required=False,
                                 widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
 
 
@@ -67,17 +71,17 @@ class ReportForm(IdentityFields):
     phone = forms.CharField(label=_("Mobile phone"), max_length=20,
                             help_text=_("A code is sent to this number to confirm the report."),
                             widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
-    province = forms.ModelChoiceField(label=_("Province/city where you live"), queryset=Province.objects.all(),
-                                      empty_label=_("— choose —"))
+    province = forms.ModelChoiceField(label=_("Province/city where you live"),
+                                      queryset=Province.objects.all(), empty_label=_("— choose —"))
     ward = forms.ModelChoiceField(label=_("Commune/ward where you live"), queryset=Ward.objects.none(),
                                   empty_label=_("— choose the province first —"))
     vaccine = forms.ChoiceField(label=_("Vaccine"), choices=())
     dose_number = forms.TypedChoiceField(label=_("Which dose"), coerce=int,
                                          choices=[(n, n) for n in range(1, 6)], initial=1)
-    injection_date = DateField(label=_("Date of the injection"),
-                               widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}))
-    facility_query = forms.CharField(label=_("Where were you vaccinated?"), required=False,
-                                     help_text=_("Type part of the name of the vaccination site or of its commune."))
+    injection_date = DateField(label=_("Date of the injection"), widget=forms.TextInput(attrs=DATE_TYPED))
+    facility_query = forms.CharField(
+        label=_("Where were you vaccinated?"), required=False,
+        help_text=_("Type part of the name of the vaccination site or of its commune."))
     facility = forms.ModelChoiceField(queryset=Facility.objects.filter(active=True), required=False,
                                       widget=forms.RadioSelect)
     facility_unknown = forms.BooleanField(label=_("I don't remember the vaccination site"), required=False)
@@ -93,14 +97,13 @@ class ReportForm(IdentityFields):
             self.fields["ward"].queryset = Ward.objects.filter(province_id=int(province))
         self.facility_results = []
         if self.is_bound:
-            from verification.selectors import facilities_matching
-
             query = self.data.get("facility_query", "")
             province_id = int(province) if province and str(province).isdigit() else None
             self.facility_results = facilities_matching(text=query, province_id=province_id) if query else []
             chosen = self.data.get("facility")
             if chosen and str(chosen).isdigit() and all(f.pk != int(chosen) for f in self.facility_results):
-                self.facility_results = list(Facility.objects.filter(pk=int(chosen), active=True)) + self.facility_results
+                chosen_site = list(Facility.objects.filter(pk=int(chosen), active=True))
+                self.facility_results = chosen_site + self.facility_results
 
     def clean(self):
         data = super().clean()
@@ -115,18 +118,19 @@ class ReportForm(IdentityFields):
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(label=_("Code from the SMS (6 digits)"), max_length=10,
-                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code",
-                                                         "pattern": "[0-9 ]*"}))
+    code = forms.CharField(label=_("Code from the SMS (6 digits)"), max_length=10, widget=forms.TextInput(
+        attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}))
 
 
 class TrackingForm(forms.Form):
     code = forms.CharField(label=_("Tracking code"), max_length=20,
-                           widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}))
+                           widget=forms.TextInput(attrs={"autocapitalize": "characters",
+                                                         "autocomplete": "off"}))
 
 
 class ProvideInfoForm(forms.Form):
-    message = forms.CharField(label=_("Your answer"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    message = forms.CharField(label=_("Your answer"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}))
     evidence = MultipleFileField(label=_("More files"), help_text=_("JPEG, PNG or PDF, at most 5 MB each."))
 
 
@@ -137,10 +141,12 @@ class QueueFilterForm(forms.Form):
                                choices=[("", _("All open"))] + list(CaseStatus.choices))
     submitted_from = DateField(label=_("Submitted from"), required=False,
                                widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy"}))
-    submitted_to = DateField(label=_("to"), required=False, widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy"}))
+    submitted_to = DateField(label=_("to"), required=False,
+                             widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy"}))
     q = forms.CharField(label=_("Name, tracking code, CCCD/CMND or phone"), required=False)
     sort = forms.ChoiceField(label=_("Order"), required=False,
-                             choices=[(QUEUE_OLDEST_FIRST, _("Oldest first")), (QUEUE_OVERDUE_FIRST, _("Overdue first"))])
+                             choices=[(QUEUE_OLDEST_FIRST, _("Oldest first")),
+                                      (QUEUE_OVERDUE_FIRST, _("Overdue first"))])
 
 
 class CitizenCreateForm(IdentityFields):
@@ -152,10 +158,12 @@ class IdentityCorrectionForm(IdentityFields):
 
 
 class DoseForm(forms.Form):
-    vaccine = forms.ModelChoiceField(label=_("Vaccine"), queryset=VaccineProduct.objects.all(), to_field_name="code",
-                                     empty_label=_("— choose —"))
-    dose_number = forms.TypedChoiceField(label=_("Dose number"), coerce=int, choices=[(n, n) for n in range(1, 11)])
-    injection_date = DateField(label=_("Injection date"), widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy"}))
+    vaccine = forms.ModelChoiceField(label=_("Vaccine"), queryset=VaccineProduct.objects.all(),
+                                     to_field_name="code", empty_label=_("— choose —"))
+    dose_number = forms.TypedChoiceField(label=_("Dose number"), coerce=int,
+                                         choices=[(n, n) for n in range(1, 11)])
+    injection_date = DateField(label=_("Injection date"),
+                               widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy"}))
     lot_number = forms.CharField(label=_("Lot number"), max_length=30, required=False)
     facility = forms.ModelChoiceField(label=_("Given at"), queryset=Facility.objects.none(), required=False,
                                       empty_label=_("— unknown —"))
@@ -173,8 +181,10 @@ class DoseForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason"), choices=[("", _("— choose —"))] + list(RejectReason.choices))
-    note = forms.CharField(label=_("Note for the citizen"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    reason = forms.ChoiceField(label=_("Reason"),
+                               choices=[("", _("— choose —")), *RejectReason.choices])
+    note = forms.CharField(label=_("Note for the citizen"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}),
                            help_text=_("Required for “Other reason”. The citizen sees it."))
 
 
