@@ -251,14 +251,14 @@ def run_floor(ids: list[int], ctx: dict, cert, signer) -> tuple[float, int, str,
 
     from django.db import connection, transaction
 
-    from signing import batchsign, cms, services
+    from signing import batchsign, cms, runner
     from signing.models import SigningBatch
     from vaxrecon.access import scope_for
 
     user = ctx["user"]
     batch = SigningBatch.objects.create(signed_by=user, certificate=cert, record_ids=[], total=len(ids))
     scope, template = scope_for(user), cms.SignedAttributesTemplate(signer.certificate)
-    chunks = list(services._chunks(ids, services.chunk_size()))
+    chunks = list(runner._chunks(ids, runner.chunk_size()))
     signed = multiprocessing.Value("q", 0)
 
     def work(chunk):
@@ -274,11 +274,11 @@ def run_floor(ids: list[int], ctx: dict, cert, signer) -> tuple[float, int, str,
             signed.value += result.signed
         return []
 
-    processes = services._processes_for(signer, len(chunks))
+    processes = runner._processes_for(signer, len(chunks))
     before = loadavg()
     started = time.perf_counter()
     if processes > 1:
-        services._run_forked(chunks, processes, work)
+        runner._run_forked(chunks, processes, work)
     else:
         for chunk in chunks:
             work(chunk)

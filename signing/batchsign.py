@@ -16,8 +16,8 @@ large one). Per chunk:
    makes the records SIGNED and writes one audit event per record by ``INSERT ...
    SELECT`` from the signature rows just written.
 4. The cases whose current doses are now all signed take the ``sign`` transition
-   (``case_sign_bulk``: the workflow table's transition, with the same CaseEvent and
-   AuditEvent rows ``case_transition`` writes, written set-wise).
+   (``case_sign_bulk``: the state machine's ``cases_transition_bulk``, which writes the
+   same CaseEvent and AuditEvent rows as ``case_transition``, set-wise).
 """
 
 from __future__ import annotations
@@ -29,11 +29,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from records.audit import snapshot
 from records.models import AuditEvent, InjectionRecord
 from signing import bulk
 from signing.canonical import police_fragment, record_payload_fast
@@ -42,9 +41,9 @@ from signing.keystores import Signer
 from signing.models import Signature
 from vaxrecon.access import Scope
 from vaxrecon.middleware import current_request_id
-from verification import workflow
-from verification.models import CaseEvent, PoliceVerification, ReconciliationCase
+from verification.models import PoliceVerification
 from verification.selectors import cases_in_scope
+from verification.services.transitions import cases_transition_bulk
 from verification.workflow import CaseStatus
 
 UNSIGNED = (InjectionRecord.Status.RECORDED, InjectionRecord.Status.VERIFIED)
@@ -210,7 +209,8 @@ def _write(out: list[tuple], *, algorithm: str, user, certificate_id: int, batch
         bulk.insert_rows(Signature, SIGNATURE_COLUMNS, (
             (rid, case_id, ref, digest, sig, algorithm, certificate_id, when, user.pk, batch_id,
              Signature.Status.VALID) for rid, case_id, ref, digest, sig in out))
-        InjectionRecord.objects.filter(pk__in=[r[0] for r in out]).update(status=InjectionRecord.Status.SIGNED)
+        signed_ids = [r[0] for r in out]
+        InjectionRecord.objects.filter(pk__in=signed_ids).update(status=InjectionRecord.Status.SIGNED)
         if not audit:
             return
         bulk.insert_rows(AuditEvent, AUDIT_COLUMNS, (
@@ -247,8 +247,9 @@ _RECORDS_SIGNED_SQL = ("UPDATE records_injectionrecord r SET status = %(signed)s
 
 # The records become SIGNED and each gets its ``injection.sign`` audit event, built from
 # the signature row just written (the record's one valid signature: the partial unique
-# index signature_one_valid_per_record, and the record was unsigned), in one statement. The "after" JSON is what the ORM path
-# writes (status, payload_hash, police_reference; jsonb keeps no key order).
+# index signature_one_valid_per_record, and the record was unsigned), in one statement.
+# The "after" JSON is what the ORM path writes (status, payload_hash, police_reference;
+# jsonb keeps no key order).
 _RECORDS_SIGNED_AUDITED_SQL = """
 WITH upd AS (
     UPDATE records_injectionrecord r SET status = %(signed)s
@@ -268,166 +269,17 @@ ORDER BY s.record_id
 
 # ------------------------------------------------------------------ case transitions
 
-def case_sign_bulk(case_ids: Iterable[int], *, actor) -> list[int]:
-    """Take the ``sign`` transition for each case of ``case_ids`` that awaits signature and
-    whose current doses are all signed; returns the ids moved.
-
-    The set-wise equivalent of calling ``verification.services.case_transition(case=...,
-    name="sign", actor=actor)`` per case: the same workflow table entry (sources, target,
-    allowed actor kinds), the cases locked, the same field changes, one CaseEvent and one
-    ``case.sign`` AuditEvent per case with the same before/after snapshots, and the same
-    citizen notification after commit. The caller has checked the signer's scope (only
-    cases in it reach here). Must run inside a transaction.
-
-    On PostgreSQL this is one statement (``_CASE_SIGN_SQL``: the snapshots are built by
-    ``jsonb_build_object``, tested equal to the ORM's); elsewhere the rows are built in
-    Python.
-    """
-    from verification.services.transitions import actor_kind_of
-
-    transition = workflow.TRANSITIONS["sign"]
-    kind = actor_kind_of(actor)
-    if kind not in transition.actors:
-        return []
-    case_ids = sorted(set(case_ids))
-    if not case_ids:
-        return []
-    now = timezone.now()
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    label = user.get_username() if user else kind
-    changes = {"status": transition.target, "updated_at": now}
-    if transition.target in workflow.FINAL_STATES:
-        changes["closed_at"] = now
-    if transition.target != CaseStatus.AWAITING_POLICE:
-        changes.update(claimed_by=None, claim_expires_at=None)
-    context = {"transition": transition, "now": now, "user": user, "label": label, "changes": changes,
-               "request_id": current_request_id()}
-    if connection.vendor == "postgresql":
-        moved = _case_sign_sql(case_ids, **context)
-    else:
-        moved = _case_sign_python(case_ids, **context)
-    if transition.target in workflow.NOTIFY_CITIZEN_ON:
-        notify = [pk for pk, wants in moved if wants]
-        if notify:
-            from verification.tasks import notify_citizen
-
-            def send(ids=tuple(notify), state=transition.target):
-                for case_id in ids:
-                    notify_citizen.delay(case_id, state)
-
-            transaction.on_commit(send)
-    return [pk for pk, _wants in moved]
-
-
+# A case is signed when every dose linked to it is: signed now, or superseded by a
+# correction (its newer version is then the one signed).
 DONE_RECORD_STATES = (InjectionRecord.Status.SIGNED, InjectionRecord.Status.SUPERSEDED)
 
 
-def _case_sign_python(case_ids, *, transition, now, user, label, changes, request_id) -> list[tuple[int, bool]]:
-    from verification.services.transitions import AUDITED_FIELDS
+def case_sign_bulk(case_ids: Iterable[int], *, actor) -> list[int]:
+    """Take the ``sign`` transition for each case of ``case_ids`` that awaits signature and
+    whose doses are all signed; returns the ids moved.
 
-    unsigned = set(InjectionRecord.objects.filter(cases__in=case_ids).exclude(status__in=DONE_RECORD_STATES)
-                   .values_list("cases", flat=True))
-    ready = set(case_ids) - unsigned
-    if not ready:
-        return []
-    cases = list(ReconciliationCase.objects.select_for_update()
-                 .filter(pk__in=ready, status__in=transition.sources).order_by("pk"))
-    if not cases:
-        return []
-    events, audits = [], []
-    for case in cases:
-        before, previous = snapshot(case, AUDITED_FIELDS), case.status
-        for name, value in changes.items():
-            setattr(case, name, value)
-        events.append((case.pk, now, user.pk if user else None, label, transition.name, previous,
-                       transition.target, "", {}))
-        audits.append((user.pk if user else None, label, f"case.{transition.name}",
-                       "verification.reconciliationcase", str(case.pk), before, snapshot(case, AUDITED_FIELDS),
-                       now, request_id))
-    # Every case takes the same field changes: one UPDATE, then the rows case_transition writes.
-    ReconciliationCase.objects.filter(pk__in=[c.pk for c in cases]).update(**changes)
-    bulk.insert_rows(CaseEvent, CASE_EVENT_COLUMNS, events)
-    bulk.insert_rows(AuditEvent, AUDIT_COLUMNS, audits)
-    return [(c.pk, bool(c.phone and c.confirmed)) for c in cases]
-
-
-CASE_EVENT_COLUMNS = ("case_id", "at", "actor_id", "actor_label", "transition", "from_status", "to_status",
-                      "message", "data")
-
-# One statement: lock the ready cases (in id order), update them, and write the CaseEvent
-# and the ``case.<transition>`` AuditEvent of each, the "before" snapshot built from the
-# locked row and the "after" one as "before" plus the changed fields.
-_CASE_SIGN_SQL = """
-WITH ready AS (
-    SELECT k.id, k.status, {before} AS before
-    FROM verification_reconciliationcase k
-    WHERE k.id = ANY(%(ids)s::bigint[]) AND k.status = ANY(%(sources)s::text[])
-      AND NOT EXISTS (
-        SELECT 1 FROM verification_reconciliationcase_injections t
-        JOIN records_injectionrecord r ON r.id = t.injectionrecord_id
-        WHERE t.reconciliationcase_id = k.id AND r.status <> ALL(%(done)s::text[]))
-    ORDER BY k.id
-    FOR UPDATE OF k
-),
-moved AS (
-    UPDATE verification_reconciliationcase k SET {assignments}
-    FROM ready o WHERE k.id = o.id
-    RETURNING k.id, o.status AS previous, o.before, k.phone <> '' AND k.confirmed AS notify
-),
-events AS (
-    INSERT INTO verification_caseevent ({event_columns})
-    SELECT id, %(now)s, %(actor)s, %(label)s, %(transition)s, previous, %(target)s, '', '{{}}'::jsonb
-    FROM moved
-),
-audits AS (
-    INSERT INTO records_auditevent ({audit_columns})
-    SELECT %(actor)s, %(label)s, %(action)s, 'verification.reconciliationcase', id::text, before,
-           before || %(after)s::jsonb, %(now)s, %(request_id)s
-    FROM moved
-)
-SELECT id, notify FROM moved ORDER BY id
-"""
-
-
-def _json_expr(field, column: str) -> str:
-    """SQL for a column's value as ``snapshot()`` + DjangoJSONEncoder + jsonb store it."""
-    from django.db import models
-
-    if isinstance(field, models.DateTimeField):
-        # DjangoJSONEncoder: ISO 8601 in UTC, milliseconds (truncated) only when there are
-        # sub-second digits, "Z" for UTC.
-        utc = f"({column} AT TIME ZONE 'UTC')"
-        return (f"to_jsonb(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_trunc('second', "
-                f"{column}) <> {column} THEN to_char({utc}, '.MS') ELSE '' END || 'Z')")
-    if isinstance(field, models.JSONField):
-        return column
-    return f"to_jsonb({column})"
-
-
-def _snapshot_sql(fields: Sequence[str], alias: str) -> str:
-    parts = []
-    for field in ReconciliationCase._meta.concrete_fields:
-        if field.name in fields:
-            parts.append(f"'{field.attname}', {_json_expr(field, f'{alias}.{field.column}')}")
-    return "jsonb_build_object(%s)" % ", ".join(parts)
-
-
-def _case_sign_sql(case_ids, *, transition, now, user, label, changes, request_id) -> list[tuple[int, bool]]:
-    from django.core.serializers.json import DjangoJSONEncoder
-
-    from verification.services.transitions import AUDITED_FIELDS
-
-    meta = ReconciliationCase._meta
-    columns = {name: meta.get_field(name).column for name in changes}
-    assignments = ", ".join(f"{columns[name]} = %(set_{name})s" for name in changes)
-    after = {meta.get_field(name).attname: value for name, value in changes.items() if name in AUDITED_FIELDS}
-    sql = _CASE_SIGN_SQL.format(before=_snapshot_sql(AUDITED_FIELDS, "k"), assignments=assignments,
-                                event_columns=", ".join(CASE_EVENT_COLUMNS), audit_columns=", ".join(AUDIT_COLUMNS))
-    params = {"ids": list(case_ids), "sources": [str(s) for s in transition.sources],
-              "done": [str(s) for s in DONE_RECORD_STATES], "now": now, "actor": user.pk if user else None,
-              "label": label, "transition": transition.name, "target": str(transition.target),
-              "action": f"case.{transition.name}", "after": json.dumps(after, cls=DjangoJSONEncoder),
-              "request_id": request_id, **{f"set_{name}": value for name, value in changes.items()}}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(pk, bool(notify)) for pk, notify in cursor.fetchall()]
+    The state machine's set-wise path (``cases_transition_bulk``: one statement on
+    PostgreSQL). The caller has checked the signer's scope (only cases in it reach here).
+    Must run inside a transaction.
+    """
+    return cases_transition_bulk(case_ids=case_ids, name="sign", actor=actor, doses_all_in=DONE_RECORD_STATES)

@@ -1,16 +1,21 @@
-"""One error family for the signing core.
+"""The signing core's errors: a branch of the project's one family (``vaxrecon.errors``).
 
 Every failure a signer or a verifier can meet is a ``SigningError`` with a plain
-message that can be shown to the user as it is. The Django layer maps the family to
-HTTP/messages in one place; callers that need to branch use the subclass or the
-``reason`` code on ``CertificateRejected``.
+message that can be shown to the user as it is (``str(exc)`` and ``exc.message``). As a
+``DomainError`` it reaches pages and the API through the one mapping in
+``vaxrecon.errors``; callers that need to branch use the subclass or the ``reason`` code
+on ``CertificateRejected``.
 """
 
 from __future__ import annotations
 
+from vaxrecon.errors import DomainError
 
-class SigningError(Exception):
-    """Base of every error raised by ``signing``."""
+
+class SigningError(DomainError):
+    """Base of every error raised by ``signing``: the request cannot be signed or checked."""
+
+    status_code, code = 400, "signing"
 
 
 class CertificateRejected(SigningError):
@@ -27,6 +32,8 @@ class CertificateRejected(SigningError):
     BAD_KEY_USAGE = "bad_key_usage"
     REVOCATION_UNKNOWN = "revocation_unknown"
 
+    code = "certificate_rejected"
+
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
@@ -34,6 +41,8 @@ class CertificateRejected(SigningError):
 
 class KeyStoreError(SigningError):
     """The key could not be opened or used (file, token or remote service)."""
+
+    code = "key_store"
 
 
 class WrongPassphrase(KeyStoreError):
@@ -46,6 +55,8 @@ class WrongPin(KeyStoreError):
 
 class SignatureInvalid(SigningError):
     """A signature does not match the payload and the certificate's public key."""
+
+    code = "signature_invalid"
 
 
 class PayloadError(SigningError, ValueError):

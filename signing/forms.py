@@ -30,8 +30,9 @@ class SignForm(forms.Form):
 
 class Pkcs12UploadForm(forms.Form):
     file = forms.FileField(label=_("PKCS#12 key file (.p12/.pfx)"))
-    passphrase = forms.CharField(label=_("Passphrase of the file"), strip=False,
-                                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}))
+    passphrase = forms.CharField(
+        label=_("Passphrase of the file"), strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

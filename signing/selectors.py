@@ -35,8 +35,10 @@ def records_awaiting_signature(*, scope: Scope) -> QuerySet[InjectionRecord]:
     ).values("injectionrecord_id").order_by()
     # Only a case awaiting signature is signed, and from there it can only be signed and
     # closed: the cases that can hold a signature, read from the transition table.
-    signed_in = Signature.objects.filter(case__in=in_scope.filter(status__in=CAN_HOLD_SIGNATURES).values("pk"))
-    corrections = InjectionRecord.objects.filter(previous__in=signed_in.values("record_id")).values("pk").order_by()
+    signed_in = Signature.objects.filter(
+        case__in=in_scope.filter(status__in=CAN_HOLD_SIGNATURES).values("pk"))
+    corrections = (InjectionRecord.objects.filter(previous__in=signed_in.values("record_id"))
+                   .values("pk").order_by())
     return (InjectionRecord.objects.filter(pk__in=of_awaiting_cases.union(corrections), status__in=UNSIGNED)
             .select_related("citizen", "vaccine", "facility")
             .order_by("injection_date", "id"))
@@ -47,7 +49,8 @@ def awaiting_signature_page(*, scope: Scope, number, per_page: int) -> Page:
     finding the records once: their ids in order, then the page's rows."""
     ids = list(records_awaiting_signature(scope=scope).values_list("pk", flat=True))
     page = Paginator(ids, per_page).get_page(number)
-    rows = InjectionRecord.objects.select_related("citizen", "vaccine", "facility").in_bulk(list(page.object_list))
+    rows = (InjectionRecord.objects.select_related("citizen", "vaccine", "facility")
+            .in_bulk(list(page.object_list)))
     page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
     return page
 

@@ -35,8 +35,9 @@ MODULE_CANDIDATES = (
 
 
 def find_softhsm_module() -> str | None:
-    """Return the SoftHSM2 PKCS#11 module path (``VAXRECON_PKCS11_MODULE`` wins), or None."""
-    configured = os.environ.get("VAXRECON_PKCS11_MODULE")
+    """Return the SoftHSM2 PKCS#11 module path (``SIGNING_PKCS11_MODULE``, the setting's
+    environment variable, wins), or None."""
+    configured = os.environ.get("SIGNING_PKCS11_MODULE")
     if configured:
         return configured if Path(configured).exists() else None
     return next((p for p in MODULE_CANDIDATES if Path(p).exists()), None)

@@ -45,8 +45,8 @@ def batch(request: HttpRequest) -> HttpResponse:
                 user=request.user, certificate_id=form.cleaned_data["certificate"].pk,
                 record_ids=form.cleaned_data["records"], secret=form.cleaned_data["secret"],
                 select_all=form.cleaned_data["select_all"])
-        except (SigningError, DomainError) as exc:
-            form.add_error(None, getattr(exc, "message", str(exc)))
+        except DomainError as exc:
+            form.add_error(None, exc.message)
         else:
             return redirect("signing:batch_detail", pk=signing.pk)
     context = {"page": page, "total": page.paginator.count, "form": form,
@@ -82,10 +82,11 @@ def certificates(request: HttpRequest) -> HttpResponse:
             registered = services.signer_certificate_import_pkcs12(
                 user=request.user, data=form.cleaned_data["file"].read(),
                 passphrase=form.cleaned_data["passphrase"], actor=request.user)
-        except (SigningError, DomainError) as exc:
-            form.add_error(None, getattr(exc, "message", str(exc)))
+        except DomainError as exc:
+            form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Certificate registered: %(subject)s") % {"subject": registered.subject})
+            messages.success(request, _("Certificate registered: %(subject)s")
+                             % {"subject": registered.subject})
             return redirect("signing:certificates")
     return render(request, "signing/certificates.html", {"form": form, **_certificates_context(request.user)},
                   status=400 if form.errors else 200)
@@ -98,7 +99,8 @@ def record_check(request: HttpRequest, pk: int) -> HttpResponse:
     JSON with ``?format=json`` (or an Accept: application/json request), else a page.
     """
     record = selectors.record_for_check(scope=scope_for(request.user), pk=pk)
-    signatures = Signature.objects.filter(record=record).select_related("certificate", "signed_by").order_by("id")
+    signatures = (Signature.objects.filter(record=record).select_related("certificate", "signed_by")
+                  .order_by("id"))
     reports = list(services.signatures_verify(signatures))
     data = {"record": record.pk, "version": record.version, "status": record.status,
             "ok": bool(reports) and all(r.ok for r in reports), "signatures": [r.as_dict() for r in reports]}
@@ -111,7 +113,8 @@ def record_check(request: HttpRequest, pk: int) -> HttpResponse:
 def signature_cms(request: HttpRequest, pk: int) -> HttpResponse:
     """Download the detached CMS (.p7s) of a signature in scope."""
     signature = selectors.signature_in_scope(scope=scope_for(request.user), pk=pk)
-    response = HttpResponse(services.signature_export_cms(signature), content_type="application/pkcs7-signature")
+    response = HttpResponse(services.signature_export_cms(signature),
+                            content_type="application/pkcs7-signature")
     response["Content-Disposition"] = f'attachment; filename="record-{signature.record_id}-sig-{pk}.p7s"'
     return response
 

@@ -1,4 +1,10 @@
-"""One family of domain errors, mapped to HTTP in one place (pages and API alike)."""
+"""One family of domain errors, mapped to HTTP in one place (pages and API alike).
+
+Every room raises a subclass of ``DomainError`` (signing's ``SigningError`` family too), so a
+refusal reaches a page through ``DomainErrorMiddleware`` and the API through
+``api_exception_handler`` with its message, status and code; views catch one only to show
+the message inside a form.
+"""
 
 from __future__ import annotations
 
@@ -20,31 +26,27 @@ class DomainError(Exception):
         self.field = field
 
 
+# Each kind: the HTTP status and the API's error code (signing/errors.py adds its own).
 class InvalidInput(DomainError):
-    status_code = 400
-    code = "invalid_input"
+    status_code, code = 400, "invalid_input"
 
 
 class NotAllowed(DomainError):
-    status_code = 403
-    code = "not_allowed"
+    status_code, code = 403, "not_allowed"
 
 
 class NotFoundInScope(DomainError):
     """Absent, or outside the acting user's scope: the two look the same on purpose."""
 
-    status_code = 404
-    code = "not_found"
+    status_code, code = 404, "not_found"
 
 
 class InvalidTransition(DomainError):
-    status_code = 409
-    code = "invalid_transition"
+    status_code, code = 409, "invalid_transition"
 
 
 class ServiceUnavailable(DomainError):
-    status_code = 503
-    code = "unavailable"
+    status_code, code = 503, "unavailable"
 
 
 def api_exception_handler(exc, context):

@@ -152,7 +152,7 @@ def other_signer_user(hcm_facility):
 def register_file_key(trust_store, issuing_ca, file_identities):
     """Return a factory: (user, algorithm, **certificate options) -> SignerCertificate
     backed by an encrypted PKCS#12 opened with PASSPHRASE."""
-    from signing import services
+    from signing import services, trust
 
     def factory(user, algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256, **cert_options):
         key_type = KEY_TYPE[algorithm]
@@ -168,7 +168,7 @@ def register_file_key(trust_store, issuing_ca, file_identities):
             from signing.models import SignerCertificate
 
             return SignerCertificate.objects.create(
-                **services._cert_fields(ident.certificate), fingerprint=services._fingerprint(ident.certificate),
+                **trust._cert_fields(ident.certificate), fingerprint=trust._fingerprint(ident.certificate),
                 user=user, ward=user.profile.ward, facility=user.profile.facility,
                 key_store=SignerCertificate.KeyStore.FILE, algorithm=algorithm.value, pkcs12=p12)
         return services.signer_certificate_import_pkcs12(user=user, data=p12, passphrase=PASSPHRASE,

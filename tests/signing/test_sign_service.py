@@ -9,7 +9,7 @@ from cryptography import x509
 
 from records.models import AuditEvent, InjectionRecord
 from records.services import injection_record_correct
-from signing import pki, services
+from signing import pki, sealing, services
 from signing.errors import CertificateRejected, WrongPassphrase, WrongPin
 from signing.keystores import Algorithm
 from signing.models import AuthorityCertificate, Signature, SigningBatch
@@ -40,8 +40,8 @@ def test_it_signs_and_verifies_with_a_file_key(algorithm, signer_user, register_
 
 
 @pytest.mark.parametrize("algorithm", list(Algorithm))
-def test_it_signs_and_verifies_with_a_token_key(algorithm, signer_user, register_token_key, make_awaiting_case,
-                                                hanoi_facility):
+def test_it_signs_and_verifies_with_a_token_key(algorithm, signer_user, register_token_key,
+                                                make_awaiting_case, hanoi_facility):
     cert = register_token_key(signer_user, algorithm)
     _case, records = make_awaiting_case(facility=hanoi_facility)
 
@@ -61,8 +61,8 @@ def test_signing_marks_records_signed_moves_the_case_and_writes_audit_events(
 
     case.refresh_from_db()
     assert case.status == CaseStatus.SIGNED
-    assert set(InjectionRecord.objects.filter(pk__in=[r.pk for r in records]).values_list("status", flat=True)) \
-        == {InjectionRecord.Status.SIGNED}
+    statuses = InjectionRecord.objects.filter(pk__in=[r.pk for r in records]).values_list("status", flat=True)
+    assert set(statuses) == {InjectionRecord.Status.SIGNED}
     signature = Signature.objects.filter(record=records[0]).get()
     assert signature.police_reference == case.verifications.get().reference
     assert (signature.signed_by, signature.certificate, signature.case) == (signer_user, cert, case)
@@ -104,7 +104,8 @@ def test_a_wrong_pin_is_a_clear_error_and_signs_nothing(signer_user, register_to
     assert not Signature.objects.exists()
 
 
-def test_it_refuses_an_expired_certificate(signer_user, register_file_key, make_awaiting_case, hanoi_facility):
+def test_it_refuses_an_expired_certificate(signer_user, register_file_key, make_awaiting_case,
+                                           hanoi_facility):
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=200)
     cert = register_file_key(signer_user, not_before=long_ago, not_after=long_ago + dt.timedelta(days=30))
     _case, records = make_awaiting_case(facility=hanoi_facility)
@@ -147,7 +148,8 @@ def test_it_refuses_a_certificate_whose_root_is_no_longer_trusted(signer_user, r
 def test_an_untrusted_certificate_cannot_be_registered(signer_user, trust_store):
     stranger_root = pki.create_root_ca(common_name="Unknown Root")
     key = pki.generate_key("ec")
-    cert = pki.issue_signer_certificate(stranger_root, key.public_key(), organisation="X", unit="Y", person="Z")
+    cert = pki.issue_signer_certificate(stranger_root, key.public_key(), organisation="X", unit="Y",
+                                        person="Z")
     p12 = pki.export_pkcs12(pki.CertAndKey(cert, key), PASSPHRASE)
 
     with pytest.raises(CertificateRejected, match="No trusted issuer"):
@@ -179,7 +181,8 @@ def test_sign_all_takes_only_the_records_in_scope(signer_user, register_file_key
     assert set(Signature.objects.values_list("record_id", flat=True)) == {r.pk for r in own_records}
 
 
-def test_other_roles_cannot_sign(clinic_user, signer_user, register_file_key, make_awaiting_case, hanoi_facility):
+def test_other_roles_cannot_sign(clinic_user, signer_user, register_file_key, make_awaiting_case,
+                                 hanoi_facility):
     cert = register_file_key(signer_user)
     _case, records = make_awaiting_case(facility=hanoi_facility)
 
@@ -262,7 +265,7 @@ def test_a_queued_batch_whose_key_expired_fails_without_signing(
         batch = sign(signer_user, cert, records)
     from django.core.cache import caches
 
-    caches["signing"].delete(services._secret_cache_key(batch.pk))  # the TTL ran out before a worker started
+    caches["signing"].delete(sealing.secret_cache_key(batch.pk))  # the TTL ran out before a worker started
     for callback in callbacks:
         callback()
 

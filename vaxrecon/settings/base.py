@@ -184,7 +184,7 @@ CELERY_BEAT_SCHEDULE = {
                                    "schedule": crontab(minute=REPORTS_STALE_CHECK_MINUTE)},
 }
 
-# Digital signing (signing/): see signing/services.py for the batch passphrase design.
+# Digital signing (signing/): see docs/SIGNING.md for the batch passphrase design.
 SIGNING_PKI_DIR = env.path("SIGNING_PKI_DIR", default=BASE_DIR / "var" / "pki")
 SIGNING_PKCS11_MODULE = env("SIGNING_PKCS11_MODULE", default="")  # empty: find SoftHSM2
 SIGNING_SYNC_LIMIT = env.int("SIGNING_SYNC_LIMIT", default=200)  # larger batches go to Celery

@@ -1,6 +1,7 @@
 """Police identity verification: registry batches, officers' claims and outcomes.
 
-Every state change goes through verification.services.case_transition; each outcome also
+Every state change goes through verification.services.transitions (the case locked once with
+``case_lock``, then ``case_transition_locked`` for each transition); each outcome also
 leaves a PoliceVerification row (who answered: the registry or an officer, and with which
 values). Registry answers are applied one case per transaction and idempotently: a case
 that has moved on, is being worked by an officer, changed since it was sent, or already has
@@ -28,7 +29,7 @@ from verification.models import PoliceVerification, ReconciliationCase
 from verification.police import selectors
 from verification.police.client import RegistryAnswer, RegistryClient
 from verification.selectors import case_scope_q
-from verification.services import case_transition
+from verification.services.transitions import case_lock, case_transition_locked
 
 log = logging.getLogger(__name__)
 
@@ -95,23 +96,27 @@ def registry_answer_apply(*, case_id: int, answer: RegistryAnswer, sent: dict, b
     exact match moved on to signature), "for_officer" (stored for the commune police), or
     "skipped" (the case moved, changed, is claimed, or was already answered this round)."""
     with transaction.atomic():
-        case = ReconciliationCase.objects.select_for_update().filter(pk=case_id).first()
-        if case is None or case.status != S.AWAITING_POLICE:
+        try:
+            case = case_lock(case=case_id, actor=workflow.SYSTEM)
+        except NotFoundInScope:
+            return "skipped"
+        if case.status != S.AWAITING_POLICE:
             return "skipped"
         if claimed_identity(case) != sent or selectors.registry_answer(case=case) is not None:
             return "skipped"
         now = timezone.now()
         claimed = case.claimed_by_id is not None and case.claim_expires_at and case.claim_expires_at > now
         verification = PoliceVerification.objects.create(
-            case=case, source=V.Source.REGISTRY, outcome=answer.outcome, registry_values=answer.registry_values,
-            differing_fields=answer.differing_fields, batch_id=batch_id[:40],
+            case=case, source=V.Source.REGISTRY, outcome=answer.outcome,
+            registry_values=answer.registry_values, differing_fields=answer.differing_fields,
+            batch_id=batch_id[:40],
         )
         if answer.outcome != V.Outcome.MATCH or claimed or not settings.POPULATION_REGISTRY_AUTO_VERIFY:
             return "for_officer"
         data = {"verification": verification.reference, "source": V.Source.REGISTRY, "batch_id": batch_id}
-        case_transition(case=case.pk, name="verify_identity", actor=workflow.SYSTEM, data=data,
-                        message=_("Identity verified by the national population database."))
-        case_transition(case=case.pk, name="queue_for_signature", actor=workflow.SYSTEM, data=data)
+        case_transition_locked(case=case, name="verify_identity", actor=workflow.SYSTEM, data=data,
+                               message=_("Identity verified by the national population database."))
+        case_transition_locked(case=case, name="queue_for_signature", actor=workflow.SYSTEM, data=data)
         return "verified"
 
 
@@ -126,8 +131,9 @@ def case_claim_next(*, officer) -> ReconciliationCase | None:
     still free (which also keeps databases without row locks correct)."""
     scope = scope_for(officer)
     now = timezone.now()
-    mine = (ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE, claimed_by=officer,
-                                              claim_expires_at__gt=now).order_by("claim_expires_at").first())
+    mine = (ReconciliationCase.objects.filter(case_scope_q(scope), status=S.AWAITING_POLICE,
+                                              claimed_by=officer, claim_expires_at__gt=now)
+            .order_by("claim_expires_at").first())
     if mine is not None:
         return mine
     tried: list[int] = []
@@ -204,11 +210,9 @@ def police_decide(*, officer, case_id: int, outcome: str, note: str = "",
         raise InvalidInput(_("Choose an outcome."), field="outcome")
     now = timezone.now()
     with transaction.atomic():
-        case = (ReconciliationCase.objects.select_for_update().filter(case_scope_q(scope_for(officer)))
-                .filter(pk=case_id).first())
-        if case is None:
-            raise NotFoundInScope(_("No such case."))
-        if case.claimed_by_id not in (None, officer.pk) and case.claim_expires_at and case.claim_expires_at > now:
+        case = case_lock(case=case_id, actor=officer)  # the one lock of both transitions below
+        if (case.claimed_by_id not in (None, officer.pk) and case.claim_expires_at
+                and case.claim_expires_at > now):
             raise InvalidTransition(_("Another officer is working on this case until %(time)s.")
                                     % {"time": timezone.localtime(case.claim_expires_at).strftime("%H:%M")})
         if case.status != S.AWAITING_POLICE:
@@ -229,10 +233,10 @@ def police_decide(*, officer, case_id: int, outcome: str, note: str = "",
         data = {"verification": verification.reference, "source": V.Source.OFFICER}
         if values:
             data["police_values"] = values
-        case_transition(case=case.pk, name=OUTCOME_TRANSITION[outcome], actor=officer, message=note.strip(),
-                        data=data, updates=updates)
+        case_transition_locked(case=case, name=OUTCOME_TRANSITION[outcome], actor=officer,
+                               message=note.strip(), data=data, updates=updates)
         if outcome == V.Outcome.MATCH:
-            case_transition(case=case.pk, name="queue_for_signature", actor=officer, data=data)
+            case_transition_locked(case=case, name="queue_for_signature", actor=officer, data=data)
     return verification
 
 

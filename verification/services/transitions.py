@@ -1,16 +1,33 @@
-"""Moving reconciliation cases through the workflow. The one place a case's status changes."""
+"""Moving reconciliation cases through the workflow. The one place a case's status changes.
+
+``case_transition`` moves one case: it locks the row, checks the guards, saves, and writes
+the timeline and audit rows. A caller that must check something of its own on the locked
+row first (the police: the claim, the answer row) locks with ``case_lock`` and then takes
+one or more transitions with ``case_transition_locked``, so the row is locked once.
+``cases_transition_bulk`` moves many cases set-wise (batch signing); it shares ``_Move``
+(the changed fields, the writer, the rows and the citizen's SMS) with the one-case path,
+and its PostgreSQL statement sits here beside the Python one it equals
+(tests/verification/test_cases_transition_bulk.py).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records.audit import record_event, snapshot
+from records.models import AuditEvent, InjectionRecord
 from vaxrecon.access import scope_for
 from vaxrecon.errors import InvalidTransition, NotAllowed, NotFoundInScope
+from vaxrecon.middleware import current_request_id
 from verification import workflow
 from verification.models import CaseEvent, ReconciliationCase
 from verification.selectors import case_scope_q
@@ -18,6 +35,7 @@ from verification.selectors import case_scope_q
 AUDITED_FIELDS = ["status", "citizen", "facility", "full_name", "date_of_birth", "birth_year", "sex",
                   "id_number", "phone", "ward", "reject_reason", "reject_note", "info_request",
                   "police_values", "claimed_by", "claim_expires_at", "closed_at"]
+CASE_OBJECT_TYPE = ReconciliationCase._meta.label_lower
 
 
 def actor_kind_of(actor) -> str:
@@ -25,6 +43,87 @@ def actor_kind_of(actor) -> str:
     if actor in (workflow.CITIZEN, workflow.SYSTEM):
         return actor
     return scope_for(actor).role
+
+
+@dataclass(frozen=True)
+class _Move:
+    """What taking one transition as one actor writes: shared by the one-case and set-wise paths."""
+
+    transition: workflow.Transition
+    user: Any  # the acting user, or None for CITIZEN / SYSTEM
+    label: str
+    now: datetime
+
+    @classmethod
+    def of(cls, name: str, actor) -> tuple[_Move, str]:
+        kind = actor_kind_of(actor)
+        user = actor if getattr(actor, "is_authenticated", False) else None
+        label = user.get_username() if user else kind
+        return cls(workflow.TRANSITIONS[name], user, label, timezone.now()), kind
+
+    @property
+    def action(self) -> str:
+        return f"case.{self.transition.name}"
+
+    def changes(self) -> dict[str, Any]:
+        """The fields every case taking the transition gets, besides the caller's updates."""
+        target = self.transition.target
+        changes: dict[str, Any] = {"status": target}
+        if target in workflow.FINAL_STATES:
+            changes["closed_at"] = self.now
+        if target != workflow.CaseStatus.AWAITING_POLICE:
+            changes.update(claimed_by=None, claim_expires_at=None)
+        return changes
+
+    def event(self, *, case_id: int, previous: str, message: str = "", data: dict | None = None) -> dict:
+        """The timeline row's fields (CaseEvent)."""
+        return {"case_id": case_id, "at": self.now, "actor": self.user, "actor_label": self.label,
+                "transition": self.transition.name, "from_status": previous,
+                "to_status": self.transition.target, "message": message, "data": data or {}}
+
+    def notify(self, case_ids: Sequence[int]) -> None:
+        """Text the reporting citizens after commit, when the target state is news to them."""
+        if self.transition.target not in workflow.NOTIFY_CITIZEN_ON or not case_ids:
+            return
+        from verification.tasks import notify_citizen
+
+        ids, state = tuple(case_ids), self.transition.target
+
+        def send():
+            for case_id in ids:
+                notify_citizen.delay(case_id, state)
+
+        transaction.on_commit(send)
+
+
+def _check_actor(transition: workflow.Transition, kind: str) -> None:
+    if kind not in transition.actors:
+        raise NotAllowed(_("Your role cannot do this: %(action)s.") % {"action": transition.label})
+
+
+def _check_source(transition: workflow.Transition, status: str) -> None:
+    if status not in transition.sources:
+        raise InvalidTransition(
+            _("A case that is “%(state)s” cannot go to “%(target)s”.")
+            % {"state": workflow.CaseStatus(status).label,
+               "target": workflow.CaseStatus(transition.target).label}
+        )
+
+
+def case_lock(*, case: ReconciliationCase | int, actor) -> ReconciliationCase:
+    """Lock a case for transitions in the caller's transaction and return it.
+
+    For a user the case must be in their scope; outside it looks the same as absent.
+    Raises NotFoundInScope.
+    """
+    pk = case.pk if isinstance(case, ReconciliationCase) else case
+    qs = ReconciliationCase.objects.select_for_update()
+    if actor not in (workflow.CITIZEN, workflow.SYSTEM):
+        qs = qs.filter(case_scope_q(scope_for(actor)))
+    locked = qs.filter(pk=pk).first()
+    if locked is None:
+        raise NotFoundInScope(_("No such case."))
+    return locked
 
 
 def case_transition(
@@ -43,48 +142,29 @@ def case_transition(
     and writes a timeline event and an audit event. Returns the updated case.
     Raises NotFoundInScope, NotAllowed or InvalidTransition with a user-facing message.
     """
-    transition = workflow.TRANSITIONS[name]
-    kind = actor_kind_of(actor)
-    pk = case.pk if isinstance(case, ReconciliationCase) else case
     with transaction.atomic():
-        qs = ReconciliationCase.objects.select_for_update()
-        if kind not in (workflow.CITIZEN, workflow.SYSTEM):
-            # Outside the scope looks the same as absent.
-            qs = qs.filter(case_scope_q(scope_for(actor)))
-        locked = qs.filter(pk=pk).first()
-        if locked is None:
-            raise NotFoundInScope(_("No such case."))
-        if kind not in transition.actors:
-            raise NotAllowed(_("Your role cannot do this: %(action)s.") % {"action": transition.label})
-        if locked.status not in transition.sources:
-            raise InvalidTransition(
-                _("A case that is “%(state)s” cannot go to “%(target)s”.")
-                % {"state": workflow.CaseStatus(locked.status).label,
-                   "target": workflow.CaseStatus(transition.target).label}
-            )
-        before = snapshot(locked, AUDITED_FIELDS)
-        previous = locked.status
-        for field, value in (updates or {}).items():
-            setattr(locked, field, value)
-        locked.status = transition.target
-        if transition.target in workflow.FINAL_STATES:
-            locked.closed_at = timezone.now()
-        if transition.target != workflow.CaseStatus.AWAITING_POLICE:
-            locked.claimed_by, locked.claim_expires_at = None, None
-        locked.save()
-        user = actor if getattr(actor, "is_authenticated", False) else None
-        label = user.get_username() if user else kind
-        CaseEvent.objects.create(case=locked, actor=user, actor_label=label, transition=name,
-                                 from_status=previous, to_status=transition.target, message=message,
-                                 data=data or {})
-        record_event(actor=user, actor_label=label, action=f"case.{name}", obj=locked, before=before,
-                     after=snapshot(locked, AUDITED_FIELDS))
-        if transition.target in workflow.NOTIFY_CITIZEN_ON and locked.phone and locked.confirmed:
-            from verification.tasks import notify_citizen
+        locked = case_lock(case=case, actor=actor)
+        return case_transition_locked(case=locked, name=name, actor=actor, message=message, data=data,
+                                      updates=updates)
 
-            case_id, state = locked.pk, transition.target
-            transaction.on_commit(lambda: notify_citizen.delay(case_id, state))
-    return locked
+
+def case_transition_locked(*, case: ReconciliationCase, name: str, actor, message: str = "",
+                           data: dict[str, Any] | None = None,
+                           updates: dict[str, Any] | None = None) -> ReconciliationCase:
+    """``case_transition`` on a case the caller locked with ``case_lock`` in the current
+    transaction (no second lock). Returns the case, updated and saved."""
+    move, kind = _Move.of(name, actor)
+    _check_actor(move.transition, kind)
+    _check_source(move.transition, case.status)
+    before, previous = snapshot(case, AUDITED_FIELDS), case.status
+    for field, value in {**(updates or {}), **move.changes()}.items():
+        setattr(case, field, value)
+    case.save()
+    CaseEvent.objects.create(**move.event(case_id=case.pk, previous=previous, message=message, data=data))
+    record_event(actor=move.user, actor_label=move.label, action=move.action, obj=case, before=before,
+                 after=snapshot(case, AUDITED_FIELDS))
+    move.notify([case.pk] if case.phone and case.confirmed else [])
+    return case
 
 
 def case_event(*, case: ReconciliationCase, actor, action: str, message: str = "",
@@ -101,3 +181,141 @@ def case_event(*, case: ReconciliationCase, actor, action: str, message: str = "
     record_event(actor=user, actor_label=label, action=f"case.{action}", obj=case, before=before,
                  after=after if after is not None else snapshot(case, AUDITED_FIELDS))
     return event
+
+
+# ------------------------------------------------------------------ many cases at once
+
+
+def cases_transition_bulk(*, case_ids: Iterable[int], name: str, actor,
+                          doses_all_in: Collection[str] | None = None, sql: bool | None = None) -> list[int]:
+    """Take transition `name` on every case of `case_ids` that may take it, set-wise; returns
+    the ids moved, in order.
+
+    The same transition table entry, field changes, CaseEvent, ``case.<name>`` AuditEvent
+    (the same before/after snapshots) and citizen SMS as ``case_transition`` per case, but a
+    case that cannot take it is left as it is instead of raising: one in another state, one
+    with a linked dose outside ``doses_all_in`` (signing: signed or superseded), and every
+    case when the actor's kind may not take the transition. The caller passes ids it read
+    through a scoped selector (the scope is not checked again). Run inside a transaction.
+
+    On PostgreSQL one statement (``_BULK_SQL``); elsewhere, or with ``sql=False``, Python.
+    """
+    move, kind = _Move.of(name, actor)
+    case_ids = sorted(set(case_ids))
+    if kind not in move.transition.actors or not case_ids:
+        return []
+    changes = {**move.changes(), "updated_at": move.now}
+    if sql is None:
+        sql = connection.vendor == "postgresql"
+    moved = (_bulk_sql if sql else _bulk_python)(case_ids, move, changes, doses_all_in)
+    move.notify([pk for pk, wants_sms in moved if wants_sms])
+    return [pk for pk, _wants_sms in moved]
+
+
+def _bulk_python(case_ids: list[int], move: _Move, changes: dict, doses_all_in) -> list[tuple[int, bool]]:
+    ready = set(case_ids)
+    if doses_all_in is not None:
+        ready -= set(InjectionRecord.objects.filter(cases__in=case_ids).exclude(status__in=doses_all_in)
+                     .values_list("cases", flat=True))
+    if not ready:
+        return []
+    cases = list(ReconciliationCase.objects.select_for_update()
+                 .filter(pk__in=ready, status__in=move.transition.sources).order_by("pk"))
+    if not cases:
+        return []
+    events, audits, request_id = [], [], current_request_id()
+    for case in cases:
+        before, previous = snapshot(case, AUDITED_FIELDS), case.status
+        for field, value in changes.items():
+            setattr(case, field, value)
+        events.append(CaseEvent(**move.event(case_id=case.pk, previous=previous)))
+        audits.append(AuditEvent(actor=move.user, actor_label=move.label, action=move.action,
+                                 object_type=CASE_OBJECT_TYPE, object_id=str(case.pk), before=before,
+                                 after=snapshot(case, AUDITED_FIELDS), at=move.now, request_id=request_id))
+    # Every case takes the same field changes: one UPDATE, then the rows case_transition writes.
+    ReconciliationCase.objects.filter(pk__in=[c.pk for c in cases]).update(**changes)
+    CaseEvent.objects.bulk_create(events, batch_size=500)
+    AuditEvent.objects.bulk_create(audits, batch_size=500)
+    return [(c.pk, bool(c.phone and c.confirmed)) for c in cases]
+
+
+CASE_EVENT_COLUMNS = ("case_id", "at", "actor_id", "actor_label", "transition", "from_status", "to_status",
+                      "message", "data")
+AUDIT_COLUMNS = ("actor_id", "actor_label", "action", "object_type", "object_id", "before", "after", "at",
+                 "request_id")
+
+# One statement: lock the ready cases (in id order), update them, and write the CaseEvent
+# and the ``case.<transition>`` AuditEvent of each, the "before" snapshot built from the
+# locked row and the "after" one as "before" plus the changed fields.
+_BULK_SQL = """
+WITH ready AS (
+    SELECT k.id, k.status, {before} AS before
+    FROM verification_reconciliationcase k
+    WHERE k.id = ANY(%(ids)s::bigint[]) AND k.status = ANY(%(sources)s::text[]) {doses}
+    ORDER BY k.id
+    FOR UPDATE OF k
+),
+moved AS (
+    UPDATE verification_reconciliationcase k SET {assignments}
+    FROM ready o WHERE k.id = o.id
+    RETURNING k.id, o.status AS previous, o.before, k.phone <> '' AND k.confirmed AS notify
+),
+events AS (
+    INSERT INTO verification_caseevent ({event_columns})
+    SELECT id, %(now)s, %(actor)s, %(label)s, %(transition)s, previous, %(target)s, '', '{{}}'::jsonb
+    FROM moved
+),
+audits AS (
+    INSERT INTO records_auditevent ({audit_columns})
+    SELECT %(actor)s, %(label)s, %(action)s, %(object_type)s, id::text, before,
+           before || %(after)s::jsonb, %(now)s, %(request_id)s
+    FROM moved
+)
+SELECT id, notify FROM moved ORDER BY id
+"""
+_DOSES_ALL_IN_SQL = """AND NOT EXISTS (
+        SELECT 1 FROM verification_reconciliationcase_injections t
+        JOIN records_injectionrecord r ON r.id = t.injectionrecord_id
+        WHERE t.reconciliationcase_id = k.id AND r.status <> ALL(%(doses_all_in)s::text[]))"""
+
+
+def json_expr(field: models.Field, column: str) -> str:
+    """SQL for a column's value as ``snapshot()`` + DjangoJSONEncoder + jsonb store it."""
+    if isinstance(field, models.DateTimeField):
+        # DjangoJSONEncoder: ISO 8601 in UTC, milliseconds (truncated) only when there are
+        # sub-second digits, "Z" for UTC.
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        return (f"to_jsonb(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_trunc('second', "
+                f"{column}) <> {column} THEN to_char({utc}, '.MS') ELSE '' END || 'Z')")
+    if isinstance(field, models.JSONField):
+        return column
+    return f"to_jsonb({column})"
+
+
+def snapshot_sql(fields: Sequence[str], alias: str) -> str:
+    """SQL building ``snapshot(case, fields)`` of the row ``alias`` as jsonb."""
+    parts = []
+    for field in ReconciliationCase._meta.concrete_fields:
+        if field.name in fields:
+            parts.append(f"'{field.attname}', {json_expr(field, f'{alias}.{field.column}')}")
+    return "jsonb_build_object(%s)" % ", ".join(parts)
+
+
+def _bulk_sql(case_ids: list[int], move: _Move, changes: dict, doses_all_in) -> list[tuple[int, bool]]:
+    meta = ReconciliationCase._meta
+    assignments = ", ".join(f"{meta.get_field(name).column} = %(set_{name})s" for name in changes)
+    after = {meta.get_field(name).attname: value for name, value in changes.items() if name in AUDITED_FIELDS}
+    statement = _BULK_SQL.format(
+        before=snapshot_sql(AUDITED_FIELDS, "k"), doses="" if doses_all_in is None else _DOSES_ALL_IN_SQL,
+        assignments=assignments, event_columns=", ".join(CASE_EVENT_COLUMNS),
+        audit_columns=", ".join(AUDIT_COLUMNS))
+    params = {"ids": case_ids, "sources": [str(s) for s in move.transition.sources],
+              "doses_all_in": [str(s) for s in doses_all_in or ()], "now": move.now,
+              "actor": move.user.pk if move.user else None, "label": move.label,
+              "transition": move.transition.name, "target": str(move.transition.target),
+              "action": move.action, "object_type": CASE_OBJECT_TYPE,
+              "after": json.dumps(after, cls=DjangoJSONEncoder), "request_id": current_request_id(),
+              **{f"set_{name}": value for name, value in changes.items()}}
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return [(pk, bool(notify)) for pk, notify in cursor.fetchall()]

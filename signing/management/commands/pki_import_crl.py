@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from signing import services
+from signing import services, trust
 from vaxrecon.errors import DomainError
 
 
@@ -11,7 +11,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("sources", nargs="*", help="CRL files (PEM/DER) or URLs")
-        parser.add_argument("--refresh", action="store_true", help="re-import every known CRL from its source")
+        parser.add_argument("--refresh", action="store_true",
+                            help="re-import every known CRL from its source")
 
     def handle(self, *args, sources, refresh, **options):
         if not sources and not refresh:
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         failed = False
         for source in sources:
             try:
-                crl = services.crl_import(data=services._read_source(source), source=source)
+                crl = services.crl_import(data=trust._read_source(source), source=source)
             except (DomainError, OSError) as exc:
                 self.stderr.write(f"{source}: {getattr(exc, 'message', exc)}")
                 failed = True

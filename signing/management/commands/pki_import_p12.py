@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from signing import services
-from signing.errors import SigningError
 from vaxrecon.errors import DomainError
 
 
@@ -27,9 +26,10 @@ class Command(BaseCommand):
         if passphrase is None:
             passphrase = getpass.getpass("PKCS#12 passphrase: ")
         try:
-            registered = services.signer_certificate_import_pkcs12(user=user, data=data, passphrase=passphrase)
-        except (SigningError, DomainError) as exc:
-            raise CommandError(getattr(exc, "message", str(exc))) from exc
+            registered = services.signer_certificate_import_pkcs12(user=user, data=data,
+                                                                   passphrase=passphrase)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(self.style.SUCCESS(
             f"Registered certificate #{registered.pk} for {username}: {registered.subject}, "
             f"valid until {registered.not_after:%Y-%m-%d}."))

@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from signing import devpki, services
-from signing.errors import SigningError
 from signing.models import SignerCertificate
 from vaxrecon.errors import DomainError
 
@@ -27,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--pin", help="the token's user PIN")
         parser.add_argument("--key-label", help="label of the key on the token (default the username)")
         parser.add_argument("--softhsm-dir", help="SoftHSM2 directory: create the token there if missing")
-        parser.add_argument("--so-pin", default="12345678", help="security officer PIN for a new SoftHSM token")
+        parser.add_argument("--so-pin", default="12345678",
+                            help="security officer PIN for a new SoftHSM token")
 
     def handle(self, *args, username, dir, out, passphrase, key_type, valid_days, token, pin, key_label,
                softhsm_dir, so_pin, **options):
@@ -54,8 +54,8 @@ class Command(BaseCommand):
                                                                        passphrase=passphrase)
                 self.stdout.write(f"PKCS#12 written to {path}")
                 self.stdout.write(f"Passphrase (shown once, not stored): {passphrase}")
-        except (SigningError, DomainError) as exc:
-            raise CommandError(getattr(exc, "message", str(exc))) from exc
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(self.style.SUCCESS(
             f"Registered certificate #{registered.pk} for {username}: {registered.subject}, "
             f"valid until {registered.not_after:%Y-%m-%d}, {registered.get_key_store_display()}."))

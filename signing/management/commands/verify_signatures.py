@@ -31,7 +31,8 @@ class Command(BaseCommand):
                 continue
             mark = "OK  " if report.ok else "FAIL"
             self.stdout.write(f"{mark} record {report.record_id} signature {report.signature_id} "
-                              f"({report.status}, {report.signed_by}, {report.signing_time:%Y-%m-%d %H:%M:%S}Z)")
+                              f"({report.status}, {report.signed_by}, "
+                              f"{report.signing_time:%Y-%m-%d %H:%M:%S}Z)")
             for check in report.checks:
                 self.stdout.write(f"     {'ok  ' if check.ok else 'FAIL'} {check.name}: {check.message}")
             for warning in report.warnings:

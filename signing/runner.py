@@ -1,0 +1,217 @@
+"""Running a signing batch: its chunks, one transaction each, in one process or in forked
+helpers; and the worker's resume of a queued batch (docs/SIGNING.md, "Batch signing path
+and durability")."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from records.audit import record_event
+from signing import batchsign, cms
+from signing.errors import SigningError
+from signing.keystores import FileKeySigner, Signer
+from signing.models import SigningBatch
+from signing.sealing import unseal_secret
+from signing.signers import check_certificate, check_fits_scope, open_signer
+from vaxrecon.access import Scope, scope_for
+from vaxrecon.errors import NotAllowed
+
+
+def signing_batch_resume(*, batch_id: int, sealed_secret: str) -> SigningBatch:
+    """Run a queued batch in a worker: unseal the passphrase (once), open the key, sign."""
+    batch = SigningBatch.objects.select_related("certificate", "signed_by").get(pk=batch_id)
+    if batch.is_finished:
+        return batch
+    secret = unseal_secret(batch.pk, sealed_secret)
+    if secret is None:
+        return _batch_failed(batch, _("The batch waited too long to start and the passphrase/PIN "
+                                      "is no longer available. Sign the remaining records again."))
+    try:
+        signer = open_signer(certificate=batch.certificate, secret=secret)
+    except SigningError as exc:
+        return _batch_failed(batch, str(exc))
+    finally:
+        del secret
+    try:
+        return signing_batch_run(batch=batch, signer=signer)
+    finally:
+        signer.close()
+
+
+def signing_batch_run(*, batch: SigningBatch, signer: Signer) -> SigningBatch:
+    """Sign the batch's records in chunks with an open ``signer``; returns the finished batch.
+
+    Each chunk is one transaction: records still awaiting signature in the signer's scope
+    are locked, signed, stored, marked SIGNED, audited, and their cases moved to
+    "signed" once every current dose of the case is signed. Records no longer awaiting
+    (signed meanwhile, corrected, out of scope now) are counted as skipped.
+    """
+    user = batch.signed_by
+    scope = scope_for(user)
+    batch.status, batch.started_at = SigningBatch.Status.RUNNING, timezone.now()
+    batch.save(update_fields=["status", "started_at"])
+    try:
+        check_fits_scope(batch.certificate, scope)
+        check_certificate(batch.certificate, at=timezone.now())
+    except (SigningError, NotAllowed) as exc:
+        return _batch_failed(batch, str(exc))
+    chunks = list(_chunks(batch.record_ids, chunk_size()))
+    work = _chunk_work(batch, signer, scope)
+    try:
+        processes = _processes_for(signer, len(chunks))
+        if processes > 1:
+            case_ids = _run_forked(chunks, processes, work)
+            with transaction.atomic():
+                # Cases whose doses were split between helpers that committed at the same time.
+                batchsign.case_sign_bulk(case_ids, actor=user)
+        else:
+            for chunk in chunks:
+                work(chunk)
+    except SigningError as exc:  # e.g. the token was pulled out mid-batch
+        batch.refresh_from_db()
+        return _batch_failed(batch, str(exc))
+    batch.refresh_from_db()
+    batch.status, batch.finished_at = SigningBatch.Status.DONE, timezone.now()
+    batch.save(update_fields=["status", "finished_at"])
+    record_event(actor=user, action="signing.batch_done", obj=batch,
+                 after={"signed": batch.signed, "skipped": batch.skipped})
+    return batch
+
+
+def _chunk_work(batch: SigningBatch, signer: Signer, scope: Scope) -> Callable[[Sequence[int]], set[int]]:
+    """The work of one chunk (one transaction); it returns the ids of the cases touched."""
+    template = cms.SignedAttributesTemplate(signer.certificate)
+    user = batch.signed_by
+
+    def work(ids: Sequence[int]) -> set[int]:
+        with transaction.atomic():
+            if connection.vendor == "postgresql" and settings.SIGNING_ASYNC_COMMIT:
+                # See "Durability" in docs/SIGNING.md: a crash can lose only whole chunks
+                # (signatures, statuses, audit and progress together), and the batch's
+                # final commit is synchronous, so "done" is always durable.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+            result = batchsign.sign_chunk(ids, signer=signer, template=template, user=user, scope=scope,
+                                          certificate_id=batch.certificate_id, batch_id=batch.pk)
+            if connection.vendor == "postgresql":
+                # Run the deferred foreign-key checks of the chunk's rows now, not at
+                # COMMIT: the progress UPDATE below locks the batch row until COMMIT, and
+                # the other helpers wait for that lock.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            SigningBatch.objects.filter(pk=batch.pk).update(signed=F("signed") + result.signed,
+                                                            skipped=F("skipped") + result.skipped)
+        return result.case_ids
+
+    return work
+
+
+def _batch_failed(batch: SigningBatch, message: str) -> SigningBatch:
+    batch.status, batch.message, batch.finished_at = SigningBatch.Status.FAILED, message, timezone.now()
+    batch.save(update_fields=["status", "message", "finished_at"])
+    record_event(actor=batch.signed_by, action="signing.batch_failed", obj=batch, after={"message": message})
+    return batch
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def chunk_size() -> int:
+    """Records per transaction (``SIGNING_CHUNK``, default 5,000: measured faster than
+    10,000 with two helpers on two cores, docs/BENCHMARKS.md "Signing")."""
+    return int(settings.SIGNING_CHUNK)
+
+
+def _processes_for(signer: Signer, chunks: int) -> int:
+    """How many processes sign a batch: ``SIGNING_PROCESSES`` (default: the CPU count, at
+    most 2) for a file key on PostgreSQL outside any transaction, when there are at least
+    two chunks; otherwise 1. A token session cannot cross ``fork``, SQLite has one writer,
+    and forked helpers could not see the caller's uncommitted rows."""
+    wanted = int(settings.SIGNING_PROCESSES)
+    if (wanted < 2 or chunks < 2 or not isinstance(signer, FileKeySigner) or not hasattr(os, "fork")
+            or connection.vendor != "postgresql" or connection.in_atomic_block):
+        return 1
+    return min(wanted, chunks)
+
+
+def _run_forked(chunks: Sequence[Sequence[int]], processes: int, work) -> set[int]:
+    """Run ``work(chunk)`` for every chunk in ``processes`` forked helpers; returns the union
+    of the case ids they report. The key is already open (the child inherits it: the
+    passphrase is not needed again); each helper opens its own database connection and
+    takes the next chunk from a shared counter. A failure in one helper stops the others
+    after their current chunk and is raised here (a ``SigningError`` as itself)."""
+    connections.close_all()  # never share a socket with a child
+    next_chunk, stop = multiprocessing.Value("q", 0), multiprocessing.Value("b", 0)
+    children = []
+    for _helper in range(processes):
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # helper: never returns
+            os.close(read_fd)
+            _helper_main(chunks, work, next_chunk, stop, write_fd)
+        os.close(write_fd)
+        children.append((pid, read_fd))
+    return _helpers_collect(children)
+
+
+def _helper_main(chunks, work, next_chunk, stop, write_fd: int) -> None:
+    """A forked helper: take chunks until none is left (or another failed), report, exit."""
+    # Forget (never close: that would end the parent's session) any connection the
+    # parent still held, so this helper always opens a socket of its own.
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
+    code, report = 0, {"cases": [], "error": None, "signing_error": False}
+    try:
+        while not stop.value:
+            with next_chunk.get_lock():
+                index = next_chunk.value
+                next_chunk.value += 1
+            if index >= len(chunks):
+                break
+            report["cases"].extend(work(chunks[index]))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        stop.value, code = 1, 1
+        report.update(error=str(exc) if isinstance(exc, SigningError) else f"{type(exc).__name__}: {exc}",
+                      signing_error=isinstance(exc, SigningError))
+    finally:
+        try:
+            connections.close_all()
+            with os.fdopen(write_fd, "w") as pipe:
+                json.dump(report, pipe)
+        finally:
+            os._exit(code)
+
+
+def _helpers_collect(children: list[tuple[int, int]]) -> set[int]:
+    """Wait for every helper; the union of their cases, or the first failure raised."""
+    case_ids: set[int] = set()
+    errors = []
+    for pid, read_fd in children:
+        with os.fdopen(read_fd) as pipe:
+            text = pipe.read()
+        _pid, status = os.waitpid(pid, 0)
+        try:
+            report = json.loads(text)
+        except ValueError:
+            report = {"cases": [], "error": f"signing helper exited with status {status}",
+                      "signing_error": False}
+        case_ids.update(report["cases"])
+        if report["error"]:
+            errors.append(report)
+    if errors:
+        first = errors[0]
+        if first["signing_error"]:
+            raise SigningError(first["error"])
+        raise RuntimeError(f"signing helper failed: {first['error']}")
+    return case_ids
