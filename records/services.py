@@ -1,4 +1,10 @@
-"""Writing the domain core: administrative units, vaccines, citizens, injection records."""
+"""Writing the domain core: administrative units, vaccines, citizens, injection records.
+
+This room imports no room above it. A correction that replaces a signed version emits
+``records.supersession.signed_version_replaced`` and signing reacts by superseding the
+signatures in the same transaction (that module says why: emit, rather than signing
+reading supersession lazily from the record's status).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from records.models import (
     Ward,
     validate_identity,
 )
+from records.supersession import signed_version_replaced
 from vaxrecon.errors import InvalidInput
 
 
@@ -173,11 +180,9 @@ def injection_record_correct(*, record: InjectionRecord, actor=None, **changes) 
                                     lot_number=values["lot_number"]))
     before = snapshot(current)
     if current.status == InjectionRecord.Status.SIGNED:
-        # The one place a record version is replaced, so the one place its signature must be
-        # marked superseded; imported late because signing depends on records, not the reverse.
-        from signing.services import signatures_supersede
-
-        signatures_supersede(record=current, actor=actor)
+        # The one place a record version is replaced, so the one place its signatures are
+        # superseded: signing reacts to this (records/supersession.py says why).
+        signed_version_replaced(record=current, actor=actor)
     current.status = InjectionRecord.Status.SUPERSEDED
     current.save(update_fields=["status"])
     new = InjectionRecord.objects.create(
