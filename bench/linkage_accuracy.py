@@ -69,7 +69,8 @@ def evaluate(results, truth) -> dict:
     }
 
 
-def run(data_dir: Path, *, workers: int = 1, fit: bool = True, config: LinkageConfig | None = None, verbose: bool = True):
+def run(data_dir: Path, *, workers: int = 1, fit: bool = True, config: LinkageConfig | None = None,
+        verbose: bool = True):
     t0 = time.perf_counter()
     index = CitizenIndex.from_registry_csv(data_dir / "registry.csv")
     t1 = time.perf_counter()
@@ -91,12 +92,16 @@ def run(data_dir: Path, *, workers: int = 1, fit: bool = True, config: LinkageCo
     stats["reports"] = reports
     if verbose:
         print(f"citizens {index.size:,}  records {len(reports):,}  workers {workers}")
-        print(f"precision of linked      {stats['precision']:.4f}  ({stats['linked'] - stats['wrong_links']}/{stats['linked']})")
-        print(f"recall of linked         {stats['recall']:.4f}  (of {stats['true_matches']} records with a citizen)")
-        print(f"review coverage          {stats['review_coverage']:.4f}  ({stats['covered']}/{stats['unlinked_true']} true matches not linked)")
+        right = stats["linked"] - stats["wrong_links"]
+        print(f"precision of linked      {stats['precision']:.4f}  ({right}/{stats['linked']})")
+        print(f"recall of linked         {stats['recall']:.4f}  "
+              f"(of {stats['true_matches']} records with a citizen)")
+        print(f"review coverage          {stats['review_coverage']:.4f}  "
+              f"({stats['covered']}/{stats['unlinked_true']} true matches not linked)")
         print(f"decisions                {stats['counts']}")
         tm = stats["time"]
-        print(f"time  index {tm['index']:.2f}s  fit {tm['fit']:.2f}s  match {tm['match']:.2f}s  total {tm['total']:.2f}s")
+        print(f"time  index {tm['index']:.2f}s  fit {tm['fit']:.2f}s  match {tm['match']:.2f}s  "
+              f"total {tm['total']:.2f}s")
     return stats
 
 
@@ -109,7 +114,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     stats = run(Path(args.data_dir), workers=args.workers, fit=not args.no_fit)
     for record_id, want, res in stats["wrong"][: args.show_wrong]:
-        print(record_id, "truth", want or "-", "linked", res.citizen_id, f"{res.score:.1f}", res.candidates[0].reason_dicts())
+        print(record_id, "truth", want or "-", "linked", res.citizen_id, f"{res.score:.1f}",
+              res.candidates[0].reason_dicts())
     return 0
 
 

@@ -224,7 +224,8 @@ def timed(cmd: list[str], env: dict) -> dict:
     system = float(re.search(r"System time \(seconds\): ([\d.]+)", err)[1])
     return {"wall": h * 3600 + m * 60 + s, "max_rss_mb": rss / 1024, "tree_pss_mb": peak[0] / 1024,
             "cpu": user + system, "load_before": load_before, "load_after": load_after,
-            "stdout": out.strip().splitlines()[-3:] + [ln for ln in err.splitlines() if ln.startswith("stages:")]}
+            "stdout": (out.strip().splitlines()[-3:]
+                       + [ln for ln in err.splitlines() if ln.startswith("stages:")])}
 
 
 def accuracy(output: Path, truth_path: Path) -> dict:
@@ -280,7 +281,8 @@ def main(argv=None) -> int:
     for k in range(args.repeat):
         res = timed(cmd, env)
         acc = accuracy(output, data / "truth.csv")
-        print(f"run {k + 1} ({args.mode}, {args.workers} workers): wall {res['wall']:.1f}s  cpu {res['cpu']:.1f}s  "
+        print(f"run {k + 1} ({args.mode}, {args.workers} workers): wall {res['wall']:.1f}s  "
+              f"cpu {res['cpu']:.1f}s  "
               f"max RSS {res['max_rss_mb']:.0f} MB  tree PSS peak {res['tree_pss_mb']:.0f} MB  "
               f"loadavg before {' '.join(res['load_before'])} after {' '.join(res['load_after'])}")
         for line in res["stdout"]:

@@ -1,8 +1,21 @@
 """Record linkage: match messy incoming injection records to citizens.
 
-Pure Python (no Django import); the management commands and pages feed it rows.
+No Django import; the management commands and pages feed it rows, or a PostgreSQL
+connection for :mod:`.loaders` to read with COPY. The rooms, each importing only those
+listed before it:
 
-    index = CitizenIndex.from_rows(rows)          # see index.py for the tuple layout
+* ``keys`` – name keys, digit keys, birth-date ints and ordinals, one-edit keys;
+* ``loaders`` – citizens in: row tuples, the registry CSV, PostgreSQL;
+* ``probes`` – the incoming records, normalised, one at a time and as a batch;
+* ``scoring/`` – one scorer per field and their sum (Fellegi–Sunter), the model parameters;
+* ``index`` – the citizens as numpy columns with sorted blocking keys and frequencies;
+* ``blocking`` – which (record, citizen) pairs to score: exact, broad and scan passes;
+* ``results`` – decisions, thresholds, candidates and results;
+* ``engine`` – the decision: the passes in tiers, each pair scored once, then linked /
+  review / none;
+* ``training`` – m-probabilities re-estimated from the batch being matched.
+
+    index = CitizenIndex.from_rows(rows)          # see loaders.py for the tuple layout
     engine = Engine(index, LinkageConfig())
     result = engine.match({"full_name": ..., "date_of_birth": ..., "sex": ...,
                            "id_number": ..., "phone": ..., "province_code": ...,
@@ -10,21 +23,12 @@ Pure Python (no Django import); the management commands and pages feed it rows.
     result.decision, result.citizen_id, result.score, result.candidates
 """
 
-from .engine import (
-    LINK_THRESHOLD,
-    LINKED,
-    MAX_CANDIDATES,
-    MIN_MARGIN,
-    NONE,
-    REVIEW,
-    REVIEW_THRESHOLD,
-    Candidate,
-    Engine,
-    LinkageConfig,
-    MatchResult,
-)
-from .index import CITIZEN_ROW_FIELDS, CitizenIndex, iter_registry_csv
-from .scoring import ModelParams, make_probe
+from .engine import Candidate, Engine, LinkageConfig, MatchResult
+from .index import CitizenIndex
+from .loaders import CITIZEN_ROW_FIELDS, iter_registry_csv
+from .probes import make_probe
+from .results import LINK_THRESHOLD, LINKED, MAX_CANDIDATES, MIN_MARGIN, NONE, REVIEW, REVIEW_THRESHOLD
+from .scoring import ModelParams
 
 __all__ = [
     "CITIZEN_ROW_FIELDS", "LINK_THRESHOLD", "LINKED", "MAX_CANDIDATES", "MIN_MARGIN", "NONE",

@@ -18,6 +18,7 @@ import numpy as np
 
 from .engine import Engine, LinkageConfig
 from .index import CitizenIndex
+from .probes import Probe, make_probe
 from .scoring import (
     DOB_LEVELS,
     FIELDS,
@@ -27,8 +28,6 @@ from .scoring import (
     SEX_LEVELS,
     WARD_LEVELS,
     ModelParams,
-    Probe,
-    make_probe,
 )
 
 # Evidence required from the other fields (log2 posterior odds) before a pair counts.
@@ -87,7 +86,8 @@ def estimate_m(index: CitizenIndex, records: Sequence[Mapping | Probe], params: 
     return current
 
 
-def fit_m(index: CitizenIndex, records: Sequence[Mapping | Probe], config: LinkageConfig | None = None) -> LinkageConfig:
+def fit_m(index: CitizenIndex, records: Sequence[Mapping | Probe],
+          config: LinkageConfig | None = None) -> LinkageConfig:
     """``config`` with m-probabilities estimated on ``records`` (thresholds unchanged)."""
     config = config or LinkageConfig()
     params = estimate_m(index, records, config.params or index.params)
