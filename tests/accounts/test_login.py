@@ -15,7 +15,8 @@ def test_the_login_page_is_vietnamese_by_default(client, db):
 
 
 def test_logging_in_with_a_demo_account_lands_on_home(client, clinic_user):
-    response = client.post(reverse("login"), {"username": "clinic-hn", "password": "pw-for-tests-only"}, follow=True)
+    response = client.post(reverse("login"), {"username": "clinic-hn", "password": "pw-for-tests-only"},
+                           follow=True)
     assert response.redirect_chain[-1][0] == reverse("home")
     assert response.context["scope"].facility_id == clinic_user.profile.facility_id
 

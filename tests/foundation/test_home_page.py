@@ -3,7 +3,8 @@
 from django.urls import reverse
 
 
-def test_each_role_lands_on_its_home_page_with_its_scope(client, clinic_user, police_user, ministry_user, two_doses):
+def test_each_role_lands_on_its_home_page_with_its_scope(client, clinic_user, police_user, ministry_user,
+                                                         two_doses):
     for user, expected in [(clinic_user, "Trạm Y tế Hoàn Kiếm"), (police_user, "Hoàn Kiếm"),
                            (ministry_user, "Whole country")]:
         client.force_login(user)

@@ -40,7 +40,8 @@ def with_police(facility, answer: str | None) -> ReconciliationCase:
     case = case_transition(case=new_case(facility=facility, status=S.RECORD_UPDATED), name="send_to_police",
                            actor=workflow.SYSTEM)
     if answer:
-        PoliceVerification.objects.create(case=case, source=PoliceVerification.Source.REGISTRY, outcome=answer)
+        PoliceVerification.objects.create(case=case, source=PoliceVerification.Source.REGISTRY,
+                                          outcome=answer)
     return case
 
 
@@ -58,7 +59,7 @@ def queries_for(client, url: str) -> tuple[int, object]:
     return len(captured), response
 
 
-def assert_flat(client, url: str, budget: int, add_rows, shown, max_queries) -> None:
+def assert_flat(client, url: str, *, budget: int, add_rows, shown, max_queries) -> None:
     """Within the budget with N rows, and with 3N rows the very same number of queries."""
     add_rows(N)
     with max_queries(budget):
@@ -73,51 +74,58 @@ def assert_flat(client, url: str, budget: int, add_rows, shown, max_queries) -> 
 def test_the_clinic_queue_costs_the_same_queries_for_3_and_9_cases(client, clinic_user, hanoi_facility,
                                                                    django_assert_max_num_queries):
     client.force_login(clinic_user)
-    assert_flat(client, reverse("verification:queue"), BUDGET["clinic queue"],
-                lambda n: [new_case(facility=hanoi_facility) for _ in range(n)],
-                lambda response: len(response.context["rows"]), django_assert_max_num_queries)
+    assert_flat(client, reverse("verification:queue"), budget=BUDGET["clinic queue"],
+                add_rows=lambda n: [new_case(facility=hanoi_facility) for _ in range(n)],
+                shown=lambda response: len(response.context["rows"]),
+                max_queries=django_assert_max_num_queries)
 
 
-def test_the_filtered_clinic_queue_costs_the_same_queries_for_3_and_9_cases(client, clinic_user, hanoi_facility,
-                                                                            django_assert_max_num_queries):
+def test_the_filtered_clinic_queue_costs_the_same_queries_for_3_and_9_cases(
+        client, clinic_user, hanoi_facility, django_assert_max_num_queries):
     client.force_login(clinic_user)
-    assert_flat(client, reverse("verification:queue") + "?status=in_review", BUDGET["clinic queue"],
-                lambda n: [new_case(facility=hanoi_facility) for _ in range(n)],
-                lambda response: len(response.context["rows"]), django_assert_max_num_queries)
+    assert_flat(client, reverse("verification:queue") + "?status=in_review",
+                budget=BUDGET["clinic queue"],
+                add_rows=lambda n: [new_case(facility=hanoi_facility) for _ in range(n)],
+                shown=lambda response: len(response.context["rows"]),
+                max_queries=django_assert_max_num_queries)
 
 
 def test_the_police_queue_costs_the_same_queries_for_3_and_9_cases(client, police_user, hanoi_facility,
                                                                    django_assert_max_num_queries):
     answers = ["mismatch", "not_found", "match", None]
     client.force_login(police_user)
-    assert_flat(client, reverse("verification:police_queue"), BUDGET["police queue"],
-                lambda n: [with_police(hanoi_facility, answers[i % 4]) for i in range(n)],
-                lambda response: len(response.context["cases"]), django_assert_max_num_queries)
+    assert_flat(client, reverse("verification:police_queue"), budget=BUDGET["police queue"],
+                add_rows=lambda n: [with_police(hanoi_facility, answers[i % 4]) for i in range(n)],
+                shown=lambda response: len(response.context["cases"]),
+                max_queries=django_assert_max_num_queries)
 
 
-def test_the_signer_page_costs_the_same_queries_for_3_and_9_cases(client, hanoi_facility, django_assert_max_num_queries):
+def test_the_signer_page_costs_the_same_queries_for_3_and_9_cases(client, hanoi_facility,
+                                                                  django_assert_max_num_queries):
     signer = make_user(Role.SIGNER, ward=hanoi_facility.ward)
     client.force_login(signer)
-    assert_flat(client, reverse("signing:batch"), BUDGET["signer page"],
-                lambda n: [awaiting_signature(hanoi_facility) for _ in range(n)],
-                lambda response: len(response.context["page"]) // 2, django_assert_max_num_queries)
+    assert_flat(client, reverse("signing:batch"), budget=BUDGET["signer page"],
+                add_rows=lambda n: [awaiting_signature(hanoi_facility) for _ in range(n)],
+                shown=lambda response: len(response.context["page"]) // 2,
+                max_queries=django_assert_max_num_queries)
 
 
-@pytest.mark.parametrize("role", [Role.CLINIC_STAFF, Role.COMMUNE_POLICE, Role.SIGNER, Role.PROVINCIAL_OFFICER,
-                                  Role.MINISTRY_ANALYST])
+@pytest.mark.parametrize("role", [Role.CLINIC_STAFF, Role.COMMUNE_POLICE, Role.SIGNER,
+                                  Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST])
 def test_each_home_page_costs_the_same_queries_for_3_and_9_doses(client, hanoi_facility, role,
                                                                  django_assert_max_num_queries):
-    scope = {Role.CLINIC_STAFF: {"facility": hanoi_facility}, Role.COMMUNE_POLICE: {"ward": hanoi_facility.ward},
-             Role.SIGNER: {"ward": hanoi_facility.ward},
+    scope = {Role.CLINIC_STAFF: {"facility": hanoi_facility},
+             Role.COMMUNE_POLICE: {"ward": hanoi_facility.ward}, Role.SIGNER: {"ward": hanoi_facility.ward},
              Role.PROVINCIAL_OFFICER: {"province": Province.objects.get(code=1)}}.get(role, {})
     client.force_login(make_user(role, **scope))
-    assert_flat(client, reverse("home"), BUDGET["home"],
-                lambda n: [InjectionRecordFactory(facility=hanoi_facility) for _ in range(n)],
-                lambda response: response.context["injection_counts"][0][1],  # recorded doses
-                django_assert_max_num_queries)
+    assert_flat(client, reverse("home"), budget=BUDGET["home"],
+                add_rows=lambda n: [InjectionRecordFactory(facility=hanoi_facility) for _ in range(n)],
+                shown=lambda response: response.context["injection_counts"][0][1],  # recorded doses
+                max_queries=django_assert_max_num_queries)
 
 
-def test_a_provinces_home_figures_are_counted_once_and_say_when(client, provincial_user, hanoi_facility, settings):
+def test_a_provinces_home_figures_are_counted_once_and_say_when(client, provincial_user, hanoi_facility,
+                                                                settings):
     settings.SCOPE_FIGURES_MAX_AGE = 600
     settings.LANGUAGE_CODE = "en"
     cache.clear()

@@ -13,8 +13,8 @@ from verification.workflow import CaseStatus
 def test_seed_demo_is_idempotent(db):
     out = StringIO()
     call_command("seed_demo", "--citizens", "40", stdout=out)
-    counts = (User.objects.count(), Facility.objects.count(), Citizen.objects.count(), InjectionRecord.objects.count(),
-              ReconciliationCase.objects.count())
+    counts = (User.objects.count(), Facility.objects.count(), Citizen.objects.count(),
+              InjectionRecord.objects.count(), ReconciliationCase.objects.count())
     assert counts[2] == 40 and counts[3] > 40
     assert "clinic" in out.getvalue() and "vaxrecon-demo-2021" in out.getvalue()
     call_command("seed_demo", "--citizens", "40", stdout=StringIO())
@@ -34,4 +34,5 @@ def test_seed_demo_leaves_work_waiting_at_every_step(db):
     call_command("seed_demo", "--citizens", "300", stdout=StringIO())
     statuses = sorted(ReconciliationCase.objects.values_list("status", flat=True))
     assert statuses == sorted([CaseStatus.SUBMITTED, CaseStatus.SUBMITTED, CaseStatus.IN_REVIEW,
-                               CaseStatus.AWAITING_POLICE, CaseStatus.AWAITING_POLICE, CaseStatus.AWAITING_SIGNATURE])
+                               CaseStatus.AWAITING_POLICE, CaseStatus.AWAITING_POLICE,
+                               CaseStatus.AWAITING_SIGNATURE])

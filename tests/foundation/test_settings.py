@@ -22,7 +22,8 @@ def _settings_value(expr: str, module: str = "vaxrecon.settings.dev", **env) -> 
 
 
 def test_the_default_database_is_a_sqlite_file_and_celery_is_eager():
-    result = _settings_value("[s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.TIME_ZONE, s.LANGUAGE_CODE]")
+    result = _settings_value("[s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.TIME_ZONE,"
+                             " s.LANGUAGE_CODE]")
     assert json.loads(result.stdout) == ["django.db.backends.sqlite3", True, "Asia/Ho_Chi_Minh", "vi"]
 
 
@@ -42,15 +43,16 @@ def test_production_refuses_to_start_without_its_secrets():
 
 def test_production_starts_with_its_secrets():
     result = _settings_value("s.DEBUG", module="vaxrecon.settings.prod", SECRET_KEY="x" * 50,
-                             DATABASE_URL="postgres://postgres@127.0.0.1/vaxrecon", ALLOWED_HOSTS="vaxrecon.example",
-                             POPULATION_REGISTRY_API_KEY="k" * 32)
+                             DATABASE_URL="postgres://postgres@127.0.0.1/vaxrecon",
+                             ALLOWED_HOSTS="vaxrecon.example", POPULATION_REGISTRY_API_KEY="k" * 32)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) is False
 
 
 def test_production_names_a_missing_registry_key():
     result = _settings_value("s.DEBUG", module="vaxrecon.settings.prod", SECRET_KEY="x" * 50,
-                             DATABASE_URL="postgres://postgres@127.0.0.1/vaxrecon", ALLOWED_HOSTS="vaxrecon.example")
+                             DATABASE_URL="postgres://postgres@127.0.0.1/vaxrecon",
+                             ALLOWED_HOSTS="vaxrecon.example")
     assert result.returncode != 0
     assert "environment variables: POPULATION_REGISTRY_API_KEY\n" in result.stderr
 

@@ -32,8 +32,8 @@ def test_other_values_are_unchanged(value):
 
 
 def test_csv_cells_come_out_escaped_and_numbers_untouched():
-    rows = read_csv(csv_lines([["name", "n"], *[[t, -1] for t in HOSTILE], *[[t, n] for t, n in
-                                                                             zip(HARMLESS, NUMBERS, strict=False)]]))
+    harmless = [[t, n] for t, n in zip(HARMLESS, NUMBERS, strict=False)]
+    rows = read_csv(csv_lines([["name", "n"], *[[t, -1] for t in HOSTILE], *harmless]))
     assert rows[0] == ["name", "n"]
     assert [r[0] for r in rows[1:1 + len(HOSTILE)]] == ["'" + t for t in HOSTILE]
     assert {r[1] for r in rows[1:1 + len(HOSTILE)]} == {"-1"}  # a negative number stays a number

@@ -35,13 +35,15 @@ def test_two_officers_get_different_cases_and_the_same_officer_keeps_theirs(
     theirs = case_claim_next(officer=second_police)
     assert {mine.pk, theirs.pk} == {c.pk for c in cases}
     assert case_claim_next(officer=police_user).pk == mine.pk
-    assert case_claim_next(officer=make_user(Role.COMMUNE_POLICE, username="police-hn-3", ward=hanoi_facility.ward)) is None
+    assert case_claim_next(officer=make_user(Role.COMMUNE_POLICE, username="police-hn-3",
+                                             ward=hanoi_facility.ward)) is None
 
 
 def test_an_expired_claim_is_released_to_the_next_officer(police_user, second_police, hanoi_facility):
     case = awaiting_case(facility=hanoi_facility)
     case_claim_next(officer=police_user)
-    ReconciliationCase.objects.filter(pk=case.pk).update(claim_expires_at=timezone.now() - timedelta(seconds=1))
+    ReconciliationCase.objects.filter(pk=case.pk).update(
+        claim_expires_at=timezone.now() - timedelta(seconds=1))
     assert case_claim_next(officer=second_police).pk == case.pk
     with pytest.raises(InvalidTransition, match="Another officer"):
         police_decide(officer=police_user, case_id=case.pk, outcome="match")

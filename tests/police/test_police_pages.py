@@ -45,7 +45,8 @@ def test_other_roles_get_403_on_every_police_page(clinic_user, client, hanoi_fac
     assert client.post(f"{QUEUE}next/").status_code == 403
 
 
-def test_police_of_another_ward_get_404_for_our_case_and_an_empty_queue(outsider_police, client, hanoi_facility):
+def test_police_of_another_ward_get_404_for_our_case_and_an_empty_queue(outsider_police, client,
+                                                                        hanoi_facility):
     case = awaiting_case(facility=hanoi_facility)
     client.force_login(outsider_police)
     assert client.get(f"{QUEUE}cases/{case.pk}/").status_code == 404
@@ -71,7 +72,8 @@ def test_the_case_view_marks_each_differing_character(registry, four_cases, poli
     assert "holds different values" in html
     # "Tran Thi Mai" against "Trần Thị Mai": the a and i are marked on each side.
     assert '<td class="claimed">Tr<mark class="diff">a</mark>n Th<mark class="diff">i</mark> Mai</td>' in html
-    assert '<td class="registry">Tr<mark class="diff">ầ</mark>n Th<mark class="diff">ị</mark> Mai</td>' in html
+    assert ('<td class="registry">Tr<mark class="diff">ầ</mark>n Th<mark class="diff">ị</mark> Mai</td>'
+            in html)
     assert '<tr data-field="full_name" class="differs">' in html
     assert '<tr data-field="sex">' in html
     # The correct values are pre-filled with the registry's.
@@ -165,8 +167,8 @@ def test_bulk_confirm_confirms_the_ticked_exact_matches_only(registry, settings,
     html = response.content.decode()
     assert "2 identities confirmed." in html and "1 cases skipped" in html
     assert "No exact match is waiting for confirmation." in html
-    assert set(ReconciliationCase.objects.filter(pk__in=[c.pk for c in matches]).values_list("status", flat=True)) == {
-        "awaiting_signature"}
+    matched = ReconciliationCase.objects.filter(pk__in=[c.pk for c in matches])
+    assert set(matched.values_list("status", flat=True)) == {"awaiting_signature"}
     assert ReconciliationCase.objects.get(pk=mismatch.pk).status == "awaiting_police"
 
 

@@ -60,7 +60,8 @@ def test_the_page_shows_the_same_figures_and_open_cases_by_age(activity, police_
     html = client.get(REPORT).content.decode()
     assert 'data-ward="70"' in html and "Phường Hoàn Kiếm" in html
     # Open now: the not-found case (under a day) and the three-day-old one (2–7 days).
-    assert '<tr data-ward="70"><td>Phường Hoàn Kiếm</td><td>2</td><td>1</td><td>0</td><td>1</td><td>0</td></tr>' in html
+    assert ('<tr data-ward="70"><td>Phường Hoàn Kiếm</td><td>2</td><td>1</td><td>0</td><td>1</td><td>0</td>'
+            '</tr>' in html)
 
 
 def test_the_provincial_officer_sees_every_ward_of_the_province_and_nothing_beyond(
@@ -85,8 +86,10 @@ def test_other_roles_are_refused(clinic_user, client):
 def test_a_period_can_be_chosen_and_a_bad_one_is_refused(activity, police_user, client):
     client.force_login(police_user)
     today = timezone.localdate()
-    data = rows(client, start=(today - timedelta(days=5)).isoformat(), end=(today - timedelta(days=1)).isoformat())
+    data = rows(client, start=(today - timedelta(days=5)).isoformat(),
+                end=(today - timedelta(days=1)).isoformat())
     assert [r["date"] for r in data] == [(today - timedelta(days=3)).isoformat()]
-    response = client.get(REPORT, {"start": today.isoformat(), "end": (today - timedelta(days=1)).isoformat()})
+    response = client.get(REPORT,
+                          {"start": today.isoformat(), "end": (today - timedelta(days=1)).isoformat()})
     assert response.status_code == 400
     assert "at most 92 days" in response.content.decode()

@@ -36,7 +36,8 @@ def test_exact_matches_are_verified_by_the_registry_and_queued_for_signature(reg
         assert status(case) == S.AWAITING_SIGNATURE
         verification = PoliceVerification.objects.get(case=case)
         assert (verification.source, verification.outcome) == ("registry", "match")
-        assert list(CaseEvent.objects.filter(case=case, transition__in=["verify_identity", "queue_for_signature"])
+        assert list(CaseEvent.objects.filter(case=case,
+                                             transition__in=["verify_identity", "queue_for_signature"])
                     .values_list("transition", "actor_label")) == [("verify_identity", "system"),
                                                                    ("queue_for_signature", "system")]
         assert AuditEvent.objects.filter(object_id=str(case.pk), action="case.verify_identity").exists()
@@ -53,7 +54,8 @@ def test_mismatches_and_not_found_wait_in_the_commune_police_queue_with_the_regi
     queue = list(selectors.police_queue(scope=scope_for(police_user)))
     assert [c.pk for c in queue] == [mismatch.pk, not_found.pk]
     counts = selectors.queue_counts(scope=scope_for(police_user))
-    assert (counts["registry_mismatch"], counts["registry_not_found"], counts["awaiting_registry"]) == (1, 1, 0)
+    assert (counts["registry_mismatch"], counts["registry_not_found"],
+            counts["awaiting_registry"]) == (1, 1, 0)
 
 
 def test_a_second_run_sends_nothing_and_applies_nothing_twice(registry, four_cases):
@@ -76,7 +78,8 @@ def test_with_the_registry_down_cases_stay_queued_and_nothing_is_half_applied(
         registry_verify_pending()
     assert set(ReconciliationCase.objects.values_list("status", flat=True)) == {S.AWAITING_POLICE}
     assert PoliceVerification.objects.count() == 0
-    # Run in-process (as in the eager demo mode), the task returns at once and says so; the pages say verification is delayed.
+    # Run in-process (as in the eager demo mode), the task returns at once and says so; the pages say
+    # verification is delayed.
     assert verify_identities_batch.apply().get()["delayed"] is True
     client.force_login(police_user)
     page = client.get("/verification/police/").content.decode()
@@ -114,8 +117,8 @@ def test_an_answer_for_a_case_that_moved_meanwhile_is_skipped(registry, four_cas
 def test_a_match_for_a_case_an_officer_is_working_on_is_stored_but_left_to_the_officer(
         registry, four_cases, police_user):
     case = four_cases["match"]
-    ReconciliationCase.objects.filter(pk=case.pk).update(claimed_by=police_user,
-                                                         claim_expires_at=timezone.now() + timedelta(minutes=5))
+    ReconciliationCase.objects.filter(pk=case.pk).update(
+        claimed_by=police_user, claim_expires_at=timezone.now() + timedelta(minutes=5))
     assert registry_answer_apply(case_id=case.pk, answer=RegistryAnswer(ref=str(case.pk), outcome="match"),
                                  sent=claimed_identity(case), batch_id="b1") == "for_officer"
     assert status(case) == S.AWAITING_POLICE
@@ -124,8 +127,8 @@ def test_a_match_for_a_case_an_officer_is_working_on_is_stored_but_left_to_the_o
 
 def test_the_batch_leaves_cases_claimed_by_an_officer_alone(registry, four_cases, police_user):
     case = four_cases["mismatch"]
-    ReconciliationCase.objects.filter(pk=case.pk).update(claimed_by=police_user,
-                                                         claim_expires_at=timezone.now() + timedelta(minutes=5))
+    ReconciliationCase.objects.filter(pk=case.pk).update(
+        claimed_by=police_user, claim_expires_at=timezone.now() + timedelta(minutes=5))
     assert registry_verify_pending().sent == 3
     assert selectors.registry_answer(case=case) is None
 

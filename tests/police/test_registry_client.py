@@ -49,7 +49,8 @@ def test_a_name_differing_only_in_diacritics_or_case_is_a_mismatch_with_the_regi
 
 
 def test_a_wrong_id_is_found_by_name_and_date_of_birth_and_answered_with_the_right_id(registry):
-    answer = RegistryClient.from_settings().verify([item("x", "Phạm Thu Hà", "1988-07-09", "F", "001188000040")])
+    answer = RegistryClient.from_settings().verify([item("x", "Phạm Thu Hà", "1988-07-09", "F",
+                                                         "001188000040")])
     assert answer.answers["x"].outcome == "mismatch"
     assert answer.answers["x"].registry_values == {"id_number": "001188000004"}
 
@@ -128,7 +129,8 @@ def test_after_the_cooldown_one_trial_call_closes_the_circuit_when_the_registry_
             client.verify([])
     registry.config.failure_rate = 0.0
     RegistryCircuit.objects.update(opened_until="2000-01-01T00:00:00Z")  # cooldown over
-    assert client.verify([item("a", "Nguyễn Văn Hùng", "1990-05-17", "M", "001090000001")]).answers["a"].outcome == "match"
+    assert client.verify([item("a", "Nguyễn Văn Hùng", "1990-05-17", "M",
+                               "001090000001")]).answers["a"].outcome == "match"
     circuit = RegistryCircuit.objects.get()
     assert circuit.state == RegistryCircuit.State.CLOSED and circuit.consecutive_failures == 0
     assert registry_delay() is None

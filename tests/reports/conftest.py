@@ -30,7 +30,8 @@ def stored(day, level: int, unit: int, **values) -> DailyFigures:
     elif level == Level.FACILITY:
         facility = Facility.objects.select_related("ward").get(pk=unit)
         province, ward = facility.ward.province_id, facility.ward_id
-    return DailyFigures.objects.create(day=day, level=level, unit=unit, province=province, ward=ward, **values)
+    return DailyFigures.objects.create(day=day, level=level, unit=unit, province=province, ward=ward,
+                                       **values)
 
 
 def built(day, *, stale: bool = False) -> ReportDay:
@@ -76,7 +77,8 @@ def second_hanoi_facility(other_hanoi_ward):
 @pytest.fixture
 def other_provincial_user(reference_data):
     """Persona: the same role in another province (Hồ Chí Minh City)."""
-    return make_user(Role.PROVINCIAL_OFFICER, username="province-hcm", province=Province.objects.get(code=HCM_PROVINCE))
+    return make_user(Role.PROVINCIAL_OFFICER, username="province-hcm",
+                     province=Province.objects.get(code=HCM_PROVINCE))
 
 
 @pytest.fixture

@@ -35,7 +35,8 @@ def build_export_figures(hanoi_facility, settings) -> dict:
 
 def stored(**filters) -> list[dict]:
     """Stored rows, by day and unit, as the exports order them."""
-    return list(DailyFigures.objects.filter(day__gte=START, day__lte=END, **filters).order_by("day", "unit").values())
+    return list(DailyFigures.objects.filter(day__gte=START, day__lte=END,
+                                            **filters).order_by("day", "unit").values())
 
 
 def body(response) -> bytes:

@@ -35,7 +35,8 @@ NATION_DAY = {
     # collect: c1 (citizen, confirmed), c6 + c7 (clinic), c3 (import); c4 never confirmed
     "received_citizen": 1, "received_clinic": 2, "received_import": 1, "confirmed_by_code": 1,
     # update
-    "records_created": 2, "records_corrected": 1, "doses_added": 1, "info_requested": 1, "rejected_duplicate": 1,
+    "records_created": 2, "records_corrected": 1, "doses_added": 1, "info_requested": 1,
+    "rejected_duplicate": 1,
     # police: c1, c5 twice, c6, c7 sent; registry verified c1; an officer confirmed c5
     "sent_to_police": 5, "verified_by_registry": 1, "confirmed_by_officer": 1, "mismatch": 1, "not_found": 1,
     "foreign_national": 1,
@@ -70,7 +71,8 @@ def test_the_hanoi_ward_counts_its_residents_cases_and_its_doses(scenario):
     assert values == {
         "received_citizen": 1, "received_clinic": 2, "confirmed_by_code": 1, "records_created": 1,
         "records_corrected": 1, "doses_added": 1, "info_requested": 1, "sent_to_police": 5,
-        "verified_by_registry": 1, "confirmed_by_officer": 1, "mismatch": 1, "not_found": 1, "foreign_national": 1,
+        "verified_by_registry": 1, "confirmed_by_officer": 1, "mismatch": 1, "not_found": 1,
+        "foreign_national": 1,
         "signatures_superseded": 1, "backlog_sign_under24": 1, "backlog_collect_over48": 1,
         "backlog_police_under24": 1, "backlog_update_under24": 1, "backlog_collect_under24": 1, "overdue": 1,
         # collect: c1 3600, c6 600, c7 600
@@ -99,7 +101,8 @@ def test_provinces_add_up_to_the_nation_for_counts(scenario):
 
 def test_the_other_province_has_its_import_rejection_signature_and_booster(scenario):
     values = nonzero(row(Level.PROVINCE, HCM_PROVINCE))
-    assert values == {"received_import": 1, "records_created": 1, "rejected_duplicate": 1, "records_signed": 1,
+    assert values == {"received_import": 1, "records_created": 1, "rejected_duplicate": 1,
+                      "records_signed": 1,
                       "left_collect": 1, "collect_median_s": 86280, "collect_p90_s": 86280,
                       "doses_booster": 1, "people_booster": 1, "population": 1}
 
@@ -112,12 +115,14 @@ def test_rows_name_their_province_and_ward(scenario, hanoi_facility):
 
 
 def test_the_doses_cross_table_has_vaccine_dose_sex_and_age_band(scenario):
-    table = set(DailyDoses.objects.filter(day=DAY).values_list("level", "unit", "vaccine", "dose_number", "sex",
+    table = set(DailyDoses.objects.filter(day=DAY).values_list("level", "unit", "vaccine", "dose_number",
+                                                               "sex",
                                                                 "age_band", "doses"))
     assert table == {
         (1, HANOI, "pfizer", 1, "F", "18-59", 1), (1, HANOI, "pfizer", 2, "F", "18-59", 1),
         (1, HCM_PROVINCE, "pfizer", 3, "M", "60+", 1),
-        (0, 0, "pfizer", 1, "F", "18-59", 1), (0, 0, "pfizer", 2, "F", "18-59", 1), (0, 0, "pfizer", 3, "M", "60+", 1),
+        (0, 0, "pfizer", 1, "F", "18-59", 1), (0, 0, "pfizer", 2, "F", "18-59", 1),
+        (0, 0, "pfizer", 3, "M", "60+", 1),
     }
 
 
@@ -153,7 +158,8 @@ def test_a_backfill_builds_every_day_of_the_range(scenario):
     start = DAY - timedelta(days=6)
     built = build_days(start=start, end=DAY)
     assert [b.day for b in built] == [start + timedelta(days=n) for n in range(7)]
-    assert set(ReportDay.objects.values_list("day", flat=True)) == {start + timedelta(days=n) for n in range(7)}
+    assert (set(ReportDay.objects.values_list("day", flat=True))
+            == {start + timedelta(days=n) for n in range(7)})
     # Lan's first dose was entered five days before D: on record from that day on.
     assert row(Level.NATION, 0, DAY - timedelta(days=5))["doses_dose1"] == 1
     assert row(Level.NATION, 0, DAY - timedelta(days=6))["doses_dose1"] == 0
@@ -162,7 +168,8 @@ def test_a_backfill_builds_every_day_of_the_range(scenario):
 def _stored():
     figures = [{k: v for k, v in r.items() if k != "id"}
                for r in DailyFigures.objects.order_by("day", "level", "unit").values()]
-    doses = list(DailyDoses.objects.order_by("day", "level", "unit", "vaccine", "dose_number", "sex", "age_band")
+    doses = list(DailyDoses.objects.order_by("day", "level", "unit", "vaccine", "dose_number", "sex",
+                                             "age_band")
                  .values_list("day", "level", "unit", "vaccine", "dose_number", "sex", "age_band", "doses"))
     return figures, doses
 

@@ -48,7 +48,8 @@ def test_an_officer_drills_down_to_a_facility_and_sees_its_stored_figure(
         page, provincial_user, hanoi_facility, second_hanoi_facility, reference_data):
     today = timezone.localdate()
     third_ward = (Ward.objects.filter(province_id=HANOI)
-                  .exclude(code__in=[hanoi_facility.ward_id, second_hanoi_facility.ward_id]).order_by("code")[0])
+                  .exclude(code__in=[hanoi_facility.ward_id,
+                                     second_hanoi_facility.ward_id]).order_by("code")[0])
     third = FacilityFactory(code="HN-TEST-3", name="Trạm Y tế Phường Ba", ward=third_ward)
     a_week_of_cases([hanoi_facility, second_hanoi_facility, third], today)
     build_days(start=today - timedelta(days=13), end=today)
@@ -85,7 +86,8 @@ def test_an_officer_drills_down_to_a_facility_and_sees_its_stored_figure(
     page.wait_for_url(f"**/reports/units/{Level.FACILITY}/{hanoi_facility.pk}/*")
     page.wait_for_selector("#dashboard-charts[data-charts=drawn]")
     assert page.locator(".headline [data-figure=overdue]").inner_text() == str(stored.overdue)
-    sent = sum(DailyFigures.objects.filter(level=Level.PROVINCE, unit=HANOI).values_list("sent_to_police", flat=True))
+    sent = sum(DailyFigures.objects.filter(level=Level.PROVINCE, unit=HANOI)
+               .values_list("sent_to_police", flat=True))
     assert sent > 0  # the week's police rounds reached the province's rows
     page.click("[data-testid=cases-link]")
     page.wait_for_url(f"**/reports/units/{Level.FACILITY}/{hanoi_facility.pk}/cases/")

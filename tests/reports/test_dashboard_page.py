@@ -26,8 +26,9 @@ def hanoi_figures(days, hanoi_ward, other_hanoi_ward, hanoi_facility):
     stored(before, Level.PROVINCE, HANOI, received_citizen=3, received_clinic=2, sent_to_police=4,
            verified_by_registry=2, confirmed_by_officer=1, records_signed=5, cases_closed=1, overdue=7,
            backlog_collect_under24=2, population=1000, people_dose1=800, people_dose2=600)
-    stored(last, Level.PROVINCE, HANOI, received_import=4, records_signed=2, overdue=6, backlog_collect_under24=1,
-           backlog_police_over48=3, backlog_police_24to48=2, population=1000, people_dose1=820, people_dose2=615)
+    stored(last, Level.PROVINCE, HANOI, received_import=4, records_signed=2, overdue=6,
+           backlog_collect_under24=1, backlog_police_over48=3, backlog_police_24to48=2, population=1000,
+           people_dose1=820, people_dose2=615)
     stored(last, Level.WARD, hanoi_ward.code, received_import=4, overdue=5, backlog_police_over48=3)
     stored(before, Level.WARD, other_hanoi_ward.code, received_citizen=3, overdue=2)
     stored(last, Level.WARD, other_hanoi_ward.code, overdue=1)
@@ -160,8 +161,8 @@ def test_the_ministry_drills_down_into_any_province(client, ministry_user, hanoi
 def test_an_officer_of_another_province_gets_404_on_hanoi_units(
         client, other_provincial_user, hanoi_ward, hanoi_facility):
     client.force_login(other_provincial_user)
-    for level, code in [(Level.PROVINCE, HANOI), (Level.WARD, hanoi_ward.code), (Level.FACILITY, hanoi_facility.pk),
-                        (Level.NATION, 0)]:
+    for level, code in [(Level.PROVINCE, HANOI), (Level.WARD, hanoi_ward.code),
+                        (Level.FACILITY, hanoi_facility.pk), (Level.NATION, 0)]:
         assert client.get(unit_url(level, code)).status_code == 404
 
 

@@ -31,7 +31,8 @@ def test_the_provincial_officer_gets_404_for_another_provinces_unit(figures, pro
     hcm_ward = Ward.objects.filter(province_id=HCM_PROVINCE).order_by("code").first()
     assert client.get(URL, {**PERIOD, "unit_level": "province", "unit_code": HCM_PROVINCE}).status_code == 404
     assert client.get(URL, {**PERIOD, "unit_level": "ward", "unit_code": hcm_ward.code}).status_code == 404
-    assert client.get(URL, {**PERIOD, "unit_level": "facility", "unit_code": figures["hcm"].pk}).status_code == 404
+    assert client.get(URL, {**PERIOD, "unit_level": "facility",
+                            "unit_code": figures["hcm"].pk}).status_code == 404
     assert client.get(URL, {**PERIOD, "unit_level": "nation"}).status_code == 404
     assert client.get(PAGE, {"unit_level": "province", "unit_code": HCM_PROVINCE}).status_code == 404
 

@@ -124,9 +124,11 @@ def test_the_adx_carries_every_figure_and_the_doses_cross_table(figures, ministr
         values = {v.get("dataElement"): v for v in group.findall(ADX + "dataValue")}
         assert {codes[c]: int(v.get("value")) for c, v in values.items() if c != "VR_DOSES"} == {
             n: row[n] for n in NAMES if row[n] is not None}
-        doses = sorted((v.get("VACCINE"), int(v.get("DOSE")), v.get("SEX"), v.get("AGE_BAND"), int(v.get("value")))
+        doses = sorted((v.get("VACCINE"), int(v.get("DOSE")), v.get("SEX"), v.get("AGE_BAND"),
+                        int(v.get("value")))
                        for v in group.findall(ADX + "dataValue") if v.get("dataElement") == "VR_DOSES")
-        assert doses == sorted(DailyDoses.objects.filter(day=row["day"], level=Level.PROVINCE, unit=row["unit"])
+        assert doses == sorted(DailyDoses.objects.filter(day=row["day"], level=Level.PROVINCE,
+                                                         unit=row["unit"])
                                .values_list("vaccine", "dose_number", "sex", "age_band", "doses"))
     assert any(v.get("dataElement") == "VR_DOSES" for v in root.iter(ADX + "dataValue"))
 
@@ -144,7 +146,8 @@ def test_file_names_carry_the_scope_level_and_dates(figures, provincial_user, cl
         assert response["Content-Disposition"] == (
             f'attachment; filename="vaxrecon-figures-province-01-ward-20261119-20261120.{fmt}"')
     response = client.get(URL, {**PERIOD, "unit_level": "ward", "unit_code": 70, "level": "facility"})
-    assert 'filename="vaxrecon-figures-ward-00070-facility-20261119-20261120.csv"' in response["Content-Disposition"]
+    assert ('filename="vaxrecon-figures-ward-00070-facility-20261119-20261120.csv"'
+            in response["Content-Disposition"])
 
 
 def test_the_streamed_content_joins_to_the_whole_file(figures, ministry_user, client):
@@ -170,6 +173,7 @@ def test_the_default_parent_is_the_officers_province(figures, provincial_user, c
     client.force_login(provincial_user)
     data = read_json(client.get(URL, {**PERIOD, "format": "json"}))
     assert data and {o["level"] for o in data} == {"ward"} and {o["province"] for o in data} == {HANOI}
-    assert body(client.get(URL, {**PERIOD, "level": "province", "format": "json"})).count(b'"unit": 1,') == len(
+    assert body(client.get(URL,
+                           {**PERIOD, "level": "province", "format": "json"})).count(b'"unit": 1,') == len(
         stored(level=Level.PROVINCE, unit=HANOI))
     assert date.fromisoformat(data[0]["day"]) == START or date.fromisoformat(data[0]["day"]) == END

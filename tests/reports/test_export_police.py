@@ -46,7 +46,8 @@ def test_the_export_has_the_police_csv_rows_with_translated_headers(cases, polic
     reference = police_csv(client)
     assert vi[1:] == en[1:] == reference[1:]
     assert len(vi[0]) == len(reference[0])
-    assert en[0] == ["Day", "Ward code", "Ward", "Received", "Verified by the registry", "Confirmed by an officer",
+    assert en[0] == ["Day", "Ward code", "Ward", "Received", "Verified by the registry",
+                     "Confirmed by an officer",
                      "Mismatches", "Not found", "Foreign nationals", "Still open", "Age (days)"]
     assert vi[0][0] == "Ngày"
     assert [r[1:4] for r in en[1:]] == [["70", "'=cmd|' /C calc'!A0", "2"]]
@@ -67,12 +68,14 @@ def test_the_xlsx_export_holds_the_same_cells(cases, provincial_user, client):
         [(70, "'=cmd|' /C calc'!A0", 2), (cases["other"].code, cases["other"].name, 1)])
 
 
-def test_the_file_name_carries_the_scope_and_dates(cases, police_user, provincial_user, ministry_user, client):
+def test_the_file_name_carries_the_scope_and_dates(cases, police_user, provincial_user, ministry_user,
+                                                   client):
     today = timezone.localdate()
     start = today.replace(day=1)
     period = {"start": start.isoformat(), "end": today.isoformat()}
     dates = f"{start:%Y%m%d}-{today:%Y%m%d}"
-    for user, where in ((police_user, "ward-00070"), (provincial_user, "province-01"), (ministry_user, "nation")):
+    for user, where in ((police_user, "ward-00070"), (provincial_user, "province-01"),
+                        (ministry_user, "nation")):
         client.force_login(user)
         assert client.get(URL, {**period, "format": "xlsx"})["Content-Disposition"] == (
             f'attachment; filename="vaxrecon-police-{where}-{dates}.xlsx"')
@@ -84,7 +87,8 @@ def test_each_scope_sees_only_its_wards(cases, provincial_user, ministry_user, c
     client.force_login(provincial_user)
     assert {r[1] for r in read_csv(client.get(URL))[1:]} == {"70", str(cases["other"].code)}
     client.force_login(ministry_user)
-    assert {r[1] for r in read_csv(client.get(URL))[1:]} == {"70", str(cases["other"].code), str(cases["hcm"].code)}
+    assert {r[1] for r in read_csv(client.get(URL))[1:]} == {"70", str(cases["other"].code),
+                                                             str(cases["hcm"].code)}
 
 
 def test_clinic_staff_are_refused_and_bad_input_is_a_400(clinic_user, police_user, client):

@@ -33,8 +33,8 @@ def test_a_paper_log_entered_weeks_later_marks_its_injection_date_and_is_rebuilt
     assert nation(DAY).doses_given == 1
     lan = built["records"][1]
     # Typed in today from a paper log: a dose given on DAY.
-    InjectionRecord.objects.create(citizen=lan.citizen, vaccine=lan.vaccine, dose_number=3, injection_date=DAY,
-                                   facility=lan.facility)
+    InjectionRecord.objects.create(citizen=lan.citizen, vaccine=lan.vaccine, dose_number=3,
+                                   injection_date=DAY, facility=lan.facility)
     other_day = DAY - timedelta(days=3)
     build_days(start=other_day, end=other_day)
     assert mark_stale() == 1
@@ -81,11 +81,13 @@ def test_only_a_ministry_analyst_reopens_a_locked_day_and_it_is_audited(built, s
 
 
 def test_the_command_backfills_a_range_and_rejects_bad_dates(built, capsys):
-    call_command("build_daily_report", "--from", (DAY - timedelta(days=2)).isoformat(), "--to", DAY.isoformat())
+    call_command("build_daily_report", "--from", (DAY - timedelta(days=2)).isoformat(), "--to",
+                 DAY.isoformat())
     out = capsys.readouterr()
     assert "3 day(s) built" in out.out and "3/3" in out.err
     assert ReportDay.objects.filter(day__gte=DAY - timedelta(days=2), day__lte=DAY).count() == 3
     with pytest.raises(CommandError, match="not a date"):
         call_command("build_daily_report", "--date", "20/11/2026")
     with pytest.raises(CommandError, match="future"):
-        call_command("build_daily_report", "--date", (datetime.now(VN).date() + timedelta(days=2)).isoformat())
+        call_command("build_daily_report", "--date",
+                     (datetime.now(VN).date() + timedelta(days=2)).isoformat())

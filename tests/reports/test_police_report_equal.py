@@ -13,7 +13,8 @@ from verification.police.selectors import daily_police_report
 pytestmark = pytest.mark.django_db
 
 # The police report's columns, in POLICE_FIGURES order.
-REPORT_COLUMNS = ["received", "verified_by_registry", "confirmed_by_officer", "mismatches", "not_found", "foreign"]
+REPORT_COLUMNS = ["received", "verified_by_registry", "confirmed_by_officer", "mismatches", "not_found",
+                  "foreign"]
 
 
 def test_every_ward_shows_the_same_police_figures_in_both_reports(hanoi_facility, settings):

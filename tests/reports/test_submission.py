@@ -72,14 +72,15 @@ def test_unchanged_figures_are_not_submitted_twice(built, provincial_user, hanoi
     assert ReportSubmission.objects.count() == 1
 
 
-def test_a_rebuild_after_submission_shows_the_difference_and_takes_a_new_version(built, provincial_user, hanoi,
-                                                                                 client):
+def test_a_rebuild_after_submission_shows_the_difference_and_takes_a_new_version(built, provincial_user,
+                                                                                 hanoi, client):
     first = submission_create(day=DAY, province=hanoi, actor=provincial_user)
     # A record of that day entered late: the rebuilt day differs from what was submitted.
     lan_record = InjectionRecord.objects.filter(citizen__full_name="Trần Thị Lan", dose_number=2).first()
     InjectionRecord.objects.filter(pk=lan_record.pk).update(created_at=at(DAY, "09:00"))
     InjectionRecord.objects.create(citizen=lan_record.citizen, vaccine=lan_record.vaccine, dose_number=3,
-                                   injection_date=DAY, facility=lan_record.facility, created_at=at(DAY, "20:00"))
+                                   injection_date=DAY, facility=lan_record.facility,
+                                   created_at=at(DAY, "20:00"))
     build_days(start=DAY, end=DAY)
     client.force_login(provincial_user)
     page = client.get(reverse("reports:daily"), {"day": DAY.isoformat()}).content.decode()
@@ -91,7 +92,8 @@ def test_a_rebuild_after_submission_shows_the_difference_and_takes_a_new_version
 
 
 def test_only_the_province_own_officers_submit(built, hanoi, ministry_user):
-    other = make_user(Role.PROVINCIAL_OFFICER, username="province-hcm", province=Province.objects.get(code=79))
+    other = make_user(Role.PROVINCIAL_OFFICER, username="province-hcm",
+                      province=Province.objects.get(code=79))
     with pytest.raises(NotAllowed):
         submission_create(day=DAY, province=hanoi, actor=other)
     with pytest.raises(NotAllowed):
@@ -104,8 +106,8 @@ def test_a_day_not_built_cannot_be_submitted(provincial_user, hanoi):
         submission_create(day=DAY, province=hanoi, actor=provincial_user)
 
 
-def test_the_signed_submission_verifies_with_openssl(built, provincial_user, hanoi, register_file_key, root_ca,
-                                                     tmp_path, client):
+def test_the_signed_submission_verifies_with_openssl(built, provincial_user, hanoi, register_file_key,
+                                                     root_ca, tmp_path, client):
     if shutil.which("openssl") is None:
         pytest.skip("openssl not installed")
     certificate = register_file_key(provincial_user)
@@ -141,7 +143,8 @@ def test_a_wrong_passphrase_stores_nothing(built, provincial_user, register_file
 
 def test_another_province_cannot_read_a_submission(built, provincial_user, hanoi, client):
     submission = submission_create(day=DAY, province=hanoi, actor=provincial_user)
-    other = make_user(Role.PROVINCIAL_OFFICER, username="province-hcm", province=Province.objects.get(code=79))
+    other = make_user(Role.PROVINCIAL_OFFICER, username="province-hcm",
+                      province=Province.objects.get(code=79))
     client.force_login(other)
     assert client.get(reverse("reports:submission_payload", args=[submission.pk])).status_code == 404
     clinic = make_user(Role.CLINIC_STAFF, username="clinic-x", facility=built["hcm"])
@@ -149,7 +152,8 @@ def test_another_province_cannot_read_a_submission(built, provincial_user, hanoi
     assert client.get(reverse("reports:submission_payload", args=[submission.pk])).status_code == 403
 
 
-def test_the_ministry_sees_who_submitted_late_or_not_at_all(built, provincial_user, hanoi, ministry_user, client):
+def test_the_ministry_sees_who_submitted_late_or_not_at_all(built, provincial_user, hanoi, ministry_user,
+                                                            client):
     submission_create(day=DAY, province=hanoi, actor=provincial_user)
     client.force_login(ministry_user)
     page = client.get(reverse("reports:daily"), {"day": DAY.isoformat()}).content.decode()

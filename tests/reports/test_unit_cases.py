@@ -13,7 +13,8 @@ def cases_url(level, code):
 
 def test_a_commune_lists_the_cases_of_people_living_there_with_masked_identities(
         client, provincial_user, hanoi_ward, other_hanoi_ward, second_hanoi_facility):
-    resident = a_case(ward=hanoi_ward, facility=second_hanoi_facility, id_number="001090001234", phone="0912345678")
+    resident = a_case(ward=hanoi_ward, facility=second_hanoi_facility, id_number="001090001234",
+                      phone="0912345678")
     elsewhere = a_case(ward=other_hanoi_ward)
     client.force_login(provincial_user)
     html = client.get(cases_url(Level.WARD, hanoi_ward.code)).content.decode()
@@ -23,8 +24,8 @@ def test_a_commune_lists_the_cases_of_people_living_there_with_masked_identities
     assert "<form" not in html.split("<main")[1].split("</main>")[0]  # read-only
 
 
-def test_a_facility_lists_the_cases_it_answers_for(client, provincial_user, hanoi_facility, second_hanoi_facility,
-                                                   hanoi_ward):
+def test_a_facility_lists_the_cases_it_answers_for(client, provincial_user, hanoi_facility,
+                                                   second_hanoi_facility, hanoi_ward):
     own = a_case(ward=hanoi_ward, facility=hanoi_facility)
     other = a_case(ward=hanoi_ward, facility=second_hanoi_facility)
     client.force_login(provincial_user)
@@ -44,7 +45,8 @@ def test_the_list_is_paginated(client, provincial_user, hanoi_ward):
     client.force_login(provincial_user)
     first = client.get(cases_url(Level.WARD, hanoi_ward.code)).content.decode()
     assert first.count("<tr class=") == 50 and "?page=2" in first
-    assert client.get(cases_url(Level.WARD, hanoi_ward.code), {"page": 2}).content.decode().count("<tr class=") == 1
+    assert client.get(cases_url(Level.WARD, hanoi_ward.code),
+                      {"page": 2}).content.decode().count("<tr class=") == 1
 
 
 def test_the_ministry_sees_any_communes_cases(client, ministry_user, hanoi_ward):

@@ -16,9 +16,10 @@ def json_url(level, code):
 def hanoi_rows(days, hanoi_ward, other_hanoi_ward):
     for day in days[:-1]:
         built(day)
-    rows = [stored(days[2], Level.PROVINCE, HANOI, backlog_collect_under24=4, backlog_sign_over48=1, records_signed=3,
-                   verified_by_registry=5, mismatch=1, overdue=2),
-            stored(days[9], Level.PROVINCE, HANOI, backlog_update_24to48=2, records_signed=8, not_found=2, overdue=3)]
+    rows = [stored(days[2], Level.PROVINCE, HANOI, backlog_collect_under24=4, backlog_sign_over48=1,
+                   records_signed=3, verified_by_registry=5, mismatch=1, overdue=2),
+            stored(days[9], Level.PROVINCE, HANOI, backlog_update_24to48=2, records_signed=8, not_found=2,
+                   overdue=3)]
     stored(days[9], Level.WARD, hanoi_ward.code, overdue=3)
     stored(days[2], Level.WARD, other_hanoi_ward.code, overdue=4)
     stored(days[9], Level.WARD, other_hanoi_ward.code, overdue=0)
@@ -29,9 +30,11 @@ def test_the_series_are_the_stored_figures_day_by_day(client, provincial_user, d
     client.force_login(provincial_user)
     data = client.get(json_url(Level.PROVINCE, HANOI)).json()
     assert data["series"]["days"] == [d.isoformat() for d in days]
-    stored_by_day = {r.day.isoformat(): r for r in DailyFigures.objects.filter(level=Level.PROVINCE, unit=HANOI)}
+    stored_by_day = {r.day.isoformat(): r
+                     for r in DailyFigures.objects.filter(level=Level.PROVINCE, unit=HANOI)}
     for name in [*BACKLOG_FIGURES, "records_signed"]:
-        expected = [getattr(stored_by_day[d], name) if d in stored_by_day else 0 for d in data["series"]["days"]]
+        expected = [getattr(stored_by_day[d], name) if d in stored_by_day else 0
+                    for d in data["series"]["days"]]
         assert data["series"]["values"][name] == expected, name
     assert data["series"]["values"]["records_signed"][2] == 3
 
@@ -40,7 +43,8 @@ def test_the_summary_sums_flows_and_keeps_the_last_days_stocks(client, provincia
     client.force_login(provincial_user)
     data = client.get(json_url(Level.PROVINCE, HANOI)).json()
     assert data["summary"]["records_signed"] == 11
-    assert (data["summary"]["verified_by_registry"], data["summary"]["mismatch"], data["summary"]["not_found"]) == \
+    assert (data["summary"]["verified_by_registry"], data["summary"]["mismatch"],
+            data["summary"]["not_found"]) == \
         (5, 1, 2)
     assert data["summary"]["overdue"] == 3
     assert data["headline"]["backlog_update"] == 2

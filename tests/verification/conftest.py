@@ -60,8 +60,8 @@ def report_kwargs(named_facility, **overrides) -> dict:
     data = dict(
         full_name="Trần Thị Lan", birth=parse_birth_date("12/03/1991"), sex="F", id_number="001191004567",
         phone="0912345678", ward=Ward.objects.get(code=facility.ward_id), facility=facility,
-        vaccine=VaccineProduct.objects.get(code="astrazeneca"), dose_number=2, injection_date=date(2021, 10, 2),
-        lot_number="NJ0342", files=[jpeg()],
+        vaccine=VaccineProduct.objects.get(code="astrazeneca"), dose_number=2,
+        injection_date=date(2021, 10, 2), lot_number="NJ0342", files=[jpeg()],
     )
     data.update(overrides)
     return data

@@ -12,12 +12,14 @@ from .conftest import JPEG, PDF, PNG, jpeg
 
 
 def test_jpeg_png_and_pdf_are_recognised_by_their_content(db):
-    files = [SimpleUploadedFile("a.bin", JPEG), SimpleUploadedFile("b", PNG), SimpleUploadedFile("c.txt", PDF)]
+    files = [SimpleUploadedFile("a.bin", JPEG), SimpleUploadedFile("b", PNG),
+             SimpleUploadedFile("c.txt", PDF)]
     assert [kind for _f, kind in evidence_check(files)] == ["image/jpeg", "image/png", "application/pdf"]
 
 
 def test_a_wrong_type_with_a_good_extension_is_refused(db):
-    html = SimpleUploadedFile("slip.jpg", b"<html><script>alert(1)</script></html>", content_type="image/jpeg")
+    html = SimpleUploadedFile("slip.jpg", b"<html><script>alert(1)</script></html>",
+                              content_type="image/jpeg")
     with pytest.raises(InvalidInput, match="not a JPEG, PNG or PDF") as err:
         evidence_check([html])
     assert err.value.field == "evidence"
@@ -42,7 +44,8 @@ def test_more_than_five_files_are_refused(db):
 def test_one_bad_file_among_good_ones_stores_nothing(reported_case, settings):
     before = Evidence.objects.count()
     with pytest.raises(InvalidInput):
-        evidence_attach(case=reported_case, files=[jpeg("ok.jpg"), SimpleUploadedFile("x.png", b"MZ\x90\x00")])
+        evidence_attach(case=reported_case,
+                        files=[jpeg("ok.jpg"), SimpleUploadedFile("x.png", b"MZ\x90\x00")])
     assert Evidence.objects.count() == before
     stored = list((settings.MEDIA_ROOT / "evidence").rglob("*"))
     assert len([p for p in stored if p.is_file()]) == before

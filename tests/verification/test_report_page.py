@@ -10,8 +10,9 @@ from .conftest import JPEG, last_code
 
 def form_data(site, **overrides):
     facility = site
-    data = {"full_name": "Trần Thị Lan", "date_of_birth": "12/03/1991", "sex": "F", "id_number": "001191004567",
-            "phone": "0912 345 678", "province": str(facility.ward.province_id), "ward": str(facility.ward_id),
+    data = {"full_name": "Trần Thị Lan", "date_of_birth": "12/03/1991", "sex": "F",
+            "id_number": "001191004567", "phone": "0912 345 678",
+            "province": str(facility.ward.province_id), "ward": str(facility.ward_id),
             "vaccine": "astrazeneca", "dose_number": "2", "injection_date": "02/10/2021",
             "facility_query": "Hoàn Kiếm", "facility": str(facility.pk), "lot_number": "NJ0342",
             "evidence": [SimpleUploadedFile("slip.jpg", JPEG, content_type="image/jpeg")]}
@@ -62,7 +63,8 @@ def test_a_site_must_be_chosen_or_declared_unknown(client, hanoi_facility):
 def test_a_wrong_code_says_how_many_tries_are_left(client, hanoi_facility):
     client.post(reverse("verification:report"), form_data(hanoi_facility))
     code = last_code()
-    response = client.post(reverse("verification:report_confirm"), {"code": "000000" if code != "000000" else "1"})
+    response = client.post(reverse("verification:report_confirm"),
+                           {"code": "000000" if code != "000000" else "1"})
     assert response.status_code == 400 and "2 tries left" in response.text
 
 

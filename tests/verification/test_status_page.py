@@ -20,7 +20,8 @@ def test_the_code_from_the_sms_unlocks_the_details(client, reported_case):
     client.post(reverse("verification:status_code", args=[reported_case.tracking_code]), {"send": "1"})
     page = client.get(url)
     assert 'name="code"' in page.text
-    client.post(reverse("verification:status_code", args=[reported_case.tracking_code]), {"code": last_code()})
+    client.post(reverse("verification:status_code", args=[reported_case.tracking_code]),
+                {"code": last_code()})
     unlocked = client.get(url)
     assert "Trần Thị Lan" in unlocked.text and "NJ0342" not in unlocked.text
 
@@ -49,7 +50,8 @@ def test_withdrawing_needs_the_code_first(client, reported_case):
     reported_case.refresh_from_db()
     assert reported_case.status == "submitted"
     client.post(reverse("verification:status_code", args=[reported_case.tracking_code]), {"send": "1"})
-    client.post(reverse("verification:status_code", args=[reported_case.tracking_code]), {"code": last_code()})
+    client.post(reverse("verification:status_code", args=[reported_case.tracking_code]),
+                {"code": last_code()})
     client.post(url)
     reported_case.refresh_from_db()
     assert reported_case.status == "withdrawn"
