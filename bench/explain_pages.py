@@ -27,7 +27,8 @@ os.environ["DEBUG"] = "false"
 
 def subjects(cursor) -> dict[str, tuple[str, str]]:
     """page name -> (username, path)."""
-    cursor.execute("""SELECT f.code FROM verification_reconciliationcase c JOIN records_facility f ON f.id = c.facility_id
+    cursor.execute("""SELECT f.code FROM verification_reconciliationcase c
+                      JOIN records_facility f ON f.id = c.facility_id
                       WHERE c.status IN ('submitted', 'in_review', 'record_updated', 'identity_mismatch')
                       GROUP BY 1 ORDER BY count(*) DESC LIMIT 1""")
     clinic = f"clinic_{cursor.fetchone()[0]}"
@@ -44,7 +45,8 @@ def subjects(cursor) -> dict[str, tuple[str, str]]:
     cursor.execute("""SELECT province_id FROM records_ward w JOIN records_citizen c ON c.ward_id = w.code
                       GROUP BY 1 ORDER BY count(*) DESC LIMIT 1""")
     province = f"province_{cursor.fetchone()[0]}"
-    cursor.execute("SELECT tracking_code FROM verification_reconciliationcase WHERE confirmed ORDER BY id DESC LIMIT 1")
+    cursor.execute("SELECT tracking_code FROM verification_reconciliationcase WHERE confirmed "
+                   "ORDER BY id DESC LIMIT 1")
     code = cursor.fetchone()[0]
     return {
         "clinic queue": (clinic, "/verification/queue/"),
@@ -63,9 +65,11 @@ def subjects(cursor) -> dict[str, tuple[str, str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--explain-over", type=float, default=20.0, help="EXPLAIN queries slower than this (ms)")
+    parser.add_argument("--explain-over", type=float, default=20.0,
+                        help="EXPLAIN queries slower than this (ms)")
     parser.add_argument("--page", action="append", help="only these pages (repeatable)")
-    parser.add_argument("--repeat", type=int, default=1, help="requests per page (the later ones show caching)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="requests per page (the later ones show caching)")
     args = parser.parse_args()
 
     import django
@@ -87,14 +91,15 @@ def main() -> int:
             client.force_login(User.objects.get(username=username))
         method, _, url = path.rpartition(" ")
         for _ in range(args.repeat):
-            show(client, connection, page, username, path, method, url, args.explain_over)
+            show(client, connection, page=page, username=username, path=path, method=method, url=url,
+                 explain_over=args.explain_over)
         if method == "POST":
             ReconciliationCase.objects.filter(claimed_by__username=username).update(claimed_by=None,
                                                                                   claim_expires_at=None)
     return 0
 
 
-def show(client, connection, page, username, path, method, url, explain_over) -> None:
+def show(client, connection, *, page, username, path, method, url, explain_over) -> None:
     """One request: its time, its queries, and EXPLAIN ANALYZE of the slow SELECTs."""
     from django.test.utils import CaptureQueriesContext
 

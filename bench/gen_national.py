@@ -65,7 +65,8 @@ CORRECTED_SHARE = 0.01
 TRACKING_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_SPACE = 25 ** 12
 # User ids by role, so every row can name its actor by arithmetic.
-MINISTRY_ID, ADMIN_ID, PROVINCE_BASE, POLICE_BASE, SIGNER_BASE, CLINIC_BASE = 1, 2, 100, 10_000, 20_000, 30_000
+MINISTRY_ID, ADMIN_ID, PROVINCE_BASE = 1, 2, 100
+POLICE_BASE, SIGNER_BASE, CLINIC_BASE = 10_000, 20_000, 30_000
 
 FILLED_TABLES = [
     "records_facility", "records_citizen", "records_injectionrecord", "verification_reconciliationcase",
@@ -109,11 +110,13 @@ VI_REG = ("verify_identity", "system", "registry", "match")
 Q_SYS, Q_POL, Q_CLI = ("queue_for_signature", "system"), ("queue_for_signature", "police"), \
     ("queue_for_signature", "clinic")
 VI_POL = ("verify_identity", "police", "officer", "match")
-RM, RNF = ("report_mismatch", "police", "officer", "mismatch"), ("report_not_found", "police", "officer", "not_found")
+RM = ("report_mismatch", "police", "officer", "mismatch")
+RNF = ("report_not_found", "police", "officer", "not_found")
 MF, VF = ("mark_foreign", "police", "officer", "foreign"), ("verify_foreign", "clinic")
-REG_MM, REG_NF, REG_MATCH = ("pv", "registry", "mismatch"), ("pv", "registry", "not_found"), ("pv", "registry", "match")
-SIGN, CLOSE_C, CLOSE_S, RJ, WD = ("sign", "signer"), ("close", "clinic"), ("close", "system"), ("reject", "clinic"), \
-    ("withdraw", "citizen")
+REG_MM, REG_NF, REG_MATCH = ("pv", "registry", "mismatch"), ("pv", "registry", "not_found"), \
+    ("pv", "registry", "match")
+SIGN, CLOSE_C, CLOSE_S, RJ, WD = ("sign", "signer"), ("close", "clinic"), ("close", "system"), \
+    ("reject", "clinic"), ("withdraw", "citizen")
 
 TO_SIGNATURE = [[SR, UR, SP, VI_REG, Q_SYS], [SR, UR, ADD, SP, VI_REG, Q_SYS],
                 [SR, UR, SP, REG_MM, VI_POL, Q_POL], [SR, RI, PI, UR, SP, VI_REG, Q_SYS],
@@ -156,14 +159,16 @@ def build_paths() -> list[dict]:
             paths.append({"final": final, "weight": share / total / len(variants), "steps": steps})
             if final in FOREIGN_TAIL and SP in steps:
                 head = steps[:steps.index(SP) + 1]
-                twins.append({"final": None, "weight": 0.0, "steps": head + FOREIGN_TAIL[final], "of": len(paths) - 1})
+                twins.append({"final": None, "weight": 0.0, "steps": head + FOREIGN_TAIL[final],
+                              "of": len(paths) - 1})
     for twin in twins:
         paths[twin["of"]]["twin"] = len(paths)
         paths.append(twin)
     for path in paths:
         status, rows = "submitted", []
         for s, step in enumerate(path["steps"], start=1):
-            row = {"s": s, "transition": "", "from": status, "to": status, "actor": "", "pv": None, "action": ""}
+            row = {"s": s, "transition": "", "from": status, "to": status, "actor": "", "pv": None,
+                   "action": ""}
             if step[0] == "pv":
                 row.update(pv=(step[1], step[2]), actor="none")
             elif step[0] == "note":
@@ -175,11 +180,13 @@ def build_paths() -> list[dict]:
                 row.update(transition=t.name, to=status, actor=step[1], pv=tuple(step[2:4]) or None)
             rows.append(row)
         assert path["final"] in (None, status), (path, status)
-        pv_steps = [r["s"] for r in rows if r["pv"] and r["pv"][1] in ("match", "foreign") and r["transition"]]
-        path.update(final=status, rows=rows, n=len(rows), linked=UR in path["steps"], two_doses=ADD in path["steps"],
+        pv_steps = [r["s"] for r in rows
+                    if r["pv"] and r["pv"][1] in ("match", "foreign") and r["transition"]]
+        path.update(final=status, rows=rows, n=len(rows), linked=UR in path["steps"],
+                    two_doses=ADD in path["steps"],
                     sign_step=next((r["s"] for r in rows if r["transition"] == "sign"), None),
-                    verify_step=pv_steps[-1] if pv_steps else None,
-                    asked=RI in path["steps"], citizen_only=any(r["actor"] == "citizen" and r["transition"] for r in rows),
+                    verify_step=pv_steps[-1] if pv_steps else None, asked=RI in path["steps"],
+                    citizen_only=any(r["actor"] == "citizen" and r["transition"] for r in rows),
                     mismatch=status in ("identity_mismatch",) or RM in path["steps"] and status == "rejected")
         path.setdefault("twin", None)
     return paths
@@ -190,7 +197,8 @@ def build_paths() -> list[dict]:
 def code_sql(expr: str, mult: int, seed: int) -> str:
     """SQL for a 12-letter code (tracking-code alphabet) that is a bijection of the integer `expr`."""
     v = f"(mod(({expr})::numeric * {mult} + {seed * 7_919 + 17}, {CODE_SPACE}))::bigint"
-    return " || ".join(f"substr('{TRACKING_ALPHABET}', mod({v} / {25 ** i}, 25)::int + 1, 1)" for i in range(12))
+    return " || ".join(f"substr('{TRACKING_ALPHABET}', mod({v} / {25 ** i}, 25)::int + 1, 1)"
+                       for i in range(12))
 
 
 def helper_functions(seed: int, wards: int, vaccine_ids: list[int], boosters: list[int]) -> list[str]:
@@ -207,7 +215,8 @@ def helper_functions(seed: int, wards: int, vaccine_ids: list[int], boosters: li
     arr = lambda xs: "ARRAY[" + ",".join(str(x) for x in xs) + "]"  # noqa: E731
     return [
         f"""CREATE FUNCTION pg_temp.u(k bigint, salt int) RETURNS float8 LANGUAGE sql IMMUTABLE AS
-            $$ SELECT (hashint8extended(k, {seed * 1000}::bigint + salt) & 2147483647)::float8 / 2147483648.0 $$""",
+            $$ SELECT (hashint8extended(k, {seed * 1000}::bigint + salt) & 2147483647)::float8
+                      / 2147483648.0 $$""",
         # ward index 0..W-1 of a citizen: density falls with the index (u^1.5).
         f"""CREATE FUNCTION pg_temp.ward_of(c bigint) RETURNS int LANGUAGE sql IMMUTABLE AS
             $$ SELECT LEAST({wards - 1}, floor({wards} * power(pg_temp.u(c, 1), 1.5)))::int $$""",
@@ -221,7 +230,8 @@ def helper_functions(seed: int, wards: int, vaccine_ids: list[int], boosters: li
                  ELSE ({arr(vaccine_ids)})[pg_temp.vslot(c)] END $$""",
         f"""CREATE FUNCTION pg_temp.dose_date(c bigint, d int) RETURNS date LANGUAGE sql IMMUTABLE AS
             $$ SELECT LEAST(date '2022-12-31', date '2021-03-08' + floor(pg_temp.u(c, 6) * 330)::int
-                 + CASE WHEN d >= 2 THEN ({arr(gaps)})[pg_temp.vslot(c)] + floor(pg_temp.u(c, 7) * 14)::int ELSE 0 END
+                 + CASE WHEN d >= 2 THEN ({arr(gaps)})[pg_temp.vslot(c)] + floor(pg_temp.u(c, 7) * 14)::int
+                        ELSE 0 END
                  + CASE WHEN d >= 3 THEN 150 + floor(pg_temp.u(c, 8) * 60)::int ELSE 0 END
                  + CASE WHEN d >= 4 THEN 150 + floor(pg_temp.u(c, 9) * 60)::int ELSE 0 END) $$""",
         # facility of a citizen's dose: 85 % one of the home ward's three, else anywhere.
@@ -240,7 +250,8 @@ def create_paths_sql(paths: list[dict]) -> list[tuple[str, list]]:
     rows_path = [(i, p["final"], p["n"], p["linked"], p["two_doses"], p["sign_step"], p["verify_step"],
                   p["citizen_only"], p["mismatch"], p["asked"], p["twin"]) for i, p in enumerate(paths)]
     rows_step = [(i, r["s"], r["transition"], r["from"], r["to"], r["actor"], r["pv"][0] if r["pv"] else None,
-                  r["pv"][1] if r["pv"] else None, r["action"]) for i, p in enumerate(paths) for r in p["rows"]]
+                  r["pv"][1] if r["pv"] else None, r["action"])
+                 for i, p in enumerate(paths) for r in p["rows"]]
     return [
         ("""CREATE TEMP TABLE g_path (id int PRIMARY KEY, final text, n int, linked bool, two_doses bool,
             sign_step int, verify_step int, citizen_only bool, mismatch bool, asked bool, twin int)""", []),
@@ -323,8 +334,9 @@ class Generator:
         for name, _d in indexes:
             c.execute(f"DROP INDEX {name}")
         rebuild = [ddl for _n, ddl in indexes]
-        rebuild += [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, d, kind in constraints if kind == "u"]
-        rebuild += [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, d, kind in constraints if kind == "f"]
+        for wanted in ("u", "f"):  # unique constraints first: foreign keys need them
+            rebuild += [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}'
+                        for t, n, d, kind in constraints if kind == wanted]
         return rebuild
 
     def facilities_and_users(self, c, password_hash: str, certificates: list[tuple], now) -> None:
@@ -336,19 +348,23 @@ class Generator:
                    w.code, CASE WHEN k = 3 THEN 'private' ELSE 'state' END, true, k = 1
             FROM g_ward w CROSS JOIN generate_series(1, 3) k""")
         users = f"""
-            SELECT {MINISTRY_ID} AS id, 'ministry' AS username, 'ministry_analyst' AS role, NULL::bigint AS facility,
+            SELECT {MINISTRY_ID} AS id, 'ministry' AS username, 'ministry_analyst' AS role,
+                   NULL::bigint AS facility,
                    NULL::int AS ward, NULL::int AS province
-            UNION ALL SELECT {PROVINCE_BASE} + code, 'province_' || code, 'provincial_officer', NULL, NULL, code
+            UNION ALL SELECT {PROVINCE_BASE} + code, 'province_' || code, 'provincial_officer', NULL, NULL,
+                             code
               FROM records_province
-            UNION ALL SELECT {POLICE_BASE} + idx, 'police_' || code, 'commune_police', NULL, code, NULL FROM g_ward
+            UNION ALL SELECT {POLICE_BASE} + idx, 'police_' || code, 'commune_police', NULL, code, NULL
+              FROM g_ward
             UNION ALL SELECT {SIGNER_BASE} + idx, 'signer_' || code, 'signer', NULL, code, NULL FROM g_ward
             UNION ALL SELECT {CLINIC_BASE} + id, 'clinic_' || code, 'clinic_staff', id, NULL, NULL
               FROM records_facility"""
         self.run(c, "auth_user", f"""
-            INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email, is_staff,
-                                   is_active, date_joined)
+            INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email,
+                                   is_staff, is_active, date_joined)
             SELECT id, %s, false, username, '', '', '', false, true, %s FROM ({users}) u
-            UNION ALL SELECT {ADMIN_ID}, %s, true, 'admin', '', '', 'admin@example.invalid', true, true, %s""",
+            UNION ALL SELECT {ADMIN_ID}, %s, true, 'admin', '', '', 'admin@example.invalid', true, true,
+                             %s""",
                  [password_hash, now, password_hash, now])
         self.run(c, "accounts_profile", f"""
             INSERT INTO accounts_profile (id, user_id, role, facility_id, ward_id, province_id, phone)
@@ -357,11 +373,12 @@ class Generator:
             INSERT INTO auth_user_groups (user_id, group_id)
             SELECT p.user_id, g.id FROM accounts_profile p JOIN auth_group g ON g.name = p.role""")
         self.run(c, "signing_signercertificate", f"""
-            INSERT INTO signing_signercertificate (id, der, fingerprint, subject, issuer_name, serial, not_before,
-                not_after, added_at, user_id, issuer_id, ward_id, facility_id, province_id, key_store, algorithm,
-                pkcs12, token_label, key_label, active)
-            SELECT w.idx + 1, decode(x.der, 'hex'), x.fingerprint, x.subject, x.subject, x.serial, x.nb, x.na, %s,
-                   {SIGNER_BASE} + w.idx, NULL, w.code, NULL, NULL, 'file', 'ecdsa-p256-sha256', NULL, '', '', true
+            INSERT INTO signing_signercertificate (id, der, fingerprint, subject, issuer_name, serial,
+                not_before, not_after, added_at, user_id, issuer_id, ward_id, facility_id, province_id,
+                key_store, algorithm, pkcs12, token_label, key_label, active)
+            SELECT w.idx + 1, decode(x.der, 'hex'), x.fingerprint, x.subject, x.subject, x.serial, x.nb, x.na,
+                   %s, {SIGNER_BASE} + w.idx, NULL, w.code, NULL, NULL, 'file', 'ecdsa-p256-sha256', NULL, '',
+                   '', true
             FROM g_ward w JOIN unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[],
                                       %s::timestamptz[], %s::timestamptz[])
                  AS x(code, der, fingerprint, subject, serial, nb, na) ON x.code = w.code""",
@@ -378,13 +395,16 @@ class Generator:
             params[f"giv{sex}"], params[f"givk{sex}"] = GIVEN[sex], [fold_name(n) for n in GIVEN[sex]]
 
         def pick(arr: str, salt: int) -> str:  # index into an array by the row's hash
-            return (f"CASE WHEN female THEN (%({arr}F)s)[1 + floor(pg_temp.u(c, {salt}) * cardinality(%({arr}F)s))::int]"
+            return (f"CASE WHEN female"
+                    f" THEN (%({arr}F)s)[1 + floor(pg_temp.u(c, {salt}) * cardinality(%({arr}F)s))::int]"
                     f" ELSE (%({arr}M)s)[1 + floor(pg_temp.u(c, {salt}) * cardinality(%({arr}M)s))::int] END")
 
         fi = "1 + floor(pg_temp.u(c, 21) * cardinality(%(fam)s))::int"
-        name = (f"(%(fam)s)[{fi}] || ' ' || {pick('mid', 22)} || CASE WHEN pg_temp.u(c, 23) < 0.3 THEN ' ' || "
+        name = (f"(%(fam)s)[{fi}] || ' ' || {pick('mid', 22)} || "
+                f"CASE WHEN pg_temp.u(c, 23) < 0.3 THEN ' ' || "
                 f"{pick('mid', 24)} ELSE '' END || ' ' || {pick('giv', 25)}")
-        key = (f"(%(famk)s)[{fi}] || ' ' || {pick('midk', 22)} || CASE WHEN pg_temp.u(c, 23) < 0.3 THEN ' ' || "
+        key = (f"(%(famk)s)[{fi}] || ' ' || {pick('midk', 22)} || "
+               f"CASE WHEN pg_temp.u(c, 23) < 0.3 THEN ' ' || "
                f"{pick('midk', 24)} ELSE '' END || ' ' || {pick('givk', 25)}")
         serial = f"lpad(mod(c * 7919 + {self.seed}, 1000000)::text, 6, '0')"
         self.run(c, "records_citizen", f"""
@@ -392,7 +412,8 @@ class Generator:
                 dob_precision, sex, ward_id, phone, nationality, created_at, updated_at)
             SELECT c,
                    CASE WHEN foreign_ OR c > 1000000 THEN NULL ELSE
-                     CASE WHEN pg_temp.u(c, 26) < 0.1 THEN (%(old)s)[1 + floor(pg_temp.u(c, 27) * cardinality(%(old)s))::int]
+                     CASE WHEN pg_temp.u(c, 26) < 0.1
+                          THEN (%(old)s)[1 + floor(pg_temp.u(c, 27) * cardinality(%(old)s))::int]
                           ELSE lpad(w.province::text, 3, '0') END
                      || ((CASE WHEN extract(year FROM dob) >= 2000 THEN 2 ELSE 0 END) + female::int)::text
                      || lpad(mod(extract(year FROM dob)::int, 100)::text, 2, '0') || {serial} END,
@@ -402,10 +423,13 @@ class Generator:
                    CASE WHEN year_only THEN NULL ELSE dob END, extract(year FROM dob)::int,
                    CASE WHEN year_only THEN 'year' ELSE 'day' END, CASE WHEN female THEN 'F' ELSE 'M' END,
                    w.code,
-                   CASE WHEN pg_temp.u(c, 33) < 0.85 THEN (%(phones)s)[1 + floor(pg_temp.u(c, 34) * cardinality(%(phones)s))::int]
+                   CASE WHEN pg_temp.u(c, 33) < 0.85
+                        THEN (%(phones)s)[1 + floor(pg_temp.u(c, 34) * cardinality(%(phones)s))::int]
                      || lpad(floor(pg_temp.u(c, 35) * 10000000)::int::text, 7, '0') ELSE '' END,
-                   CASE WHEN foreign_ THEN (ARRAY['KR', 'CN', 'JP', 'US', 'FR'])[1 + mod(c, 5)::int] ELSE 'VN' END,
-                   %(now)s - interval '1 day' * (%(days)s + 30 + pg_temp.u(c, 36) * 300), %(now)s - interval '1 day' * %(days)s
+                   CASE WHEN foreign_ THEN (ARRAY['KR', 'CN', 'JP', 'US', 'FR'])[1 + mod(c, 5)::int]
+                        ELSE 'VN' END,
+                   %(now)s - interval '1 day' * (%(days)s + 30 + pg_temp.u(c, 36) * 300),
+                   %(now)s - interval '1 day' * %(days)s
             FROM (SELECT c, pg_temp.u(c, 20) < 0.51 AS female, c %% 500 = 250 AS foreign_,
                          pg_temp.u(c, 31) < 0.03 AS year_only, pg_temp.ward_of(c) AS widx,
                          (%(now)s::date - (365.25 * (5 + 85 * pg_temp.u(c, 32)))::int) AS dob
@@ -423,10 +447,12 @@ class Generator:
             SELECT q.*, COALESCE(q.facility, 3 * q.widx + 1) AS eff_fac,
                    CASE WHEN q.sign_step IS NULL THEN NULL
                         ELSE pg_temp.step_at(q.submitted, q.span, q.sign_step, q.n, q.m) END AS sign_at,
-                   CASE WHEN q.n = 0 THEN q.submitted ELSE pg_temp.step_at(q.submitted, q.span, q.n, q.n, q.m) END AS last_at
+                   CASE WHEN q.n = 0 THEN q.submitted
+                        ELSE pg_temp.step_at(q.submitted, q.span, q.n, q.n, q.m) END AS last_at
             FROM (
               SELECT b.*, w.code AS ward,
-                     CASE WHEN f0 = 3 * b.widx + 1 AND pg_temp.u(b.m, 16) < 0.5 THEN NULL ELSE f0 END AS facility,
+                     CASE WHEN f0 = 3 * b.widx + 1 AND pg_temp.u(b.m, 16) < 0.5 THEN NULL ELSE f0 END
+                       AS facility,
                      LEAST((%(now)s - b.submitted) * 0.98,
                            interval '1 minute' * exp(ln(20) + pg_temp.u(b.m, 14) * (ln(17280) - ln(20)))
                              * GREATEST(b.n, 1) / 3.0) AS span
@@ -441,8 +467,10 @@ class Generator:
                          p.two_doses, p.sign_step, p.verify_step, p.mismatch, p.asked,
                          s.c + 2 * s.kk * {self.C} AS j1,
                          CASE WHEN p.citizen_only OR pg_temp.u(s.m, 11) < 0.6 THEN 'citizen_report'
-                              WHEN pg_temp.u(s.m, 11) < 0.85 THEN 'clinic_entry' ELSE 'bulk_import' END AS origin,
-                         p.final = 'submitted' AND pg_temp.u(s.m, 11) < 0.6 AND pg_temp.u(s.m, 12) < 0.15 AS draft
+                              WHEN pg_temp.u(s.m, 11) < 0.85 THEN 'clinic_entry' ELSE 'bulk_import' END
+                           AS origin,
+                         p.final = 'submitted' AND pg_temp.u(s.m, 11) < 0.6 AND pg_temp.u(s.m, 12) < 0.15
+                           AS draft
                   FROM (SELECT m, (m - 1) %% {self.C} + 1 AS c, (m - 1) / {self.C} AS kk,
                                width_bucket(pg_temp.u(m, 10), %(bounds)s::float8[]) AS p0
                         FROM generate_series(1, {self.M}::bigint) m OFFSET 0) s
@@ -457,22 +485,26 @@ class Generator:
         c.execute("CREATE UNIQUE INDEX ON g_case (m)")
         reasons = "ARRAY['unreadable', 'no_injection', 'identity', 'duplicate', 'other']"
         self.run(c, "verification_reconciliationcase", f"""
-            INSERT INTO verification_reconciliationcase (id, tracking_code, origin, status, full_name, name_key,
-                date_of_birth, birth_year, dob_precision, sex, id_number, phone, nationality, ward_id, facility_id,
-                citizen_id, confirmed, reject_reason, reject_note, info_request, police_values, claimed_by_id,
-                claim_expires_at, submitted_at, deadline_at, updated_at, closed_at)
-            SELECT g.m, {code_sql('g.m', 36_837_729_016_011_523, self.seed)}, g.origin, g.final, ci.full_name, ci.name_key,
+            INSERT INTO verification_reconciliationcase (id, tracking_code, origin, status, full_name,
+                name_key, date_of_birth, birth_year, dob_precision, sex, id_number, phone, nationality,
+                ward_id, facility_id, citizen_id, confirmed, reject_reason, reject_note, info_request,
+                police_values, claimed_by_id, claim_expires_at, submitted_at, deadline_at, updated_at,
+                closed_at)
+            SELECT g.m, {code_sql('g.m', 36_837_729_016_011_523, self.seed)}, g.origin, g.final, ci.full_name,
+                   ci.name_key,
                    ci.date_of_birth, ci.birth_year, ci.dob_precision, ci.sex, COALESCE(ci.cccd, ci.cmnd),
                    CASE WHEN ci.phone = '' AND g.origin = 'citizen_report'
                         THEN '0912' || lpad((g.m %% 1000000)::text, 6, '0') ELSE ci.phone END,
                    ci.nationality, g.ward, g.facility, g.citizen_id,
                    g.origin = 'citizen_report' AND NOT g.draft,
-                   CASE WHEN g.final = 'rejected' THEN ({reasons})[1 + floor(pg_temp.u(g.m, 17) * 5)::int] ELSE '' END,
+                   CASE WHEN g.final = 'rejected' THEN ({reasons})[1 + floor(pg_temp.u(g.m, 17) * 5)::int]
+                        ELSE '' END,
                    CASE WHEN g.final = 'rejected' AND pg_temp.u(g.m, 17) >= 0.8
                         THEN 'Trùng với yêu cầu đã xử lý tại cơ sở khác.' ELSE '' END,
                    CASE WHEN g.asked THEN 'Đề nghị gửi lại ảnh phiếu tiêm chủng rõ nét.' ELSE '' END,
                    CASE WHEN g.mismatch THEN jsonb_build_object('date_of_birth',
-                     (COALESCE(ci.date_of_birth, make_date(ci.birth_year, 1, 1)) + 1)::text) ELSE '{{}}'::jsonb END,
+                     (COALESCE(ci.date_of_birth, make_date(ci.birth_year, 1, 1)) + 1)::text)
+                        ELSE '{{}}'::jsonb END,
                    CASE WHEN g.final = 'awaiting_police' AND pg_temp.u(g.m, 18) < 0.04
                         THEN {POLICE_BASE} + g.widx END,
                    CASE WHEN g.final = 'awaiting_police' AND pg_temp.u(g.m, 18) < 0.02
@@ -487,12 +519,13 @@ class Generator:
         lot_key = "(x.vx * 1000 + (x.dd - date '2021-01-01'))"
         self.run(c, "records_injectionrecord (version 1)", f"""
             INSERT INTO records_injectionrecord (id, citizen_id, vaccine_id, dose_number, injection_date,
-                lot_number, facility_id, source, status, version, previous_id, source_record_id, created_by_id,
-                created_at)
+                lot_number, facility_id, source, status, version, previous_id, source_record_id,
+                created_by_id, created_at)
             SELECT x.j, x.c, x.vx, x.d, x.dd,
                    substr('ABCDEFGHKMNPRT', 1 + floor(pg_temp.u({lot_key}, 46) * 14)::int, 1)
                      || (1000 + floor(pg_temp.u({lot_key}, 47) * 9000)::int)::text,
-                   x.fac, x.src, x.status, 1, NULL, CASE WHEN x.src = 'imported' THEN 'LOG-' || x.j ELSE '' END,
+                   x.fac, x.src, x.status, 1, NULL,
+                   CASE WHEN x.src = 'imported' THEN 'LOG-' || x.j ELSE '' END,
                    CASE WHEN x.src = 'reported' THEN NULL ELSE {CLINIC_BASE} + x.fac END, x.created
             FROM (
               SELECT r.j, r.c, r.d, pg_temp.vax(r.c, r.d) AS vx, pg_temp.rec_fac(r.c, r.d) AS fac,
@@ -517,7 +550,8 @@ class Generator:
                     FROM (SELECT j, (j - 1) %% {self.C} + 1 AS c, (j - 1) / {self.C} AS t,
                                  pg_temp.course((j - 1) %% {self.C} + 1) AS course
                           FROM generate_series(1, {self.B}::bigint) j OFFSET 0) r0 OFFSET 0) r
-              LEFT JOIN g_case g ON g.m = r.c + (r.t / 2) * {self.C} AND g.linked AND (r.t %% 2 = 0 OR g.two_doses)
+              LEFT JOIN g_case g ON g.m = r.c + (r.t / 2) * {self.C} AND g.linked
+                                AND (r.t %% 2 = 0 OR g.two_doses)
             ) x""", {"now": now, "days": self.days})
         self.run(c, "verification_reconciliationcase_injections", f"""
             INSERT INTO verification_reconciliationcase_injections (reconciliationcase_id, injectionrecord_id)
@@ -533,28 +567,33 @@ class Generator:
     def timeline(self, c) -> None:
         actor_id = (f"CASE st.actor WHEN 'clinic' THEN {CLINIC_BASE} + g.eff_fac WHEN 'police' THEN "
                     f"{POLICE_BASE} + g.widx WHEN 'signer' THEN {SIGNER_BASE} + g.widx END")
-        actor_label = ("CASE st.actor WHEN 'clinic' THEN 'clinic_' || f.code WHEN 'police' THEN 'police_' || g.ward "
+        actor_label = ("CASE st.actor WHEN 'clinic' THEN 'clinic_' || f.code "
+                       "WHEN 'police' THEN 'police_' || g.ward "
                        "WHEN 'signer' THEN 'signer_' || g.ward ELSE st.actor END")
         pv_ref = code_sql("g.m * 16 + st.s", 21_345_678_901_234_567, self.seed)
         batch = "'LOAD-' || (g.m / 500)"
+        joined_code = code_sql(f"g.m + {10 * self.M}", 36_837_729_016_011_523, self.seed)
         data = f"""CASE
-            WHEN st.pv_source = 'registry' THEN jsonb_build_object('verification', {pv_ref}, 'source', 'registry',
-                                                                   'batch_id', {batch})
-            WHEN st.pv_source = 'officer' THEN jsonb_build_object('verification', {pv_ref}, 'source', 'officer')
-                || CASE WHEN st.pv_outcome = 'mismatch' THEN jsonb_build_object('police_values', cs.police_values)
+            WHEN st.pv_source = 'registry'
+                THEN jsonb_build_object('verification', {pv_ref}, 'source', 'registry', 'batch_id', {batch})
+            WHEN st.pv_source = 'officer'
+                THEN jsonb_build_object('verification', {pv_ref}, 'source', 'officer')
+                || CASE WHEN st.pv_outcome = 'mismatch'
+                        THEN jsonb_build_object('police_values', cs.police_values)
                         ELSE '{{}}'::jsonb END
             WHEN st.transition = 'reject' THEN jsonb_build_object('reason', cs.reject_reason)
-            WHEN st.action = 'add_dose' THEN jsonb_build_object('action', 'add_dose', 'injection', g.j1 + {self.C})
-            WHEN st.action = 'join_report' THEN jsonb_build_object('action', 'join_report', 'joined_report',
-                                                                   {code_sql(f'g.m + {10 * self.M}', 36_837_729_016_011_523, self.seed)})
+            WHEN st.action = 'add_dose'
+                THEN jsonb_build_object('action', 'add_dose', 'injection', g.j1 + {self.C})
+            WHEN st.action = 'join_report'
+                THEN jsonb_build_object('action', 'join_report', 'joined_report', {joined_code})
             ELSE '{{}}'::jsonb END"""
         self.run(c, "verification_caseevent", f"""
-            INSERT INTO verification_caseevent (id, case_id, at, actor_id, actor_label, transition, from_status,
-                                                to_status, message, data)
+            INSERT INTO verification_caseevent (id, case_id, at, actor_id, actor_label, transition,
+                                                from_status, to_status, message, data)
             SELECT g.m * 16 + st.s, g.m, pg_temp.step_at(g.submitted, g.span, st.s, g.n, g.m), {actor_id},
                    {actor_label}, st.transition, st.from_s, st.to_s,
-                   CASE st.transition WHEN 'reject' THEN cs.reject_note WHEN 'request_info' THEN cs.info_request
-                        ELSE '' END, {data}
+                   CASE st.transition WHEN 'reject' THEN cs.reject_note
+                                      WHEN 'request_info' THEN cs.info_request ELSE '' END, {data}
             FROM g_case g JOIN g_step st ON st.path = g.path AND st.actor <> 'none'
             JOIN records_facility f ON f.id = g.eff_fac
             JOIN verification_reconciliationcase cs ON cs.id = g.m
@@ -563,8 +602,8 @@ class Generator:
                    'Report confirmed with the code sent to the phone.', '{{"action": "confirm"}}'::jsonb
             FROM g_case g WHERE g.origin = 'citizen_report' AND NOT g.draft""")
         self.run(c, "verification_policeverification", f"""
-            INSERT INTO verification_policeverification (id, case_id, reference, source, outcome, registry_values,
-                differing_fields, officer_id, note, batch_id, at)
+            INSERT INTO verification_policeverification (id, case_id, reference, source, outcome,
+                registry_values, differing_fields, officer_id, note, batch_id, at)
             SELECT g.m * 16 + st.s, g.m, {pv_ref}, st.pv_source, st.pv_outcome, '{{}}'::jsonb,
                    CASE WHEN st.pv_outcome = 'mismatch' THEN '["date_of_birth"]'::jsonb ELSE '[]'::jsonb END,
                    CASE WHEN st.pv_source = 'officer' THEN {POLICE_BASE} + g.widx END, '',
@@ -594,8 +633,8 @@ class Generator:
             FROM generate_series(1, {self.K}::bigint) k""")
         self.run(c, "records_injectionrecord (version 2)", f"""
             INSERT INTO records_injectionrecord (id, citizen_id, vaccine_id, dose_number, injection_date,
-                lot_number, facility_id, source, status, version, previous_id, source_record_id, created_by_id,
-                created_at)
+                lot_number, facility_id, source, status, version, previous_id, source_record_id,
+                created_by_id, created_at)
             SELECT x.id2, r.citizen_id, r.vaccine_id, r.dose_number,
                    GREATEST(date '2021-03-08', r.injection_date + CASE WHEN pg_temp.u(x.id2, 51) < 0.5
                                            THEN -1 - floor(pg_temp.u(x.id2, 54) * 5)::int ELSE 0 END),
@@ -605,13 +644,15 @@ class Generator:
                         WHEN pg_temp.u(x.id2, 52) < 0.85 THEN 'verified' ELSE 'recorded' END,
                    2, r.id, '', {CLINIC_BASE} + r.facility_id,
                    COALESCE(s.signing_time, r.created_at)
-                     + (%(now)s - COALESCE(s.signing_time, r.created_at)) * (0.1 + 0.85 * pg_temp.u(x.id2, 53))
+                     + (%(now)s - COALESCE(s.signing_time, r.created_at))
+                       * (0.1 + 0.85 * pg_temp.u(x.id2, 53))
             FROM g_corr x JOIN records_injectionrecord r ON r.id = x.j
             LEFT JOIN signing_signature s ON s.id = x.j""", {"now": now})
         self.run(c, "signing_signature (re-signed version 2)", f"""
             INSERT INTO signing_signature (id, record_id, case_id, police_reference, payload_hash, signature,
                 algorithm, certificate_id, signing_time, signed_by_id, batch_id, status, superseded_at)
-            SELECT r.id, r.id, s.case_id, s.police_reference, {payload}, {sig_bytes}, s.algorithm, s.certificate_id,
+            SELECT r.id, r.id, s.case_id, s.police_reference, {payload}, {sig_bytes}, s.algorithm,
+                   s.certificate_id,
                    r.created_at + (%(now)s - r.created_at) * 0.9 * pg_temp.u(r.id, 55), s.signed_by_id, NULL,
                    'valid', NULL
             FROM g_corr x JOIN records_injectionrecord r ON r.id = x.id2 AND r.status = 'signed'
@@ -628,7 +669,8 @@ class Generator:
 
     def set_sequences(self, c) -> None:
         for table in FILLED_TABLES:
-            c.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST(max(id), 1)) FROM {table}")
+            c.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST(max(id), 1)) "
+                      f"FROM {table}")
 
 
 def signer_certificates(wards: list[tuple], seed: int, now: dt.datetime) -> list[tuple]:
@@ -648,12 +690,13 @@ def signer_certificates(wards: list[tuple], seed: int, now: dt.datetime) -> list
                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"UBND {name}"[:64]),
                              x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")])
         serial = int.from_bytes(digest[:16], "big") >> 1
-        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+                .public_key(key.public_key())
                 .serial_number(serial).not_valid_before(not_before).not_valid_after(not_after)
                 .sign(key, hashes.SHA256()))
         der = cert.public_bytes(serialization.Encoding.DER)
-        rows.append((code, der.hex(), hashlib.sha256(der).hexdigest(), subject.rfc4514_string(), f"{serial:x}",
-                     not_before, not_after))
+        rows.append((code, der.hex(), hashlib.sha256(der).hexdigest(), subject.rfc4514_string(),
+                     f"{serial:x}", not_before, not_after))
     return rows
 
 
@@ -662,7 +705,7 @@ def ensure_database(url: str) -> None:
     import psycopg2
     from psycopg2 import sql
 
-    name = url.rsplit("/", 1)[1].split("?")[0]
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
     admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
@@ -673,26 +716,34 @@ def ensure_database(url: str) -> None:
     admin.close()
 
 
-def main() -> int:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--citizens", type=int, default=1_000_000)
     parser.add_argument("--injections", type=int, default=10_000_000)
     parser.add_argument("--cases", type=int, default=2_000_000)
-    parser.add_argument("--days", type=int, default=60, help="created_at / submitted_at spread (days before now)")
+    parser.add_argument("--days", type=int, default=60,
+                        help="created_at / submitted_at spread (days before now)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes for a check: " + ", ".join(f"{v:,} {k}" for k, v in QUICK.items()))
     parser.add_argument("--reset", action="store_true",
-                        help="TRUNCATE every table this script fills (users too) before filling: throwaway DB only")
+                        help="TRUNCATE every table this script fills (users too) before filling: "
+                             "throwaway DB only")
     args = parser.parse_args()
     if args.quick:
         vars(args).update(QUICK)
+    return args
+
+
+def main() -> int:
+    args = _arguments()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
-        raise SystemExit("DATABASE_URL must point at PostgreSQL, e.g. postgres://postgres@127.0.0.1:5432/vaxrecon_national")
-    generator = Generator(citizens=args.citizens, injections=args.injections, cases=args.cases, days=args.days,
-                          seed=args.seed)
+        raise SystemExit("DATABASE_URL must point at PostgreSQL, "
+                         "e.g. postgres://postgres@127.0.0.1:5432/vaxrecon_national")
+    generator = Generator(citizens=args.citizens, injections=args.injections, cases=args.cases,
+                          days=args.days, seed=args.seed)
     ensure_database(url)
 
     import django
@@ -717,7 +768,8 @@ def main() -> int:
         raise SystemExit("This database already holds citizens: drop it (dropdb) or pass --reset.")
     now = timezone.now().replace(microsecond=0)
     print(f"set-up (migrate, divisions) {time.monotonic() - started:.1f} s; now = {now.isoformat()}")
-    certificates = signer_certificates(list(Ward.objects.order_by("code").values_list("code", "name")), args.seed, now)
+    wards = list(Ward.objects.order_by("code").values_list("code", "name"))
+    certificates = signer_certificates(wards, args.seed, now)
     password_hash = make_password(DEMO_PASSWORD)
     with transaction.atomic(), connection.cursor() as cur:
         generator.fill(cur, now, password_hash, certificates)
@@ -728,6 +780,12 @@ def main() -> int:
         # VACUUM too (sets the visibility map): otherwise autovacuum does it during the first benchmark.
         cur.execute(f"VACUUM (ANALYZE) {', '.join(FILLED_TABLES)}")
     print(f"  {'VACUUM (ANALYZE)':<44} {'':>12}      {time.monotonic() - started_analyze:8.1f} s")
+    _print_counts(connection)
+    print(f"\ntotal {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def _print_counts(connection) -> None:
     print("\nrow counts:")
     with connection.cursor() as cur:
         for table in FILLED_TABLES:
@@ -737,8 +795,6 @@ def main() -> int:
         print("cases by status: " + ", ".join(f"{s} {n:,}" for s, n in cur.fetchall()))
         cur.execute("SELECT status, count(*) FROM records_injectionrecord GROUP BY 1 ORDER BY 2 DESC")
         print("records by status: " + ", ".join(f"{s} {n:,}" for s, n in cur.fetchall()))
-    print(f"\ntotal {time.monotonic() - started:.1f} s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -36,8 +36,10 @@ def _database_from_args() -> None:
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     if "--generate" not in sys.argv:
         return
+    # Not checked: a database that does not exist yet answers with an error, and is then generated.
     probe = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-Atc",
-                            "SELECT COUNT(*) > 0 FROM records_injectionrecord"], capture_output=True, text=True)
+                            "SELECT COUNT(*) > 0 FROM records_injectionrecord"],
+                           capture_output=True, text=True, check=False)
     if probe.stdout.strip() != "t":
         sizes = ["--quick"] if "--quick" in sys.argv else []
         subprocess.run([sys.executable, str(ROOT / "bench" / "gen_national.py"), *sizes], check=True,
@@ -98,13 +100,14 @@ def json_latency(requests: int, start, end) -> dict:
             response = client.get(url, params)
             samples.append(time.monotonic() - t)
             assert response.status_code == 200, response.status_code
-        out[label] = {"p50_ms": round(statistics.median(samples) * 1000, 1), "p95_ms": round(p95(samples) * 1000, 1),
-                      "max_ms": round(max(samples) * 1000, 1)}
+        out[label] = {"p50_ms": round(statistics.median(samples) * 1000, 1),
+                      "p95_ms": round(p95(samples) * 1000, 1), "max_ms": round(max(samples) * 1000, 1)}
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--skip-backfill", action="store_true")
@@ -123,7 +126,8 @@ def main() -> None:
     print(f"data: {records:,} injection records, {cases:,} cases; days {first} .. {last}")
     day = last - timedelta(days=1)  # a whole day (the last one may be partial)
     before = build_days(start=day - timedelta(days=1), end=day - timedelta(days=1), full=True)[0]
-    print(f"the day before, {before.day}, built first (so stocks can carry): {before.seconds:.2f} s", flush=True)
+    print(f"the day before, {before.day}, built first (so stocks can carry): {before.seconds:.2f} s",
+          flush=True)
     base = baseline_seconds(day)
     one = build_days(start=day, end=day)[0]
     again = build_days(start=day, end=day)[0]
@@ -131,13 +135,15 @@ def main() -> None:
     full = build_days(start=day, end=day, full=True)[0]
     best = min(one.seconds, again.seconds)
     print(f"one day {day}: build {one.seconds:.2f} s and {again.seconds:.2f} s ({one.rows:,} rows, stocks "
-          f"{'carried' if one.carried and again.carried else 'counted'}); {full.seconds:.2f} s counting every "
-          f"record; baseline {base:.2f} s and {base2:.2f} s; ratio {best / min(base, base2):.2f} "
+          f"{'carried' if one.carried and again.carried else 'counted'}); {full.seconds:.2f} s counting "
+          f"every record; baseline {base:.2f} s and {base2:.2f} s; ratio {best / min(base, base2):.2f} "
           f"(counting every record: {full.seconds / min(base, base2):.2f})", flush=True)
     if not args.skip_backfill:
         started = time.monotonic()
-        built = build_days(start=first, end=last, skip_locked=True,
-                           progress=lambda b: print(f"  {b.day} {b.rows:,} rows {b.seconds:.2f} s", flush=True))
+        def progress(b):
+            print(f"  {b.day} {b.rows:,} rows {b.seconds:.2f} s", flush=True)
+
+        built = build_days(start=first, end=last, skip_locked=True, progress=progress)
         print(f"backfill: {len(built)} days in {time.monotonic() - started:.1f} s wall")
     latency = json_latency(args.requests, last - timedelta(days=13), last)
     for label, figures in latency.items():

@@ -51,12 +51,12 @@ def create_database(url: str) -> None:
     import environ
 
     db = environ.Env.db_url_config(url)
-    exists = subprocess.run(["psql", "-h", db["HOST"], "-U", db["USER"], "-p", str(db["PORT"] or 5432), "-tAc",
+    server = ["-h", db["HOST"], "-U", db["USER"], "-p", str(db["PORT"] or 5432)]
+    exists = subprocess.run(["psql", *server, "-tAc",
                              f"SELECT 1 FROM pg_database WHERE datname = '{db['NAME']}'", "postgres"],
                             capture_output=True, text=True, check=True).stdout.strip()
     if not exists:
-        subprocess.run(["createdb", "-h", db["HOST"], "-U", db["USER"], "-p", str(db["PORT"] or 5432), db["NAME"]],
-                       check=True)
+        subprocess.run(["createdb", *server, db["NAME"]], check=True)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
 
 
@@ -68,11 +68,13 @@ def fill(start: date, end: date) -> int:
     columns = ", ".join(f.name for f in FIGURES)
     # Values are a hash of (ward, day, figure): reproducible, and every cell differs.
     values = ", ".join(
-        f"CASE WHEN (w.code + {i}) %% 5 = 0 THEN NULL ELSE abs(hashint8(w.code * 1000 + d.n * 100 + {i})) %% 86400 END"
+        f"CASE WHEN (w.code + {i}) %% 5 = 0 THEN NULL"
+        f" ELSE abs(hashint8(w.code * 1000 + d.n * 100 + {i})) %% 86400 END"
         if f.kind == DURATION else f"abs(hashint8(w.code * 1000 + d.n * 100 + {i})) %% 1000"
         for i, f in enumerate(FIGURES))
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM reports_dailyfigures WHERE level = 2 AND day BETWEEN %s AND %s", [start, end])
+        cursor.execute("DELETE FROM reports_dailyfigures WHERE level = 2 AND day BETWEEN %s AND %s",
+                       [start, end])
         cursor.execute(f"""
             INSERT INTO reports_dailyfigures (day, level, unit, province, ward, {columns})
             SELECT d.day, 2, w.code, w.province_id, w.code, {values}
@@ -116,8 +118,8 @@ def main() -> None:
     from reports.models import DailyFigures, Level
 
     end = args.end or (timezone.localdate() - timedelta(days=1) if args.fill else
-                       DailyFigures.objects.filter(level=Level.WARD).order_by("-day").values_list("day", flat=True)
-                       .first())
+                       DailyFigures.objects.filter(level=Level.WARD).order_by("-day")
+                       .values_list("day", flat=True).first())
     if end is None:
         sys.exit("No ward figures are built: pass --fill, or build days first (build_daily_report).")
     start = end - timedelta(days=args.days - 1)
@@ -129,8 +131,9 @@ def main() -> None:
     client.force_login(analyst())
     before_peak, before_now = rss_mb(), current_rss_mb()
     started = time.monotonic()
-    response = client.get("/reports/export/figures", {"unit_level": "nation", "level": "ward", "format": "csv",
-                                                      "start": start.isoformat(), "end": end.isoformat()})
+    response = client.get("/reports/export/figures",
+                          {"unit_level": "nation", "level": "ward", "format": "csv",
+                           "start": start.isoformat(), "end": end.isoformat()})
     assert response.status_code == 200 and response.streaming, response.status_code
     size = lines = pieces = 0
     for piece in response.streaming_content:

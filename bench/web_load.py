@@ -112,7 +112,8 @@ class Stats:
                     self.error_examples.append(f"{page}: {detail}")
 
 
-def timed(stats: Stats, page: str, client: Client, method: str, path: str, form=None, expect=(200, 302)):
+def timed(stats: Stats, page: str, client: Client, method: str, path: str, *, form=None,
+          expect=(200, 302)):
     started = time.monotonic()
     try:
         status, location, text = client.request(method, path, form)
@@ -136,7 +137,8 @@ def login(stats: Stats, client: Client, username: str) -> None:
     text = unmeasured(client, "/login/")  # the form and its CSRF cookie
     token = CSRF_RE.search(text)
     timed(stats, "login", client, "POST", "/login/",
-          {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1) if token else ""},
+          form={"username": username, "password": PASSWORD,
+                "csrfmiddlewaretoken": token.group(1) if token else ""},
           expect=(302,))
 
 
@@ -157,14 +159,14 @@ def police_pages(stats, client, person, rng):
     timed(stats, "police queue", client, "GET", "/verification/police/")
     text = unmeasured(client, "/verification/police/")
     status, location, _t = timed(stats, "police next case", client, "POST", "/verification/police/next/",
-                                 {"csrfmiddlewaretoken": csrf_of(text)}, expect=(302,))
+                                 form={"csrfmiddlewaretoken": csrf_of(text)}, expect=(302,))
     if status == 302 and "/police/cases/" in location:
         path = urlparse(location).path
         status, _l, text = timed(stats, "police case page", client, "GET", path)
         if status == 200 and rng.random() < 0.5:
             timed(stats, "police decision", client, "POST", path,
-                  {"csrfmiddlewaretoken": csrf_of(text), "outcome": "match",
-                   "note": "Khớp CSDL quốc gia về dân cư."}, expect=(302,))
+                  form={"csrfmiddlewaretoken": csrf_of(text), "outcome": "match",
+                        "note": "Khớp CSDL quốc gia về dân cư."}, expect=(302,))
 
 
 def signer_pages(stats, client, person, rng):
@@ -185,7 +187,7 @@ PAGES = {"clinic": clinic_pages, "police": police_pages, "signer": signer_pages,
          "ministry": home_page, "citizen": citizen_pages}
 
 
-def person_loop(person, host, port, stats: Stats, stop: threading.Event, seed: int) -> None:
+def person_loop(person, *, host, port, stats: Stats, stop: threading.Event, seed: int) -> None:
     rng = random.Random(seed)
     client = Client(host, port)
     stop.wait(rng.uniform(0, 3))  # users arrive over the first seconds
@@ -251,19 +253,22 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def report(stats: Stats, window: float) -> tuple[str, bool]:
-    lines = ["| page | requests | errors | p50 ms | p95 ms | p99 ms | req/s |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| page | requests | errors | p50 ms | p95 ms | p99 ms | req/s |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     total = errors = 0
     for page in sorted(stats.samples):
         values = stats.samples[page]
         ms = [v * 1000 for v in values]
         lines.append(f"| {page} | {len(values)} | {stats.errors[page]} | {percentile(ms, 0.5):.0f} | "
-                     f"{percentile(ms, 0.95):.0f} | {percentile(ms, 0.99):.0f} | {len(values) / window:.2f} |")
+                     f"{percentile(ms, 0.95):.0f} | {percentile(ms, 0.99):.0f} | "
+                     f"{len(values) / window:.2f} |")
         total += len(values)
         errors += stats.errors[page]
     every = [v * 1000 for vs in stats.samples.values() for v in vs]
     if every:
-        lines.append(f"| **all** | {total} | {errors} | {percentile(every, 0.5):.0f} | {percentile(every, 0.95):.0f} "
-                     f"| {percentile(every, 0.99):.0f} | {total / window:.2f} |")
+        lines.append(f"| **all** | {total} | {errors} | {percentile(every, 0.5):.0f} | "
+                     f"{percentile(every, 0.95):.0f} | {percentile(every, 0.99):.0f} | "
+                     f"{total / window:.2f} |")
     return "\n".join(lines), errors == 0
 
 
@@ -281,7 +286,8 @@ def start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Pop
            # plain http on loopback: the secure cookies of production would never come back
            "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false", "LOG_LEVEL": "WARNING"}
     bin_dir = Path(sys.executable).parent
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
+                   check=True)
     process = subprocess.Popen([str(bin_dir / "gunicorn"), "vaxrecon.wsgi", "--workers", str(workers),
                                 "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"],
                                cwd=ROOT, env=env, start_new_session=True)
@@ -304,7 +310,8 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=125, help="measured seconds")
     parser.add_argument("--warmup", type=int, default=15, help="seconds before measuring")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--url", default="", help="a running server (loopback only) instead of starting gunicorn")
+    parser.add_argument("--url", default="",
+                        help="a running server (loopback only) instead of starting gunicorn")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--markdown", default="", help="also write the table to this file")
     parser.add_argument("--without", action="append", default=[], choices=[r for r, _ in MIX],
@@ -324,11 +331,13 @@ def main() -> int:
         server = start_gunicorn(database_url, port, args.workers)
     try:
         persons = people(database_url, args.users, args.seed, set(args.without))
-        print(f"{len(persons)} users: " + ", ".join(f"{r} {sum(p['role'] == r for p in persons)}" for r, _ in MIX),
-              flush=True)
+        print(f"{len(persons)} users: "
+              + ", ".join(f"{r} {sum(p['role'] == r for p in persons)}" for r, _ in MIX), flush=True)
         stats, stop = Stats(), threading.Event()
-        threads = [threading.Thread(target=person_loop, args=(p, host, port, stats, stop, args.seed * 1000 + i),
-                                    daemon=True) for i, p in enumerate(persons)]
+        threads = [threading.Thread(target=person_loop, args=(p,), daemon=True,
+                                    kwargs={"host": host, "port": port, "stats": stats, "stop": stop,
+                                            "seed": args.seed * 1000 + i})
+                   for i, p in enumerate(persons)]
         for thread in threads:
             thread.start()
         time.sleep(args.warmup)
@@ -349,7 +358,8 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
     table, clean = report(stats, window)
-    print(f"\n{args.users} users, {args.workers} gunicorn workers, measured {window:.0f} s after {args.warmup} s warm-up\n")
+    print(f"\n{args.users} users, {args.workers} gunicorn workers, measured {window:.0f} s after "
+          f"{args.warmup} s warm-up\n")
     print(table)
     for example in stats.error_examples:
         print("error:", example)
