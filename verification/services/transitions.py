@@ -31,6 +31,7 @@ from vaxrecon.middleware import current_request_id
 from verification import workflow
 from verification.models import CaseEvent, ReconciliationCase
 from verification.selectors import case_scope_q
+from verification.tasks import notify_citizen
 
 AUDITED_FIELDS = ["status", "citizen", "facility", "full_name", "date_of_birth", "birth_year", "sex",
                   "id_number", "phone", "ward", "reject_reason", "reject_note", "info_request",
@@ -85,8 +86,6 @@ class _Move:
         """Text the reporting citizens after commit, when the target state is news to them."""
         if self.transition.target not in workflow.NOTIFY_CITIZEN_ON or not case_ids:
             return
-        from verification.tasks import notify_citizen
-
         ids, state = tuple(case_ids), self.transition.target
 
         def send():
