@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from records import normalize
+from records.rules import validate_identity
 
 
 class Province(models.Model):
@@ -168,41 +169,6 @@ class Citizen(models.Model):
         super().save(*args, **kwargs)
 
 
-def validate_identity(
-    *, cccd: str, cmnd: str, sex: str, birth_year: int | None, phone: str, foreign: bool = False
-) -> dict[str, str]:
-    """Field -> message for an identity that cannot be right; empty when it may be."""
-    errors: dict[str, str] = {}
-    if cccd and not foreign:
-        problem = normalize.cccd_problem(cccd, sex=sex, birth_year=birth_year)
-        if problem:
-            errors["cccd"] = _cccd_message(cccd, sex, birth_year)
-    if cmnd and not cmnd.isdigit() or cmnd and len(cmnd) != 9:
-        errors["cmnd"] = str(_("CMND number must be exactly 9 digits."))
-    if phone and not normalize.is_valid_phone(phone):
-        errors["phone"] = str(_("Phone number must have 10 digits starting with 0 (e.g. 0912345678)."))
-    return errors
-
-
-def _cccd_message(cccd: str, sex: str, birth_year: int | None) -> str:
-    """Translated wording of normalize.cccd_problem."""
-    if len(cccd) != 12 or not cccd.isdigit():
-        return str(_("CCCD number must be exactly 12 digits."))
-    if birth_year and cccd[4:6] != f"{birth_year % 100:02d}":
-        return str(
-            _("CCCD digits 5–6 (%(digits)s) do not match the year of birth %(year)s.")
-            % {"digits": cccd[4:6], "year": birth_year}
-        )
-    return str(
-        _("CCCD digit 4 (%(digit)s) does not match the sex and century of birth.")
-        % {"digit": cccd[3]}
-    )
-
-
-FIRST_INJECTION_DATE = "2021-03-08"  # first COVID-19 injection in Vietnam
-LOT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-/.]{1,29}$"
-
-
 class InjectionRecord(models.Model):
     """One dose given to one citizen. A correction makes a new version; the old one stays."""
 
@@ -292,7 +258,8 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+        return (f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} "
+                f"{self.object_type}#{self.object_id}")
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -8,19 +8,15 @@ reading supersession lazily from the record's status).
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records import normalize
 from records.audit import record_event, snapshot
 from records.catalogue import VACCINES
 from records.models import (
-    FIRST_INJECTION_DATE,
-    LOT_PATTERN,
     Citizen,
     Facility,
     InjectionRecord,
@@ -29,6 +25,7 @@ from records.models import (
     Ward,
     validate_identity,
 )
+from records.rules import validate_injection
 from records.supersession import signed_version_replaced
 from vaxrecon.errors import InvalidInput
 
@@ -80,28 +77,6 @@ def vaccine_by_name(name: str) -> VaccineProduct | None:
         if any(normalize.fold_name(n).replace(" ", "") == key for n in names):
             return product
     return None
-
-
-def validate_injection(*, dose_number, injection_date: date | None, lot_number: str) -> dict[str, str]:
-    """Field -> message for an injection that cannot be right."""
-    errors: dict[str, str] = {}
-    if dose_number is None or not 1 <= int(dose_number) <= 10:
-        errors["dose_number"] = _("Dose number must be between 1 and 10.")
-    if injection_date is None:
-        errors["injection_date"] = _("Injection date is required.")
-    else:
-        today = timezone.localdate()
-        if injection_date > today:
-            errors["injection_date"] = _("Injection date cannot be in the future.")
-        elif injection_date < date.fromisoformat(FIRST_INJECTION_DATE):
-            errors["injection_date"] = _(
-                "Injection date cannot be before 08/03/2021, the first COVID-19 injection in Vietnam."
-            )
-    if lot_number and not re.match(LOT_PATTERN, lot_number):
-        errors["lot_number"] = _(
-            "Lot number must be 2–30 letters, digits, '-', '/' or '.', starting with a letter or digit."
-        )
-    return errors
 
 
 def _raise_first(errors: dict[str, str]) -> None:

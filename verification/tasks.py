@@ -12,7 +12,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from verification import workflow
-from verification.imports.tasks import run_import_job  # noqa: F401 - Celery autodiscovers <app>.tasks
 from verification.models import ReconciliationCase
 from verification.sms import send_sms
 

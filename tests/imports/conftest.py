@@ -38,9 +38,9 @@ def write_xlsx(path: Path, rows: list[dict], columns=REPORT_COLUMNS) -> Path:
 
 
 def report_row(record_id: str, **values) -> dict:
-    row = {"record_id": record_id, "full_name": "", "date_of_birth": "", "sex": "", "id_number": "", "phone": "",
-           "province_code": "1", "ward_code": "70", "vaccine": "Pfizer-BioNTech", "dose_number": "1",
-           "injection_date": "2021-09-01", "lot_number": "FK1234"}
+    row = {"record_id": record_id, "full_name": "", "date_of_birth": "", "sex": "", "id_number": "",
+           "phone": "", "province_code": "1", "ward_code": "70", "vaccine": "Pfizer-BioNTech",
+           "dose_number": "1", "injection_date": "2021-09-01", "lot_number": "FK1234"}
     row.update(values)
     return row
 
@@ -55,11 +55,12 @@ def registry(reference_data):
         for given in GIVEN:
             serial += 1
             year = 1950 + serial % 50
-            CitizenFactory(full_name=f"{family} Văn {given}", date_of_birth=date(year, serial % 12 + 1, serial % 27 + 1),
+            CitizenFactory(full_name=f"{family} Văn {given}",
+                           date_of_birth=date(year, serial % 12 + 1, serial % 27 + 1),
                            cccd=f"0010{year % 100:02d}{serial:06d}", phone=f"09120{serial:05d}", ward=ward)
     people = {
-        "hung": CitizenFactory(full_name="Nguyễn Văn Hùng", date_of_birth=date(1990, 5, 17), cccd="001090000777",
-                               phone="0987654321", ward=ward),
+        "hung": CitizenFactory(full_name="Nguyễn Văn Hùng", date_of_birth=date(1990, 5, 17),
+                               cccd="001090000777", phone="0987654321", ward=ward),
         "lan_a": CitizenFactory(full_name="Ngô Thị Lan", sex="F", date_of_birth=date(1985, 3, 2),
                                 cccd="001185000101", phone="0911000101", ward=ward),
         "lan_b": CitizenFactory(full_name="Ngô Thị Lan", sex="F", date_of_birth=date(1985, 3, 2),

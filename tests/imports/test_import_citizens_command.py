@@ -14,10 +14,12 @@ pytestmark = pytest.mark.django_db
 
 ROWS = [
     {"citizen_id": "001090000777", "legacy_id": "012345678", "full_name": "NGUYỄN  VĂN HÙNG",
-     "date_of_birth": "1990-05-17", "sex": "M", "province_code": "1", "ward_code": "70", "phone": "+84987654321"},
+     "date_of_birth": "1990-05-17", "sex": "M", "province_code": "1", "ward_code": "70",
+     "phone": "+84987654321"},
     {"citizen_id": "001185000101", "legacy_id": "", "full_name": "Ngô Thị Lan", "date_of_birth": "1985",
      "sex": "F", "province_code": "1", "ward_code": "70", "phone": ""},
-    {"citizen_id": "001090000999", "legacy_id": "12", "full_name": "Lê Văn Sai", "date_of_birth": "1990-01-01",
+    {"citizen_id": "001090000999", "legacy_id": "12", "full_name": "Lê Văn Sai",
+     "date_of_birth": "1990-01-01",
      "sex": "M", "province_code": "1", "ward_code": "70", "phone": ""},
 ]
 

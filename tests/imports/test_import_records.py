@@ -6,8 +6,8 @@ import pytest
 
 from records.models import AuditEvent, InjectionRecord
 from tests.imports.conftest import LINKED_ROW, NONE_ROW, REVIEW_ROW, report_row, write_csv, write_xlsx
-from verification.imports.injections import import_records
 from verification.imports.linking import build_matcher
+from verification.imports.pipeline import import_records
 from verification.imports.report import read_report
 from verification.models import ImportedRow, MatchReview, ReconciliationCase
 
@@ -19,7 +19,8 @@ def run(tmp_path, path, facility=None, actor=None):
                           workers=1)
 
 
-def test_a_linked_row_becomes_an_imported_injection_record_of_that_citizen(tmp_path, registry, hanoi_facility):
+def test_a_linked_row_becomes_an_imported_injection_record_of_that_citizen(tmp_path, registry,
+                                                                           hanoi_facility):
     result = run(tmp_path, write_csv(tmp_path / "log.csv", [LINKED_ROW]), facility=hanoi_facility)
 
     assert (result.linked, result.review, result.unmatched, result.invalid) == (1, 0, 0, 0)
@@ -56,12 +57,15 @@ def test_an_unmatched_row_becomes_a_bulk_import_case_for_the_clinic(tmp_path, re
 
 def test_the_error_report_names_line_column_and_reason(tmp_path, registry):
     rows = [LINKED_ROW,
-            report_row("R-BAD1", full_name="Trần Thị Mơ", date_of_birth="31/02/1990", sex="F", vaccine="Vodka"),
-            report_row("R-BAD2", full_name="", dose_number="12", injection_date="2030-01-01", ward_code="99999")]
+            report_row("R-BAD1", full_name="Trần Thị Mơ", date_of_birth="31/02/1990", sex="F",
+                       vaccine="Vodka"),
+            report_row("R-BAD2", full_name="", dose_number="12", injection_date="2030-01-01",
+                       ward_code="99999")]
     result = run(tmp_path, write_csv(tmp_path / "log.csv", rows))
 
     assert result.invalid == 2 and result.linked == 1
-    problems = {(r["line"], r["record_id"], r["column"]): r["reason"] for r in read_report(tmp_path / "errors.csv")}
+    problems = {(r["line"], r["record_id"], r["column"]): r["reason"]
+                for r in read_report(tmp_path / "errors.csv")}
     assert set(problems) == {("3", "R-BAD1", "date_of_birth"), ("3", "R-BAD1", "vaccine"),
                              ("4", "R-BAD2", "full_name"), ("4", "R-BAD2", "dose_number"),
                              ("4", "R-BAD2", "injection_date"), ("4", "R-BAD2", "ward_code")}
@@ -72,7 +76,8 @@ def test_the_error_report_names_line_column_and_reason(tmp_path, registry):
 def test_re_importing_the_same_file_adds_nothing(tmp_path, registry, hanoi_facility):
     path = write_csv(tmp_path / "log.csv", [LINKED_ROW, REVIEW_ROW, NONE_ROW])
     first = run(tmp_path, path, facility=hanoi_facility)
-    counts = (InjectionRecord.objects.count(), MatchReview.objects.count(), ReconciliationCase.objects.count(),
+    counts = (InjectionRecord.objects.count(), MatchReview.objects.count(),
+              ReconciliationCase.objects.count(),
               ImportedRow.objects.count())
 
     second = run(tmp_path, path, facility=hanoi_facility)
@@ -109,7 +114,8 @@ def test_an_xlsx_log_imports_like_a_csv_even_with_numbers_and_dates_as_cells(tmp
 
 
 def test_an_unmatched_row_without_sex_is_reported_not_landed(tmp_path, registry, hanoi_facility):
-    result = run(tmp_path, write_csv(tmp_path / "log.csv", [{**NONE_ROW, "sex": ""}]), facility=hanoi_facility)
+    result = run(tmp_path, write_csv(tmp_path / "log.csv", [{**NONE_ROW, "sex": ""}]),
+                 facility=hanoi_facility)
 
     assert (result.unmatched, result.invalid) == (0, 1)
     assert [r["column"] for r in read_report(tmp_path / "errors.csv")] == ["sex"]
@@ -147,7 +153,8 @@ def test_re_importing_an_incomplete_unmatched_row_repeats_its_error_without_matc
     assert not ReconciliationCase.objects.exists()
 
     # Completed (the sex added), the row is new content: it is matched and becomes a case.
-    fixed = import_records(path=write_csv(tmp_path / "fixed.csv", [NONE_ROW]), error_report=tmp_path / "e3.csv",
+    fixed = import_records(path=write_csv(tmp_path / "fixed.csv", [NONE_ROW]),
+                           error_report=tmp_path / "e3.csv",
                            facility=hanoi_facility, workers=1, fast=fast)
     assert (fixed.unmatched, fixed.invalid) == (1, 0)
     assert ReconciliationCase.objects.get().full_name == "Lò Thị Páo"

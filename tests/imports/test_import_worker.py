@@ -21,7 +21,8 @@ def test_an_uploaded_log_is_imported_by_the_worker_with_progress_and_report(
     client.force_login(clinic_user)
 
     response = client.post(reverse("verification:import_upload"),
-                           {"file": SimpleUploadedFile("log.csv", path.read_bytes(), content_type="text/csv")})
+                           {"file": SimpleUploadedFile("log.csv", path.read_bytes(),
+                                                       content_type="text/csv")})
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("verification:import_job",
                                                                             args=[job.pk])

@@ -45,7 +45,8 @@ def test_two_processes_write_the_same_rows_in_the_same_order_as_one(tmp_path, re
             for row in (LINKED_ROW, REVIEW_ROW, NONE_ROW)]
     source = write_csv(tmp_path / "reports.csv", rows)
     for workers in ("1", "2"):
-        call_command("match_records", str(source), "--output", str(tmp_path / f"m{workers}.csv"), "--workers", workers)
+        call_command("match_records", str(source), "--output", str(tmp_path / f"m{workers}.csv"), "--workers",
+                     workers)
     one, two = ((tmp_path / f"m{w}.csv").read_text() for w in ("1", "2"))
     assert one == two
     assert [r["record_id"] for r in csv.DictReader(one.splitlines())] == [r["record_id"] for r in rows]
@@ -68,5 +69,6 @@ def test_an_xlsx_file_gives_the_same_rows_as_the_csv(tmp_path, registry):
     rows = [LINKED_ROW, REVIEW_ROW, NONE_ROW]
     for kind, write in (("csv", write_csv), ("xlsx", write_xlsx)):
         source = write(tmp_path / f"reports.{kind}", rows)
-        call_command("match_records", str(source), "--output", str(tmp_path / f"m-{kind}.csv"), "--workers", "2")
+        call_command("match_records", str(source), "--output", str(tmp_path / f"m-{kind}.csv"), "--workers",
+                     "2")
     assert (tmp_path / "m-csv.csv").read_text() == (tmp_path / "m-xlsx.csv").read_text()

@@ -7,7 +7,7 @@ import pytest
 from records.models import AuditEvent, Citizen, InjectionRecord
 from tests.imports.conftest import REVIEW_ROW, write_csv
 from vaxrecon.errors import InvalidInput, InvalidTransition, NotFoundInScope
-from verification.imports.injections import import_records
+from verification.imports.pipeline import import_records
 from verification.imports.reviews import review_accept, review_create_citizen, review_reject
 from verification.models import MatchReview
 
@@ -28,7 +28,8 @@ def test_accepting_a_candidate_gives_that_citizen_the_dose(review, registry, cli
     dose = InjectionRecord.objects.get(source_record_id="R-REVIEW")
     assert dose.citizen == registry["lan_b"] and dose.source == InjectionRecord.Source.IMPORTED
     event = AuditEvent.objects.get(action="match_review.accept")
-    assert event.actor == clinic_user and event.before["status"] == "open" and event.after["status"] == "accepted"
+    assert event.actor == clinic_user
+    assert event.before["status"] == "open" and event.after["status"] == "accepted"
 
 
 def test_only_a_listed_candidate_can_be_accepted(review, registry, clinic_user):
@@ -93,7 +94,8 @@ def test_a_new_citizen_needs_the_sex_the_record_lacks_and_nothing_changes_withou
     assert MatchReview.objects.get(pk=review_without_sex_or_date.pk).status == MatchReview.Status.OPEN
 
 
-def test_the_reviewer_supplies_sex_and_date_of_birth_and_the_audit_says_so(review_without_sex_or_date, clinic_user):
+def test_the_reviewer_supplies_sex_and_date_of_birth_and_the_audit_says_so(review_without_sex_or_date,
+                                                                           clinic_user):
     from datetime import date
 
     decided = review_create_citizen(review=review_without_sex_or_date, actor=clinic_user, sex="F",

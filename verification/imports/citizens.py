@@ -10,6 +10,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from records import normalize
 from records.audit import record_event
 from records.models import Citizen
 from verification.imports.files import REGISTRY_COLUMNS, open_table
@@ -17,8 +18,8 @@ from verification.imports.report import ErrorReport
 from verification.imports.validation import Lookups, validate_registry_row
 
 BATCH = 20_000
-COPY_COLUMNS = ("cccd", "cmnd", "full_name", "name_key", "date_of_birth", "birth_year", "dob_precision", "sex",
-                "ward_id", "phone", "nationality", "created_at", "updated_at")
+COPY_COLUMNS = ("cccd", "cmnd", "full_name", "name_key", "date_of_birth", "birth_year", "dob_precision",
+                "sex", "ward_id", "phone", "nationality", "created_at", "updated_at")
 
 
 @dataclass
@@ -41,11 +42,9 @@ def copy_text(value) -> str:
 
 
 def _citizen_values(c: dict, now) -> tuple:
-    from records import normalize
-
     birth = c["birth"]
-    return (c["cccd"], c["cmnd"], c["full_name"], normalize.fold_name(c["full_name"]), birth.value, birth.year,
-            birth.precision, c["sex"], c["ward_code"], c["phone"], "VN", now, now)
+    return (c["cccd"], c["cmnd"], c["full_name"], normalize.fold_name(c["full_name"]), birth.value,
+            birth.year, birth.precision, c["sex"], c["ward_code"], c["phone"], "VN", now, now)
 
 
 def _flush_postgres(batch: list[dict]) -> int:
@@ -69,7 +68,8 @@ def _flush_postgres(batch: list[dict]) -> int:
 def _flush_orm(batch: list[dict]) -> int:
     now = timezone.now()
     with transaction.atomic():
-        existing = set(Citizen.objects.filter(cccd__in=[c["cccd"] for c in batch]).values_list("cccd", flat=True))
+        existing = set(Citizen.objects.filter(cccd__in=[c["cccd"] for c in batch])
+                       .values_list("cccd", flat=True))
         fresh = [Citizen(**dict(zip(COPY_COLUMNS, _citizen_values(c, now)))) for c in batch
                  if c["cccd"] not in existing]
         Citizen.objects.bulk_create(fresh, batch_size=2000)

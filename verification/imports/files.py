@@ -61,7 +61,8 @@ def checked_chunks(path: Path | str, size: int = _CHUNK) -> Iterator[bytes]:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
                 raise MalformedFile(
-                    _("The file is not UTF-8 text (bad byte at position %(pos)s): save it as CSV UTF-8 or .xlsx.")
+                    _("The file is not UTF-8 text (bad byte at position %(pos)s): "
+                      "save it as CSV UTF-8 or .xlsx.")
                     % {"pos": offset + exc.start}) from None
             offset += len(chunk)
             yield chunk
@@ -92,7 +93,8 @@ def _cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.date().isoformat() if not (value.hour or value.minute or value.second) else value.isoformat()
+        midnight = not (value.hour or value.minute or value.second)
+        return value.date().isoformat() if midnight else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -147,7 +149,8 @@ class Table:
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-            raise MalformedFile(_("The file is not a readable .xlsx workbook (%(error)s).") % {"error": exc}) from None
+            raise MalformedFile(_("The file is not a readable .xlsx workbook (%(error)s).")
+                                % {"error": exc}) from None
         try:
             sheet = book.worksheets[0] if book.worksheets else None
             if sheet is None:

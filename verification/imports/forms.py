@@ -30,7 +30,8 @@ class NewCitizenForm(forms.Form):
             if not absent:
                 del self.fields[name]
         if "sex" in self.fields:
-            self.fields["sex"].help_text = _("The record has no sex: take it from the paper record or the person.")
+            self.fields["sex"].help_text = _(
+                "The record has no sex: take it from the paper record or the person.")
         if "date_of_birth" in self.fields:
             self.fields["date_of_birth"].help_text = _(
                 "The record has no full date of birth: add it if you know it (optional when the record gives "

@@ -1,4 +1,4 @@
-"""Import jobs: a clinic's uploaded log, queued for a Celery worker, run, and summed up."""
+"""Running an import job (queued by `services.import_job_create`): claimed once, imported, summed up."""
 
 from __future__ import annotations
 
@@ -7,46 +7,15 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records.audit import record_event
-from records.models import Facility
-from vaxrecon.access import scope_for
-from vaxrecon.errors import DomainError, InvalidInput, NotAllowed
+from vaxrecon.errors import DomainError
+from verification.imports.pipeline import import_records
 from verification.models import ImportJob
 
 logger = logging.getLogger(__name__)
-ALLOWED_SUFFIXES = (".csv", ".xlsx")
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-
-
-@transaction.atomic
-def import_job_create(*, actor, upload) -> ImportJob:
-    """Store the uploaded file as a queued job of the actor's facility and enqueue it once
-    the transaction commits. Returns the job."""
-    scope = scope_for(actor)
-    if not scope.facility_id:
-        raise NotAllowed(_("Only staff of a facility can import a log."))
-    name = Path(upload.name or "").name
-    if not name.lower().endswith(ALLOWED_SUFFIXES):
-        raise InvalidInput(_("Upload a .csv or .xlsx file."), field="file")
-    if upload.size == 0:
-        raise InvalidInput(_("The file is empty."), field="file")
-    if upload.size > MAX_UPLOAD_BYTES:
-        raise InvalidInput(_("The file is larger than 512 MB: split it."), field="file")
-    job = ImportJob(facility=Facility.objects.get(pk=scope.facility_id), uploaded_by=actor,
-                    original_name=name[:200])
-    # Stored under a random name: the original name is kept in the row, never trusted on disk.
-    upload.name = f"{secrets.token_hex(16)}{Path(name).suffix.lower()}"
-    job.file = upload
-    job.save()
-    record_event(actor=actor, action="import.upload", obj=job, after={"file": name, "size": upload.size})
-    from verification.imports.tasks import run_import_job
-
-    transaction.on_commit(lambda: run_import_job.delay(job.pk))
-    return job
 
 
 def _error_report_name() -> str:
@@ -59,8 +28,6 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     Claimed with a conditional UPDATE that must touch exactly one row, so a redelivered
     task never runs an import twice at once (and a re-run would add nothing anyway).
     """
-    from verification.imports.injections import import_records
-
     if ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
             status=ImportJob.Status.RUNNING) != 1:
         return None

@@ -17,6 +17,7 @@ from django.db import connection
 
 from records.models import Citizen
 from verification.linkage import CITIZEN_ROW_FIELDS, CitizenIndex, Engine, LinkageConfig, MatchResult
+from verification.linkage.training import fit_m
 
 FIT_SAMPLE = 5_000
 CANDIDATES_SHOWN = 5
@@ -124,8 +125,6 @@ def build_matcher(*, sample: list[Mapping] | None = None, fit: bool = True, work
                   index: CitizenIndex | None = None) -> Matcher:
     """A matcher over the database's citizens. With `fit`, the m-probabilities are
     re-estimated on `sample` (records of the file being matched; no labels needed)."""
-    from verification.linkage.training import fit_m
-
     index = index if index is not None else load_citizen_index()
     config = linkage_config()
     if fit and sample and index.size:
@@ -136,6 +135,14 @@ def build_matcher(*, sample: list[Mapping] | None = None, fit: bool = True, work
 def probe_of(row: Mapping) -> dict:
     """The identity columns the engine reads, nothing else (records cross processes)."""
     return {name: row.get(name) for name in IDENTITY_COLUMNS}
+
+
+def record_probe(record: Mapping) -> dict:
+    """The engine's view of a validated record (see `validation.validate_report_row`)."""
+    birth = record["birth"]
+    return {"full_name": record["full_name"], "date_of_birth": birth.value or birth.year,
+            "sex": record["sex"], "id_number": record["id_number"], "phone": record["phone"],
+            "province_code": record["province_code"], "ward_code": record["ward_code"]}
 
 
 def external_ids(pks: Iterable[int]) -> dict[int, str]:

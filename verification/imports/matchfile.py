@@ -47,6 +47,7 @@ from verification.imports.linking import (
 from verification.linkage import Engine
 from verification.linkage.engine import DECISIONS, LINKED, NONE, REVIEW
 from verification.linkage.scoring import Probe, probe_values
+from verification.linkage.training import fit_m
 
 CHUNK = 20_000
 _STATUS = "status.pickle"
@@ -58,92 +59,122 @@ def match_file(path: Path, output: Path, *, fit: bool = True, workers: int = 2, 
     Raises MalformedFile (a DomainError) for a file that is not a reports table; the
     output is then not written. ``timings`` (when given) receives the wall time of each
     stage of this process."""
-    timings = {} if timings is None else timings
-    clock = [time.perf_counter()]
-
-    def lap(stage: str) -> None:
-        now = time.perf_counter()
-        timings[stage] = timings.get(stage, 0.0) + now - clock[0]
-        clock[0] = now
-    forking = workers > 1 and "fork" in mp.get_all_start_methods()
-    ctx = mp.get_context("fork") if forking else None
+    run = _Run(workers=workers, progress=progress, timings={} if timings is None else timings)
     with tempfile.TemporaryDirectory(prefix="match_records-") as tmp:
-        work = Path(tmp)
-        procs: list = []  # any process still running when this stops is ended
+        run.work = Path(tmp)
         try:
-            if forking:
-                reader = ctx.Process(target=_reader_main, args=(path, work), daemon=True)
-                reader.start()
-                procs.append(reader)
-            else:
-                _read_file(path, work)
-                _status(work)  # a malformed file stops here, before the index is built
-            lap("read" if not forking else "start")
+            run.read(path)  # 1. (in a process of its own when forking) while the index loads
             index = load_citizen_index()
-            lap("index")
-            if forking:
-                reader.join()
-                if reader.exitcode:
-                    raise RuntimeError(f"match_records: the file reader failed (exit code {reader.exitcode})")
-            total, n_chunks = _status(work)
-            lap("wait for reader")
-
-            config = linkage_config()
-            if fit and index.size:
-                sample: list[Probe] = []
-                for k in range(n_chunks):
-                    if len(sample) >= FIT_SAMPLE:
-                        break
-                    sample += _load_chunk(work, k)[1]
-                if sample:
-                    from verification.linkage.training import fit_m
-
-                    config = fit_m(index, sample[:FIT_SAMPLE], config)
-            engine = Engine(index, config)
-            names = _ExternalIds(index)
-            lap("fit m")
-
-            children = []
-            if forking and n_chunks > 1:
-                for rank in range(1, min(workers, n_chunks)):
-                    child = ctx.Process(target=_matcher_main, args=(engine, names, work, n_chunks, rank, workers),
-                                        daemon=True)
-                    child.start()
-                    children.append(child)
-                    procs.append(child)
-            step = len(children) + 1
-            sizes = [min(CHUNK, total - k * CHUNK) for k in range(n_chunks)]
-
-            def report(_k: int) -> None:
-                done = sum(s for j, s in enumerate(sizes) if (work / f"out-{j:05d}.csv").exists())
-                if progress and done < total:
-                    progress(done, total)
-
-            _match_chunks(engine, names, work, n_chunks, 0, step, report)
-            lap("match")
-            for child in children:
-                child.join()
-                if child.exitcode:
-                    raise RuntimeError(f"match_records: a matching process failed (exit code {child.exitcode})")
-            lap("wait for workers")
-
-            counts = {LINKED: 0, REVIEW: 0, NONE: 0}
-            with open(output, "w", newline="", encoding="utf-8") as out:
-                csv.writer(out).writerow(MATCH_OUTPUT_COLUMNS)
-                for k in range(n_chunks):
-                    with open(work / f"out-{k:05d}.csv", encoding="utf-8", newline="") as part:
-                        shutil.copyfileobj(part, out, 1 << 20)
-                    with open(work / f"counts-{k:05d}.pickle", "rb") as fh:
-                        for decision, n in pickle.load(fh).items():
-                            counts[decision] += n
+            run.lap("index")
+            total, n_chunks = run.wait_for_reader()
+            engine, names = run.engine(index, n_chunks, fit=fit)
+            run.lap("fit m")
+            run.match(engine, names, total, n_chunks)  # 2.
+            counts = _join_parts(run.work, output, n_chunks)  # 3.
             if progress:
                 progress(total, total)
         finally:
-            for proc in procs:
-                if proc.is_alive():
-                    proc.terminate()
-                    proc.join()
-    lap("write")
+            run.stop()
+    run.lap("write")
+    return counts
+
+
+class _Run:
+    """The steps of `match_file`, with the processes it started and the time of each stage."""
+
+    def __init__(self, *, workers: int, progress, timings: dict):
+        self.workers = workers
+        self.forking = workers > 1 and "fork" in mp.get_all_start_methods()
+        self.ctx = mp.get_context("fork") if self.forking else None
+        self.progress = progress
+        self.timings = timings
+        self.clock = time.perf_counter()
+        self.procs: list = []  # any process still running when this stops is ended
+        self.reader = None
+        self.work: Path | None = None
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self.clock
+        self.clock = now
+
+    def read(self, path: Path) -> None:
+        if self.forking:
+            self.reader = self.ctx.Process(target=_reader_main, args=(path, self.work), daemon=True)
+            self.reader.start()
+            self.procs.append(self.reader)
+            self.lap("start")
+        else:
+            _read_file(path, self.work)
+            _status(self.work)  # a malformed file stops here, before the index is built
+            self.lap("read")
+
+    def wait_for_reader(self) -> tuple[int, int]:
+        if self.reader is not None:
+            self.reader.join()
+            if self.reader.exitcode:
+                code = self.reader.exitcode
+                raise RuntimeError(f"match_records: the file reader failed (exit code {code})")
+        status = _status(self.work)
+        self.lap("wait for reader")
+        return status
+
+    def engine(self, index, n_chunks: int, *, fit: bool) -> tuple[Engine, _ExternalIds]:
+        """The engine, its m-probabilities fitted on the file's first rows when `fit`."""
+        config = linkage_config()
+        if fit and index.size:
+            sample: list[Probe] = []
+            for k in range(n_chunks):
+                if len(sample) >= FIT_SAMPLE:
+                    break
+                sample += _load_chunk(self.work, k)[1]
+            if sample:
+                config = fit_m(index, sample[:FIT_SAMPLE], config)
+        return Engine(index, config), _ExternalIds(index)
+
+    def match(self, engine: Engine, names: _ExternalIds, total: int, n_chunks: int) -> None:
+        """Every ``workers``-th chunk here, the others in forked processes sharing the index."""
+        work, children = self.work, []
+        if self.forking and n_chunks > 1:
+            for rank in range(1, min(self.workers, n_chunks)):
+                child = self.ctx.Process(target=_matcher_main, daemon=True,
+                                         args=(engine, names, work, n_chunks, rank, self.workers))
+                child.start()
+                children.append(child)
+                self.procs.append(child)
+        sizes = [min(CHUNK, total - k * CHUNK) for k in range(n_chunks)]
+
+        def report(_k: int) -> None:
+            done = sum(s for j, s in enumerate(sizes) if (work / f"out-{j:05d}.csv").exists())
+            if self.progress and done < total:
+                self.progress(done, total)
+
+        _match_chunks(engine, names, work, n_chunks, 0, len(children) + 1, report)
+        self.lap("match")
+        for child in children:
+            child.join()
+            if child.exitcode:
+                raise RuntimeError(f"match_records: a matching process failed (exit code {child.exitcode})")
+        self.lap("wait for workers")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+
+
+def _join_parts(work: Path, output: Path, n_chunks: int) -> dict[str, int]:
+    """The parts joined in input order into `output`; the count of each decision."""
+    counts = {LINKED: 0, REVIEW: 0, NONE: 0}
+    with open(output, "w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerow(MATCH_OUTPUT_COLUMNS)
+        for k in range(n_chunks):
+            with open(work / f"out-{k:05d}.csv", encoding="utf-8", newline="") as part:
+                shutil.copyfileobj(part, out, 1 << 20)
+            with open(work / f"counts-{k:05d}.pickle", "rb") as fh:
+                for decision, n in pickle.load(fh).items():
+                    counts[decision] += n
     return counts
 
 

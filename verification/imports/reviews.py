@@ -104,8 +104,9 @@ def review_create_citizen(*, review: MatchReview | int, actor, sex: str = "",
         if date_of_birth > timezone.localdate() or date_of_birth.year < 1900:
             raise InvalidInput(_("Year of birth must be between 1900 and this year."), field="date_of_birth")
         if r.get("birth_year") and int(r["birth_year"]) != date_of_birth.year:
-            raise InvalidInput(_("The record gives the year of birth %(year)s: the date must be in that year.")
-                               % {"year": r["birth_year"]}, field="date_of_birth")
+            raise InvalidInput(
+                _("The record gives the year of birth %(year)s: the date must be in that year.")
+                % {"year": r["birth_year"]}, field="date_of_birth")
         supplied["date_of_birth"] = date_of_birth.isoformat()
     if date_of_birth is not None:
         birth = normalize.BirthDate(date_of_birth, date_of_birth.year, normalize.DAY)

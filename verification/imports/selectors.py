@@ -96,12 +96,14 @@ def review_candidates(review: MatchReview) -> list[CandidateView]:
         add(_field(_("Sex"), record.get("sex"), citizen.sex))
         ident = record.get("id_number", "")
         theirs = citizen.cccd if len(ident) != 9 else citizen.cmnd
-        add(_field(_("CCCD/CMND"), ident, theirs or "", normalize.mask_id(ident), normalize.mask_id(theirs or "")))
+        add(_field(_("CCCD/CMND"), ident, theirs or "", normalize.mask_id(ident),
+                   normalize.mask_id(theirs or "")))
         add(_field(_("Phone"), record.get("phone"), citizen.phone, normalize.mask_phone(record.get("phone")),
             normalize.mask_phone(citizen.phone)))
         add(_field(_("Commune/ward"), record.get("ward_code"), citizen.ward_id,
             str(record.get("ward_code") or ""), citizen.ward.name if citizen.ward else ""))
-        out.append(CandidateView(citizen=citizen, score=c["score"], reasons=c.get("reasons", []), fields=rows))
+        out.append(CandidateView(citizen=citizen, score=c["score"], reasons=c.get("reasons", []),
+                                 fields=rows))
     return out
 
 

@@ -1,28 +1,26 @@
 """One row of a log or of the registry -> a clean record, or the reasons it cannot land.
 
-Each reason names the line, the column and what is wrong, in the user's language. Lookups
-(vaccines, communes) are loaded once per file, not once per row.
+The cells are cleaned here (parsed, looked up) into the keys `records.rules` names; the rules
+themselves (what is wrong, and its message) are that one table. Each reason names the line,
+the column and what is wrong, in the user's language. Lookups (vaccines, communes) are loaded
+once per file, not once per row.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from records import normalize
-from records.models import FIRST_INJECTION_DATE, LOT_PATTERN, Province, VaccineProduct, Ward
+from records import normalize, rules
+from records.models import Province, VaccineProduct, Ward
 from records.services import vaccine_by_name
-from verification.linkage.engine import NONE
+from verification.linkage import NONE
 
-_LOT = re.compile(LOT_PATTERN)
 _SEX = {"m": "M", "nam": "M", "male": "M", "f": "F", "nu": "F", "nữ": "F", "female": "F"}
-FIRST_INJECTION = date.fromisoformat(FIRST_INJECTION_DATE)
-ROW = "(row)"  # the column named in an error about the row as a whole
 
 
 @dataclass(frozen=True)
@@ -74,60 +72,59 @@ def id_digits(value: str) -> str:
     return digits
 
 
-def _unit_codes(row, lookups: Lookups, errors: list, add) -> tuple[int | None, int | None]:
-    province = ward = None
-    text = row.get("province_code", "")
-    if text:
-        if not text.isdigit() or int(text) not in lookups.provinces:
-            add("province_code", text, _("Unknown province code."))
-        else:
-            province = int(text)
-    text = row.get("ward_code", "")
-    if text:
-        if not text.isdigit() or int(text) not in lookups.wards:
-            add("ward_code", text, _("Unknown commune/ward code."))
-        else:
-            ward = int(text)
-            if province is not None and lookups.wards[ward] != province:
-                add("ward_code", text, _("This commune/ward is not in province %(code)s.") % {"code": province})
-            elif province is None and not row.get("province_code"):
-                province = lookups.wards[ward]
-    return province, ward
-
-
-def _identity(row, add, *, required: bool) -> dict:
-    """Name, sex, birth and phone; sex and birth may be blank unless `required`."""
-    name = normalize.normalize_name(row.get("full_name", ""))
-    if not name:
-        add("full_name", "", _("Full name is required."))
-    elif len(name) > 150:
-        add("full_name", name[:40] + "…", _("Full name is longer than 150 characters."))
+def _identity_cells(row: dict[str, str], *, required: bool, today: date) -> dict:
+    """The cleaned identity cells (see `records.rules`) and the record's values of them."""
     sex_text = row.get("sex", "").strip()
-    sex = _SEX.get(sex_text.casefold())
-    if sex is None and (sex_text or required):
-        add("sex", sex_text, _("Sex must be M or F (Nam/Nữ)."))
-    text = row.get("date_of_birth", "")
-    birth = normalize.BirthDate(None, None, "")
-    if not text:
-        if required:
-            add("date_of_birth", "", _("Date of birth (or at least the year) is required."))
-    else:
+    dob_text = row.get("date_of_birth", "")
+    birth, dob_bad = normalize.BirthDate(None, None, ""), 0
+    if dob_text:
         try:
-            birth = normalize.parse_birth_date(text)
+            birth = normalize.parse_birth_date(dob_text)
         except ValueError:
-            add("date_of_birth", text, _("Not a date: use yyyy-mm-dd, dd/mm/yyyy or a year."))
-        else:
-            if birth.year and not 1900 <= birth.year <= date.today().year:
-                add("date_of_birth", text, _("Year of birth must be between 1900 and this year."))
+            dob_bad = 1
     phone_text = row.get("phone", "")
-    phone = normalize.normalize_phone(phone_text)
-    if phone and not normalize.is_valid_phone(phone):
-        add("phone", phone_text, _("Phone number must have 10 digits starting with 0 (e.g. 0912345678)."))
-    return {"full_name": name, "sex": sex or "", "birth": birth, "phone": phone}
+    name = normalize.normalize_name(row.get("full_name", ""))
+    return {"short": bool(row.get("__short__")), "name": name, "norm40": name[:40] + "…", "sex_t": sex_text,
+            "sex_v": _SEX.get(sex_text.casefold()), "dob_t": dob_text, "dob_bad": dob_bad,
+            "dob_year": birth.year, "birth": birth, "ph_t": phone_text,
+            "phone": normalize.normalize_phone(phone_text), "required": required, "today": today,
+            "this_year": today.year, "first": rules.FIRST_INJECTION}
 
 
-def validate_report_row(line: int, row: dict[str, str], lookups: Lookups) -> tuple[dict | None, list[RowError]]:
-    """(record, []) for a row that can land, (None, errors) otherwise.
+def _unit_cells(row: dict[str, str], lookups: Lookups) -> dict:
+    prov_t, ward_t = row.get("province_code", ""), row.get("ward_code", "")
+    prov_id = int(prov_t) if prov_t.isdigit() and int(prov_t) in lookups.provinces else None
+    ward_id = int(ward_t) if ward_t.isdigit() and int(ward_t) in lookups.wards else None
+    ward_prov = lookups.wards[ward_id] if ward_id is not None else None
+    # A row naming only its commune is in the commune's province.
+    prov_eff = prov_id if prov_t else ward_prov
+    return {"prov_t": prov_t, "prov_id": prov_id, "ward_t": ward_t, "ward_id": ward_id,
+            "ward_prov": ward_prov,
+            "prov_eff": prov_eff}
+
+
+def _dose_cells(row: dict[str, str], lookups: Lookups) -> dict:
+    vac_t, dose_t, inj_t = row.get("vaccine", ""), row.get("dose_number", ""), row.get("injection_date", "")
+    inj_date, inj_bad = None, 1 if not inj_t else 0
+    if inj_t:
+        try:
+            inj_date = normalize.parse_date(inj_t)
+        except ValueError:
+            inj_bad = 2
+    vaccine = lookups.vaccine(vac_t) if vac_t else None
+    return {"vac_t": vac_t, "vac_id": vaccine[0] if vaccine else None, "vaccine": vaccine,
+            "dose_t": dose_t, "dose_n": int(dose_t) if dose_t.isdigit() else None,
+            "inj_t": inj_t, "inj_bad": inj_bad, "inj_date": inj_date, "lot_t": row.get("lot_number", "")}
+
+
+def _errors(fields, cells: dict, line: int, record_id: str) -> list[RowError]:
+    return [RowError(line, column, value, reason, record_id)
+            for column, value, reason in rules.row_errors(fields, cells)]
+
+
+def validate_report_row(line: int, row: dict[str, str], lookups: Lookups) -> tuple[dict | None,
+                                                                                   list[RowError]]:
+    """(record, []) for a row that can land, (None, errors) otherwise, by `records.rules`.
 
     Sex, date of birth and commune may be blank: the engine links without them. A row
     that matches nobody needs them to become a case (see `case_fields_missing`).
@@ -135,89 +132,35 @@ def validate_report_row(line: int, row: dict[str, str], lookups: Lookups) -> tup
     (digits), `phone`, `province_code`, `ward_code`, `vaccine_id`, `vaccine`, `dose_number`,
     `injection_date` (date), `lot_number`, `record_id`, `line`.
     """
-    errors: list[RowError] = []
-    record_id = row.get("record_id", "")
-
-    def add(column, value, reason):
-        errors.append(RowError(line, column, value, str(reason), record_id))
-
-    if row.get("__short__"):
-        add(ROW, "", _("The row has fewer cells than the header."))
-    if not record_id:
-        add("record_id", "", _("Record id is required (it makes re-imports safe)."))
-    elif len(record_id) > 64:
-        add("record_id", record_id[:40] + "…", _("Record id is longer than 64 characters."))
-    identity = _identity(row, add, required=False)
-    id_text = row.get("id_number", "")
-    id_number = id_digits(id_text)
-    if id_text and len(id_number) not in (9, 12):
-        add("id_number", id_text, _("A CCCD number has 12 digits; an old CMND number has 9."))
-    province, ward = _unit_codes(row, lookups, errors, add)
-    vaccine_text = row.get("vaccine", "")
-    vaccine = lookups.vaccine(vaccine_text) if vaccine_text else None
-    if not vaccine_text:
-        add("vaccine", "", _("Vaccine is required."))
-    elif vaccine is None:
-        add("vaccine", vaccine_text, _("Unknown vaccine."))
-    dose_text = row.get("dose_number", "")
-    dose = int(dose_text) if dose_text.isdigit() else None
-    if dose is None or not 1 <= dose <= 10:
-        add("dose_number", dose_text, _("Dose number must be between 1 and 10."))
-    injection_text = row.get("injection_date", "")
-    injection_date = None
-    if not injection_text:
-        add("injection_date", "", _("Injection date is required."))
-    else:
-        try:
-            injection_date = normalize.parse_date(injection_text)
-        except ValueError:
-            add("injection_date", injection_text, _("Not a full date: use yyyy-mm-dd or dd/mm/yyyy."))
-        else:
-            if injection_date > lookups.today:
-                add("injection_date", injection_text, _("Injection date cannot be in the future."))
-            elif injection_date < FIRST_INJECTION:
-                add("injection_date", injection_text,
-                    _("Injection date cannot be before 08/03/2021, the first COVID-19 injection in Vietnam."))
-    lot = row.get("lot_number", "")
-    if lot and not _LOT.match(lot):
-        add("lot_number", lot, _("Lot number must be 2–30 letters, digits, '-', '/' or '.', starting with a "
-                                  "letter or digit."))
+    record_id, id_text = row.get("record_id", ""), row.get("id_number", "")
+    c = {**_identity_cells(row, required=False, today=lookups.today), **_unit_cells(row, lookups),
+         **_dose_cells(row, lookups), "rid": record_id, "rid40": record_id[:40] + "…", "id_t": id_text,
+         "idd": id_digits(id_text)}
+    errors = _errors(rules.REPORT_FIELDS, c, line, record_id)
     if errors:
         return None, errors
     return {
-        "line": line, "record_id": record_id, **identity, "id_number": id_number,
-        "province_code": province, "ward_code": ward, "vaccine_id": vaccine[0], "vaccine": vaccine[1],
-        "dose_number": dose, "injection_date": injection_date, "lot_number": lot,
+        "line": line, "record_id": record_id, "full_name": c["name"], "sex": c["sex_v"] or "",
+        "birth": c["birth"], "phone": c["phone"], "id_number": c["idd"], "province_code": c["prov_eff"],
+        "ward_code": c["ward_id"], "vaccine_id": c["vaccine"][0], "vaccine": c["vaccine"][1],
+        "dose_number": c["dose_n"], "injection_date": c["inj_date"], "lot_number": c["lot_t"],
     }, []
 
 
-def validate_registry_row(line: int, row: dict[str, str], lookups: Lookups) -> tuple[dict | None, list[RowError]]:
+def validate_registry_row(line: int, row: dict[str, str], lookups: Lookups) -> tuple[dict | None,
+                                                                                     list[RowError]]:
     """A registry row -> citizen values (`cccd`, `cmnd`, `full_name`, `sex`, `birth`, `phone`,
     `ward_code`), or errors. The CCCD must agree with sex and year of birth."""
-    errors: list[RowError] = []
-    cid = row.get("citizen_id", "")
-
-    def add(column, value, reason):
-        errors.append(RowError(line, column, value, str(reason), cid))
-
-    if row.get("__short__"):
-        add(ROW, "", _("The row has fewer cells than the header."))
-    identity = _identity(row, add, required=True)
+    cid, legacy = row.get("citizen_id", ""), row.get("legacy_id", "")
     cccd = normalize.digits_only(cid)
-    if len(cccd) != 12 or cccd != cid:
-        add("citizen_id", cid, _("Citizen id must be a 12-digit CCCD number."))
-    elif identity["sex"] and identity["birth"].year:
-        problem = normalize.cccd_problem(cccd, sex=identity["sex"], birth_year=identity["birth"].year)
-        if problem:
-            add("citizen_id", cid, _("The CCCD number does not match the sex and year of birth."))
-    legacy = row.get("legacy_id", "")
-    cmnd = normalize.digits_only(legacy)
-    if legacy and (len(cmnd) != 9 or cmnd != legacy):
-        add("legacy_id", legacy, _("Legacy id must be a 9-digit CMND number."))
-    _province, ward = _unit_codes(row, lookups, errors, add)
+    c = {**_identity_cells(row, required=True, today=lookups.today), **_unit_cells(row, lookups),
+         "cid": cid, "cccd": cccd, "cccd_ok": len(cccd) == 12 and cccd == cid, "legacy": legacy,
+         "cmnd": normalize.digits_only(legacy)}
+    errors = _errors(rules.REGISTRY_FIELDS, c, line, cid)
     if errors:
         return None, errors
-    return {"line": line, "cccd": cccd, "cmnd": cmnd, "ward_code": ward, **identity}, []
+    return {"line": line, "cccd": cccd, "cmnd": c["cmnd"], "ward_code": c["ward_id"], "full_name": c["name"],
+            "sex": c["sex_v"] or "", "birth": c["birth"], "phone": c["phone"]}, []
 
 
 INCOMPLETE = "incomplete"  # ledger outcome of a row that matched nobody and lacks a field a case needs
@@ -233,9 +176,11 @@ def case_fields_missing(record: dict, *, fallback_ward: int | None) -> list[RowE
     if not record["sex"]:
         add("sex", _("No citizen matches this row; a case for the clinic needs the sex."))
     if not record["birth"].year:
-        add("date_of_birth", _("No citizen matches this row; a case for the clinic needs the date or year of birth."))
+        add("date_of_birth",
+            _("No citizen matches this row; a case for the clinic needs the date or year of birth."))
     if record["ward_code"] is None and fallback_ward is None:
-        add("ward_code", _("No citizen matches this row; a case needs the commune/ward (or import for a facility)."))
+        add("ward_code",
+            _("No citizen matches this row; a case needs the commune/ward (or import for a facility)."))
     return errors
 
 

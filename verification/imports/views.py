@@ -14,7 +14,6 @@ from records.normalize import mask_id, mask_phone
 from vaxrecon.access import role_required, scope_for
 from vaxrecon.errors import InvalidInput
 from verification.imports.forms import AcceptForm, NewCitizenForm, RejectForm, UploadForm
-from verification.imports.jobs import import_job_create
 from verification.imports.reviews import (
     missing_for_citizen,
     review_accept,
@@ -30,6 +29,7 @@ from verification.imports.selectors import (
 from verification.imports.selectors import (
     review_queue as review_queue_selector,
 )
+from verification.imports.services import import_job_create
 from verification.models import ImportJob
 
 clinic_only = role_required(Role.CLINIC_STAFF)
@@ -74,7 +74,8 @@ def import_error_report(request: HttpRequest, pk: int) -> FileResponse:
     job = job_in_scope(scope=scope_for(request.user), pk=pk)
     if not job.error_report:
         raise Http404(_("This import has no error report."))
-    return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.csv",
+    return FileResponse(job.error_report.open("rb"), as_attachment=True,
+                        filename=f"import-{job.pk}-errors.csv",
                         content_type="text/csv")
 
 
@@ -82,7 +83,8 @@ def import_error_report(request: HttpRequest, pk: int) -> FileResponse:
 def review_queue(request: HttpRequest) -> HttpResponse:
     reviews = review_queue_selector(scope=scope_for(request.user))
     page = Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(r, mask_id(r.record.get("id_number")), mask_phone(r.record.get("phone"))) for r in page.object_list]
+    rows = [(r, mask_id(r.record.get("id_number")), mask_phone(r.record.get("phone")))
+            for r in page.object_list]
     return render(request, "verification/imports/review_queue.html", {"page": page, "rows": rows})
 
 
@@ -114,7 +116,8 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         form = NewCitizenForm(request.POST, missing=missing_for_citizen(review.record))
         if form.is_valid():
             try:
-                review_create_citizen(review=review, actor=request.user, sex=form.cleaned_data.get("sex") or "",
+                review_create_citizen(review=review, actor=request.user,
+                                      sex=form.cleaned_data.get("sex") or "",
                                       date_of_birth=form.cleaned_data.get("date_of_birth"))
             except InvalidInput as exc:
                 if exc.field not in form.fields:

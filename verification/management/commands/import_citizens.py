@@ -28,10 +28,11 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         errors = Path(options["errors"] or path.with_suffix(".errors.csv"))
         try:
-            result = import_citizens(path=path, error_report=errors, progress=terminal_progress("import_citizens"))
+            result = import_citizens(path=path, error_report=errors,
+                                     progress=terminal_progress("import_citizens"))
         except DomainError as exc:
             raise CommandError(exc.message)
-        self.stdout.write(f"{result.total:,} rows: {result.added:,} citizens added, {result.existing:,} already "
-                          f"present, {result.invalid:,} invalid")
+        self.stdout.write(f"{result.total:,} rows: {result.added:,} citizens added, "
+                          f"{result.existing:,} already present, {result.invalid:,} invalid")
         if result.invalid:
             self.stdout.write(f"error report: {errors}")

@@ -14,11 +14,12 @@ from django.core.management.base import BaseCommand, CommandError
 from records.bulk import terminal_progress
 from records.models import Facility
 from vaxrecon.errors import DomainError
-from verification.imports.injections import import_records
+from verification.imports.pipeline import check_sql_links, import_records
 
 
 class Command(BaseCommand):
-    help = "Import injection records from a CSV/XLSX log (COPY on PostgreSQL); invalid rows go to an error report."
+    help = ("Import injection records from a CSV/XLSX log (COPY on PostgreSQL); invalid rows go to an "
+            "error report.")
 
     def add_arguments(self, parser):
         parser.add_argument("file")
@@ -30,8 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--python-path", action="store_true",
                             help="row-by-row Python path even on PostgreSQL (same outcome, slower)")
         parser.add_argument("--check-sql-links", type=int, default=0, metavar="N",
-                            help="write nothing: validate, apply the SQL linking rule (ignoring what was already "
-                                 "imported) and report how the engine decides N sampled SQL links (PostgreSQL)")
+                            help="write nothing: validate, apply the SQL linking rule (ignoring what was "
+                                 "already imported) and report how the engine decides N sampled SQL links "
+                                 "(PostgreSQL)")
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -44,8 +46,6 @@ class Command(BaseCommand):
                 raise CommandError(f"No facility with code {options['facility']!r}")
         errors = Path(options["errors"] or path.with_suffix(".errors.csv"))
         if options["check_sql_links"]:
-            from verification.imports.injections import check_sql_links
-
             out = check_sql_links(path=path, sample=options["check_sql_links"], workers=options["workers"],
                                   fit=not options["no_fit"])
             self.stdout.write(" ".join(f"{k}={v}" for k, v in out.items()))

@@ -34,7 +34,8 @@ class Command(BaseCommand):
         workers = options["workers"] or default_workers()
         try:
             timings: dict[str, float] = {}
-            counts = match_file(path, Path(options["output"]), fit=not options["no_fit"], workers=max(1, workers),
+            counts = match_file(path, Path(options["output"]), fit=not options["no_fit"],
+                                workers=max(1, workers),
                                 progress=terminal_progress("match_records"), timings=timings)
         except DomainError as exc:
             raise CommandError(exc.message)

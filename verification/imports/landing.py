@@ -1,8 +1,4 @@
-"""`import_records`: a facility's injection log (CSV or XLSX) -> records, reviews, cases.
-
-Per batch of rows: validate (bad rows -> the error report), drop rows the ledger has
-already seen (same record id and content), match the rest against the citizens, then land
-them in one transaction:
+"""Landing a batch of matched rows, in one transaction per batch:
 
 * ``linked`` -> an `InjectionRecord` (source "imported", `source_record_id` = record id);
 * ``review`` -> a `MatchReview` with the candidates and their per-field reasons;
@@ -22,7 +18,6 @@ dose in, from which file and job.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -34,17 +29,7 @@ from records import normalize
 from records.audit import record_event
 from records.models import Facility, InjectionRecord
 from verification.imports.citizens import copy_text
-from verification.imports.files import REPORT_COLUMNS, open_table
-from verification.imports.linking import FIT_SAMPLE, Matcher, build_matcher, load_citizen_index
-from verification.imports.report import ErrorReport
-from verification.imports.validation import (
-    INCOMPLETE,
-    Lookups,
-    case_fields_missing,
-    content_hash,
-    split_unlandable,
-    validate_report_row,
-)
+from verification.imports.validation import INCOMPLETE, RowError, split_unlandable
 from verification.linkage import LINKED, NONE, REVIEW
 from verification.models import (
     CaseEvent,
@@ -56,8 +41,8 @@ from verification.models import (
 )
 from verification.workflow import SYSTEM, CaseStatus
 
-BATCH = 10_000
 REVIEW_DEADLINE = timedelta(hours=48)
+NOTHING_LANDED = {"linked": 0, "review": 0, "none": 0, "skipped": 0}
 
 
 @dataclass
@@ -70,7 +55,6 @@ class ImportResult:
     invalid: int = 0
     skipped: int = 0  # already imported (same record id and content)
     error_report: Path | None = None
-    job_fields: dict = field(default_factory=dict)
     timings: list = field(default_factory=list)  # (step, seconds) of the fast path
 
 
@@ -87,7 +71,7 @@ def record_json(r: dict) -> dict:
     }
 
 
-class _Lander:
+class Lander:
     """Writes one batch of matched rows; backend-specific ledger + injection records."""
 
     def __init__(self, *, facility: Facility | None, actor, job: ImportJob | None):
@@ -114,7 +98,8 @@ class _Lander:
             if fresh:
                 record_event(actor=self.actor, action="import.batch", object_type="verification.importjob",
                              object_id=self.job.pk if self.job else "",
-                             after={**counts, "first_line": rows[0][0]["line"], "last_line": rows[-1][0]["line"],
+                             after={**counts, "first_line": rows[0][0]["line"],
+                                    "last_line": rows[-1][0]["line"],
                                     "facility": self.facility.pk if self.facility else None})
         return counts
 
@@ -162,8 +147,9 @@ class _Lander:
                       ON CONFLICT (source_record_id, content_hash) DO NOTHING
                       RETURNING source_record_id, content_hash, outcome),
                     linked AS (
-                      INSERT INTO {injections} (citizen_id, vaccine_id, dose_number, injection_date, lot_number,
-                        facility_id, source, status, version, source_record_id, created_by_id, created_at)
+                      INSERT INTO {injections} (citizen_id, vaccine_id, dose_number, injection_date,
+                        lot_number, facility_id, source, status, version, source_record_id, created_by_id,
+                        created_at)
                       SELECT s.citizen_id, s.vaccine_id, s.dose_number, s.injection_date, s.lot_number,
                         %(facility)s, 'imported', 'recorded', 1, s.source_record_id, %(user)s, %(now)s
                       FROM import_staging s JOIN new n
@@ -232,151 +218,27 @@ class _Lander:
             for c, (r, _m) in zip(cases, rows)], batch_size=1000)
 
 
-def import_records(
-    *, path: Path | str, error_report: Path | str, facility: Facility | None = None, actor=None,
-    job: ImportJob | None = None, progress: Callable[[int, int], None] | None = None, batch_size: int = BATCH,
-    workers: int | None = None, fit: bool = True, matcher: Matcher | None = None, fast: bool | None = None,
-) -> ImportResult:
-    """Import a log file; returns the counts. Invalid rows are listed in `error_report`
-    (line, record id, column, value, reason); valid rows land as described in the module
-    docstring. Raises MalformedFile, with nothing written, for a file that is not such a table.
-    `job`, when given, is kept up to date (`processed_rows` and the counts) after every batch.
-    `fast` (default: on PostgreSQL) takes the set-based path of `fastpath`; `fast=False`
-    forces the row-by-row Python path, which gives the same outcome.
-    """
-    if fast is None:
-        fast = connection.vendor == "postgresql"
-    if fast:
-        return _import_fast(path=path, error_report=error_report, facility=facility, actor=actor, job=job,
-                            progress=progress, batch_size=batch_size, workers=workers, fit=fit, matcher=matcher)
-    table = open_table(path, REPORT_COLUMNS)
-    lookups = Lookups.load()
+def save_progress(job: ImportJob | None, result: ImportResult) -> None:
+    """The job's counters, as the progress page shows them."""
     if job is not None:
-        ImportJob.objects.filter(pk=job.pk).update(total_rows=table.total)
-    result = ImportResult(total=table.total, error_report=Path(error_report))
-    lander = _Lander(facility=facility, actor=actor, job=job)
-    columns = REPORT_COLUMNS
-    fallback_ward = facility.ward_id if facility else None
-    with ErrorReport(error_report) as report:
-        if matcher is None:
-            sample = []
-            for line, row in table.rows():
-                record, _errors = validate_report_row(line, row, lookups)
-                if record:
-                    sample.append(record_probe(record))
-                if len(sample) >= FIT_SAMPLE:
-                    break
-            matcher = build_matcher(sample=sample, fit=fit, workers=workers)
-        batch: list[dict] = []
-        done = 0
-
-        def flush():
-            nonlocal batch
-            if not batch:
-                return
-            # One row per (record id, content) in a batch; the ledger handles the rest.
-            unique: dict[tuple, dict] = {}
-            for r in batch:
-                unique.setdefault((r["record_id"], r["hash"]), r)
-            rows = list(unique.values())
-            skipped = len(batch) - len(rows)
-            seen = {(rid, h): outcome for rid, h, outcome in ImportedRow.objects.filter(
-                source_record_id__in={r["record_id"] for r in rows}).values_list(
-                "source_record_id", "content_hash", "outcome")}
-            completable = [r for r in rows if seen.get((r["record_id"], r["hash"])) == INCOMPLETE
-                           and not case_fields_missing(r, fallback_ward=fallback_ward)]
-            if completable:  # lacked only the commune, now imported for a facility: match it again
-                for r in completable:
-                    ImportedRow.objects.filter(source_record_id=r["record_id"], content_hash=r["hash"],
-                                               outcome=INCOMPLETE).delete()
-                    del seen[(r["record_id"], r["hash"])]
-            new = [r for r in rows if (r["record_id"], r["hash"]) not in seen]
-            again = [r for r in rows if seen.get((r["record_id"], r["hash"])) == INCOMPLETE]
-            for r in again:  # matched nobody last time and still lacks a field: same errors, no matching
-                report.add(case_fields_missing(r, fallback_ward=fallback_ward))
-            skipped += len(rows) - len(new) - len(again)
-            results = matcher.match([record_probe(r) for r in new])
-            landing, incomplete, problems = split_unlandable(new, results, fallback_ward=fallback_ward)
-            for errors in problems:
-                report.add(errors)
-            lander.record_incomplete(incomplete)
-            counts = lander.land(landing) if landing else {"linked": 0, "review": 0, "none": 0, "skipped": 0}
-            result.linked += counts["linked"]
-            result.review += counts["review"]
-            result.unmatched += counts["none"]
-            result.skipped += skipped + counts["skipped"]
-            batch = []
-
-        def report_progress():
-            result.processed = done
-            result.invalid = report.rows
-            if job is not None:
-                ImportJob.objects.filter(pk=job.pk).update(
-                    processed_rows=done, linked_rows=result.linked, review_rows=result.review,
-                    unmatched_rows=result.unmatched, invalid_rows=result.invalid, skipped_rows=result.skipped)
-            if progress:
-                progress(done, table.total)
-
-        for line, row in table.rows():
-            done += 1
-            record, errors = validate_report_row(line, row, lookups)
-            if errors:
-                report.add(errors)
-                continue
-            record["hash"] = content_hash(row, columns)
-            batch.append(record)
-            if len(batch) >= batch_size:
-                flush()
-                report_progress()
-        flush()
-        report_progress()
-    return result
+        ImportJob.objects.filter(pk=job.pk).update(
+            processed_rows=result.processed, linked_rows=result.linked, review_rows=result.review,
+            unmatched_rows=result.unmatched, invalid_rows=result.invalid, skipped_rows=result.skipped)
 
 
-def _import_fast(*, path, error_report, facility, actor, job, progress, batch_size, workers, fit, matcher,
-                 check_sql_links: int = 0):
-    from verification.imports.fastpath import FastImport
-
-    if connection.vendor != "postgresql":
-        raise RuntimeError("The fast import path needs PostgreSQL.")
-    result = ImportResult(error_report=Path(error_report))
-    Path(error_report).parent.mkdir(parents=True, exist_ok=True)
-
-    def matcher_factory(sample, index=None):
-        return matcher if matcher is not None else build_matcher(sample=sample, fit=fit, workers=workers, index=index)
-
-    # On a plain run the citizen index loads in a thread while SQL links land; not when the
-    # caller brings a matcher, nor inside an outer transaction (another connection would not
-    # see its uncommitted citizens).
-    loader = load_citizen_index if matcher is None and not connection.in_atomic_block else None
-    run = FastImport(path=path, report_path=error_report, result=result,
-                     lander=_Lander(facility=facility, actor=actor, job=job), lookups=Lookups.load(),
-                     facility=facility, job=job, progress=progress, batch_size=batch_size,
-                     matcher_factory=matcher_factory, index_loader=loader)
-    if check_sql_links:
-        result.job_fields["sql_link_check"] = run.dry_check(check_sql_links)
-        return result
-    return run.run()
+def land_matched(lander: Lander, result: ImportResult, batch: list[dict], matches: list, *,
+                 fallback_ward: int | None) -> list[list[RowError]]:
+    """Lands a matched batch and adds its counts to `result`; the unmatched rows a case cannot
+    be made of go to the ledger as `incomplete`. Returns those rows' errors (one list per row)."""
+    landing, incomplete, problems = split_unlandable(batch, matches, fallback_ward=fallback_ward)
+    # Into the ledger as `incomplete`: a re-run repeats their errors without matching.
+    lander.record_incomplete(incomplete)
+    counts = lander.land(landing) if landing else NOTHING_LANDED
+    result.linked += counts["linked"]
+    result.review += counts["review"]
+    result.unmatched += counts["none"]
+    result.skipped += counts["skipped"]
+    return problems
 
 
-def check_sql_links(*, path, sample: int = 20_000, workers: int | None = None, fit: bool = True) -> dict:
-    """Benchmark aid: validates `path` and applies the SQL linking rule ignoring the ledger,
-    then asks the engine about a random sample of those links. Writes nothing."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        result = _import_fast(path=path, error_report=Path(tmp) / "errors.csv", facility=None, actor=None, job=None,
-                              progress=None, batch_size=BATCH, workers=workers, fit=fit, matcher=None,
-                              check_sql_links=sample)
-    return result.job_fields["sql_link_check"]
-
-
-def record_probe(record: dict) -> dict:
-    """The engine's view of a validated record."""
-    birth = record["birth"]
-    return {"full_name": record["full_name"], "date_of_birth": birth.value or birth.year, "sex": record["sex"],
-            "id_number": record["id_number"], "phone": record["phone"], "province_code": record["province_code"],
-            "ward_code": record["ward_code"]}
-
-
-__all__ = ["ImportResult", "check_sql_links", "import_records", "record_json", "record_probe"]
+__all__ = ["ImportResult", "Lander", "land_matched", "record_json", "save_progress"]

@@ -1,16 +1,14 @@
+"""The rules of a citizen and of a dose (`records.rules`) as forms and services apply them."""
+
 from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone, translation
 
 from records import normalize
-from records.models import Citizen, InjectionRecord, validate_identity
-from records.services import (
-    citizen_create,
-    injection_record_correct,
-    injection_record_create,
-    validate_injection,
-)
+from records.models import Citizen, InjectionRecord
+from records.rules import validate_identity, validate_injection
+from records.services import citizen_create, injection_record_correct, injection_record_create
 from tests.factories import CitizenFactory, InjectionRecordFactory
 from vaxrecon.errors import InvalidInput
 
@@ -48,10 +46,15 @@ def test_a_cccd_that_is_not_12_digits_is_refused():
 
 
 def test_a_foreigners_id_is_not_checked_as_a_cccd():
-    assert validate_identity(cccd="001091123456", cmnd="", sex="M", birth_year=1990, phone="", foreign=True) == {}
+    assert (
+        validate_identity(cccd="001091123456", cmnd="", sex="M", birth_year=1990, phone="", foreign=True)
+        == {}
+    )
 
 
-@pytest.mark.parametrize("raw", ["+84 912 345 678", "84912345678", "0912.345.678", "0912-345-678", "912345678"])
+@pytest.mark.parametrize(
+    "raw", ["+84 912 345 678", "84912345678", "0912.345.678", "0912-345-678", "912345678"]
+)
 def test_phones_in_every_common_form_normalise_to_0xxxxxxxxx(raw):
     assert normalize.normalize_phone(raw) == "0912345678"
 
@@ -92,7 +95,10 @@ def test_an_injection_in_the_future_is_refused():
 
 def test_an_injection_before_the_campaign_is_refused():
     errors = validate_injection(dose_number=1, injection_date=date(2021, 3, 7), lot_number="")
-    assert errors == {"injection_date": "Injection date cannot be before 08/03/2021, the first COVID-19 injection in Vietnam."}
+    assert errors == {
+        "injection_date": "Injection date cannot be before 08/03/2021, "
+        "the first COVID-19 injection in Vietnam."
+    }
 
 
 @pytest.mark.parametrize("dose", [0, 11])

@@ -1,0 +1,248 @@
+"""The rules of an injection record and of a person's identity: one table, one entry per field.
+
+Each entry names a field (the column an error points at) and its checks; a check holds the
+message (its msgid, translated when used), the Python test over a *cleaned row* and the same
+test as an SQL predicate over the PostgreSQL import's cleaned-row table (``r.<key>``). From the
+one table come the row validator of a log or registry file (`row_errors`), the dose checks of
+the forms and services (`validate_injection`) and the import's SQL error query
+(`verification.imports.rules`); ``tests/records/test_rules.py`` proves that the Python test and
+the SQL predicate agree on a table of good and bad rows.
+
+Why here: `records` is the ground floor (the citizens and their injection records) and imports
+no other room, while three rooms check these rules (records' own services, verification's
+forms and cases, and verification.imports); living with the records, the rules are reachable
+from every room without an upward import.
+
+A cleaned row is a mapping of: ``short`` (the row has fewer cells than the header), ``rid``
+(record id), ``name`` (the normalised full name), ``sex_t``/``sex_v`` (text, "M"/"F" or None),
+``dob_t``/``dob_bad`` (0 parsed or blank, 1 not a date)/``dob_year``, ``ph_t``/``phone``
+(normalised), ``id_t``/``idd`` (digits), ``prov_t``/``prov_id``, ``ward_t``/``ward_id``/
+``ward_prov`` (the ward's province), ``vac_t``/``vac_id``, ``dose_t``/``dose_n``, ``inj_t``/
+``inj_bad`` (0 parsed, 1 blank, 2 not a full date)/``inj_date``, ``lot_t``, and the parameters
+``today``, ``this_year``, ``first`` (`FIRST_INJECTION`) and ``required`` (registry rows: sex and
+birth must be given). The row validator fills what its fields read; the SQL table has columns
+of the same names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from records import normalize
+
+FIRST_INJECTION_DATE = "2021-03-08"  # first COVID-19 injection in Vietnam
+FIRST_INJECTION = date.fromisoformat(FIRST_INJECTION_DATE)
+BIRTH_YEAR_MIN = 1900
+DOSE_MIN, DOSE_MAX = 1, 10
+RECORD_ID_MAX = 64
+NAME_MAX = 150
+ID_LENGTHS = (9, 12)  # CMND, CCCD
+# One pattern for Python's re and PostgreSQL's regular expressions (the SQL receives it as a parameter).
+LOT_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9/.]{1,29}$"
+PHONE_SQL_PATTERN = "^0[0-9]{9}$"  # normalize.is_valid_phone on ASCII digits
+ROW = "(row)"  # the column named in an error about the row as a whole
+
+Row = Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One way a field can be wrong. `value`: the cleaned-row key shown as the error's value
+    ('' when None); `value_sql` overrides ``r.<value>`` in SQL. A message with ``%(code)s``
+    takes `code` (a key) as its parameter. `sql` None: a check the SQL path never needs."""
+
+    message: object  # a lazy msgid
+    python: Callable[[Row], bool]
+    sql: str | None
+    value: str | None = None
+    value_sql: str | None = None
+    code: str | None = None
+
+    def reason(self, row: Row) -> str:
+        if self.code is None:
+            return str(self.message)
+        return str(self.message) % {"code": row[self.code]}
+
+    def shown(self, row: Row) -> str:
+        return "" if self.value is None else row[self.value]
+
+
+@dataclass(frozen=True)
+class Field:
+    seq: int  # the order of the errors of a row
+    column: str
+    checks: tuple[Check, ...]
+
+
+def _birth_year_out(r: Row) -> bool:
+    year = r["dob_year"]
+    return r["dob_bad"] == 0 and year is not None and not BIRTH_YEAR_MIN <= year <= r["this_year"]
+
+
+SHORT = Field(0, ROW, (
+    Check(_("The row has fewer cells than the header."), lambda r: r["short"], "r.short"),
+))
+RECORD_ID = Field(1, "record_id", (
+    Check(_("Record id is required (it makes re-imports safe)."), lambda r: r["rid"] == "", "r.rid = ''"),
+    Check(_("Record id is longer than 64 characters."), lambda r: len(r["rid"]) > RECORD_ID_MAX,
+          f"length(r.rid) > {RECORD_ID_MAX}", value="rid40", value_sql="left(r.rid, 40) || '…'"),
+))
+FULL_NAME = Field(2, "full_name", (
+    # In SQL a name outside the simple alphabet (name_py) is measured by `normalize` (norm_len).
+    Check(_("Full name is required."), lambda r: r["name"] == "",
+          "CASE WHEN r.name_py THEN coalesce(r.norm_len, 0) = 0 ELSE r.name = '' END"),
+    Check(_("Full name is longer than 150 characters."), lambda r: len(r["name"]) > NAME_MAX,
+          f"r.name_py AND r.norm_len > {NAME_MAX}", value="norm40"),
+))
+SEX = Field(3, "sex", (
+    Check(_("Sex must be M or F (Nam/Nữ)."),
+          lambda r: r["sex_v"] is None and (r["sex_t"] != "" or r["required"]),
+          "r.sex_v IS NULL AND r.sex_t <> ''", value="sex_t"),
+))
+DATE_OF_BIRTH = Field(4, "date_of_birth", (
+    Check(_("Date of birth (or at least the year) is required."),
+          lambda r: r["required"] and r["dob_t"] == "", None),
+    Check(_("Not a date: use yyyy-mm-dd, dd/mm/yyyy or a year."), lambda r: r["dob_bad"] == 1,
+          "r.dob_bad = 1", value="dob_t"),
+    Check(_("Year of birth must be between 1900 and this year."), _birth_year_out,
+          f"r.dob_bad = 0 AND r.dob_year IS NOT NULL AND r.dob_year NOT BETWEEN {BIRTH_YEAR_MIN} "
+          "AND %(this_year)s", value="dob_t"),
+))
+PHONE = Field(5, "phone", (
+    Check(_("Phone number must have 10 digits starting with 0 (e.g. 0912345678)."),
+          lambda r: r["phone"] != "" and not normalize.is_valid_phone(r["phone"]),
+          "r.phone <> '' AND r.phone !~ %(phone_re)s", value="ph_t"),
+))
+ID_NUMBER = Field(6, "id_number", (
+    Check(_("A CCCD number has 12 digits; an old CMND number has 9."),
+          lambda r: r["id_t"] != "" and len(r["idd"]) not in ID_LENGTHS,
+          f"r.id_t <> '' AND length(r.idd) NOT IN {ID_LENGTHS}", value="id_t"),
+))
+PROVINCE = Field(7, "province_code", (
+    Check(_("Unknown province code."), lambda r: r["prov_t"] != "" and r["prov_id"] is None,
+          "r.prov_t <> '' AND r.prov_id IS NULL", value="prov_t"),
+))
+WARD = Field(8, "ward_code", (
+    Check(_("Unknown commune/ward code."), lambda r: r["ward_t"] != "" and r["ward_id"] is None,
+          "r.ward_t <> '' AND r.ward_id IS NULL", value="ward_t"),
+    Check(_("This commune/ward is not in province %(code)s."),
+          lambda r: r["ward_id"] is not None and r["prov_id"] is not None and r["ward_prov"] != r["prov_id"],
+          "r.ward_id IS NOT NULL AND r.prov_id IS NOT NULL AND r.ward_prov <> r.prov_id", value="ward_t",
+          code="prov_id"),
+))
+VACCINE = Field(9, "vaccine", (
+    Check(_("Vaccine is required."), lambda r: r["vac_t"] == "", "r.vac_t = ''"),
+    Check(_("Unknown vaccine."), lambda r: r["vac_t"] != "" and r["vac_id"] is None,
+          "r.vac_t <> '' AND r.vac_id IS NULL", value="vac_t"),
+))
+DOSE_NUMBER = Field(10, "dose_number", (
+    Check(_("Dose number must be between 1 and 10."),
+          lambda r: r["dose_n"] is None or not DOSE_MIN <= r["dose_n"] <= DOSE_MAX,
+          f"r.dose_n IS NULL OR r.dose_n NOT BETWEEN {DOSE_MIN} AND {DOSE_MAX}", value="dose_t"),
+))
+INJECTION_DATE = Field(11, "injection_date", (
+    Check(_("Injection date is required."), lambda r: r["inj_bad"] == 1, "r.inj_bad = 1"),
+    Check(_("Not a full date: use yyyy-mm-dd or dd/mm/yyyy."), lambda r: r["inj_bad"] == 2,
+          "r.inj_bad = 2", value="inj_t"),
+    Check(_("Injection date cannot be in the future."),
+          lambda r: r["inj_bad"] == 0 and r["inj_date"] > r["today"],
+          "r.inj_bad = 0 AND r.inj_date > %(today)s", value="inj_t"),
+    Check(_("Injection date cannot be before 08/03/2021, the first COVID-19 injection in Vietnam."),
+          lambda r: r["inj_bad"] == 0 and r["inj_date"] < r["first"],
+          "r.inj_bad = 0 AND r.inj_date < %(first)s", value="inj_t"),
+))
+LOT_NUMBER = Field(12, "lot_number", (
+    Check(_("Lot number must be 2–30 letters, digits, '-', '/' or '.', starting with a letter or digit."),
+          lambda r: r["lot_t"] != "" and not re.match(LOT_PATTERN, r["lot_t"]),
+          "r.lot_t <> '' AND r.lot_t !~ %(lot_re)s", value="lot_t"),
+))
+
+
+def _citizen_id_mismatch(r: Row) -> bool:
+    return bool(r["cccd_ok"] and r["sex_v"] and r["dob_year"]
+                and normalize.cccd_problem(r["cccd"], sex=r["sex_v"], birth_year=r["dob_year"]))
+
+
+# Registry rows only (`import_citizens`): ``cid``/``cccd``/``cccd_ok``, ``legacy``/``cmnd``.
+CITIZEN_ID = Field(13, "citizen_id", (
+    Check(_("Citizen id must be a 12-digit CCCD number."), lambda r: not r["cccd_ok"], None, value="cid"),
+    Check(_("The CCCD number does not match the sex and year of birth."), _citizen_id_mismatch, None,
+          value="cid"),
+))
+LEGACY_ID = Field(14, "legacy_id", (
+    Check(_("Legacy id must be a 9-digit CMND number."),
+          lambda r: r["legacy"] != "" and (len(r["cmnd"]) != 9 or r["cmnd"] != r["legacy"]), None,
+          value="legacy"),
+))
+
+IDENTITY_FIELDS = (FULL_NAME, SEX, DATE_OF_BIRTH, PHONE)
+UNIT_FIELDS = (PROVINCE, WARD)
+REPORT_FIELDS = (SHORT, RECORD_ID, *IDENTITY_FIELDS, ID_NUMBER, *UNIT_FIELDS, VACCINE, DOSE_NUMBER,
+                 INJECTION_DATE, LOT_NUMBER)
+REGISTRY_FIELDS = (SHORT, *IDENTITY_FIELDS, CITIZEN_ID, LEGACY_ID, *UNIT_FIELDS)
+DOSE_FIELDS = (DOSE_NUMBER, INJECTION_DATE, LOT_NUMBER)
+
+
+def row_errors(fields: Iterable[Field], row: Row) -> list[tuple[str, str, str]]:
+    """(column, value, reason) of every check of `fields` that `row` fails, in field order."""
+    return [(f.column, check.shown(row), check.reason(row)) for f in fields for check in f.checks
+            if check.python(row)]
+
+
+def field_errors(fields: Iterable[Field], row: Row) -> dict[str, str]:
+    """Field -> the message of its first failing check (for forms and services)."""
+    errors: dict[str, str] = {}
+    for column, _value, reason in row_errors(fields, row):
+        errors.setdefault(column, reason)
+    return errors
+
+
+def sql_params(today: date) -> dict[str, object]:
+    """The parameters the SQL predicates name, beside the messages."""
+    return {"today": today, "this_year": today.year, "first": FIRST_INJECTION, "lot_re": LOT_PATTERN,
+            "phone_re": PHONE_SQL_PATTERN}
+
+
+def validate_injection(*, dose_number, injection_date: date | None, lot_number: str) -> dict[str, str]:
+    """Field -> message for an injection that cannot be right."""
+    return field_errors(DOSE_FIELDS, {
+        "dose_n": None if dose_number is None else int(dose_number), "dose_t": str(dose_number),
+        "inj_bad": 1 if injection_date is None else 0, "inj_date": injection_date,
+        "inj_t": str(injection_date), "lot_t": lot_number or "", "today": timezone.localdate(),
+        "first": FIRST_INJECTION})
+
+
+def validate_identity(
+    *, cccd: str, cmnd: str, sex: str, birth_year: int | None, phone: str, foreign: bool = False
+) -> dict[str, str]:
+    """Field -> message for an identity that cannot be right; empty when it may be."""
+    errors: dict[str, str] = {}
+    if cccd and not foreign:
+        problem = normalize.cccd_problem(cccd, sex=sex, birth_year=birth_year)
+        if problem:
+            errors["cccd"] = _cccd_message(cccd, sex, birth_year)
+    if cmnd and not cmnd.isdigit() or cmnd and len(cmnd) != 9:
+        errors["cmnd"] = str(_("CMND number must be exactly 9 digits."))
+    errors.update(field_errors((PHONE,), {"phone": phone or "", "ph_t": phone or ""}))
+    return errors
+
+
+def _cccd_message(cccd: str, sex: str, birth_year: int | None) -> str:
+    """Translated wording of normalize.cccd_problem."""
+    if len(cccd) != 12 or not cccd.isdigit():
+        return str(_("CCCD number must be exactly 12 digits."))
+    if birth_year and cccd[4:6] != f"{birth_year % 100:02d}":
+        return str(
+            _("CCCD digits 5–6 (%(digits)s) do not match the year of birth %(year)s.")
+            % {"digits": cccd[4:6], "year": birth_year}
+        )
+    return str(
+        _("CCCD digit 4 (%(digit)s) does not match the sex and century of birth.")
+        % {"digit": cccd[3]}
+    )
