@@ -12,7 +12,8 @@ from .conftest import JPEG, last_code
 pytestmark = pytest.mark.browser
 
 
-def test_a_citizen_reports_and_the_clinic_sends_it_to_the_police(phone_page, page, clinic_user, hanoi_facility):
+def test_a_citizen_reports_and_the_clinic_sends_it_to_the_police(phone_page, page, clinic_user,
+                                                                  hanoi_facility):
     CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=date(1991, 3, 12), cccd="001191004567",
                    phone="0912345678")
     citizen = phone_page

@@ -10,8 +10,8 @@ from verification.services import DuplicateDose, case_add_dose, case_link_citize
 
 @pytest.fixture
 def linked_case(case_in_review, clinic_user):
-    lan = CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=date(1991, 3, 12), cccd="001191004567",
-                         phone="0912345678")
+    lan = CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=date(1991, 3, 12),
+                         cccd="001191004567", phone="0912345678")
     return case_link_citizen(case=case_in_review, actor=clinic_user, citizen_id=lan.pk)
 
 
@@ -30,8 +30,10 @@ def test_staff_add_the_missing_dose_and_the_case_is_updated(linked_case, clinic_
 
 
 def test_a_second_dose_on_an_updated_case_keeps_its_state(linked_case, clinic_user):
-    case_add_dose(case=linked_case, actor=clinic_user, vaccine=az(), dose_number=2, injection_date=date(2021, 10, 2))
-    case_add_dose(case=linked_case, actor=clinic_user, vaccine=az(), dose_number=1, injection_date=date(2021, 7, 10))
+    case_add_dose(case=linked_case, actor=clinic_user, vaccine=az(), dose_number=2,
+                  injection_date=date(2021, 10, 2))
+    case_add_dose(case=linked_case, actor=clinic_user, vaccine=az(), dose_number=1,
+                  injection_date=date(2021, 7, 10))
     linked_case.refresh_from_db()
     assert linked_case.status == "record_updated" and linked_case.injections.count() == 2
 
@@ -41,8 +43,8 @@ def test_the_same_vaccine_family_within_three_days_is_a_duplicate(linked_case, c
                                       injection_date=date(2021, 10, 4))
     covishield_alias_same_family = az()
     with pytest.raises(DuplicateDose) as err:
-        case_add_dose(case=linked_case, actor=clinic_user, vaccine=covishield_alias_same_family, dose_number=2,
-                      injection_date=date(2021, 10, 1))
+        case_add_dose(case=linked_case, actor=clinic_user, vaccine=covishield_alias_same_family,
+                      dose_number=2, injection_date=date(2021, 10, 1))
     assert err.value.existing == existing
     assert InjectionRecord.objects.count() == 1
     linked_case.refresh_from_db()
@@ -50,22 +52,27 @@ def test_the_same_vaccine_family_within_three_days_is_a_duplicate(linked_case, c
 
 
 def test_another_family_or_four_days_apart_is_not_a_duplicate(linked_case, clinic_user):
-    InjectionRecordFactory(citizen=linked_case.citizen, vaccine=az(), dose_number=1, injection_date=date(2021, 10, 6))
+    InjectionRecordFactory(citizen=linked_case.citizen, vaccine=az(), dose_number=1,
+                           injection_date=date(2021, 10, 6))
     pfizer = VaccineProduct.objects.get(code="pfizer")
-    case_add_dose(case=linked_case, actor=clinic_user, vaccine=pfizer, dose_number=2, injection_date=date(2021, 10, 6))
-    case_add_dose(case=linked_case, actor=clinic_user, vaccine=az(), dose_number=3, injection_date=date(2021, 10, 2))
+    case_add_dose(case=linked_case, actor=clinic_user, vaccine=pfizer, dose_number=2,
+                  injection_date=date(2021, 10, 6))
+    case_add_dose(case=linked_case, actor=clinic_user, vaccine=az(), dose_number=3,
+                  injection_date=date(2021, 10, 2))
 
 
 def test_hayat_vax_and_sinopharm_are_one_family(linked_case, clinic_user):
     InjectionRecordFactory(citizen=linked_case.citizen, vaccine=VaccineProduct.objects.get(code="sinopharm"),
                            injection_date=date(2021, 10, 2))
     with pytest.raises(DuplicateDose):
-        case_add_dose(case=linked_case, actor=clinic_user, vaccine=VaccineProduct.objects.get(code="hayat-vax"),
-                      dose_number=1, injection_date=date(2021, 10, 3))
+        case_add_dose(case=linked_case, actor=clinic_user,
+                      vaccine=VaccineProduct.objects.get(code="hayat-vax"), dose_number=1,
+                      injection_date=date(2021, 10, 3))
 
 
 def test_a_flagged_duplicate_can_be_attached_instead(linked_case, clinic_user):
-    existing = InjectionRecordFactory(citizen=linked_case.citizen, vaccine=az(), injection_date=date(2021, 10, 2))
+    existing = InjectionRecordFactory(citizen=linked_case.citizen, vaccine=az(),
+                                      injection_date=date(2021, 10, 2))
     case_use_existing_dose(case=linked_case, actor=clinic_user, injection_id=existing.pk)
     linked_case.refresh_from_db()
     assert linked_case.status == "record_updated" and list(linked_case.injections.all()) == [existing]

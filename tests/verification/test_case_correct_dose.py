@@ -10,8 +10,8 @@ from verification.services import DuplicateDose, case_correct_dose, case_link_ci
 
 @pytest.fixture
 def wrong_dose(case_in_review, clinic_user, hanoi_facility):
-    lan = CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=date(1991, 3, 12), cccd="001191004567",
-                         phone="0912345678")
+    lan = CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=date(1991, 3, 12),
+                         cccd="001191004567", phone="0912345678")
     case_link_citizen(case=case_in_review, actor=clinic_user, citizen_id=lan.pk)
     return InjectionRecordFactory(citizen=lan, injection_date=date(2021, 11, 2), dose_number=2,
                                   facility=hanoi_facility, status=InjectionRecord.Status.SIGNED)
@@ -43,4 +43,5 @@ def test_only_the_linked_citizens_doses_can_be_corrected(case_in_review, clinic_
 
 def test_a_clinic_elsewhere_cannot_correct(case_in_review, other_clinic_user, wrong_dose):
     with pytest.raises(NotFoundInScope):
-        case_correct_dose(case=case_in_review, actor=other_clinic_user, injection_id=wrong_dose.pk, dose_number=3)
+        case_correct_dose(case=case_in_review, actor=other_clinic_user, injection_id=wrong_dose.pk,
+                          dose_number=3)

@@ -4,13 +4,16 @@ from records.models import AuditEvent, Citizen
 from records.normalize import parse_birth_date
 from tests.factories import CitizenFactory
 from vaxrecon.errors import InvalidInput, InvalidTransition, NotAllowed, NotFoundInScope
-from verification.services import case_create_citizen, case_link_citizen
+from verification.services import case_create_citizen, case_link_citizen, case_start_review
+
+from .conftest import confirmed_report
 
 
 @pytest.fixture
 def lan(reference_data):
-    return CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=parse_birth_date("1991-03-12").value,
-                          cccd="001191004567", phone="0912345678")
+    return CitizenFactory(full_name="Trần Thị Lan", sex="F",
+                          date_of_birth=parse_birth_date("1991-03-12").value, cccd="001191004567",
+                          phone="0912345678")
 
 
 def test_staff_link_the_case_to_a_candidate(case_in_review, clinic_user, lan):
@@ -45,9 +48,22 @@ def test_staff_create_the_person_when_no_one_matches(case_in_review, clinic_user
     assert case_in_review.citizen == citizen and citizen.ward_id == case_in_review.ward_id
 
 
-def test_creating_a_person_names_the_wrong_field(case_in_review, clinic_user):
+@pytest.mark.parametrize("number", [{"cccd": "001091004567"},  # digit 4 does not fit the sex and century
+                                    {"id_number": "1234567890"}])  # not 9 digits, so checked as a CCCD
+def test_creating_a_person_names_the_wrong_field(case_in_review, clinic_user, number):
     with pytest.raises(InvalidInput) as err:
         case_create_citizen(case=case_in_review, actor=clinic_user, full_name="Trần Thị Lan",
-                            birth=parse_birth_date("12/03/1991"), sex="F", cccd="001091004567")
+                            birth=parse_birth_date("12/03/1991"), sex="F", **number)
     assert err.value.field == "cccd"
     assert not Citizen.objects.exists()
+
+
+def test_the_number_as_typed_is_told_apart_by_its_length(case_in_review, clinic_user, hanoi_facility):
+    by_cmnd = case_create_citizen(case=case_in_review, actor=clinic_user, full_name="Trần Thị Lan",
+                                  birth=parse_birth_date("12/03/1991"), sex="F", id_number="123 456 789")
+    assert (by_cmnd.cmnd, by_cmnd.cccd) == ("123456789", None)
+    other = confirmed_report(hanoi_facility, phone="0987654321", full_name="Lê Văn Nam", id_number="")
+    case_start_review(case=other, actor=clinic_user)
+    by_cccd = case_create_citizen(case=other, actor=clinic_user, full_name="Lê Văn Nam",
+                                  birth=parse_birth_date("1980"), sex="M", id_number="001.080.000.001")
+    assert (by_cccd.cccd, by_cccd.cmnd) == ("001080000001", "")

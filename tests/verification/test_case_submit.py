@@ -10,7 +10,7 @@ from vaxrecon.access import scope_for
 from vaxrecon.errors import InvalidInput
 from verification.models import Evidence, OneTimeCode, ReconciliationCase
 from verification.selectors import case_queue
-from verification.services import case_confirm, case_submit
+from verification.services import case_confirm, case_reject, case_submit
 
 from .conftest import confirmed_report, jpeg, last_code, report_kwargs
 
@@ -71,14 +71,12 @@ def test_a_report_of_another_dose_opens_its_own_case(hanoi_facility):
 
 def test_a_report_for_another_person_on_the_same_phone_opens_its_own_case(hanoi_facility):
     first = confirmed_report(hanoi_facility)
-    child = confirmed_report(hanoi_facility, full_name="Trần Minh Khoa", birth=parse_birth_date("2008"), sex="M",
-                             id_number="")
+    child = confirmed_report(hanoi_facility, full_name="Trần Minh Khoa", birth=parse_birth_date("2008"),
+                             sex="M", id_number="")
     assert child.pk != first.pk
 
 
 def test_a_rejected_report_does_not_absorb_a_new_one(hanoi_facility, clinic_user):
-    from verification.services import case_reject
-
     first = confirmed_report(hanoi_facility)
     case_reject(case=first, actor=clinic_user, reason="unreadable")
     again = confirmed_report(hanoi_facility)
