@@ -29,11 +29,14 @@ import numpy as np
 
 from .keys import SEX_CODES, YEAR_BASE, YEAR_SLOTS, dob_ordinals, name_keys
 from .loaders import iter_registry_csv, read_postgres, row_columns
+from .scoring import sampling
 from .scoring.params import ModelParams
-from .scoring.sampling import estimate_u
 
 _CHUNK = 100_000
-_COLUMNS = ("name", "accent", "dob", "year", "sex", "province", "ward", "cccd", "cmnd", "phone")
+# The columns, each of its final type (``finish``); chunks are appended as they come.
+_COLUMN_TYPES = {"name": np.int32, "accent": np.int32, "dob": np.int32, "year": np.int32, "sex": np.int8,
+                 "province": np.int32, "ward": np.int32,
+                 "cccd": np.int64, "cmnd": np.int64, "phone": np.int64}
 
 
 class Block:
@@ -104,7 +107,7 @@ class CitizenIndex:
         self.ends_ids: dict[str, int] = {}  # "family given" -> id
         self._raw: dict[str, tuple[int, int]] = {}
         self._tokens: dict[str, tuple[str, str]] = {}
-        self._cols: dict[str, list] = {k: [] for k in _COLUMNS}
+        self._cols: dict[str, list] = {k: [] for k in _COLUMN_TYPES}
         self.params = ModelParams()
         self.name_sorted = None
         self.finished = False
@@ -180,7 +183,7 @@ class CitizenIndex:
         for key, col in (("cccd", cccd), ("cmnd", cmnd), ("phone", phone)):
             if encoded:
                 cols[key].append(np.asarray(col, dtype=np.int64))
-            else:
+            else:  # digit_key, inlined: millions of values
                 cols[key].append(np.array([int("1" + v) if v and v.isdigit() else 0 for v in col],
                                           dtype=np.int64))
         self.ids.extend(cid)
@@ -253,9 +256,7 @@ class CitizenIndex:
         cat = {k: (np.concatenate(v) if v else np.empty(0, np.int32)) for k, v in self._cols.items()}
         self._cols = {}
         self._raw = {}
-        for key, dtype in (("name", np.int32), ("accent", np.int32), ("dob", np.int32), ("year", np.int32),
-                           ("sex", np.int8), ("province", np.int32), ("ward", np.int32), ("cccd", np.int64),
-                           ("cmnd", np.int64), ("phone", np.int64)):
+        for key, dtype in _COLUMN_TYPES.items():
             setattr(self, key, cat.pop(key).astype(dtype))
         self.dord = dob_ordinals(self.dob)
 
@@ -296,7 +297,7 @@ class CitizenIndex:
     def estimate_u(self, params: ModelParams, *, sample: int = 2000, seed: int = 7) -> ModelParams:
         """``params`` with u sampled from random citizen pairs
         (:func:`~verification.linkage.scoring.sampling.estimate_u`)."""
-        return estimate_u(self, params, sample=sample, seed=seed)
+        return sampling.estimate_u(self, params, sample=sample, seed=seed)
 
     # -- convenience lookups ----------------------------------------------------------------
 
