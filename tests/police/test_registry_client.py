@@ -121,27 +121,29 @@ def test_failures_open_the_circuit_then_calls_fail_fast_without_touching_the_net
     assert client.attempts == attempts
 
 
-def test_after_the_cooldown_one_trial_call_closes_the_circuit_when_the_registry_is_back(registry):
+def _opened_circuit(registry) -> RegistryClient:
+    """A client whose circuit the failing registry has just opened (threshold 2)."""
     registry.config.failure_rate = 1.0
     client = RegistryClient.from_settings()
     for _ in range(2):
         with pytest.raises(RegistryUnavailable):
             client.verify([])
+    return client
+
+
+def test_after_the_cooldown_one_trial_call_closes_the_circuit_when_the_registry_is_back(registry):
+    client = _opened_circuit(registry)
     registry.config.failure_rate = 0.0
     RegistryCircuit.objects.update(opened_until="2000-01-01T00:00:00Z")  # cooldown over
-    assert client.verify([item("a", "Nguyễn Văn Hùng", "1990-05-17", "M",
-                               "001090000001")]).answers["a"].outcome == "match"
+    answer = client.verify([item("a", "Nguyễn Văn Hùng", "1990-05-17", "M", "001090000001")])
+    assert answer.answers["a"].outcome == "match"
     circuit = RegistryCircuit.objects.get()
     assert circuit.state == RegistryCircuit.State.CLOSED and circuit.consecutive_failures == 0
     assert registry_delay() is None
 
 
 def test_a_failed_trial_call_reopens_the_circuit_at_once(registry):
-    registry.config.failure_rate = 1.0
-    client = RegistryClient.from_settings()
-    for _ in range(2):
-        with pytest.raises(RegistryUnavailable):
-            client.verify([])
+    client = _opened_circuit(registry)
     RegistryCircuit.objects.update(opened_until="2000-01-01T00:00:00Z")
     with pytest.raises(RegistryUnavailable, match="HTTP 503"):
         client.verify([])
