@@ -29,6 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 LEFT_OUT = {"tests", "bench", "migrations", "node_modules", "static", "templates", "locale", "var", "docs"}
 
@@ -173,26 +175,30 @@ def _cycle_report(edges, component: list[str]) -> str:
 
 # --- The contracts --------------------------------------------------------------------------------
 
-def test_no_import_cycle_between_project_modules():
-    edges = graph(ROOT)
+@pytest.fixture(scope="module")
+def edges() -> dict[str, dict[str, Edge]]:
+    return graph(ROOT)
+
+
+def test_no_import_cycle_between_project_modules(edges):
     found = cycles(edges)
     assert not found, "\n".join(_cycle_report(edges, component) for component in found)
 
 
-def test_the_foundation_imports_no_room_but_accounts_models():
-    breaking = _breaking(graph(ROOT), sources=FOUNDATION,
+def test_the_foundation_imports_no_room_but_accounts_models(edges):
+    breaking = _breaking(edges, sources=FOUNDATION,
                          allowed=lambda target: _within(target, FOUNDATION + FOUNDATION_MAY_IMPORT))
     assert not breaking, "\n".join(breaking)
 
 
-def test_records_imports_only_itself_and_the_foundation():
-    breaking = _breaking(graph(ROOT), sources=("records",),
+def test_records_imports_only_itself_and_the_foundation(edges):
+    breaking = _breaking(edges, sources=("records",),
                          allowed=lambda target: _room(target) == "records" or _within(target, FOUNDATION))
     assert not breaking, "\n".join(breaking)
 
 
-def test_signing_reaches_verification_only_through_services_selectors_models_and_workflow():
-    breaking = _breaking(graph(ROOT), sources=("signing",),
+def test_signing_reaches_verification_only_through_services_selectors_models_and_workflow(edges):
+    breaking = _breaking(edges, sources=("signing",),
                          allowed=lambda target: _room(target) != "verification"
                          or _within(target, SIGNING_MAY_IMPORT_OF_VERIFICATION))
     assert not breaking, "\n".join(breaking)
