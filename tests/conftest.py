@@ -1,16 +1,24 @@
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
+from django.db import connection
+from playwright.sync_api import sync_playwright
 
 from accounts.models import Role
 from records.models import Province, Ward
+from records.services import load_divisions, load_vaccines
 from tests.factories import HCM_PROVINCE, FacilityFactory, make_user
+from vaxrecon.celery import app
 
 
 @pytest.fixture
 def reference_data(db):
     """Provinces, wards and vaccines. Migrations load them, but transactional tests (live
     server, Celery worker) flush every table after each test, so reload when missing."""
-    from records.services import load_divisions, load_vaccines
-
     if not Ward.objects.filter(code=70).exists():
         load_divisions()
         load_vaccines()
@@ -57,12 +65,6 @@ def ministry_user(db):
 
 # --- Real parts: a Celery worker process and a Chromium browser -------------------------
 
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -75,18 +77,15 @@ def celery_worker_process(transactional_db, reference_data, settings):
     embedded defaults, where tasks run eagerly in-process. Tests using it must be
     `transactional_db` so the worker sees committed rows. Yields the Popen.
     """
-    from django.db import connection
-
     broker = os.environ.get("CELERY_BROKER_URL")
     if not broker or connection.vendor != "postgresql":
         pytest.skip("needs CELERY_BROKER_URL and PostgreSQL (CI runs this against Redis)")
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    from vaxrecon.celery import app
-
     app.conf.task_always_eager = False
     db = connection.settings_dict
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="vaxrecon.settings.test", CELERY_BROKER_URL=broker,
-               DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+               DATABASE_URL=(f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+                             f"/{db['NAME']}"),
                CELERY_TASK_ALWAYS_EAGER="false", MEDIA_ROOT=str(settings.MEDIA_ROOT))
     app.control.purge()
     proc = subprocess.Popen(
@@ -122,8 +121,6 @@ def browser():
     """Debian's Chromium driven by Playwright (no browser download)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API runs an event loop in this thread; Django's DB calls from the
     # test body are still synchronous and safe.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
