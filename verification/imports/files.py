@@ -7,6 +7,7 @@ business. Rows stream: memory does not grow with the file.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import zipfile
 from collections.abc import Iterator
@@ -49,8 +50,6 @@ def detect_kind(path: Path | str) -> str:
 def checked_chunks(path: Path | str, size: int = _CHUNK) -> Iterator[bytes]:
     """The file's bytes in chunks of ``size``, each checked as it is read: binary junk or a
     wrong encoding raises MalformedFile (naming the byte position) before anything uses it."""
-    import codecs
-
     decoder = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as fh:
         offset = 0

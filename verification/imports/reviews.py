@@ -12,12 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from records import normalize
+from records import normalize, rules
 from records.audit import record_event, snapshot
 from records.models import Citizen, InjectionRecord, VaccineProduct, Ward
 from records.services import citizen_create, injection_record_create
 from vaxrecon.access import scope_for
-from vaxrecon.errors import InvalidInput, InvalidTransition
+from vaxrecon.errors import InvalidInput, InvalidTransition, NotFoundInScope
 from verification.imports.selectors import reviews_in_scope
 from verification.models import MatchReview
 
@@ -28,8 +28,6 @@ def _open_review(review: MatchReview | int, actor) -> MatchReview:
     pk = review.pk if isinstance(review, MatchReview) else review
     locked = reviews_in_scope(scope=scope_for(actor)).select_for_update(of=("self",)).filter(pk=pk).first()
     if locked is None:
-        from vaxrecon.errors import NotFoundInScope
-
         raise NotFoundInScope(_("No such review."))
     if locked.status != MatchReview.Status.OPEN:
         raise InvalidTransition(_("This review has already been decided."))
@@ -101,7 +99,7 @@ def review_create_citizen(*, review: MatchReview | int, actor, sex: str = "",
     if date_of_birth is not None:
         if not missing["date_of_birth"]:
             raise InvalidInput(_("The record already gives the date of birth."), field="date_of_birth")
-        if date_of_birth > timezone.localdate() or date_of_birth.year < 1900:
+        if date_of_birth > timezone.localdate() or date_of_birth.year < rules.BIRTH_YEAR_MIN:
             raise InvalidInput(_("Year of birth must be between 1900 and this year."), field="date_of_birth")
         if r.get("birth_year") and int(r["birth_year"]) != date_of_birth.year:
             raise InvalidInput(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -108,8 +109,6 @@ def review_candidates(review: MatchReview) -> list[CandidateView]:
 
 
 def _iso(text: str):
-    from datetime import date
-
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,6 +47,11 @@ class Lookups:
         return cls(wards=dict(Ward.objects.values_list("code", "province_id")),
                    provinces=set(Province.objects.values_list("code", flat=True)))
 
+    @cached_property
+    def rule_params(self) -> dict:
+        """The parameters the rules read beside a row's cells (the same for every row of a file)."""
+        return {"today": self.today, "this_year": self.today.year, "first": rules.FIRST_INJECTION}
+
     def vaccine(self, text: str) -> tuple[int, str] | None:
         key = text.strip().casefold()
         if key not in self.vaccines:
@@ -72,38 +78,38 @@ def id_digits(value: str) -> str:
     return digits
 
 
-def _identity_cells(row: dict[str, str], *, required: bool, today: date) -> dict:
-    """The cleaned identity cells (see `records.rules`) and the record's values of them."""
+Validated = tuple[dict | None, list[RowError]]
+
+
+def _identity_cells(c: dict, row: dict[str, str]) -> None:
+    """Into `c`: the cleaned identity cells (the keys `records.rules` names)."""
     sex_text = row.get("sex", "").strip()
     dob_text = row.get("date_of_birth", "")
-    birth, dob_bad = normalize.BirthDate(None, None, ""), 0
+    birth, dob_bad = _NO_BIRTH, 0
     if dob_text:
         try:
             birth = normalize.parse_birth_date(dob_text)
         except ValueError:
             dob_bad = 1
     phone_text = row.get("phone", "")
-    name = normalize.normalize_name(row.get("full_name", ""))
-    return {"short": bool(row.get("__short__")), "name": name, "norm40": name[:40] + "…", "sex_t": sex_text,
-            "sex_v": _SEX.get(sex_text.casefold()), "dob_t": dob_text, "dob_bad": dob_bad,
-            "dob_year": birth.year, "birth": birth, "ph_t": phone_text,
-            "phone": normalize.normalize_phone(phone_text), "required": required, "today": today,
-            "this_year": today.year, "first": rules.FIRST_INJECTION}
+    c["short"] = bool(row.get("__short__"))
+    c["name"] = normalize.normalize_name(row.get("full_name", ""))
+    c["sex_t"], c["sex_v"] = sex_text, _SEX.get(sex_text.casefold())
+    c["dob_t"], c["dob_bad"], c["dob_year"], c["birth"] = dob_text, dob_bad, birth.year, birth
+    c["ph_t"], c["phone"] = phone_text, normalize.normalize_phone(phone_text)
 
 
-def _unit_cells(row: dict[str, str], lookups: Lookups) -> dict:
+def _unit_cells(c: dict, row: dict[str, str], lookups: Lookups) -> None:
     prov_t, ward_t = row.get("province_code", ""), row.get("ward_code", "")
     prov_id = int(prov_t) if prov_t.isdigit() and int(prov_t) in lookups.provinces else None
     ward_id = int(ward_t) if ward_t.isdigit() and int(ward_t) in lookups.wards else None
-    ward_prov = lookups.wards[ward_id] if ward_id is not None else None
+    c["prov_t"], c["prov_id"], c["ward_t"], c["ward_id"] = prov_t, prov_id, ward_t, ward_id
+    c["ward_prov"] = lookups.wards[ward_id] if ward_id is not None else None
     # A row naming only its commune is in the commune's province.
-    prov_eff = prov_id if prov_t else ward_prov
-    return {"prov_t": prov_t, "prov_id": prov_id, "ward_t": ward_t, "ward_id": ward_id,
-            "ward_prov": ward_prov,
-            "prov_eff": prov_eff}
+    c["prov_eff"] = prov_id if prov_t else c["ward_prov"]
 
 
-def _dose_cells(row: dict[str, str], lookups: Lookups) -> dict:
+def _dose_cells(c: dict, row: dict[str, str], lookups: Lookups) -> None:
     vac_t, dose_t, inj_t = row.get("vaccine", ""), row.get("dose_number", ""), row.get("injection_date", "")
     inj_date, inj_bad = None, 1 if not inj_t else 0
     if inj_t:
@@ -112,18 +118,22 @@ def _dose_cells(row: dict[str, str], lookups: Lookups) -> dict:
         except ValueError:
             inj_bad = 2
     vaccine = lookups.vaccine(vac_t) if vac_t else None
-    return {"vac_t": vac_t, "vac_id": vaccine[0] if vaccine else None, "vaccine": vaccine,
-            "dose_t": dose_t, "dose_n": int(dose_t) if dose_t.isdigit() else None,
-            "inj_t": inj_t, "inj_bad": inj_bad, "inj_date": inj_date, "lot_t": row.get("lot_number", "")}
+    c["vac_t"], c["vaccine"], c["vac_id"] = vac_t, vaccine, vaccine[0] if vaccine else None
+    c["dose_t"], c["dose_n"] = dose_t, int(dose_t) if dose_t.isdigit() else None
+    c["inj_t"], c["inj_bad"], c["inj_date"] = inj_t, inj_bad, inj_date
+    c["lot_t"] = row.get("lot_number", "")
 
 
-def _errors(fields, cells: dict, line: int, record_id: str) -> list[RowError]:
-    return [RowError(line, column, value, reason, record_id)
-            for column, value, reason in rules.row_errors(fields, cells)]
+_NO_BIRTH = normalize.BirthDate(None, None, "")
+_REPORT_ERRORS = rules.row_checker(rules.REPORT_FIELDS)
+_REGISTRY_ERRORS = rules.row_checker(rules.REGISTRY_FIELDS)
 
 
-def validate_report_row(line: int, row: dict[str, str], lookups: Lookups) -> tuple[dict | None,
-                                                                                   list[RowError]]:
+def _errors(checker, cells: dict, line: int, record_id: str) -> list[RowError]:
+    return [RowError(line, column, value, reason, record_id) for column, value, reason in checker(cells)]
+
+
+def validate_report_row(line: int, row: dict[str, str], lookups: Lookups) -> Validated:
     """(record, []) for a row that can land, (None, errors) otherwise, by `records.rules`.
 
     Sex, date of birth and commune may be blank: the engine links without them. A row
@@ -133,10 +143,12 @@ def validate_report_row(line: int, row: dict[str, str], lookups: Lookups) -> tup
     `injection_date` (date), `lot_number`, `record_id`, `line`.
     """
     record_id, id_text = row.get("record_id", ""), row.get("id_number", "")
-    c = {**_identity_cells(row, required=False, today=lookups.today), **_unit_cells(row, lookups),
-         **_dose_cells(row, lookups), "rid": record_id, "rid40": record_id[:40] + "…", "id_t": id_text,
+    c = {**lookups.rule_params, "required": False, "rid": record_id, "id_t": id_text,
          "idd": id_digits(id_text)}
-    errors = _errors(rules.REPORT_FIELDS, c, line, record_id)
+    _identity_cells(c, row)
+    _unit_cells(c, row, lookups)
+    _dose_cells(c, row, lookups)
+    errors = _errors(_REPORT_ERRORS, c, line, record_id)
     if errors:
         return None, errors
     return {
@@ -147,16 +159,16 @@ def validate_report_row(line: int, row: dict[str, str], lookups: Lookups) -> tup
     }, []
 
 
-def validate_registry_row(line: int, row: dict[str, str], lookups: Lookups) -> tuple[dict | None,
-                                                                                     list[RowError]]:
+def validate_registry_row(line: int, row: dict[str, str], lookups: Lookups) -> Validated:
     """A registry row -> citizen values (`cccd`, `cmnd`, `full_name`, `sex`, `birth`, `phone`,
     `ward_code`), or errors. The CCCD must agree with sex and year of birth."""
     cid, legacy = row.get("citizen_id", ""), row.get("legacy_id", "")
     cccd = normalize.digits_only(cid)
-    c = {**_identity_cells(row, required=True, today=lookups.today), **_unit_cells(row, lookups),
-         "cid": cid, "cccd": cccd, "cccd_ok": len(cccd) == 12 and cccd == cid, "legacy": legacy,
-         "cmnd": normalize.digits_only(legacy)}
-    errors = _errors(rules.REGISTRY_FIELDS, c, line, cid)
+    c = {**lookups.rule_params, "required": True, "cid": cid, "cccd": cccd,
+         "cccd_ok": len(cccd) == 12 and cccd == cid, "legacy": legacy, "cmnd": normalize.digits_only(legacy)}
+    _identity_cells(c, row)
+    _unit_cells(c, row, lookups)
+    errors = _errors(_REGISTRY_ERRORS, c, line, cid)
     if errors:
         return None, errors
     return {"line": line, "cccd": cccd, "cmnd": c["cmnd"], "ward_code": c["ward_id"], "full_name": c["name"],
