@@ -9,7 +9,7 @@ class SigningConfig(AppConfig):
         # A correction of a signed record supersedes its signatures (records/supersession.py
         # says why records emits this instead of importing signing). Imported here, not at
         # the top: models cannot be imported before the app registry is ready.
-        from records.supersession import react_to_signed_version_replaced
-        from signing.services import signatures_supersede
+        from records.supersession import react_to_signed_version_replaced  # noqa: PLC0415 - ready()
+        from signing.services import signatures_supersede  # noqa: PLC0415 - ready()
 
         react_to_signed_version_replaced(signatures_supersede)

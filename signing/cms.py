@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from asn1crypto import algos, cms, core, tsp
+from asn1crypto import algos, cms, core, pem, tsp
 from asn1crypto import x509 as a_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -198,6 +198,4 @@ def export_detached_cms(*, certificate: x509.Certificate, algorithm: Algorithm |
 
 def cms_to_pem(der: bytes) -> bytes:
     """Return the CMS in PEM armour (``-----BEGIN CMS-----``), for ``-inform PEM``."""
-    from asn1crypto import pem
-
     return pem.armor("CMS", der)

@@ -9,13 +9,18 @@ keys on the platform: it imports roots (``pki_trust_root``), signers' PKCS#12 fi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.contrib.auth import get_user_model
 
-from signing import pki
+from signing import pki, services
+from signing.models import SignerCertificate
+from vaxrecon.access import FACILITY, PROVINCE, WARD, scope_for
 
 ROOT_CERT, ROOT_KEY, ROOT_CRL = "root.pem", "root.key.pem", "root.crl.pem"
 ISSUING_CERT, ISSUING_KEY, ISSUING_CRL = "issuing.pem", "issuing.key.pem", "issuing.crl.pem"
@@ -88,8 +93,6 @@ def new_passphrase() -> str:
 
 def signer_subject(user) -> dict[str, str]:
     """O/OU/CN for a user's certificate from their scope (commune, facility or province)."""
-    from vaxrecon.access import FACILITY, PROVINCE, WARD, scope_for
-
     scope = scope_for(user)
     profile = user.profile
     person = user.get_full_name() or user.get_username()
@@ -120,8 +123,6 @@ def issue_file_signer(issuing: pki.CertAndKey, *, user, passphrase: str, key_typ
 def register_dev_ca(directory: str | Path, *, actor=None) -> None:
     """Put the development root in the trust store, the issuing CA beside it, and their
     CRLs (refreshable from the files). Idempotent."""
-    from signing import services
-
     directory = Path(directory)
     root, issuing = load_dev_ca(directory)
     services.authority_register(certificate=root.certificate, trusted=True,
@@ -130,10 +131,8 @@ def register_dev_ca(directory: str | Path, *, actor=None) -> None:
                                 actor=actor)
     for name in (ROOT_CRL, ISSUING_CRL):
         path = (directory / name).resolve()
-        try:
+        with contextlib.suppress(services.InvalidInput):  # already holding this or a newer list
             services.crl_import(data=path.read_bytes(), source=str(path), actor=actor)
-        except services.InvalidInput:
-            pass  # already holding this or a newer list
 
 
 def seed_demo_signer(*, username: str, passphrase: str) -> tuple[Path | None, str]:
@@ -143,12 +142,6 @@ def seed_demo_signer(*, username: str, passphrase: str) -> tuple[Path | None, st
     issues ``<dir>/signers/<username>.p12`` once. Returns (path, passphrase), or
     (None, "") when the user does not exist.
     """
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-
-    from signing import services
-    from signing.models import SignerCertificate
-
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         return None, ""

@@ -23,6 +23,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from asn1crypto import pkcs12 as a_pkcs12
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -97,7 +98,7 @@ def _name(*, organisation: str, common_name: str, unit: str | None = None,
     return x509.Name(attrs)
 
 
-def _ca_builder(subject: x509.Name, issuer: x509.Name, public_key: PublicKey,
+def _ca_builder(subject: x509.Name, issuer: x509.Name, public_key: PublicKey, *,
                 issuer_key: PrivateKey, not_before: dt.datetime, not_after: dt.datetime,
                 path_length: int | None) -> x509.CertificateBuilder:
     return (
@@ -123,8 +124,8 @@ def create_root_ca(*, common_name: str = "VaxRecon Development Root CA",
     key = generate_key(key_algorithm)
     start = not_before or _now() - dt.timedelta(minutes=5)
     name = _name(organisation=organisation, common_name=common_name)
-    cert = _ca_builder(name, name, key.public_key(), key, start,
-                       start + dt.timedelta(days=valid_days), path_length=1
+    cert = _ca_builder(name, name, key.public_key(), issuer_key=key, not_before=start,
+                       not_after=start + dt.timedelta(days=valid_days), path_length=1
                        ).sign(key, hashes.SHA256())
     return CertAndKey(cert, key)
 
@@ -136,8 +137,8 @@ def create_issuing_ca(root: CertAndKey, *, common_name: str = "VaxRecon Developm
     key = generate_key(key_algorithm)
     start = not_before or _now() - dt.timedelta(minutes=5)
     cert = _ca_builder(_name(organisation=organisation, common_name=common_name),
-                       root.certificate.subject, key.public_key(), root.key, start,
-                       start + dt.timedelta(days=valid_days), path_length=0
+                       root.certificate.subject, key.public_key(), issuer_key=root.key,
+                       not_before=start, not_after=start + dt.timedelta(days=valid_days), path_length=0
                        ).sign(root.key, hashes.SHA256())
     return CertAndKey(cert, key)
 
@@ -224,8 +225,6 @@ def load_pkcs12(data: bytes, passphrase: str | bytes) -> tuple[PrivateKey, x509.
 
 
 def _looks_like_pkcs12(data: bytes) -> bool:
-    from asn1crypto import pkcs12 as a_pkcs12  # local: only needed on the error path
-
     try:
         a_pkcs12.Pfx.load(data)["auth_safe"]["content_type"].native  # noqa: B018
         return True

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from cryptography import x509
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from records.models import InjectionRecord
-from signing.models import AuthorityCertificate, RevocationList, Signature, SignerCertificate
+from signing.models import AuthorityCertificate, RevocationList, Signature, SignerCertificate, SigningBatch
 from vaxrecon.access import Scope
 from vaxrecon.errors import NotFoundInScope
 from verification.models import ReconciliationCase
@@ -85,15 +86,11 @@ def record_for_check(*, scope: Scope, pk) -> InjectionRecord:
 def certificates_of(*, user, usable_only: bool = False) -> QuerySet[SignerCertificate]:
     qs = SignerCertificate.objects.filter(user=user, active=True)
     if usable_only:
-        from django.utils import timezone
-
         qs = qs.filter(not_after__gt=timezone.now(), not_before__lte=timezone.now())
     return qs
 
 
 def batches_of(*, user) -> QuerySet:
-    from signing.models import SigningBatch
-
     return SigningBatch.objects.filter(signed_by=user).select_related("certificate")
 
 

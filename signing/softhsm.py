@@ -25,7 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .pki import CertAndKey, PublicKey, issue_signer_certificate
+from .pki import CertAndKey, PublicKey, create_issuing_ca, create_root_ca, issue_signer_certificate
 
 MODULE_CANDIDATES = (
     "/usr/lib/softhsm/libsofthsm2.so",                    # Debian/Ubuntu softhsm2
@@ -45,7 +45,7 @@ def find_softhsm_module() -> str | None:
 
 def _reinitialise_loaded_library(module_path: str) -> None:
     """Make an already loaded library re-read SOFTHSM2_CONF and rescan its slots."""
-    import pkcs11
+    import pkcs11  # noqa: PLC0415 - pkcs11 costs ~35 ms to import; only token users pay it
 
     loaded = getattr(pkcs11, "_loaded", {}).get(module_path)
     if loaded is not None and loaded.initialized:
@@ -94,9 +94,9 @@ class SoftHsm:
 
         ``key_type`` is ``"ec"`` (P-256) or ``"rsa"`` (2048 bits).
         """
-        import pkcs11
-        from pkcs11 import Attribute, KeyType
-        from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
+        import pkcs11  # noqa: PLC0415 - pkcs11 costs ~35 ms to import; only token users pay it
+        from pkcs11 import Attribute, KeyType  # noqa: PLC0415 - as above
+        from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters  # noqa: PLC0415
 
         token = pkcs11.lib(self.module_path).get_token(token_label=token_label)
         private_template = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False}
@@ -120,8 +120,8 @@ class SoftHsm:
     def store_certificate(self, *, token_label: str, user_pin: str, label: str,
                           certificate: x509.Certificate) -> None:
         """Store ``certificate`` on the token under ``label`` (same label and id as its key)."""
-        import pkcs11
-        from pkcs11 import Attribute, CertificateType, ObjectClass
+        import pkcs11  # noqa: PLC0415 - pkcs11 costs ~35 ms to import; only token users pay it
+        from pkcs11 import Attribute, CertificateType, ObjectClass  # noqa: PLC0415 - as above
 
         token = pkcs11.lib(self.module_path).get_token(token_label=token_label)
         with token.open(user_pin=user_pin, rw=True) as session:
@@ -155,8 +155,6 @@ class SoftHsm:
 
 def main(argv: list[str]) -> int:
     """Create a development token with an ECDSA signer; print how to use it."""
-    from .pki import create_issuing_ca, create_root_ca
-
     directory = Path(argv[0] if argv else "var/softhsm")
     hsm = SoftHsm.create(directory)
     hsm.init_token("vaxrecon-dev", user_pin="123456", so_pin="12345678")

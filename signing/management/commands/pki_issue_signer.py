@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
+import pkcs11
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from signing import devpki, services
 from signing.models import SignerCertificate
+from signing.softhsm import SoftHsm
 from vaxrecon.errors import DomainError
 
 
@@ -40,8 +42,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         try:
             if token:
-                registered = self._token(user, issuing, token, pin, key_label or username, key_type,
-                                         softhsm_dir, so_pin, valid_days)
+                registered = self._token(user, issuing, token=token, pin=pin,
+                                         key_label=key_label or username, key_type=key_type,
+                                         softhsm_dir=softhsm_dir, so_pin=so_pin, valid_days=valid_days)
             else:
                 passphrase = passphrase or devpki.new_passphrase()
                 data, cert = devpki.issue_file_signer(issuing, user=user, passphrase=passphrase,
@@ -60,16 +63,12 @@ class Command(BaseCommand):
             f"Registered certificate #{registered.pk} for {username}: {registered.subject}, "
             f"valid until {registered.not_after:%Y-%m-%d}, {registered.get_key_store_display()}."))
 
-    def _token(self, user, issuing, token, pin, key_label, key_type, softhsm_dir, so_pin, valid_days):
-        from signing.softhsm import SoftHsm
-
+    def _token(self, user, issuing, *, token, pin, key_label, key_type, softhsm_dir, so_pin, valid_days):
         if not pin:
             raise CommandError("--pin is required with --token.")
         if not softhsm_dir:
             raise CommandError("--softhsm-dir is required with --token (development tokens are SoftHSM2).")
         hsm = SoftHsm.create(softhsm_dir)
-        import pkcs11
-
         try:
             pkcs11.lib(hsm.module_path).get_token(token_label=token)
         except pkcs11.NoSuchToken:
