@@ -1,13 +1,13 @@
 """The linkage engine's decisions: linked, review or none on small hand-made registries, the
 batch and worker paths, accuracy on the shared sample, and the thresholds from settings."""
 
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from bench.linkage_accuracy import read_truth, run
 from tests.linkage.registry import FILLER, record
 from verification.linkage import CitizenIndex, Engine, LinkageConfig
 from verification.linkage.engine import DECISIONS
@@ -113,9 +113,6 @@ def test_a_review_list_cut_inside_a_tie_prefers_the_nearer_birth_year():
 
 @pytest.mark.skipif(not SAMPLE.is_dir(), reason=f"shared linkage sample not found at {SAMPLE}")
 def test_it_meets_the_accuracy_targets_on_the_shared_sample():
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-    from linkage_accuracy import read_truth, run
-
     stats = run(SAMPLE, verbose=False)
     assert stats["precision"] >= 0.999
     assert stats["recall"] >= 0.97

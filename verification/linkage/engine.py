@@ -93,8 +93,7 @@ class Engine:
         chunks = list(_chunks(records, chunk_size))
         mine = chunks[::workers]
         theirs = [c for k, c in enumerate(chunks) if k % workers]
-        global _WORKER_ENGINE
-        _WORKER_ENGINE = self
+        _Inherited.engine = self
         ctx = mp.get_context("fork")
         with ctx.Pool(workers - 1) as pool:
             remote = pool.imap(_match_chunk,
@@ -196,7 +195,7 @@ class _Pairs:
         return top, second
 
     @staticmethod
-    def _break_tie(b, lo, hi, sel, scores, c_all, pb, ix, review):
+    def _break_tie(b, lo, hi, sel, scores, *, c_all, pb, ix, review):
         """The review list is cut inside a run of equal scores: order that run by evidence
         the score does not weigh, so the slots go to the likeliest of equals rather than to
         the lowest positions: a birth year nearer the record's (a year typed wrong), then
@@ -261,7 +260,8 @@ class _Pairs:
                 sel = [j for j in range(b_lo, b_lo + k_max) if scores[j] >= review]
                 if not sel:
                     continue
-                ranked = self._break_tie(b, b_lo, b_hi, sel, scores, c_sorted, pb, ix, review)
+                ranked = self._break_tie(b, b_lo, b_hi, sel, scores, c_all=c_sorted, pb=pb, ix=ix,
+                                         review=review)
                 keep[b_lo:b_hi] = False
                 keep[ranked] = True
                 slot[ranked] = np.arange(len(ranked))
@@ -306,7 +306,7 @@ class Selection:
         for b, code in enumerate(self.decision.tolist()):
             top = tops[b]
             if code == CODE_NONE:
-                out.append(MatchResult(NONE, None, None if top != top else top))
+                out.append(MatchResult(NONE, None, None if math.isnan(top) else top))
                 continue
             cccd = bool(probes[b].cccd)
             cands = [Candidate(ids[cit[k]], scores[k], compact=(cccd, lvs[k], ws[k]))
@@ -321,7 +321,10 @@ class Selection:
 
 # -- multiprocessing helpers --------------------------------------------------------------
 
-_WORKER_ENGINE: Engine | None = None
+class _Inherited:
+    """What the forked children inherit: the engine of the parent's ``match_records``."""
+
+    engine: Engine | None = None
 
 
 def _chunks(records: Iterable, size: int):
@@ -336,7 +339,7 @@ def _chunks(records: Iterable, size: int):
 
 
 def _match_chunk(chunk):
-    engine = _WORKER_ENGINE
+    engine = _Inherited.engine
     return engine.match_probes([make_probe(**dict(zip(_IDENTITY, t))) for t in chunk])
 
 

@@ -141,7 +141,7 @@ class CitizenIndex:
         with _gc_paused():
             ix = cls()
             ids, cccd, cmnd, dob, year, sex, province, ward, phone = read_postgres(connection, ix._take_names)
-            ix._add_columns(ids, cccd, cmnd, None, dob, year, sex, province, ward, phone, encoded=True)
+            ix._add_columns((ids, cccd, cmnd, None, dob, year, sex, province, ward, phone), encoded=True)
             del ids, cccd, cmnd, dob, year, sex, province, ward, phone
             ix.finish(estimate_u=estimate_u)
         return ix
@@ -155,14 +155,15 @@ class CitizenIndex:
         with _gc_paused():
             it = iter(rows)
             while (columns := row_columns(list(islice(it, _CHUNK)))) is not None:
-                self._add_columns(*columns)
+                self._add_columns(columns)
                 del columns
 
-    def _add_columns(self, cid, cccd, cmnd, name, dob, year, sex, prov, ward, phone, *,
-                     encoded=False) -> None:
-        """One chunk of columns; ``dob`` yyyymmdd ints (0 = unknown), ``year`` ints (0 =
+    def _add_columns(self, columns: tuple, *, encoded=False) -> None:
+        """One chunk of columns ``(cid, cccd, cmnd, name, dob, year, sex, prov, ward, phone)``
+        (``loaders.row_columns``); ``dob`` yyyymmdd ints (0 = unknown), ``year`` ints (0 =
         unknown, taken from ``dob`` when it is known). ``encoded``: cccd, cmnd and phone
         are already digit keys and sex already a code."""
+        cid, cccd, cmnd, name, dob, year, sex, prov, ward, phone = columns
         if self.finished:
             raise RuntimeError("the index is finished; build a new one")
         if name is not None:

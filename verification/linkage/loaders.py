@@ -33,7 +33,7 @@ import io
 import threading
 import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import numpy as np
 import psycopg2
@@ -267,10 +267,8 @@ class _NumbersReader:
         except Exception:  # noqa: BLE001 - read again on the main connection
             self.cols = None
         finally:
-            try:
+            with suppress(Exception):  # a side connection that will not close is dropped anyway
                 other.close()
-            except Exception:  # noqa: BLE001
-                pass
 
     def result(self, cur) -> np.ndarray:
         if self.thread is not None:

@@ -88,6 +88,8 @@ class Candidate:
         return (isinstance(other, Candidate) and self.citizen_id == other.citizen_id
                 and self.score == other.score and self.reasons == other.reasons)
 
+    __hash__ = None  # compared by value and mutable (``reasons``): not hashable, as before
+
     def __repr__(self) -> str:
         return f"Candidate(citizen_id={self.citizen_id!r}, score={self.score:.2f})"
 
