@@ -18,14 +18,14 @@ from records import normalize
 from records.models import Citizen, Facility, VaccineProduct
 from verification import sms
 from verification.models import ReconciliationCase
+from verification.police.services import police_decide
+from verification.services import cases
 
 DEMO_LOT = "DEMO1"
 
 
 def seed_demo_cases() -> list[ReconciliationCase]:
     """Create six cases at the demo Hà Nội health station in several states; returns them."""
-    from verification.services import cases
-
     facility = Facility.objects.filter(code="HN-TYT-01").first()
     clinic = User.objects.filter(username="clinic").first()
     if facility is None or clinic is None:
@@ -60,8 +60,6 @@ def seed_demo_cases() -> list[ReconciliationCase]:
         cases.case_send_to_police(case=case, actor=clinic)
     police = User.objects.filter(username="police").first()
     if police is not None and len(created) == 6:
-        from verification.police.services import police_decide
-
         police_decide(officer=police, case_id=created[5].pk, outcome="match",
                       note="Demo: checked against the CCCD card at the ward office.")
     return created

@@ -86,7 +86,8 @@ class ReconciliationCase(models.Model):
                                 condition=models.Q(status=CaseStatus.AWAITING_POLICE)),
                    models.Index(fields=["phone"], name="case_phone", condition=~models.Q(phone="")),
                    # The clinic queue's search by CCCD/CMND (exact); many cases carry none.
-                   models.Index(fields=["id_number"], name="case_id_number", condition=~models.Q(id_number="")),
+                   models.Index(fields=["id_number"], name="case_id_number",
+                                condition=~models.Q(id_number="")),
                    models.Index(fields=["claimed_by"], name="case_claimed_by",
                                 condition=models.Q(claimed_by__isnull=False)),
                    # The clinic queue: a facility's open cases, oldest first, read in index
@@ -143,7 +144,8 @@ class CaseEvent(models.Model):
     """The case's timeline: every transition and note, shown to staff (and, summarised, to the citizen)."""
 
     # Indexed by (case, at) below, which also serves the foreign key.
-    case = models.ForeignKey(ReconciliationCase, on_delete=models.CASCADE, related_name="events", db_index=False)
+    case = models.ForeignKey(ReconciliationCase, on_delete=models.CASCADE, related_name="events",
+                             db_index=False)
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+")

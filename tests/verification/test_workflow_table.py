@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.models import Role
+from records.models import AuditEvent
 from vaxrecon.errors import InvalidTransition, NotAllowed, NotFoundInScope
 from verification import workflow
 from verification.models import ReconciliationCase
@@ -46,8 +47,6 @@ def test_a_transition_moves_the_case_and_writes_timeline_and_audit(case, clinic_
     assert moved.status == S.IN_REVIEW
     event = moved.events.get()
     assert (event.from_status, event.to_status, event.actor) == (S.SUBMITTED, S.IN_REVIEW, clinic_user)
-    from records.models import AuditEvent
-
     audit = AuditEvent.objects.get(action="case.start_review")
     assert audit.before["status"] == S.SUBMITTED and audit.after["status"] == S.IN_REVIEW
 

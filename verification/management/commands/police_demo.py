@@ -19,7 +19,8 @@ from verification import workflow
 from verification.models import ReconciliationCase
 from verification.services import case_transition
 
-COLUMNS = ["citizen_id", "legacy_id", "full_name", "date_of_birth", "sex", "province_code", "ward_code", "phone"]
+COLUMNS = ["citizen_id", "legacy_id", "full_name", "date_of_birth", "sex", "province_code", "ward_code",
+           "phone"]
 
 
 class Command(BaseCommand):
@@ -50,7 +51,9 @@ class Command(BaseCommand):
                                  c.ward.province_id, c.ward.code, c.phone or ""])
                 written += 1
         queued = 0
-        if not ReconciliationCase.objects.filter(ward=profile.ward_id, status=workflow.CaseStatus.AWAITING_POLICE).exists():
+        awaiting = ReconciliationCase.objects.filter(ward=profile.ward_id,
+                                                     status=workflow.CaseStatus.AWAITING_POLICE)
+        if not awaiting.exists():
             with transaction.atomic():
                 for i, c in enumerate(people):
                     name, id_number = c.full_name, c.cccd
@@ -59,7 +62,8 @@ class Command(BaseCommand):
                     elif i % 4 == 2:  # one digit wrong
                         id_number = c.cccd[:-1] + str((int(c.cccd[-1]) + 1) % 10)
                     case = ReconciliationCase.objects.create(
-                        origin=ReconciliationCase.Origin.CLINIC_ENTRY, status=workflow.CaseStatus.RECORD_UPDATED,
+                        origin=ReconciliationCase.Origin.CLINIC_ENTRY,
+                        status=workflow.CaseStatus.RECORD_UPDATED,
                         full_name=name, date_of_birth=c.date_of_birth, birth_year=c.birth_year, sex=c.sex,
                         id_number=id_number, phone=c.phone or "", ward_id=profile.ward_id, citizen=c,
                     )

@@ -8,6 +8,7 @@ models: it is another ministry's system with its own data, and runs without this
 
 import argparse
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from verification.police import registry_server
@@ -20,8 +21,6 @@ class Command(BaseCommand):
         registry_server.add_arguments(parser)
 
     def handle(self, *args, **options):
-        from django.conf import settings
-
         names = ("host", "port", "data", "api_key", "latency", "failure_rate")
         opts = argparse.Namespace(**{name: options[name] for name in names})
         opts.api_key = opts.api_key or settings.POPULATION_REGISTRY_API_KEY
