@@ -11,12 +11,19 @@ import datetime as dt
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import date
 
 import pytest
+from django.utils import translation
 
-from signing import pki
+from accounts.models import Role
+from signing import pki, services, trust
 from signing.keystores import Algorithm, FileKeySigner, Pkcs11Signer, Signer
+from signing.models import SignerCertificate
 from signing.softhsm import SoftHsm, find_softhsm_module
+from tests.factories import CitizenFactory, InjectionRecordFactory, make_user
+from verification.models import PoliceVerification, ReconciliationCase
+from verification.workflow import CaseStatus
 
 TOKEN = "vaxrecon-test"
 USER_PIN = "246810"
@@ -119,17 +126,10 @@ def make_signer(request: pytest.FixtureRequest,
 
 # --- Django: trust store, signers with registered keys, cases awaiting signature -------
 
-from datetime import date  # noqa: E402
-
-from accounts.models import Role  # noqa: E402
-from tests.factories import CitizenFactory, InjectionRecordFactory, make_user  # noqa: E402
-
 
 @pytest.fixture
 def trust_store(db, root_ca: pki.CertAndKey, issuing_ca: pki.CertAndKey):
     """The test root trusted, the issuing CA known, and an empty CRL for each."""
-    from signing import services
-
     services.authority_register(certificate=root_ca.certificate, trusted=True, label="test root")
     services.authority_register(certificate=issuing_ca.certificate, label="test issuing CA")
     for ca in (root_ca, issuing_ca):
@@ -152,8 +152,6 @@ def other_signer_user(hcm_facility):
 def register_file_key(trust_store, issuing_ca, file_identities):
     """Return a factory: (user, algorithm, **certificate options) -> SignerCertificate
     backed by an encrypted PKCS#12 opened with PASSPHRASE."""
-    from signing import services, trust
-
     def factory(user, algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256, **cert_options):
         key_type = KEY_TYPE[algorithm]
         if cert_options:  # a certificate of its own (validity etc.); EC keys are quick to make
@@ -165,8 +163,6 @@ def register_file_key(trust_store, issuing_ca, file_identities):
         p12 = pki.export_pkcs12(ident, PASSPHRASE, [issuing_ca.certificate])
         if cert_options.get("not_after") and cert_options["not_after"] < dt.datetime.now(dt.UTC):
             # Registration refuses expired certificates; tests of expiry register it directly.
-            from signing.models import SignerCertificate
-
             return SignerCertificate.objects.create(
                 **trust._cert_fields(ident.certificate), fingerprint=trust._fingerprint(ident.certificate),
                 user=user, ward=user.profile.ward, facility=user.profile.facility,
@@ -180,9 +176,6 @@ def register_file_key(trust_store, issuing_ca, file_identities):
 @pytest.fixture
 def register_token_key(trust_store, softhsm, issuing_ca):
     """Return a factory: (user, algorithm) -> SignerCertificate on the SoftHSM2 token (PIN USER_PIN)."""
-    from signing import services
-    from signing.models import SignerCertificate
-
     hsm, certs = softhsm
 
     def factory(user, algorithm: Algorithm = Algorithm.ECDSA_P256_SHA256):
@@ -198,9 +191,6 @@ def register_token_key(trust_store, softhsm, issuing_ca):
 def make_awaiting_case(*, facility, doses: int = 1, ward=None):
     """A case of a person living in ``ward`` (default the facility's), identity confirmed by
     the police, waiting for signature, with ``doses`` injection records. Returns (case, records)."""
-    from verification.models import PoliceVerification, ReconciliationCase
-    from verification.workflow import CaseStatus
-
     ward = ward or facility.ward
     citizen = CitizenFactory(ward=ward)
     records = [InjectionRecordFactory(citizen=citizen, facility=facility, dose_number=n,
@@ -223,8 +213,6 @@ def make_awaiting_case_fixture(reference_data):
 @pytest.fixture(autouse=True)
 def english_messages(request):
     """Assertions read the English messages; the catalogue translates them to Vietnamese."""
-    from django.utils import translation
-
     if "settings" in request.fixturenames or request.node.get_closest_marker("django_db"):
         request.getfixturevalue("settings").LANGUAGE_CODE = "en"
     with translation.override("en"):

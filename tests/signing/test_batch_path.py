@@ -9,9 +9,10 @@ import pytest
 from django.db import connection, transaction
 
 from records.models import AuditEvent, InjectionRecord
-from signing import batchsign, runner, services
+from signing import batchsign, cms, runner, services
+from signing.keystores import FileKeySigner
 from signing.models import Signature, SigningBatch
-from tests.signing.conftest import PASSPHRASE
+from tests.signing.conftest import PASSPHRASE, make_awaiting_case
 from vaxrecon.access import scope_for
 from verification.models import CaseEvent
 from verification.services.transitions import case_transition
@@ -88,8 +89,6 @@ def test_a_large_batch_is_signed_by_forked_helpers_on_postgresql(settings, monke
                                                                   hanoi_facility):
     if connection.vendor != "postgresql":
         pytest.skip("forked helpers run on PostgreSQL only (SQLite signs in one process)")
-    from tests.signing.conftest import make_awaiting_case
-
     settings.SIGNING_CHUNK, settings.SIGNING_PROCESSES, settings.SIGNING_SYNC_LIMIT = 3, 2, 10_000
     forked = []
     real_run_forked = runner._run_forked
@@ -141,9 +140,6 @@ def test_the_set_wise_transition_takes_only_awaiting_cases_and_notifies_after_co
 
 
 def _chunk(user, cert, ids, **options):
-    from signing import cms
-    from signing.keystores import FileKeySigner
-
     signer = FileKeySigner.from_pkcs12(cert.pkcs12, PASSPHRASE)
     with transaction.atomic():
         template = cms.SignedAttributesTemplate(signer.certificate)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import unicodedata
 
 import pytest
@@ -12,6 +13,8 @@ from signing.canonical import (
     canonical_json,
     canonical_payload,
     payload_hash,
+    police_fragment,
+    record_payload_fast,
 )
 from signing.errors import PayloadError
 
@@ -127,8 +130,6 @@ _AWKWARD = ["Nguyễn Thị Ánh Tuyết", "Trần Văn Đức", "Ngô Bảo Ch�
 
 
 def _random_text(rnd, *, allow_none=False):
-    import random as _r  # noqa: F401 - rnd is a random.Random
-
     if allow_none and rnd.random() < 0.15:
         return None
     pool = "".join(_AWKWARD) + "abcxyzABCĐđƯưƠơ0123456789\"\\\b\f\n\r\t"
@@ -138,13 +139,12 @@ def _random_text(rnd, *, allow_none=False):
 
 
 def _random_record(rnd):
-    from signing.canonical import police_fragment
-
     def date_or_none():
         return None if rnd.random() < 0.2 else dt.date(rnd.randint(1900, 2030), rnd.randint(1, 12),
                                                         rnd.randint(1, 28))
 
-    row = (rnd.randint(1, 2**53 - 1), rnd.randint(1, 9), None if rnd.random() < 0.7 else rnd.randint(1, 10**9),
+    row = (rnd.randint(1, 2**53 - 1), rnd.randint(1, 9),
+           None if rnd.random() < 0.7 else rnd.randint(1, 10**9),
            _random_text(rnd), rnd.randint(0, 9), dt.date(2021, rnd.randint(1, 12), rnd.randint(1, 28)),
            _random_text(rnd), _random_text(rnd, allow_none=True),
            _random_text(rnd), rnd.choice(["M", "F"]), date_or_none(), rnd.randint(1900, 2030),
@@ -159,10 +159,6 @@ def _random_record(rnd):
 
 
 def test_the_record_template_writes_exactly_what_canonical_payload_and_rfc8785_write():
-    import random
-
-    from signing.canonical import build_payload, record_payload_fast
-
     rnd = random.Random(20211001)
     for _ in range(3000):
         row, police, fragment = _random_record(rnd)
@@ -181,8 +177,6 @@ def test_the_record_template_writes_exactly_what_canonical_payload_and_rfc8785_w
 
 
 def test_the_record_template_refuses_what_the_reference_refuses():
-    from signing.canonical import police_fragment, record_payload_fast
-
     fragment = police_fragment(reference="R1", result="match",
                                verified_at=dt.datetime(2021, 1, 1, tzinfo=dt.UTC), ward=1, officer=None)
     row = [1, 1, None, "astra", 1, dt.date(2021, 5, 1), "A1", None, "Tên", "M", None, 1990, "year",

@@ -6,14 +6,18 @@ import datetime as dt
 
 import pytest
 from cryptography import x509
+from django.core.cache import caches
 
 from records.models import AuditEvent, InjectionRecord
 from records.services import injection_record_correct
-from signing import pki, sealing, services
+from signing import pki, sealing, services, tasks
 from signing.errors import CertificateRejected, WrongPassphrase, WrongPin
 from signing.keystores import Algorithm
 from signing.models import AuthorityCertificate, Signature, SigningBatch
+from signing.selectors import records_awaiting_signature
 from tests.signing.conftest import PASSPHRASE, USER_PIN
+from vaxrecon.access import scope_for
+from vaxrecon.celery import app
 from vaxrecon.errors import NotAllowed, NotFoundInScope
 from verification.workflow import CaseStatus
 
@@ -211,9 +215,6 @@ def test_a_correction_supersedes_the_signature_and_the_new_version_awaits_a_new_
     old_signature.refresh_from_db()
     assert old_signature.status == Signature.Status.SUPERSEDED
     assert services.signature_verify(old_signature).ok  # still valid for the old version
-    from signing.selectors import records_awaiting_signature
-    from vaxrecon.access import scope_for
-
     assert list(records_awaiting_signature(scope=scope_for(signer_user))) == [new]
     batch = sign(signer_user, cert, [new])
     assert batch.signed == 1
@@ -226,8 +227,6 @@ def test_a_correction_supersedes_the_signature_and_the_new_version_awaits_a_new_
 @pytest.fixture
 def eager_celery(settings):
     """Tasks run in-process (also when a broker is configured): these tests look at the hand-over."""
-    from vaxrecon.celery import app
-
     previous, app.conf.task_always_eager = app.conf.task_always_eager, True
     yield
     app.conf.task_always_eager = previous
@@ -239,8 +238,6 @@ def test_a_large_batch_goes_to_celery_with_the_passphrase_sealed(
     settings.SIGNING_SYNC_LIMIT = 1
     cert = register_file_key(signer_user)
     _case, records = make_awaiting_case(facility=hanoi_facility, doses=3)
-    from signing import tasks
-
     sent = []
     real_delay = tasks.sign_batch.delay
     monkeypatch.setattr(tasks.sign_batch, "delay", lambda *args: sent.append(args) or real_delay(*args))
@@ -263,8 +260,6 @@ def test_a_queued_batch_whose_key_expired_fails_without_signing(
     _case, records = make_awaiting_case(facility=hanoi_facility, doses=2)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         batch = sign(signer_user, cert, records)
-    from django.core.cache import caches
-
     caches["signing"].delete(sealing.secret_cache_key(batch.pk))  # the TTL ran out before a worker started
     for callback in callbacks:
         callback()

@@ -34,7 +34,8 @@ def test_a_signer_signs_the_waiting_records_in_one_batch(page, signer_user, wait
     assert case.status == "signed"
 
 
-def test_a_wrong_passphrase_is_said_plainly_and_nothing_is_signed(page, signer_user, waiting, register_file_key):
+def test_a_wrong_passphrase_is_said_plainly_and_nothing_is_signed(page, signer_user, waiting,
+                                                                  register_file_key):
     register_file_key(signer_user)
     browser_login(page, "signer-hn")
     page.goto(page.base_url + "/signing/")

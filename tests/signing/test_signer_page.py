@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from records.models import InjectionRecord
+from signing import pki, services
 from signing.models import Signature, SigningBatch
 from tests.signing.conftest import PASSPHRASE
 
@@ -36,7 +40,8 @@ def test_it_lists_the_records_awaiting_signature_in_the_signers_scope_only(clien
     assert f'value="{other_case[1][0].pk}"' not in response.content.decode()
 
 
-def test_it_signs_the_selected_records_with_one_passphrase_entry(client, signer_user, own_case, register_file_key):
+def test_it_signs_the_selected_records_with_one_passphrase_entry(client, signer_user, own_case,
+                                                                 register_file_key):
     cert = register_file_key(signer_user)
     client.force_login(signer_user)
 
@@ -50,7 +55,8 @@ def test_it_signs_the_selected_records_with_one_passphrase_entry(client, signer_
     assert "2" in detail.content.decode() and batch.get_status_display() in detail.content.decode()
 
 
-def test_a_wrong_passphrase_shows_a_clear_error_and_signs_nothing(client, signer_user, own_case, register_file_key):
+def test_a_wrong_passphrase_shows_a_clear_error_and_signs_nothing(client, signer_user, own_case,
+                                                                  register_file_key):
     cert = register_file_key(signer_user)
     client.force_login(signer_user)
 
@@ -63,7 +69,8 @@ def test_a_wrong_passphrase_shows_a_clear_error_and_signs_nothing(client, signer
     assert not Signature.objects.exists()
 
 
-def test_posting_an_outsiders_record_signs_nothing(client, signer_user, own_case, other_case, register_file_key):
+def test_posting_an_outsiders_record_signs_nothing(client, signer_user, own_case, other_case,
+                                                   register_file_key):
     cert = register_file_key(signer_user)
     client.force_login(signer_user)
 
@@ -82,7 +89,8 @@ def test_other_roles_get_403(client, police_user, clinic_user):
 
 def test_it_warns_30_days_before_the_certificate_expires(client, signer_user, register_file_key):
     now = dt.datetime.now(dt.UTC)
-    register_file_key(signer_user, not_before=now - dt.timedelta(days=300), not_after=now + dt.timedelta(days=20))
+    register_file_key(signer_user, not_before=now - dt.timedelta(days=300),
+                      not_after=now + dt.timedelta(days=20))
     client.force_login(signer_user)
 
     response = client.get(reverse("signing:batch"))
@@ -120,8 +128,6 @@ def test_another_signers_batch_is_404(client, signer_user, other_signer_user, re
 
 @pytest.fixture
 def signed_own(client, signer_user, own_case, register_file_key):
-    from signing import services
-
     cert = register_file_key(signer_user)
     services.signing_start(user=signer_user, certificate_id=cert.pk, record_ids=[r.pk for r in own_case[1]],
                            secret=PASSPHRASE)
@@ -141,8 +147,6 @@ def test_the_record_check_reports_chain_validity_revocation_and_tamper_results_a
 
 
 def test_the_record_check_page_shows_a_tampered_record(client, signer_user, signed_own):
-    from records.models import InjectionRecord
-
     InjectionRecord.objects.filter(pk=signed_own[0].pk).update(lot_number="CHANGED1")
     client.force_login(signer_user)
 
@@ -175,10 +179,6 @@ def test_the_cms_download_is_scoped(client, signer_user, other_signer_user, sign
 
 def test_a_signer_registers_a_pkcs12_file_on_the_certificates_page(client, signer_user, trust_store,
                                                                    file_identities, issuing_ca):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from signing import pki
-
     p12 = pki.export_pkcs12(file_identities["ec"], PASSPHRASE, [issuing_ca.certificate])
     client.force_login(signer_user)
 
@@ -193,10 +193,9 @@ def test_a_signer_registers_a_pkcs12_file_on_the_certificates_page(client, signe
 
 
 @pytest.mark.services
-def test_a_large_batch_is_signed_by_a_real_worker(client, transactional_db, celery_worker_process, signer_user,
-                                                  register_file_key, make_awaiting_case, hanoi_facility, settings):
-    import time
-
+def test_a_large_batch_is_signed_by_a_real_worker(client, transactional_db, celery_worker_process,
+                                                  signer_user, register_file_key, make_awaiting_case,
+                                                  hanoi_facility, settings):
     settings.SIGNING_SYNC_LIMIT = 2
     cert = register_file_key(signer_user)
     _case, records = make_awaiting_case(facility=hanoi_facility, doses=4)
