@@ -19,7 +19,9 @@ birth years off by one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import datetime as dt
 import random
 import unicodedata
 from pathlib import Path
@@ -39,14 +41,20 @@ MIDDLE_F = ["Thị"] * 14 + [
     "Ngọc", "Thu", "Thanh", "Minh", "Kim", "Bích", "Phương", "Hoài", "Thùy", "Mai", "Lan",
     "Diệu", "Quỳnh", "Thảo", "Hồng", "Khánh", "Bảo", "Hải", "Như", "Tường", "Mỹ", "Gia",
 ]
-GIVEN_M = """Hùng Dũng Minh Nam Hải Long Tuấn Anh Khoa Phúc Quân Sơn Thắng Trung Đức Hiếu Huy
-Khánh Kiên Lâm Luân Nghĩa Phong Quang Tài Thái Thành Tiến Trí Tú Vinh Việt Bảo Bình Cường
-Đạt Định Hào Hậu Hoàng Hưng Kiệt Lộc Lợi Mạnh Nhân Phát Quý Sang Tâm Thịnh Toàn Trọng
-Tùng Vũ Khang Hiển Thông Đông""".split()
-GIVEN_F = """Anh Hà Hương Lan Linh Mai Ngọc Nhung Oanh Phương Quỳnh Thảo Thủy Trang Trâm Uyên
-Vy Yến Hằng Hạnh Hiền Hoa Huyền Liên Loan Ly My Nga Ngân Nhi Nhàn Nương Tâm Thanh Thư
-Thúy Tiên Trinh Vân Xuân Ánh Châu Diệp Dung Giang Hồng Khuê Lệ Lụa Mỹ Nguyệt Phượng
-Quyên Thắm Thơ Trúc Tuyết Vi""".split()
+GIVEN_M = [
+    "Hùng", "Dũng", "Minh", "Nam", "Hải", "Long", "Tuấn", "Anh", "Khoa", "Phúc", "Quân", "Sơn",
+    "Thắng", "Trung", "Đức", "Hiếu", "Huy", "Khánh", "Kiên", "Lâm", "Luân", "Nghĩa", "Phong",
+    "Quang", "Tài", "Thái", "Thành", "Tiến", "Trí", "Tú", "Vinh", "Việt", "Bảo", "Bình", "Cường",
+    "Đạt", "Định", "Hào", "Hậu", "Hoàng", "Hưng", "Kiệt", "Lộc", "Lợi", "Mạnh", "Nhân", "Phát",
+    "Quý", "Sang", "Tâm", "Thịnh", "Toàn", "Trọng", "Tùng", "Vũ", "Khang", "Hiển", "Thông", "Đông",
+]
+GIVEN_F = [
+    "Anh", "Hà", "Hương", "Lan", "Linh", "Mai", "Ngọc", "Nhung", "Oanh", "Phương", "Quỳnh", "Thảo",
+    "Thủy", "Trang", "Trâm", "Uyên", "Vy", "Yến", "Hằng", "Hạnh", "Hiền", "Hoa", "Huyền", "Liên",
+    "Loan", "Ly", "My", "Nga", "Ngân", "Nhi", "Nhàn", "Nương", "Tâm", "Thanh", "Thư", "Thúy",
+    "Tiên", "Trinh", "Vân", "Xuân", "Ánh", "Châu", "Diệp", "Dung", "Giang", "Hồng", "Khuê", "Lệ",
+    "Lụa", "Mỹ", "Nguyệt", "Phượng", "Quyên", "Thắm", "Thơ", "Trúc", "Tuyết", "Vi",
+]
 VACCINES = ["AstraZeneca", "Pfizer-BioNTech", "Moderna", "Sinopharm (Vero Cell)", "Sputnik V",
             "Janssen", "Abdala", "Hayat-Vax"]
 OLD_PROVINCES = [f"{c:03d}" for c in (1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25,
@@ -121,7 +129,8 @@ class Generator:
             sex = rng.choice("MF")
             year = rng.randint(1930, 2010)
             month, day = rng.randint(1, 12), rng.randint(1, 28 if rng.random() < 0.1 else 31)
-            day = min(day, [31, 29 if year % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1])
+            month_days = [31, 29 if year % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+            day = min(day, month_days[month - 1])
             ward, prov = rng.choice(self.wards)
             person = {
                 "citizen_id": self.cccd(sex, year),
@@ -205,8 +214,6 @@ class Generator:
             return str(y)
         if r < 0.29:
             kind = rng.random()
-            import datetime as dt
-
             base = dt.date(y, m, d)
             if kind < 0.3:
                 base += dt.timedelta(days=rng.choice((-1, 1)))
@@ -220,10 +227,8 @@ class Generator:
                 if 1 <= nd <= 28:
                     base = dt.date(y, m, nd)
             else:
-                try:
+                with contextlib.suppress(ValueError):
                     base = dt.date(y + rng.choice((-1, 1)), m, d)  # year off by one
-                except ValueError:
-                    pass
             y, m, d = base.year, base.month, base.day
         if rng.random() < 0.12:
             return f"{d:02d}/{m:02d}/{y:04d}"
@@ -234,10 +239,8 @@ class Generator:
         r = rng.random()
         if r < 0.22:
             return ""
-        if person["legacy_id"] and rng.random() < 0.15:
-            value = person["legacy_id"]
-        else:
-            value = person["citizen_id"]
+        use_legacy = person["legacy_id"] and rng.random() < 0.15
+        value = person["legacy_id"] if use_legacy else person["citizen_id"]
         if rng.random() < 0.15:
             k = rng.randrange(len(value) - 1)
             if rng.random() < 0.7:
@@ -343,7 +346,8 @@ def main(argv=None) -> int:
     gen = Generator(args.seed)
     citizens = gen.citizens(args.citizens)
     gen.rng.shuffle(citizens)
-    fields = ["citizen_id", "legacy_id", "full_name", "date_of_birth", "sex", "province_code", "ward_code", "phone"]
+    fields = ["citizen_id", "legacy_id", "full_name", "date_of_birth", "sex", "province_code", "ward_code",
+              "phone"]
     with open(out / "registry.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()

@@ -197,7 +197,7 @@ def _tree_pss(root: int) -> int:
 
 
 def timed(cmd: list[str], env: dict) -> dict:
-    load_before = open("/proc/loadavg").read().split()[:3]
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
     proc = subprocess.Popen(["/usr/bin/time", "-v", *cmd], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = [0]
@@ -213,7 +213,7 @@ def timed(cmd: list[str], env: dict) -> dict:
     out, err = proc.communicate()
     done.set()
     t.join()
-    load_after = open("/proc/loadavg").read().split()[:3]
+    load_after = Path("/proc/loadavg").read_text().split()[:3]
     if proc.returncode:
         sys.stderr.write(out + err)
         raise SystemExit(f"timed run failed ({proc.returncode})")
@@ -294,16 +294,18 @@ def main(argv=None) -> int:
 
 
 def _cpu_model() -> str:
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
+    with open("/proc/cpuinfo") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
     return "?"
 
 
 def _ram_gb() -> float:
-    for line in open("/proc/meminfo"):
-        if line.startswith("MemTotal"):
-            return int(line.split()[1]) / 1024 / 1024
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemTotal"):
+                return int(line.split()[1]) / 1024 / 1024
     return 0.0
 
 

@@ -145,8 +145,8 @@ def prepare(args) -> dict:
         cert = hsm.provision_signer(issuing, token_label=TOKEN, user_pin=PIN, key_label="bench",
                                     **devpki.signer_subject(user))
         hsm_cert = services.signer_certificate_register(
-            user=user, certificate=cert, chain=[issuing.certificate], key_store=SignerCertificate.KeyStore.PKCS11,
-            token_label=TOKEN, key_label="bench")
+            user=user, certificate=cert, chain=[issuing.certificate],
+            key_store=SignerCertificate.KeyStore.PKCS11, token_label=TOKEN, key_label="bench")
         os.environ["SOFTHSM2_CONF"] = str(hsm.conf_path)
         hsm_info = {"conf": str(hsm.conf_path), "module": hsm.module_path, "cert": hsm_cert,
                     "cert_der": cert.public_bytes(serialization.Encoding.DER)}
@@ -157,23 +157,27 @@ def prepare(args) -> dict:
                        "WHERE status = 'recorded' ORDER BY id LIMIT %s", [args.records + args.hsm_records])
         # One case per citizen, holding that citizen's doses; the police confirmed each.
         cursor.execute(
-            "INSERT INTO verification_reconciliationcase (tracking_code, origin, status, full_name, name_key, "
-            "date_of_birth, birth_year, dob_precision, sex, id_number, phone, nationality, ward_id, citizen_id, "
-            "confirmed, reject_reason, reject_note, info_request, police_values, submitted_at, deadline_at, "
-            "updated_at) SELECT 'BENCH' || c.id, 'bulk_import', 'awaiting_signature', c.full_name, c.name_key, "
-            "c.date_of_birth, c.birth_year, c.dob_precision, c.sex, COALESCE(c.cccd, ''), '', c.nationality, %s, "
+            "INSERT INTO verification_reconciliationcase (tracking_code, origin, status, full_name, "
+            "name_key, date_of_birth, birth_year, dob_precision, sex, id_number, phone, nationality, "
+            "ward_id, citizen_id, confirmed, reject_reason, reject_note, info_request, police_values, "
+            "submitted_at, deadline_at, updated_at) SELECT 'BENCH' || c.id, 'bulk_import', "
+            "'awaiting_signature', c.full_name, c.name_key, c.date_of_birth, c.birth_year, c.dob_precision, "
+            "c.sex, COALESCE(c.cccd, ''), '', c.nationality, %s, "
             "c.id, false, '', '', '', '{}', now(), now() + interval '30 days', now() "
             "FROM records_citizen c WHERE c.id IN (SELECT citizen_id FROM bench_ids)", [ward_id])
         cursor.execute(
-            "INSERT INTO verification_reconciliationcase_injections (reconciliationcase_id, injectionrecord_id) "
+            "INSERT INTO verification_reconciliationcase_injections "
+            "(reconciliationcase_id, injectionrecord_id) "
             "SELECT k.id, b.id FROM bench_ids b JOIN verification_reconciliationcase k "
             "ON k.citizen_id = b.citizen_id AND k.tracking_code LIKE 'BENCH%%'")
         cursor.execute(
-            "INSERT INTO verification_policeverification (case_id, reference, source, outcome, registry_values, "
-            "differing_fields, note, batch_id, at) SELECT k.id, 'BENCH-' || k.id, 'registry', 'match', '{}', "
-            "'[]', '', 'bench', %s FROM verification_reconciliationcase k WHERE k.tracking_code LIKE 'BENCH%%'",
+            "INSERT INTO verification_policeverification (case_id, reference, source, outcome, "
+            "registry_values, differing_fields, note, batch_id, at) SELECT k.id, 'BENCH-' || k.id, "
+            "'registry', 'match', '{}', '[]', '', 'bench', %s FROM verification_reconciliationcase k "
+            "WHERE k.tracking_code LIKE 'BENCH%%'",
             [VERIFIED_AT])
-        cursor.execute("SELECT count(*) FROM verification_reconciliationcase WHERE tracking_code LIKE 'BENCH%%'")
+        cursor.execute("SELECT count(*) FROM verification_reconciliationcase "
+                       "WHERE tracking_code LIKE 'BENCH%%'")
         cases = cursor.fetchone()[0]
         cursor.execute("SELECT id FROM bench_ids ORDER BY id")
         ids = [r[0] for r in cursor.fetchall()]
@@ -205,14 +209,15 @@ def cleanup() -> None:
         cursor.execute("UPDATE records_injectionrecord r SET status = 'recorded' FROM signing_signature s "
                        "WHERE s.record_id = r.id AND s.police_reference LIKE 'BENCH-%%'")
         cursor.execute("DELETE FROM signing_signature WHERE police_reference LIKE 'BENCH-%%'")
-        cursor.execute("DELETE FROM records_auditevent WHERE actor_label = %s AND (action LIKE 'injection.sign' "
+        cursor.execute("DELETE FROM records_auditevent WHERE actor_label = %s AND "
+                       "(action LIKE 'injection.sign' "
                        "OR action LIKE 'case.sign' OR action LIKE 'signing.batch%%')", [BENCH_USER])
         cursor.execute("DELETE FROM signing_signingbatch WHERE signed_by_id IN "
                        "(SELECT id FROM auth_user WHERE username = %s)", [BENCH_USER])
         bench_cases = "SELECT id FROM verification_reconciliationcase WHERE tracking_code LIKE 'BENCH%%'"
         cursor.execute(f"DELETE FROM verification_caseevent WHERE case_id IN ({bench_cases})")
-        cursor.execute(f"DELETE FROM verification_reconciliationcase_injections WHERE reconciliationcase_id IN "
-                       f"({bench_cases})")
+        cursor.execute(f"DELETE FROM verification_reconciliationcase_injections "
+                       f"WHERE reconciliationcase_id IN ({bench_cases})")
         cursor.execute(f"DELETE FROM verification_policeverification WHERE case_id IN ({bench_cases})")
         cursor.execute("DELETE FROM verification_reconciliationcase WHERE tracking_code LIKE 'BENCH%%'")
 
@@ -225,7 +230,8 @@ def run_pipeline(label: str, ids: list[int], ctx: dict, cert, signer) -> tuple[f
     from signing import services
     from signing.models import SigningBatch
 
-    batch = SigningBatch.objects.create(signed_by=ctx["user"], certificate=cert, record_ids=ids, total=len(ids))
+    batch = SigningBatch.objects.create(signed_by=ctx["user"], certificate=cert, record_ids=ids,
+                                        total=len(ids))
     updates_before = record_updates()
     before = loadavg()
     started = time.perf_counter()
@@ -236,7 +242,8 @@ def run_pipeline(label: str, ids: list[int], ctx: dict, cert, signer) -> tuple[f
     updates, hot = (a - b for a, b in zip(record_updates(), updates_before))
     ctx["hot"] = f"{hot:,} of {updates:,}"
     print(f"  {label}: {batch.status}, {batch.signed:,} signed, {batch.skipped:,} skipped in {elapsed:.1f} s "
-          f"= {rate:,.0f} records/s  (load {before} -> {after}; record UPDATEs HOT: {ctx['hot']}) {batch.message}")
+          f"= {rate:,.0f} records/s  (load {before} -> {after}; record UPDATEs HOT: {ctx['hot']}) "
+          f"{batch.message}")
     return rate, batch, before, after
 
 
@@ -285,8 +292,8 @@ def run_floor(ids: list[int], ctx: dict, cert, signer) -> tuple[float, int, str,
     elapsed = time.perf_counter() - started
     after = loadavg()
     rate = signed.value / elapsed if elapsed else 0.0
-    print(f"  floor (signatures + record status only, rolled back), {processes} processes: {signed.value:,} in "
-          f"{elapsed:.1f} s = {rate:,.0f} records/s  (load {before} -> {after})")
+    print(f"  floor (signatures + record status only, rolled back), {processes} processes: "
+          f"{signed.value:,} in {elapsed:.1f} s = {rate:,.0f} records/s  (load {before} -> {after})")
     return rate, signed.value, before, after
 
 
@@ -329,6 +336,38 @@ def case_counts() -> dict:
     return counts
 
 
+def report_text(*, info, args, ctx, cases, hot, p, raw1, rawp, rawp_after, floor, floor_n, batch, pipe,
+                hsm_raw, hsm_batch, hsm_rate, load_raw, load_before, load_after, verified, checked) -> str:
+    """The docs/BENCHMARKS.md section of a run."""
+    return (
+        f"## Signing\n\n"
+        f"`bench/sign_bench.py` ({info['date']}): machine {info['nproc']} CPUs (`nproc`), {info['cpu']}, "
+        f"{info['ram']} RAM;\n"
+        f"PostgreSQL 15 on 127.0.0.1; `SIGNING_PROCESSES={p}`, `SIGNING_CHUNK={args.chunk:,}`.\n\n"
+        f"| what | records | records/s |\n"
+        f"| --- | ---: | ---: |\n"
+        f"| raw `FileKeySigner.sign`, same key, 1 process | {args.raw // 2:,} | {raw1:,.0f} |\n"
+        f"| raw `FileKeySigner.sign`, same key, {p} processes (before the pipeline) | {args.raw:,} "
+        f"| {rawp:,.0f} |\n"
+        f"| floor: same path, signatures + record status only, rolled back, {p} processes | {floor_n:,} "
+        f"| {floor:,.0f} |\n"
+        f"| **production batch path, file key, {p} processes** | **{batch.signed:,}** | **{pipe:,.0f}** |\n"
+        f"| raw `FileKeySigner.sign`, same key, {p} processes (after the pipeline) | {args.raw:,} "
+        f"| {rawp_after:,.0f} |\n"
+        f"| raw `Pkcs11Signer.sign` through SoftHSM2 (CKM_ECDSA), 1 process | {min(args.raw, 10_000):,} "
+        f"| {hsm_raw:,.0f} |\n"
+        f"| production batch path, SoftHSM2 token, 1 process | {hsm_batch.signed if hsm_batch else 0:,} "
+        f"| {hsm_rate:,.0f} |\n\n"
+        f"Load average (1/5/15 min) before the raw loop {load_raw}; before the pipeline {load_before}; "
+        f"after it {load_after}.\n"
+        f"Cases: {ctx['cases']:,} (one per citizen); after the runs {cases}. Record UPDATEs that were HOT "
+        f"(file-key run): {hot}.\n"
+        f"Signatures checked afterwards with `signatures_verify` (chain, signature, payload rebuilt from the "
+        f"database):\n"
+        f"{verified} of a sample of {checked} verified.\n\n"
+    )
+
+
 def write_report(text: str) -> None:
     path = ROOT / "docs" / "BENCHMARKS.md"
     path.parent.mkdir(exist_ok=True)
@@ -339,6 +378,26 @@ def write_report(text: str) -> None:
     else:
         current = current.rstrip("\n") + "\n\n" + text
     path.write_text(current)
+
+
+def run_token(hsm_ids: list[int], ctx: dict, raw: int) -> tuple[float, float, object]:
+    """The raw loop and the batch path through the SoftHSM2 token, one process; returns
+    (batch records/s, raw signatures/s, finished batch)."""
+    from cryptography import x509
+
+    from signing.keystores import Pkcs11Signer
+
+    hsm_raw = run_raw("token", min(raw, 10_000), 1, ctx)
+    hsm = ctx["hsm"]
+    token = Pkcs11Signer(module_path=hsm["module"], token_label=TOKEN, pin=PIN, key_label="bench",
+                         certificate=x509.load_der_x509_certificate(hsm["cert_der"]))
+    try:
+        hsm_rate, hsm_batch, *_ = run_pipeline("pipeline, SoftHSM2, 1 process", hsm_ids, ctx, hsm["cert"],
+                                               token)
+    finally:
+        token.close()
+    print(f"  raw Pkcs11Signer.sign via SoftHSM2, 1 process: {hsm_raw:,.0f}/s")
+    return hsm_rate, hsm_raw, hsm_batch
 
 
 def main() -> int:
@@ -356,15 +415,15 @@ def main() -> int:
     from django.conf import settings
     from django.db import connection
 
-    from signing.keystores import FileKeySigner, Pkcs11Signer
+    from signing.keystores import FileKeySigner
 
     if connection.vendor != "postgresql":
         print("sign_bench needs PostgreSQL (DATABASE_URL)", file=sys.stderr)
         return 2
     settings.SIGNING_PROCESSES, settings.SIGNING_CHUNK = args.processes, args.chunk
     info = machine()
-    print(f"{info['date']}  {info['nproc']} CPUs  {info['cpu']}  {info['ram']}  db={connection.settings_dict['NAME']}"
-          f"  load {loadavg()}")
+    print(f"{info['date']}  {info['nproc']} CPUs  {info['cpu']}  {info['ram']}  "
+          f"db={connection.settings_dict['NAME']}  load {loadavg()}")
     ctx = prepare(args)
     ids = ctx["ids"]
     file_ids, hsm_ids = ids[:args.records], ids[args.records:]
@@ -389,20 +448,7 @@ def main() -> int:
     rawp_after = run_raw("file", args.raw, p, ctx)
     print(f"  raw loop again after the pipeline, {p} processes: {rawp_after:,.0f}/s; sample verified by "
           f"signatures_verify: {verified}/{checked}")
-    hsm_rate = hsm_raw = 0.0
-    hsm_batch = None
-    if hsm_ids:
-        hsm_raw = run_raw("token", min(args.raw, 10_000), 1, ctx)
-        hsm = ctx["hsm"]
-        from cryptography import x509
-
-        token = Pkcs11Signer(module_path=hsm["module"], token_label=TOKEN, pin=PIN, key_label="bench",
-                             certificate=x509.load_der_x509_certificate(hsm["cert_der"]))
-        try:
-            hsm_rate, hsm_batch, *_ = run_pipeline("pipeline, SoftHSM2, 1 process", hsm_ids, ctx, hsm["cert"], token)
-        finally:
-            token.close()
-        print(f"  raw Pkcs11Signer.sign via SoftHSM2, 1 process: {hsm_raw:,.0f}/s")
+    hsm_rate, hsm_raw, hsm_batch = run_token(hsm_ids, ctx, args.raw) if hsm_ids else (0.0, 0.0, None)
     cases = case_counts()
     print(f"  bench cases by status after the runs: {cases}")
     from django.db import connections
@@ -412,27 +458,11 @@ def main() -> int:
     print(f"  cleaned up; load {loadavg()}")
     if args.no_report:
         return 0
-    write_report(f"""## Signing
-
-`bench/sign_bench.py` ({info['date']}): machine {info['nproc']} CPUs (`nproc`), {info['cpu']}, {info['ram']} RAM;
-PostgreSQL 15 on 127.0.0.1; `SIGNING_PROCESSES={p}`, `SIGNING_CHUNK={args.chunk:,}`.
-
-| what | records | records/s |
-| --- | ---: | ---: |
-| raw `FileKeySigner.sign`, same key, 1 process | {args.raw // 2:,} | {raw1:,.0f} |
-| raw `FileKeySigner.sign`, same key, {p} processes (before the pipeline) | {args.raw:,} | {rawp:,.0f} |
-| floor: same path, signatures + record status only, rolled back, {p} processes | {floor_n:,} | {floor:,.0f} |
-| **production batch path, file key, {p} processes** | **{batch.signed:,}** | **{pipe:,.0f}** |
-| raw `FileKeySigner.sign`, same key, {p} processes (after the pipeline) | {args.raw:,} | {rawp_after:,.0f} |
-| raw `Pkcs11Signer.sign` through SoftHSM2 (CKM_ECDSA), 1 process | {min(args.raw, 10_000):,} | {hsm_raw:,.0f} |
-| production batch path, SoftHSM2 token, 1 process | {hsm_batch.signed if hsm_batch else 0:,} | {hsm_rate:,.0f} |
-
-Load average (1/5/15 min) before the raw loop {load_raw}; before the pipeline {load_before}; after it {load_after}.
-Cases: {ctx['cases']:,} (one per citizen); after the runs {cases}. Record UPDATEs that were HOT (file-key run): {hot}.
-Signatures checked afterwards with `signatures_verify` (chain, signature, payload rebuilt from the database):
-{verified} of a sample of {checked} verified.
-
-""")
+    write_report(report_text(info=info, args=args, ctx=ctx, cases=cases, hot=hot, p=p, raw1=raw1, rawp=rawp,
+                             rawp_after=rawp_after, floor=floor, floor_n=floor_n, batch=batch, pipe=pipe,
+                             hsm_raw=hsm_raw, hsm_batch=hsm_batch, hsm_rate=hsm_rate, load_raw=load_raw,
+                             load_before=load_before, load_after=load_after, verified=verified,
+                             checked=checked))
     print("written to docs/BENCHMARKS.md")
     return 0
 

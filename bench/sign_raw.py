@@ -75,7 +75,7 @@ _worker_signer: FileKeySigner | None = None
 
 
 def _worker_init(p12: bytes) -> None:
-    global _worker_signer
+    global _worker_signer  # noqa: PLW0603 - the Pool initializer: each worker process opens the key once
     _worker_signer = FileKeySigner.from_pkcs12(p12, PASSPHRASE)
 
 
