@@ -48,14 +48,6 @@ def cases_in_scope(*, scope: Scope) -> QuerySet[ReconciliationCase]:
     )
 
 
-def case_in_scope(*, scope: Scope, pk) -> ReconciliationCase:
-    """One case by id; NotFoundInScope when absent or outside the scope (the same answer)."""
-    case = cases_in_scope(scope=scope).filter(pk=pk).first()
-    if case is None:
-        raise NotFoundInScope("No such case.")
-    return case
-
-
 # --- The clinic's queue -----------------------------------------------------------------
 
 _TRACKING_RE = re.compile(rf"^[{TRACKING_ALPHABET}]{{{TRACKING_LENGTH}}}$")

@@ -15,6 +15,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     IntegerField,
     OuterRef,
     Q,
@@ -25,10 +26,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vaxrecon.access import Scope
+from vaxrecon.errors import NotFoundInScope
 from verification.models import CaseEvent, PoliceVerification, ReconciliationCase, RegistryCircuit
-from verification.selectors import case_scope_q
+from verification.selectors import case_scope_q, cases_in_scope
 from verification.workflow import CaseStatus
 
 S = CaseStatus
@@ -66,6 +69,22 @@ def with_waiting_since(cases) -> list[ReconciliationCase]:
     for case in cases:
         case.waiting_since = case.round_start if case.round_start != EPOCH else case.submitted_at
     return cases
+
+
+def sent_to_police_q() -> Q:
+    """Cases that are, or were, with the police: awaiting them now, or once entered that state.
+    An unconfirmed draft, or a case the clinic never sent, is none of the police's business."""
+    entered = CaseEvent.objects.filter(case=OuterRef("pk"), to_status=S.AWAITING_POLICE)
+    return Q(status=S.AWAITING_POLICE) | Q(Exists(entered))
+
+
+def case_for_police(*, scope: Scope, pk) -> ReconciliationCase:
+    """One case of the ward that is, or was, with its police; NotFoundInScope otherwise (the
+    same answer for a case elsewhere, a draft and a case never sent)."""
+    case = cases_in_scope(scope=scope).filter(sent_to_police_q(), pk=pk).first()
+    if case is None:
+        raise NotFoundInScope(_("No such case."))
+    return case
 
 
 def free_for(officer_id: int | None, now: datetime) -> Q:

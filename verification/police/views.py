@@ -21,7 +21,6 @@ from verification.models import PoliceVerification
 from verification.police import selectors, services
 from verification.police.diff import char_diff, render_segments
 from verification.police.forms import OutcomeForm, ReportRangeForm
-from verification.selectors import case_in_scope
 from verification.workflow import CaseStatus
 
 POLICE = Role.COMMUNE_POLICE
@@ -55,7 +54,7 @@ def police_next(request: HttpRequest) -> HttpResponse:
 @role_required(POLICE)
 @require_POST
 def police_release(request: HttpRequest, pk: int) -> HttpResponse:
-    case = case_in_scope(scope=scope_for(request.user), pk=pk)
+    case = selectors.case_for_police(scope=scope_for(request.user), pk=pk)
     services.case_release(officer=request.user, case_id=case.pk)
     messages.info(request, _("Case %(code)s given back to the queue.") % {"code": case.tracking_code})
     return redirect("verification:police_queue")
@@ -107,7 +106,7 @@ def _initial_values(case, answer) -> dict:
 @role_required(POLICE)
 def police_case(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
-    case = case_in_scope(scope=scope, pk=pk)
+    case = selectors.case_for_police(scope=scope, pk=pk)
     answer = selectors.registry_answer(case=case)
     form = OutcomeForm(request.POST or None, initial=_initial_values(case, answer))
     if request.method == "POST" and form.is_valid():
