@@ -153,6 +153,7 @@ class BirthDate:
         return self.year is not None
 
 
+YEAR_ONLY_RANGE = (1880, 2100)  # a bare year outside it is not read as a year of birth
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -173,7 +174,7 @@ def parse_birth_date(value: str | None) -> BirthDate:
         d, mo, y = int(m[1]), int(m[2]), int(m[3])
     elif m := _YEAR.match(text):
         y = int(m[1])
-        if not 1880 <= y <= 2100:
+        if not YEAR_ONLY_RANGE[0] <= y <= YEAR_ONLY_RANGE[1]:
             raise ValueError(f"'{text}' is not a plausible birth year.")
         return BirthDate(None, y, YEAR)
     else:

@@ -47,6 +47,8 @@ ID_LENGTHS = (9, 12)  # CMND, CCCD
 LOT_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9/.]{1,29}$"
 PHONE_SQL_PATTERN = "^0[0-9]{9}$"  # normalize.is_valid_phone on ASCII digits
 ROW = "(row)"  # the column named in an error about the row as a whole
+# The words a file may give for the sex (case-folded), and what they mean.
+SEX_WORDS = {"m": "M", "nam": "M", "male": "M", "f": "F", "nu": "F", "nữ": "F", "female": "F"}
 
 Row = Mapping[str, object]
 

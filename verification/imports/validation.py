@@ -21,8 +21,6 @@ from records.models import Province, VaccineProduct, Ward
 from records.services import vaccine_by_name
 from verification.linkage import NONE
 
-_SEX = {"m": "M", "nam": "M", "male": "M", "f": "F", "nu": "F", "nữ": "F", "female": "F"}
-
 
 @dataclass(frozen=True)
 class RowError:
@@ -94,7 +92,7 @@ def _identity_cells(c: dict, row: dict[str, str]) -> None:
     phone_text = row.get("phone", "")
     c["short"] = bool(row.get("__short__"))
     c["name"] = normalize.normalize_name(row.get("full_name", ""))
-    c["sex_t"], c["sex_v"] = sex_text, _SEX.get(sex_text.casefold())
+    c["sex_t"], c["sex_v"] = sex_text, rules.SEX_WORDS.get(sex_text.casefold())
     c["dob_t"], c["dob_bad"], c["dob_year"], c["birth"] = dob_text, dob_bad, birth.year, birth
     c["ph_t"], c["phone"] = phone_text, normalize.normalize_phone(phone_text)
 

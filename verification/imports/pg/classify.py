@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from django.db import transaction
 
-from records import normalize
+from records import normalize, rules
 from records.models import Province, Ward
 from verification.imports.files import REPORT_COLUMNS
 from verification.imports.pg.stage import SPACE_PARAMS, Session
@@ -20,6 +20,9 @@ from verification.imports.validation import validate_report_row
 _DATE_RE = (r"^(?:([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})|([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})"
             r"|([0-9]{4}))$")
 _ASCII = "'^[ -~]*$'"
+_YEARS = normalize.YEAR_ONLY_RANGE
+# rules.SEX_WORDS as SQL over the cell lowered: only its ASCII letters and Ữ change case (simple rows).
+_SEX_SQL = " ".join(f"WHEN '{word}' THEN '{sex}'" for word, sex in rules.SEX_WORDS.items())
 # The cells of REPORT_COLUMNS, in that order, as the cleaned-row table names them.
 _CELLS = ("rid", "name", "dob_t", "sex_t", "id_t", "ph_t", "prov_t", "ward_t", "vac_t", "dose_t", "inj_t",
           "lot_t")
@@ -145,7 +148,7 @@ def _parsed_sql() -> str:
     return f"""SELECT t.*,
             CASE WHEN dob_t = '' THEN 0
                  WHEN dm[7] IS NOT NULL THEN
-                   CASE WHEN {dob["year_only"]} BETWEEN 1880 AND 2100 THEN 0 ELSE 1 END
+                   CASE WHEN {dob["year_only"]} BETWEEN {_YEARS[0]} AND {_YEARS[1]} THEN 0 ELSE 1 END
                  WHEN {dob["full"]} THEN 0 ELSE 1 END dob_bad,
             CASE WHEN dob_t = '' THEN NULL WHEN dm[7] IS NOT NULL THEN {dob["year_only"]}
                  WHEN {dob["full"]} THEN {dob["y"]} END dob_year0,
@@ -154,8 +157,7 @@ def _parsed_sql() -> str:
             CASE WHEN inj_t = '' THEN 1 WHEN {inj['full']} THEN 0 ELSE 2 END inj_bad,
             {inj['date']} inj_date,
             CASE translate(sex_t, 'ABCDEFGHIJKLMNOPQRSTUVWXYZỮ', 'abcdefghijklmnopqrstuvwxyzữ')
-              WHEN 'm' THEN 'M' WHEN 'nam' THEN 'M' WHEN 'male' THEN 'M'
-              WHEN 'f' THEN 'F' WHEN 'nu' THEN 'F' WHEN 'nữ' THEN 'F' WHEN 'female' THEN 'F' END sex_v,
+              {_SEX_SQL} END sex_v,
             CASE WHEN length(idd0) IN (10, 11) THEN lpad(idd0, 12, '0')
                  WHEN length(idd0) = 8 THEN lpad(idd0, 9, '0') ELSE idd0 END idd,
             CASE WHEN p = '' THEN ''
