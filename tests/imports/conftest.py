@@ -6,7 +6,9 @@ import csv
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
+from django.utils import translation
 
 from records.models import Ward
 from tests.factories import CitizenFactory
@@ -26,8 +28,6 @@ def write_csv(path: Path, rows: list[dict], columns=REPORT_COLUMNS) -> Path:
 
 
 def write_xlsx(path: Path, rows: list[dict], columns=REPORT_COLUMNS) -> Path:
-    import openpyxl
-
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(list(columns))
@@ -79,8 +79,6 @@ NONE_ROW = report_row("R-NONE", full_name="Lò Thị Páo", date_of_birth="2003"
 @pytest.fixture(autouse=True)
 def english(settings):
     """Messages are asserted in English (the catalogue may translate them to Vietnamese)."""
-    from django.utils import translation
-
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield

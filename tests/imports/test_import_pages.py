@@ -7,7 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from records.models import Citizen
 from tests.imports.conftest import LINKED_ROW, NONE_ROW, REVIEW_ROW, report_row, write_csv
+from vaxrecon.celery import app
 from verification.models import ImportJob, MatchReview
 
 pytestmark = pytest.mark.django_db
@@ -16,8 +18,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def media_and_eager_tasks(settings, tmp_path):
     """Files under tmp; the import task runs in-process here (the worker test covers Redis)."""
-    from vaxrecon.celery import app
-
     settings.MEDIA_ROOT = tmp_path / "media"
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True
@@ -125,8 +125,6 @@ def test_the_review_queue_lists_open_reviews_with_masked_ids(client, clinic_user
 
 def test_another_facility_cannot_decide_a_review_and_nothing_changes(
         client, clinic_user, other_clinic_user, registry, tmp_path, django_capture_on_commit_callbacks):
-    from records.models import Citizen
-
     with django_capture_on_commit_callbacks(execute=True):
         upload(client, clinic_user, tmp_path, [{**REVIEW_ROW, "sex": "", "date_of_birth": "1985"}])
     review = MatchReview.objects.get()
@@ -162,8 +160,6 @@ def test_the_review_page_compares_fields_and_accepting_links_the_dose(client, cl
 
 def test_creating_a_citizen_from_a_row_without_sex_asks_the_reviewer_for_it(
         client, clinic_user, registry, tmp_path, django_capture_on_commit_callbacks):
-    from records.models import Citizen
-
     row = {**REVIEW_ROW, "sex": "", "date_of_birth": "1985"}
     with django_capture_on_commit_callbacks(execute=True):
         upload(client, clinic_user, tmp_path, [row])

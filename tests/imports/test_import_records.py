@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from records.models import AuditEvent, InjectionRecord
@@ -103,8 +105,6 @@ def test_the_same_row_twice_in_one_file_lands_once(tmp_path, registry):
 
 
 def test_an_xlsx_log_imports_like_a_csv_even_with_numbers_and_dates_as_cells(tmp_path, registry):
-    from datetime import datetime
-
     row = {**LINKED_ROW, "id_number": 1090000777, "phone": 987654321, "dose_number": 1,
            "injection_date": datetime(2021, 9, 1), "ward_code": 70, "province_code": 1}
     result = run(tmp_path, write_xlsx(tmp_path / "log.xlsx", [row, REVIEW_ROW]))

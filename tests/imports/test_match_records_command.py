@@ -6,9 +6,11 @@ import csv
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from records.models import AuditEvent, Citizen, InjectionRecord
-from tests.imports.conftest import LINKED_ROW, NONE_ROW, REVIEW_ROW, write_csv
+from tests.imports.conftest import LINKED_ROW, NONE_ROW, REVIEW_ROW, write_csv, write_xlsx
+from verification.imports import matchfile
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +40,6 @@ def test_it_writes_one_row_per_input_with_decision_cccd_score_and_candidates(tmp
 
 
 def test_two_processes_write_the_same_rows_in_the_same_order_as_one(tmp_path, registry, monkeypatch):
-    from verification.imports import matchfile
-
     monkeypatch.setattr(matchfile, "CHUNK", 2)  # several chunks, dealt to both processes
     rows = [dict(row, record_id=f"{row['record_id']}-{k}") for k in range(3)
             for row in (LINKED_ROW, REVIEW_ROW, NONE_ROW)]
@@ -54,8 +54,6 @@ def test_two_processes_write_the_same_rows_in_the_same_order_as_one(tmp_path, re
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_malformed_file_is_refused_and_no_output_is_written(tmp_path, registry, workers):
-    from django.core.management.base import CommandError
-
     source = tmp_path / "reports.csv"
     source.write_text("record_id,full_name\nR-1,Nguyen Van A\n", encoding="utf-8")
     with pytest.raises(CommandError, match="expected columns"):
@@ -64,8 +62,6 @@ def test_a_malformed_file_is_refused_and_no_output_is_written(tmp_path, registry
 
 
 def test_an_xlsx_file_gives_the_same_rows_as_the_csv(tmp_path, registry):
-    from tests.imports.conftest import write_xlsx
-
     rows = [LINKED_ROW, REVIEW_ROW, NONE_ROW]
     for kind, write in (("csv", write_csv), ("xlsx", write_xlsx)):
         source = write(tmp_path / f"reports.{kind}", rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from records.models import AuditEvent, Citizen, InjectionRecord
@@ -96,8 +98,6 @@ def test_a_new_citizen_needs_the_sex_the_record_lacks_and_nothing_changes_withou
 
 def test_the_reviewer_supplies_sex_and_date_of_birth_and_the_audit_says_so(review_without_sex_or_date,
                                                                            clinic_user):
-    from datetime import date
-
     decided = review_create_citizen(review=review_without_sex_or_date, actor=clinic_user, sex="F",
                                     date_of_birth=date(1985, 3, 2))
 
@@ -110,8 +110,6 @@ def test_the_reviewer_supplies_sex_and_date_of_birth_and_the_audit_says_so(revie
 
 
 def test_a_supplied_date_of_birth_must_agree_with_the_records_year(review_without_sex_or_date, clinic_user):
-    from datetime import date
-
     before = Citizen.objects.count()
     with pytest.raises(InvalidInput) as exc:
         review_create_citizen(review=review_without_sex_or_date, actor=clinic_user, sex="F",
@@ -121,8 +119,6 @@ def test_a_supplied_date_of_birth_must_agree_with_the_records_year(review_withou
 
 
 def test_what_the_record_gives_cannot_be_overridden(review, clinic_user):
-    from datetime import date
-
     with pytest.raises(InvalidInput) as exc:
         review_create_citizen(review=review, actor=clinic_user, sex="M")
     assert exc.value.field == "sex"

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
+import openpyxl
 from django.utils.translation import gettext as _
+from openpyxl.utils.exceptions import InvalidFileException
 
 from vaxrecon.errors import InvalidInput
 
@@ -142,9 +144,6 @@ class Table:
         yield from self._xlsx_rows()
 
     def _xlsx_rows(self):
-        import openpyxl
-        from openpyxl.utils.exceptions import InvalidFileException
-
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:

@@ -80,7 +80,7 @@ class Matcher:
         if self.workers <= 1 or "fork" not in mp.get_all_start_methods():
             yield InlinePool(self)
             return
-        global _POOL_ENGINE
+        global _POOL_ENGINE  # noqa: PLW0603 - the forked children inherit it instead of a pickled copy per task
         _POOL_ENGINE = self.engine
         try:
             # Children never touch the database and leave through os._exit: the parent's

@@ -22,6 +22,7 @@ With ``workers=1`` (or without fork) the same steps run one after the other here
 from __future__ import annotations
 
 import csv
+import math
 import multiprocessing as mp
 import os
 import pickle
@@ -137,8 +138,8 @@ class _Run:
         work, children = self.work, []
         if self.forking and n_chunks > 1:
             for rank in range(1, min(self.workers, n_chunks)):
-                child = self.ctx.Process(target=_matcher_main, daemon=True,
-                                         args=(engine, names, work, n_chunks, rank, self.workers))
+                child = self.ctx.Process(target=_match_chunks, daemon=True, args=(engine, names, work),
+                                         kwargs={"n_chunks": n_chunks, "rank": rank, "step": self.workers})
                 child.start()
                 children.append(child)
                 self.procs.append(child)
@@ -149,7 +150,7 @@ class _Run:
             if self.progress and done < total:
                 self.progress(done, total)
 
-        _match_chunks(engine, names, work, n_chunks, 0, len(children) + 1, report)
+        _match_chunks(engine, names, work, n_chunks=n_chunks, rank=0, step=len(children) + 1, report=report)
         self.lap("match")
         for child in children:
             child.join()
@@ -295,18 +296,15 @@ class _ExternalIds:
         return out
 
 
-def _match_chunks(engine: Engine, names: _ExternalIds, work: Path, n_chunks: int, rank: int, step: int,
+def _match_chunks(engine: Engine, names: _ExternalIds, work: Path, *, n_chunks: int, rank: int, step: int,
                   report=None) -> None:
+    """Chunks rank, rank + step, ... of the file (here or in a forked process)."""
     for k in range(rank, n_chunks, step):
         record_ids, probes = _load_chunk(work, k)
         sel = engine.select_probes(probes)
         _write_part(work, k, record_ids, sel, names)
         if report:
             report(k)
-
-
-def _matcher_main(engine, names, work, n_chunks, rank, step) -> None:
-    _match_chunks(engine, names, work, n_chunks, rank, step)
 
 
 def _write_part(work: Path, k: int, record_ids: list, sel, names: _ExternalIds) -> None:
@@ -323,7 +321,7 @@ def _write_part(work: Path, k: int, record_ids: list, sel, names: _ExternalIds) 
         rows.append((
             record_ids[b], DECISIONS[code],
             (shown[lo] or "") if code == linked else "",
-            "" if top != top else f"{top:.2f}",
+            "" if math.isnan(top) else f"{top:.2f}",
             ";".join([f"{shown[j]}:{scores[j]:.2f}" for j in range(lo, min(hi, lo + CANDIDATES_SHOWN))]),
         ))
     tmp = work / f"out-{k:05d}.tmp"

@@ -17,7 +17,8 @@ class ErrorReport:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "w", newline="", encoding="utf-8-sig")  # -sig: Excel reads UTF-8
+        # Open for the report's life (closed by close() / the with block); -sig: Excel reads UTF-8.
+        self._fh = open(self.path, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115
         self._writer = csv.writer(self._fh)
         self._writer.writerow(HEADER)
         self.rows = 0
