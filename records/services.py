@@ -35,8 +35,9 @@ def load_divisions(province_model=Province, ward_model=Ward) -> tuple[int, int]:
 
     Returns (provinces, wards) now in the database. Migrations pass their historical models.
     """
-    from vietnam_provinces import Province as VnProvince
-    from vietnam_provinces import Ward as VnWard
+    # Deferred: the package takes ~80 ms to import and only this loader needs it.
+    from vietnam_provinces import Province as VnProvince  # noqa: PLC0415
+    from vietnam_provinces import Ward as VnWard  # noqa: PLC0415
 
     Province, Ward = province_model, ward_model  # noqa: N806
 
