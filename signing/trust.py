@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from urllib.request import urlopen
+from pathlib import Path
+from urllib import request as urlrequest
+from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,10 +48,11 @@ def authority_register(*, certificate: x509.Certificate, trusted: bool = False, 
     authority, created = AuthorityCertificate.objects.get_or_create(
         fingerprint=_fingerprint(certificate),
         defaults={**_cert_fields(certificate), "kind": kind, "trusted": trusted, "label": label})
-    if not created and trusted and not authority.trusted:
+    newly_trusted = not created and trusted and not authority.trusted
+    if newly_trusted:
         authority.trusted = True
         authority.save(update_fields=["trusted"])
-    if created or trusted:
+    if created or newly_trusted:  # registering what is held already writes nothing
         record_event(actor=actor, action="pki.authority_register", obj=authority,
                      after={"subject": authority.subject, "kind": kind, "trusted": authority.trusted})
     return authority
@@ -70,7 +76,10 @@ def crl_import(*, data: bytes, source: str = "", actor=None) -> RevocationList:
     current = RevocationList.objects.select_for_update().filter(issuer=issuer).first()
     if current is not None and current.this_update > crl.last_update_utc:
         raise InvalidInput(_("This revocation list is older than the one already imported."))
-    values = {"der": crl.public_bytes(serialization.Encoding.DER), "this_update": crl.last_update_utc,
+    der = crl.public_bytes(serialization.Encoding.DER)
+    if current is not None and bytes(current.der) == der and source in ("", current.source):
+        return current  # the very list already held: nothing to write, nothing to audit
+    values = {"der": der, "this_update": crl.last_update_utc,
               "next_update": crl.next_update_utc, "revoked_count": len(crl),
               "source": source or (current.source if current else ""), "imported_at": timezone.now()}
     stored, _created = RevocationList.objects.update_or_create(issuer=issuer, defaults=values)
@@ -85,7 +94,7 @@ def crl_refresh(*, actor=None, fetch=None) -> list[tuple[RevocationList, str]]:
 
     Returns (list, outcome message) pairs; a failing source does not stop the others.
     """
-    fetch = fetch or _read_source
+    fetch = fetch or read_crl_source
     results = []
     for crl in RevocationList.objects.exclude(source="").select_related("issuer"):
         try:
@@ -95,12 +104,69 @@ def crl_refresh(*, actor=None, fetch=None) -> list[tuple[RevocationList, str]]:
     return results
 
 
-def _read_source(source: str) -> bytes:
-    if source.startswith(("http://", "https://")):
-        with urlopen(source, timeout=30) as response:  # noqa: S310 - scheme checked above
-            return response.read()
-    with open(source, "rb") as handle:
-        return handle.read()
+CRL_MAX_BYTES = 64 * 1024 * 1024  # a national CA's full CRL is a few MB; more is not a CRL
+
+
+class _HttpOnlyRedirects(urlrequest.HTTPRedirectHandler):
+    """Follows a redirect only to another http(s) address (urllib alone would follow to ftp:)."""
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        target = urljoin(req.full_url, headers.get("location") or headers.get("uri") or "")
+        if urlsplit(target).scheme.lower() not in ("http", "https"):
+            raise InvalidInput(_("The revocation list address redirects to an address that is not "
+                                 "http(s)."))
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+# http(s) only: no file:, ftp: or data: handler to reach through a URL or a redirect.
+_OPENER = urlrequest.OpenerDirector()
+for _handler in (urlrequest.ProxyHandler(), urlrequest.HTTPHandler(), urlrequest.HTTPSHandler(),
+                 urlrequest.HTTPDefaultErrorHandler(), _HttpOnlyRedirects(), urlrequest.HTTPErrorProcessor()):
+    _OPENER.add_handler(_handler)
+
+
+def _bounded(stream) -> bytes:
+    data = stream.read(CRL_MAX_BYTES + 1)
+    if len(data) > CRL_MAX_BYTES:
+        raise InvalidInput(_("The revocation list is larger than %(limit)s MB.")
+                           % {"limit": CRL_MAX_BYTES // (1024 * 1024)})
+    return data
+
+
+def _crl_file(source: str) -> Path:
+    """The file a non-URL source names, refused unless it lies inside SIGNING_CRL_DIR once
+    every symlink and ``..`` is resolved. A relative path is taken inside that folder."""
+    folder = Path(settings.SIGNING_CRL_DIR).resolve()
+    parts = urlsplit(source)
+    scheme = parts.scheme.lower()
+    if scheme == "file" and parts.netloc in ("", "localhost"):
+        source = url2pathname(parts.path)
+    elif scheme:
+        raise InvalidInput(_("Revocation lists are read only from http(s) addresses or from files in "
+                             "the revocation list folder (%(folder)s).") % {"folder": folder})
+    path = (folder / source).resolve()
+    if not path.is_relative_to(folder) or path == folder:
+        raise InvalidInput(_("This file is outside the revocation list folder (%(folder)s).")
+                           % {"folder": folder})
+    return path
+
+
+def read_crl_source(source: str) -> bytes:
+    """The bytes of a CRL from an http(s) URL, or from a file inside SIGNING_CRL_DIR.
+
+    Anything else (another scheme, a path or symlink leading out of the folder) is refused
+    with an InvalidInput saying so, before anything is read; OSError when the file or the
+    server cannot be reached.
+    """
+    if urlsplit(source).scheme.lower() in ("http", "https"):
+        with _OPENER.open(source, timeout=30) as response:
+            return _bounded(response)
+    path = _crl_file(source)
+    # O_NOFOLLOW: the resolved name must not have become a symlink since it was checked.
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as handle:
+        return _bounded(handle)
 
 
 @transaction.atomic

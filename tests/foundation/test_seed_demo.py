@@ -1,9 +1,11 @@
 """The demo data command: idempotent, Vietnamese names, work waiting at every step."""
 
+import hashlib
 from io import StringIO
 
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import connection
 
 from records.models import AuditEvent, Citizen, Facility, InjectionRecord
 from verification.models import ReconciliationCase
@@ -36,3 +38,31 @@ def test_seed_demo_leaves_work_waiting_at_every_step(db):
     assert statuses == sorted([CaseStatus.SUBMITTED, CaseStatus.SUBMITTED, CaseStatus.IN_REVIEW,
                                CaseStatus.AWAITING_POLICE, CaseStatus.AWAITING_POLICE,
                                CaseStatus.AWAITING_SIGNATURE])
+
+
+def _every_table() -> dict[str, tuple[int, str]]:
+    """Each table's row count and a digest of its whole content (rows in primary-key order)."""
+    state = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT * FROM {quoted}")  # noqa: S608 - names from the introspection
+            # (binary columns come back as memoryview on PostgreSQL: compare their bytes)
+            rows = sorted(repr([bytes(v) if isinstance(v, memoryview) else v for v in row])
+                          for row in cursor.fetchall())
+            state[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
+    return state
+
+
+def test_a_second_seed_demo_run_writes_nothing_at_all(db, settings, tmp_path):
+    """Not a row added, changed or removed in any table: no account, dose or case, and no
+    re-registered demo CA or re-imported CRL (each used to add an audit event per run)."""
+    settings.SIGNING_PKI_DIR = settings.SIGNING_CRL_DIR = tmp_path
+    call_command("seed_demo", "--citizens", "300", stdout=StringIO())
+    first = _every_table()
+    events = AuditEvent.objects.count()
+    call_command("seed_demo", "--citizens", "300", stdout=StringIO())
+    assert AuditEvent.objects.count() == events
+    second = _every_table()
+    assert {table for table in first if first[table] != second[table]} == set()
+    assert first["signing_revocationlist"][0] == 2 and first["signing_authoritycertificate"][0] == 2

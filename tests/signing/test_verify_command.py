@@ -142,7 +142,8 @@ def test_openssl_rejects_the_cms_when_the_record_was_changed(signed, root_ca, tm
     assert result.returncode != 0
 
 
-def test_pki_commands_set_up_a_dev_ca_issue_a_signer_and_refresh_crls(signer_user, tmp_path):
+def test_pki_commands_set_up_a_dev_ca_issue_a_signer_and_refresh_crls(signer_user, tmp_path, settings):
+    settings.SIGNING_CRL_DIR = tmp_path  # refreshes read CRL files from this folder only
     out = StringIO()
     call_command("pki_init_dev", "--dir", str(tmp_path), stdout=out)
     call_command("pki_issue_signer", signer_user.username, "--dir", str(tmp_path),

@@ -5,6 +5,7 @@ CELERY_BROKER_URL switch to PostgreSQL and Redis.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "verification",
     "signing",
     "reports",
+    "axes",  # log-in lockout (accounts/login.py)
 ]
 
 MIDDLEWARE = [
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vaxrecon.errors.DomainErrorMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out log-in into the lockout page
 ]
 
 ROOT_URLCONF = "vaxrecon.urls"
@@ -91,6 +94,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Log-in lockout (django-axes): LOGIN_FAILURE_LIMIT failures for one account, or from one address,
+# lock it for LOGIN_LOCKOUT_MINUTES (each further try restarts the wait). Unlock: README "Unlocking".
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "vaxrecon.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.login.locked_out"
+AXES_VERBOSE = False
+# The client's address (rate limits, lockout): REMOTE_ADDR, unless the site is behind a trusted
+# proxy that appends it to a header, e.g. CLIENT_IP_HEADER=HTTP_X_FORWARDED_FOR with one proxy.
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
+CLIENT_IP_PROXY_COUNT = env.int("CLIENT_IP_PROXY_COUNT", default=1)
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
@@ -209,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Digital signing (signing/): see docs/SIGNING.md for the batch passphrase design.
 SIGNING_PKI_DIR = env.path("SIGNING_PKI_DIR", default=BASE_DIR / "var" / "pki")
+# The only folder CRL files are read from (pki_import_crl, refreshes); otherwise http(s) URLs only.
+SIGNING_CRL_DIR = env.path("SIGNING_CRL_DIR", default=SIGNING_PKI_DIR)
 SIGNING_PKCS11_MODULE = env("SIGNING_PKCS11_MODULE", default="")  # empty: find SoftHSM2
 SIGNING_SYNC_LIMIT = env.int("SIGNING_SYNC_LIMIT", default=200)  # larger batches go to Celery
 SIGNING_CHUNK = env.int("SIGNING_CHUNK", default=5_000)  # records per transaction of a batch

@@ -7,10 +7,12 @@ from vaxrecon.errors import DomainError
 
 
 class Command(BaseCommand):
-    help = "Import CRLs from files or http(s) URLs; --refresh re-reads every recorded source."
+    help = ("Import CRLs from http(s) URLs or files in SIGNING_CRL_DIR; --refresh re-reads every "
+            "recorded source.")
 
     def add_arguments(self, parser):
-        parser.add_argument("sources", nargs="*", help="CRL files (PEM/DER) or URLs")
+        parser.add_argument("sources", nargs="*",
+                            help="CRL files (PEM/DER) in SIGNING_CRL_DIR, or http(s) URLs")
         parser.add_argument("--refresh", action="store_true",
                             help="re-import every known CRL from its source")
 
@@ -20,7 +22,7 @@ class Command(BaseCommand):
         failed = False
         for source in sources:
             try:
-                crl = services.crl_import(data=trust._read_source(source), source=source)
+                crl = services.crl_import(data=trust.read_crl_source(source), source=source)
             except (DomainError, OSError) as exc:
                 self.stderr.write(f"{source}: {getattr(exc, 'message', exc)}")
                 failed = True
