@@ -7,17 +7,24 @@ field paths that each selector names, so one rule serves every model.
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from vaxrecon.errors import NotAllowed
+from vaxrecon.errors import NotAllowed, TooManyRequests
+from vaxrecon.middleware import client_ip
 
 FACILITY, WARD, PROVINCE, NATION, NONE = "facility", "ward", "province", "nation", "none"
 
@@ -101,6 +108,47 @@ def role_required(*roles: str):
         def wrapped(request: HttpRequest, *args, **kwargs):
             if role_of(request.user) not in roles:
                 raise NotAllowed(_("Your role cannot open this page."))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# --- How often: attempts per key in a window, counted in the shared cache ----------------
+
+def attempt_wait(bucket: str, key: str, *, limit: int, seconds: int) -> int:
+    """Count one attempt of `key` (an address, a certificate) in `bucket`; 0 while it is within
+    `limit` attempts per `seconds`-long window, else the seconds until the window ends. Windows are
+    fixed, one counter each, so a burst is cut off after `limit` whatever its speed; the counter
+    lives in the default cache (Redis in production: shared by every web process)."""
+    now = time.time()
+    window = int(now // seconds)
+    counter = f"attempts:{bucket}:{key}:{window}"
+    cache.add(counter, 0, timeout=seconds + 1)
+    try:
+        count = cache.incr(counter)
+    except ValueError:  # expired between add and incr
+        cache.set(counter, 1, timeout=seconds + 1)
+        count = 1
+    return 0 if count <= limit else max(1, math.ceil((window + 1) * seconds - now))
+
+
+def rate_limited(bucket: str, *, counts: Callable[[HttpRequest], bool] = lambda r: r.method == "POST"):
+    """Page decorator: at most RATE_LIMITS[bucket] = (attempts, seconds) counted requests per client
+    address; beyond, TooManyRequests (429, Retry-After) before the view runs, so nothing is read,
+    sent or stored. `counts` says which requests count (POSTs unless told)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if counts(request):
+                limit, seconds = settings.RATE_LIMITS[bucket]
+                wait = attempt_wait(bucket, client_ip(request), limit=limit, seconds=seconds)
+                if wait:
+                    raise TooManyRequests(gettext("Too many requests from your address. Please wait "
+                                                  "%(seconds)s seconds and try again.") % {"seconds": wait},
+                                          retry_after=wait)
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -49,12 +49,28 @@ class ServiceUnavailable(DomainError):
     status_code, code = 503, "unavailable"
 
 
+class TooManyRequests(DomainError):
+    """Too many attempts in a while (a rate limit, a locked certificate): 429 with Retry-After."""
+
+    status_code, code = 429, "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = max(1, int(retry_after))
+
+
+def _with_retry_after(response, exc: DomainError):
+    if getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         body = {"error": exc.code, "message": exc.message}
         if exc.field:
             body["field"] = exc.field
-        return Response(body, status=exc.status_code)
+        return _with_retry_after(Response(body, status=exc.status_code), exc)
     return exception_handler(exc, context)
 
 
@@ -70,7 +86,7 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not isinstance(exc, DomainError):
             return None
-        return render(
+        return _with_retry_after(render(
             request, "error.html", {"message": exc.message, "status": exc.status_code},
             status=exc.status_code,
-        )
+        ), exc)

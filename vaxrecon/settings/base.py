@@ -109,6 +109,13 @@ AXES_VERBOSE = False
 # proxy that appends it to a header, e.g. CLIENT_IP_HEADER=HTTP_X_FORWARDED_FOR with one proxy.
 CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
 CLIENT_IP_PROXY_COUNT = env.int("CLIENT_IP_PROXY_COUNT", default=1)
+# Citizens' pages, per client address: (attempts, seconds), beyond which 429 with Retry-After.
+# "lookup": status look-ups by tracking code; "report": report submissions; "code": one-time codes
+# typed or asked for. Set as "attempts/seconds", e.g. RATE_LIMIT_REPORT=20/3600.
+RATE_LIMITS = {
+    bucket: tuple(int(n) for n in env(f"RATE_LIMIT_{bucket.upper()}", default=default).split("/"))
+    for bucket, default in (("lookup", "60/600"), ("report", "20/3600"), ("code", "20/600"))
+}
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]

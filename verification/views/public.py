@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from records.models import Ward
+from vaxrecon.access import rate_limited
 from vaxrecon.errors import DomainError
 from verification import workflow
 from verification.forms import CodeForm, ProvideInfoForm, ReportForm, TrackingForm
@@ -33,6 +34,10 @@ UNLOCKED_KEY = "unlocked_cases"
 UNLOCK_SECONDS = 30 * 60
 
 S = workflow.CaseStatus
+# Per client address (settings.RATE_LIMITS): look-ups by tracking code, typed or in the URL (one
+# bucket: a code guesser uses both), report submissions, and one-time codes typed or asked for.
+typed_lookups = rate_limited("lookup", counts=lambda request: bool(request.GET))
+url_lookups = rate_limited("lookup", counts=lambda request: True)
 
 
 def _steps():
@@ -86,6 +91,7 @@ def guide(request: HttpRequest) -> HttpResponse:
     return render(request, "verification/public/guide.html")
 
 
+@rate_limited("report")
 def report(request: HttpRequest) -> HttpResponse:
     """The report form; on success a code goes to the phone and the confirm page opens."""
     form = ReportForm(request.POST or None, request.FILES or None)
@@ -114,6 +120,7 @@ def _pending(request: HttpRequest) -> ReconciliationCase | None:
     return ReconciliationCase.objects.filter(pk=pk, confirmed=False).first() if pk else None
 
 
+@rate_limited("code")
 def report_confirm(request: HttpRequest) -> HttpResponse:
     """Enter the code from the SMS (or ask for another one)."""
     case = _pending(request)
@@ -147,6 +154,7 @@ def report_confirm(request: HttpRequest) -> HttpResponse:
     return render(request, "verification/public/confirm.html", {"form": form, "case": case}, status=status)
 
 
+@typed_lookups
 def status_lookup(request: HttpRequest) -> HttpResponse:
     form = TrackingForm(request.GET or None)
     if request.GET and form.is_valid():
@@ -173,6 +181,7 @@ def _timeline(case: ReconciliationCase) -> list[dict]:
     return rows
 
 
+@url_lookups
 def status(request: HttpRequest, code: str) -> HttpResponse:
     """Where the request is among the four steps; details once a code proves the phone."""
     case = _public_case(code)
@@ -193,6 +202,7 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("code")
 def status_code(request: HttpRequest, code: str) -> HttpResponse:
     """Send a code to the case's phone, or check the code typed, to unlock the details."""
     case = _public_case(code)
