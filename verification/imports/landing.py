@@ -156,7 +156,7 @@ class Lander:
                         ON n.source_record_id = s.source_record_id AND n.content_hash = s.content_hash
                       WHERE s.decision = 'linked'
                       RETURNING 1)
-                    SELECT source_record_id, content_hash, outcome FROM new""",
+                    SELECT source_record_id, content_hash, outcome FROM new""",  # nosec B608 # constant SQL
                 params)
             fresh = cursor.fetchall()
         return {(a, b) for a, b, _o in fresh}, sum(1 for *_k, o in fresh if o == LINKED)

