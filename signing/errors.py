@@ -53,6 +53,17 @@ class WrongPin(KeyStoreError):
     """The token refused the PIN."""
 
 
+class CertificateLocked(KeyStoreError):
+    """Too many wrong passphrases or PINs for this certificate lately: no key is opened with it
+    for a while (429, Retry-After)."""
+
+    status_code, code = 429, "certificate_locked"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
 class SignatureInvalid(SigningError):
     """A signature does not match the payload and the certificate's public key."""
 

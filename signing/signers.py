@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from records.audit import record_event
 from signing import pki
-from signing.errors import KeyStoreError
+from signing.errors import CertificateLocked, KeyStoreError, WrongPassphrase, WrongPin
 from signing.keystores import Algorithm, FileKeySigner, Pkcs11Signer, Signer
 from signing.models import SignerCertificate
 from signing.selectors import TrustMaterial, trust_material
 from signing.softhsm import find_softhsm_module
-from vaxrecon.access import FACILITY, PROVINCE, WARD, Scope
+from vaxrecon.access import FACILITY, PROVINCE, WARD, Scope, attempt_count, attempts_forget
 from vaxrecon.errors import NotAllowed
 
 SIGNER_ROLES = frozenset({Role.SIGNER, Role.PROVINCIAL_OFFICER})
@@ -28,12 +32,57 @@ def pkcs11_module() -> str:
     return module
 
 
+# --- Wrong passphrases and PINs, counted per certificate ------------------------------------
+# SIGNING_SECRET_ATTEMPTS wrong ones within SIGNING_SECRET_WINDOW seconds lock the certificate for
+# SIGNING_SECRET_LOCKOUT seconds: no key is opened with it, right secret or not, until then.
+WRONG_SECRET_BUCKET = "signing-secret"
+
+
+def _lock_key(certificate: SignerCertificate) -> str:
+    return f"signing-locked:{certificate.pk}"
+
+
+def _refuse_while_locked(certificate: SignerCertificate) -> None:
+    until = cache.get(_lock_key(certificate))
+    wait = math.ceil(until - time.time()) if until else 0
+    if wait > 0:
+        raise CertificateLocked(
+            _("Too many wrong passphrases or PINs for this certificate: it is locked for %(minutes)s "
+              "min. Try again later.") % {"minutes": math.ceil(wait / 60)}, retry_after=wait)
+
+
+def _count_wrong_secret(certificate: SignerCertificate) -> None:
+    """Audit one wrong passphrase/PIN (never the secret); lock the certificate at the limit."""
+    window = settings.SIGNING_SECRET_WINDOW
+    failures, _left = attempt_count(WRONG_SECRET_BUCKET, str(certificate.pk), seconds=window)
+    record_event(actor=certificate.user, action="signing.wrong_secret", obj=certificate,
+                 after={"failures": failures, "key_store": certificate.key_store})
+    if failures >= settings.SIGNING_SECRET_ATTEMPTS:
+        lockout = settings.SIGNING_SECRET_LOCKOUT
+        cache.set(_lock_key(certificate), time.time() + lockout, timeout=lockout)
+        attempts_forget(WRONG_SECRET_BUCKET, str(certificate.pk), seconds=window)
+        record_event(actor=certificate.user, action="signing.certificate_locked", obj=certificate,
+                     after={"failures": failures, "seconds": lockout})
+
+
 def open_signer(*, certificate: SignerCertificate, secret: str) -> Signer:
     """Open the key of ``certificate`` with the passphrase (file) or PIN (token).
 
-    Raises ``WrongPassphrase`` / ``WrongPin`` / ``KeyStoreError`` with a plain message.
+    Raises ``WrongPassphrase`` / ``WrongPin`` / ``KeyStoreError`` with a plain message, and
+    ``CertificateLocked`` (without trying the secret) after too many wrong ones lately.
     The caller closes the returned signer.
     """
+    _refuse_while_locked(certificate)
+    try:
+        signer = _open_key(certificate, secret)
+    except (WrongPassphrase, WrongPin):
+        _count_wrong_secret(certificate)
+        raise
+    attempts_forget(WRONG_SECRET_BUCKET, str(certificate.pk), seconds=settings.SIGNING_SECRET_WINDOW)
+    return signer
+
+
+def _open_key(certificate: SignerCertificate, secret: str) -> Signer:
     algorithm = Algorithm(certificate.algorithm)
     if certificate.key_store == SignerCertificate.KeyStore.FILE:
         signer: Signer = FileKeySigner.from_pkcs12(bytes(certificate.pkcs12), secret, algorithm=algorithm)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from signing import selectors, services
-from signing.errors import SigningError
+from signing.errors import CertificateLocked, SigningError
 from signing.forms import Pkcs12UploadForm, SignForm
 from signing.models import Signature
 from vaxrecon.access import role_required, scope_for
@@ -39,6 +39,7 @@ def batch(request: HttpRequest) -> HttpResponse:
     page = selectors.awaiting_signature_page(scope=scope, number=request.GET.get("page"), per_page=PAGE_SIZE)
     usable = selectors.certificates_of(user=request.user, usable_only=True)
     form = SignForm(request.POST or None, certificates=usable, record_ids=[r.pk for r in page])
+    locked = None
     if request.method == "POST" and form.is_valid():
         try:
             signing = services.signing_start(
@@ -47,12 +48,16 @@ def batch(request: HttpRequest) -> HttpResponse:
                 select_all=form.cleaned_data["select_all"])
         except DomainError as exc:
             form.add_error(None, exc.message)
+            locked = exc if isinstance(exc, CertificateLocked) else None
         else:
             return redirect("signing:batch_detail", pk=signing.pk)
     context = {"page": page, "total": page.paginator.count, "form": form,
                "batches": selectors.batches_of(user=request.user)[:5],
                "sync_limit": settings.SIGNING_SYNC_LIMIT, **_certificates_context(request.user)}
-    return render(request, "signing/batch.html", context, status=400 if form.errors else 200)
+    response = render(request, "signing/batch.html", context, status=400 if form.errors else 200)
+    if locked is not None:  # the certificate is locked after wrong passphrases: say until when
+        response.status_code, response["Retry-After"] = locked.status_code, str(locked.retry_after)
+    return response
 
 
 def _own_batch(request, pk):

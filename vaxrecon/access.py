@@ -117,21 +117,37 @@ def role_required(*roles: str):
 
 # --- How often: attempts per key in a window, counted in the shared cache ----------------
 
-def attempt_wait(bucket: str, key: str, *, limit: int, seconds: int) -> int:
-    """Count one attempt of `key` (an address, a certificate) in `bucket`; 0 while it is within
-    `limit` attempts per `seconds`-long window, else the seconds until the window ends. Windows are
-    fixed, one counter each, so a burst is cut off after `limit` whatever its speed; the counter
-    lives in the default cache (Redis in production: shared by every web process)."""
-    now = time.time()
+def _counter(bucket: str, key: str, seconds: int, now: float) -> tuple[str, float]:
+    """The cache key of `key`'s counter in the current window, and when that window ends."""
     window = int(now // seconds)
-    counter = f"attempts:{bucket}:{key}:{window}"
+    return f"attempts:{bucket}:{key}:{window}", (window + 1) * seconds
+
+
+def attempt_count(bucket: str, key: str, *, seconds: int) -> tuple[int, int]:
+    """Count one attempt of `key` (an address, a certificate) in `bucket`: (attempts in the
+    current `seconds`-long window, seconds until it ends). Windows are fixed, one counter each, in
+    the default cache (Redis in production: shared by every web process and worker)."""
+    now = time.time()
+    counter, ends = _counter(bucket, key, seconds, now)
     cache.add(counter, 0, timeout=seconds + 1)
     try:
         count = cache.incr(counter)
     except ValueError:  # expired between add and incr
         cache.set(counter, 1, timeout=seconds + 1)
         count = 1
-    return 0 if count <= limit else max(1, math.ceil((window + 1) * seconds - now))
+    return count, max(1, math.ceil(ends - now))
+
+
+def attempts_forget(bucket: str, key: str, *, seconds: int) -> None:
+    """Start `key`'s count in `bucket` again (e.g. after the right passphrase)."""
+    cache.delete(_counter(bucket, key, seconds, time.time())[0])
+
+
+def attempt_wait(bucket: str, key: str, *, limit: int, seconds: int) -> int:
+    """Count one attempt; 0 while `key` is within `limit` attempts per window, else the seconds
+    until the window ends (a burst is cut off after `limit` whatever its speed)."""
+    count, left = attempt_count(bucket, key, seconds=seconds)
+    return 0 if count <= limit else left
 
 
 def rate_limited(bucket: str, *, counts: Callable[[HttpRequest], bool] = lambda r: r.method == "POST"):

@@ -245,6 +245,11 @@ SIGNING_PROCESSES = env.int("SIGNING_PROCESSES", default=min(2, os.cpu_count() o
 SIGNING_ASYNC_COMMIT = env.bool("SIGNING_ASYNC_COMMIT", default=True)
 SIGNING_BATCH_KEY_TTL = env.int("SIGNING_BATCH_KEY_TTL", default=600)  # seconds
 SIGNING_EXPIRY_WARNING_DAYS = env.int("SIGNING_EXPIRY_WARNING_DAYS", default=30)
+# Wrong passphrases/PINs per certificate: this many within the window (seconds) lock it for the
+# lockout (seconds); the count and the lock live in the default cache (shared by web and worker).
+SIGNING_SECRET_ATTEMPTS = env.int("SIGNING_SECRET_ATTEMPTS", default=5)
+SIGNING_SECRET_WINDOW = env.int("SIGNING_SECRET_WINDOW", default=900)
+SIGNING_SECRET_LOCKOUT = env.int("SIGNING_SECRET_LOCKOUT", default=900)
 SIGNING_REQUIRE_REVOCATION_INFO = env.bool("SIGNING_REQUIRE_REVOCATION_INFO", default=False)
 # Holds the per-batch key that unseals a large batch's passphrase in the worker: must be
 # shared by web and worker processes (Redis) whenever Celery is not eager.
