@@ -102,7 +102,8 @@ def real_wards(data: Path) -> None:
         src, dst = data / name, data / name.replace(".csv", ".real.csv")
         if dst.exists():
             continue
-        with open(src, newline="", encoding="utf-8") as fin, open(dst, "w", newline="", encoding="utf-8") as fout:
+        with (open(src, newline="", encoding="utf-8") as fin,
+              open(dst, "w", newline="", encoding="utf-8") as fout):
             reader = csv.DictReader(fin)
             writer = csv.DictWriter(fout, fieldnames=reader.fieldnames)
             writer.writeheader()
@@ -112,6 +113,44 @@ def real_wards(data: Path) -> None:
                     codes = by_province[int(prov)]
                     row["ward_code"] = str(codes[int(ward) * 2654435761 % len(codes)])
                 writer.writerow(row)
+
+
+def setup(args, *, data: Path, registry: Path, env: dict, psql: list[str], figures: list) -> bool:
+    """Recreate the database and load the registry; False when --setup-only says to stop."""
+    subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {args.db}"], check=True)
+    subprocess.run([*psql, "-c", f"CREATE DATABASE {args.db}"], check=True)
+    sh([PY, "manage.py", "migrate", "-v0"], env)
+    load = loadavg()
+    t = sh([PY, "manage.py", "import_citizens", str(registry), "--errors", str(data / "registry.errors.csv")],
+           env)
+    figures.append(("import_citizens (registry)", args.rows, t, load))
+    if args.setup_only:
+        print(f"import_citizens: {t:.1f} s (loadavg at start {load})")
+        return False
+    return True
+
+
+def raw_copy(db: list[str], reports: Path, env: dict) -> float:
+    """The baseline: a plain (logged) table like the import's own, filled by psql's \\copy."""
+    subprocess.run([*db, "-c", "DROP TABLE IF EXISTS bench_raw_copy; CREATE TABLE bench_raw_copy ("
+                    + ", ".join(f"c{i} text" for i in range(12)) + ")"], check=True)
+    t_raw = sh([*db, "-c", f"\\copy bench_raw_copy FROM '{reports}' WITH (FORMAT csv, HEADER true)"], env)
+    subprocess.run([*db, "-c", "DROP TABLE bench_raw_copy"], check=True)
+    subprocess.run([*db, "-c", "TRUNCATE verification_importedrow, verification_matchreview, "
+                    "verification_reconciliationcase, records_injectionrecord CASCADE"], check=True)
+    return t_raw
+
+
+def import_twice(reports: Path, data: Path, env: dict, rows: int, figures: list) -> tuple[float, float]:
+    """`import_records` of the file, then of the same file again (nothing new to land)."""
+    times = []
+    for label, errors in (("first run", "reports.errors.csv"), ("same file again", "reports.errors2.csv")):
+        load = loadavg()
+        t = sh([PY, "manage.py", "import_records", str(reports), "--errors", str(data / errors), "-v", "2"],
+               env)
+        figures.append((f"import_records ({label})", rows, t, load))
+        times.append(t)
+    return times[0], times[1]
 
 
 def main() -> None:
@@ -125,47 +164,29 @@ def main() -> None:
     data = args.data or ROOT / "bench" / "out" / f"import-{args.rows}"
     if not (data / "reports.csv").exists():
         data.mkdir(parents=True, exist_ok=True)
-        sh([PY, "bench/gen_linkage_data.py", str(data), "--citizens", str(args.rows), "--reports", str(args.rows)],
-           dict(os.environ))
+        sh([PY, "bench/gen_linkage_data.py", str(data), "--citizens", str(args.rows), "--reports",
+            str(args.rows)], dict(os.environ))
     real_wards(data)
     reports, registry = data / "reports.real.csv", data / "registry.real.csv"
     url = f"postgres://postgres@127.0.0.1:5432/{args.db}"
-    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="vaxrecon.settings.dev", CELERY_BROKER_URL="")
+    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="vaxrecon.settings.dev",
+               CELERY_BROKER_URL="")
     psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres"]
-    figures = []
-    if not args.skip_setup:
-        subprocess.run(psql + ["-c", f"DROP DATABASE IF EXISTS {args.db}"], check=True)
-        subprocess.run(psql + ["-c", f"CREATE DATABASE {args.db}"], check=True)
-        sh([PY, "manage.py", "migrate", "-v0"], env)
-        load = loadavg()
-        t = sh([PY, "manage.py", "import_citizens", str(registry), "--errors", str(data / "registry.errors.csv")], env)
-        figures.append(("import_citizens (registry)", args.rows, t, load))
-        if args.setup_only:
-            print(f"import_citizens: {t:.1f} s (loadavg at start {load})")
-            return
-    rows = sum(1 for _ in open(reports, "rb")) - 1
-    db = psql + ["-d", args.db]
-    # The baseline is a plain (logged) table, like the import's own tables.
-    subprocess.run(db + ["-c", "DROP TABLE IF EXISTS bench_raw_copy; CREATE TABLE bench_raw_copy ("
-                     + ", ".join(f"c{i} text" for i in range(12)) + ")"], check=True)
+    figures: list = []
+    if not args.skip_setup and not setup(args, data=data, registry=registry, env=env, psql=psql,
+                                         figures=figures):
+        return
+    with open(reports, "rb") as f:
+        rows = sum(1 for _ in f) - 1
+    db = [*psql, "-d", args.db]
     load = loadavg()
-    t_raw = sh(db + ["-c", f"\\copy bench_raw_copy FROM '{reports}' WITH (FORMAT csv, HEADER true)"], env)
+    t_raw = raw_copy(db, reports, env)
     figures.append(("psql \\copy into a bare table", rows, t_raw, load))
-    subprocess.run(db + ["-c", "DROP TABLE bench_raw_copy"], check=True)
-    subprocess.run(db + ["-c", "TRUNCATE verification_importedrow, verification_matchreview, "
-                         "verification_reconciliationcase, records_injectionrecord CASCADE"], check=True)
     load = loadavg()
     t_floor, ms_copy, ms_insert, landed = floor(db, reports, env)
-    figures.append(("floor: COPY to staging + one INSERT of ledger and injection records (rolled back)", rows,
-                    t_floor, load))
-    load = loadavg()
-    t_imp = sh([PY, "manage.py", "import_records", str(reports), "--errors", str(data / "reports.errors.csv"),
-                "-v", "2"], env)
-    figures.append(("import_records (first run)", rows, t_imp, load))
-    load = loadavg()
-    t_again = sh([PY, "manage.py", "import_records", str(reports), "--errors", str(data / "reports.errors2.csv"),
-                  "-v", "2"], env)
-    figures.append(("import_records (same file again)", rows, t_again, load))
+    figures.append(("floor: COPY to staging + one INSERT of ledger and injection records (rolled back)",
+                    rows, t_floor, load))
+    t_imp, t_again = import_twice(reports, data, env, rows, figures)
     # Not timed: how the engine decides a sample of the rows the SQL rule links (precision
     # check of the fast path's deterministic linking; writes nothing).
     check = subprocess.run([PY, "manage.py", "import_records", str(reports), "--check-sql-links", "20000"],
@@ -179,8 +200,9 @@ def main() -> None:
     for name, n, t, load in figures:
         print(f"| {name} | {n:,} | {t:.1f} | {n / t:,.0f} | {load} |")
     print(f"import_records / raw copy (rows/s): first run {t_raw / t_imp:.1%}, re-run {t_raw / t_again:.1%}")
-    print(f"floor / raw copy (rows/s): {t_raw / t_floor:.1%} (wall {t_floor:.1f} s: staging COPY {ms_copy / 1000:.1f} s, "
-          f"INSERT {ms_insert / 1000:.1f} s; {landed:,} rows landed, then rolled back)")
+    print(f"floor / raw copy (rows/s): {t_raw / t_floor:.1%} (wall {t_floor:.1f} s: staging COPY "
+          f"{ms_copy / 1000:.1f} s, INSERT {ms_insert / 1000:.1f} s; {landed:,} rows landed, "
+          "then rolled back)")
 
 
 if __name__ == "__main__":
