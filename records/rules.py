@@ -86,6 +86,26 @@ class Field:
     checks: tuple[Check, ...]
 
 
+def _unknown(message: object, text: str, found: str) -> Check:
+    """A code that is given (``r.<text>`` not blank) but names nothing (``r.<found>`` is None)."""
+    return Check(message, f"r['{text}'] != '' and r['{found}'] is None",
+                 f"r.{text} <> '' AND r.{found} IS NULL", value=text)
+
+
+def _malformed(message: object, key: str, test: str, pattern: str, *, value: str | None = None) -> Check:
+    """A text that is given (``r.<key>`` not blank) but fails its pattern: `test` in Python, the
+    regular expression parameter `pattern` in SQL; the error shows ``r.<value>`` (default `key`)."""
+    return Check(message, f"r['{key}'] != '' and not {test}(r['{key}'])",
+                 f"r.{key} <> '' AND r.{key} !~ %({pattern})s", value=value or key)
+
+
+def _injection_date(message: object, comparison: str, bound: str) -> Check:
+    """A parsed injection date on the wrong side (`comparison`, ``<`` or ``>``) of the parameter
+    `bound`."""
+    return Check(message, f"r['inj_bad'] == 0 and r['inj_date'] {comparison} r['{bound}']",
+                 f"r.inj_bad = 0 AND r.inj_date {comparison} %({bound})s", value="inj_t")
+
+
 SHORT = Field(0, ROW, (
     Check(_("The row has fewer cells than the header."), "r['short']", "r.short"),
 ))
@@ -118,9 +138,8 @@ DATE_OF_BIRTH = Field(4, "date_of_birth", (
           "AND %(this_year)s", value="dob_t"),
 ))
 PHONE = Field(5, "phone", (
-    Check(_("Phone number must have 10 digits starting with 0 (e.g. 0912345678)."),
-          "r['phone'] != '' and not is_valid_phone(r['phone'])",
-          "r.phone <> '' AND r.phone !~ %(phone_re)s", value="ph_t"),
+    _malformed(_("Phone number must have 10 digits starting with 0 (e.g. 0912345678)."),
+               "phone", "is_valid_phone", "phone_re", value="ph_t"),
 ))
 ID_NUMBER = Field(6, "id_number", (
     Check(_("A CCCD number has 12 digits; an old CMND number has 9."),
@@ -128,12 +147,10 @@ ID_NUMBER = Field(6, "id_number", (
           f"r.id_t <> '' AND length(r.idd) NOT IN {ID_LENGTHS}", value="id_t"),
 ))
 PROVINCE = Field(7, "province_code", (
-    Check(_("Unknown province code."), "r['prov_t'] != '' and r['prov_id'] is None",
-          "r.prov_t <> '' AND r.prov_id IS NULL", value="prov_t"),
+    _unknown(_("Unknown province code."), "prov_t", "prov_id"),
 ))
 WARD = Field(8, "ward_code", (
-    Check(_("Unknown commune/ward code."), "r['ward_t'] != '' and r['ward_id'] is None",
-          "r.ward_t <> '' AND r.ward_id IS NULL", value="ward_t"),
+    _unknown(_("Unknown commune/ward code."), "ward_t", "ward_id"),
     Check(_("This commune/ward is not in province %(code)s."),
           "r['ward_id'] is not None and r['prov_id'] is not None and r['ward_prov'] != r['prov_id']",
           "r.ward_id IS NOT NULL AND r.prov_id IS NOT NULL AND r.ward_prov <> r.prov_id", value="ward_t",
@@ -141,8 +158,7 @@ WARD = Field(8, "ward_code", (
 ))
 VACCINE = Field(9, "vaccine", (
     Check(_("Vaccine is required."), "r['vac_t'] == ''", "r.vac_t = ''"),
-    Check(_("Unknown vaccine."), "r['vac_t'] != '' and r['vac_id'] is None",
-          "r.vac_t <> '' AND r.vac_id IS NULL", value="vac_t"),
+    _unknown(_("Unknown vaccine."), "vac_t", "vac_id"),
 ))
 DOSE_NUMBER = Field(10, "dose_number", (
     Check(_("Dose number must be between 1 and 10."),
@@ -153,17 +169,14 @@ INJECTION_DATE = Field(11, "injection_date", (
     Check(_("Injection date is required."), "r['inj_bad'] == 1", "r.inj_bad = 1"),
     Check(_("Not a full date: use yyyy-mm-dd or dd/mm/yyyy."), "r['inj_bad'] == 2",
           "r.inj_bad = 2", value="inj_t"),
-    Check(_("Injection date cannot be in the future."),
-          "r['inj_bad'] == 0 and r['inj_date'] > r['today']",
-          "r.inj_bad = 0 AND r.inj_date > %(today)s", value="inj_t"),
-    Check(_("Injection date cannot be before 08/03/2021, the first COVID-19 injection in Vietnam."),
-          "r['inj_bad'] == 0 and r['inj_date'] < r['first']",
-          "r.inj_bad = 0 AND r.inj_date < %(first)s", value="inj_t"),
+    _injection_date(_("Injection date cannot be in the future."), ">", "today"),
+    _injection_date(_("Injection date cannot be before 08/03/2021, the first COVID-19 injection in Vietnam."),
+                    "<", "first"),
 ))
 LOT_NUMBER = Field(12, "lot_number", (
-    Check(_("Lot number must be 2–30 letters, digits, '-', '/' or '.', starting with a letter or digit."),
-          "r['lot_t'] != '' and not LOT.match(r['lot_t'])",
-          "r.lot_t <> '' AND r.lot_t !~ %(lot_re)s", value="lot_t"),
+    _malformed(
+        _("Lot number must be 2–30 letters, digits, '-', '/' or '.', starting with a letter or digit."),
+        "lot_t", "LOT.match", "lot_re"),
 ))
 
 
