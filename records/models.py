@@ -223,6 +223,21 @@ class InjectionRecord(models.Model):
         return self.status != self.Status.SUPERSEDED
 
 
+class WrittenOnce:
+    """A model whose rows are written once (the audit trail, reports' submissions): saving a stored
+    row again, or deleting one, raises PermissionError with `changed_refusal` / `deleted_refusal`."""
+
+    changed_refusal = deleted_refusal = "Rows of this kind are written once."
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError(self.changed_refusal)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(self.deleted_refusal)
+
+
 class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("Audit events are append-only.")
@@ -231,8 +246,10 @@ class AuditQuerySet(models.QuerySet):
         raise PermissionError("Audit events are append-only.")
 
 
-class AuditEvent(models.Model):
+class AuditEvent(WrittenOnce, models.Model):
     """Append-only trail: who changed what, when, with the state before and after."""
+
+    changed_refusal = deleted_refusal = "Audit events are append-only."
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -260,11 +277,3 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return (f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} "
                 f"{self.object_type}#{self.object_id}")
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Audit events are append-only.")

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from records.models import WrittenOnce
 from reports.figures import DURATION, FIGURES
 
 
@@ -101,12 +102,15 @@ class ReportDay(models.Model):
         return str(self.day)
 
 
-class ReportSubmission(models.Model):
+class ReportSubmission(WrittenOnce, models.Model):
     """One province's figures for one day as submitted to the Ministry: immutable.
 
     A resubmission after a rebuild is a new version; `figures` is the exact content that
     `content_hash` (SHA-256 of its canonical JSON) and the optional detached CMS signature
     cover."""
+
+    changed_refusal = "Submissions are immutable: submit a new version."
+    deleted_refusal = "Submissions are immutable."
 
     day = models.DateField()
     province = models.ForeignKey("records.Province", on_delete=models.PROTECT, related_name="+")
@@ -129,11 +133,3 @@ class ReportSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.province_id} v{self.version}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("Submissions are immutable: submit a new version.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Submissions are immutable.")
