@@ -7,24 +7,21 @@ unmatched ones cases for the clinic; invalid rows are listed in the error report
 column and reason. Re-running the same file adds nothing.
 """
 
-from pathlib import Path
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from records.bulk import terminal_progress
 from records.models import Facility
-from vaxrecon.errors import DomainError
 from verification.imports.pipeline import check_sql_links, import_records
+from verification.management.importing import ImportCommand, domain_errors_as_command_errors
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = ("Import injection records from a CSV/XLSX log (COPY on PostgreSQL); invalid rows go to an "
             "error report.")
 
     def add_arguments(self, parser):
-        parser.add_argument("file")
+        super().add_arguments(parser)  # FILE, --errors
         parser.add_argument("--facility", help="code of the importing facility (owner of reviews and cases)")
-        parser.add_argument("--errors", help="error report CSV (default: FILE.errors.csv)")
         parser.add_argument("--workers", type=int, default=None, help="matching processes (default 2)")
         parser.add_argument("--batch-size", type=int, default=10_000)
         parser.add_argument("--no-fit", action="store_true", help="keep the prior m-probabilities")
@@ -36,30 +33,24 @@ class Command(BaseCommand):
                                  "(PostgreSQL)")
 
     def handle(self, *args, **options):
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"No such file: {path}")
+        path, errors = self.files(options)
         facility = None
         if options["facility"]:
             facility = Facility.objects.filter(code=options["facility"]).first()
             if facility is None:
                 raise CommandError(f"No facility with code {options['facility']!r}")
-        errors = Path(options["errors"] or path.with_suffix(".errors.csv"))
         if options["check_sql_links"]:
             out = check_sql_links(path=path, sample=options["check_sql_links"], workers=options["workers"],
                                   fit=not options["no_fit"])
             self.stdout.write(" ".join(f"{k}={v}" for k, v in out.items()))
             return
-        try:
+        with domain_errors_as_command_errors():
             r = import_records(path=path, error_report=errors, facility=facility, workers=options["workers"],
                                batch_size=options["batch_size"], fit=not options["no_fit"],
                                progress=terminal_progress("import_records"),
                                fast=False if options["python_path"] else None)
-        except DomainError as exc:
-            raise CommandError(exc.message)
-        self.stdout.write(f"{r.total:,} rows: {r.linked:,} linked, {r.review:,} to review, {r.unmatched:,} "
-                          f"cases, {r.skipped:,} already imported, {r.invalid:,} invalid")
-        if r.invalid:
-            self.stdout.write(f"error report: {errors}")
+        self.write_outcome(f"{r.total:,} rows: {r.linked:,} linked, {r.review:,} to review, {r.unmatched:,} "
+                           f"cases, {r.skipped:,} already imported, {r.invalid:,} invalid",
+                           invalid=r.invalid, errors=errors)
         if options["verbosity"] >= 2 and r.timings:
             self.stdout.write("time per step: " + ", ".join(f"{name} {t:.1f} s" for name, t in r.timings))
