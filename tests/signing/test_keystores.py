@@ -16,6 +16,7 @@ from signing.keystores import (
     verify_digest_signature,
     verify_signature,
 )
+from tests.signing.conftest import TOKEN, USER_PIN
 
 STORES_AND_ALGORITHMS = [pytest.param(store, alg, id=f"{store}-{alg.value}")
                          for store in ("file", "token") for alg in Algorithm]
@@ -121,40 +122,39 @@ def test_the_passphrase_is_not_kept_on_the_signer(file_identities):
     assert "kept-nowhere-123" not in repr(vars(signer))
 
 
-def test_a_wrong_pin_is_a_clear_error(softhsm):
+def _token_signer(softhsm, **changed: object) -> Pkcs11Signer:
+    """The test token's EC key opened with the right PIN, but for the `changed` arguments."""
     hsm, _ = softhsm
+    arguments = {"module_path": hsm.module_path, "token_label": TOKEN, "pin": USER_PIN,
+                 "key_label": "signer-ec"}
+    return Pkcs11Signer(**{**arguments, **changed})
+
+
+def test_a_wrong_pin_is_a_clear_error(softhsm):
     with pytest.raises(WrongPin, match="refused the PIN"):
-        Pkcs11Signer(module_path=hsm.module_path, token_label="vaxrecon-test", pin="000000",
-                     key_label="signer-ec")
+        _token_signer(softhsm, pin="000000")
 
 
 def test_an_unknown_token_is_a_clear_error(softhsm):
-    hsm, _ = softhsm
     with pytest.raises(KeyStoreError, match="No token labelled 'usb-token-42'"):
-        Pkcs11Signer(module_path=hsm.module_path, token_label="usb-token-42", pin="246810",
-                     key_label="signer-ec")
+        _token_signer(softhsm, token_label="usb-token-42")
 
 
 def test_an_unknown_key_label_is_a_clear_error(softhsm):
-    hsm, _ = softhsm
     with pytest.raises(KeyStoreError, match="No single private key labelled 'nobody'"):
-        Pkcs11Signer(module_path=hsm.module_path, token_label="vaxrecon-test", pin="246810",
-                     key_label="nobody")
+        _token_signer(softhsm, key_label="nobody")
 
 
 def test_the_token_certificate_is_read_from_the_token(softhsm):
-    hsm, certs = softhsm
-    with Pkcs11Signer(module_path=hsm.module_path, token_label="vaxrecon-test", pin="246810",
-                      key_label="signer-ec") as signer:
+    _, certs = softhsm
+    with _token_signer(softhsm) as signer:
         assert signer.certificate == certs["ec"]
 
 
 def test_a_token_key_that_does_not_match_the_given_certificate_is_refused(
         softhsm, file_identities):
-    hsm, _ = softhsm
     with pytest.raises(KeyStoreError, match="does not match the certificate"):
-        Pkcs11Signer(module_path=hsm.module_path, token_label="vaxrecon-test", pin="246810",
-                     key_label="signer-ec", certificate=file_identities["ec"].certificate)
+        _token_signer(softhsm, certificate=file_identities["ec"].certificate)
 
 
 def test_the_remote_signer_says_it_is_not_available(file_identities):

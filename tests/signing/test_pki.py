@@ -24,14 +24,21 @@ def _signer_cert(issuing_ca: pki.CertAndKey, **options: object) -> x509.Certific
     return pki.issue_signer_certificate(issuing_ca, key.public_key(), **SUBJECT, **options)
 
 
+def _verify(cert: x509.Certificate, issuing_ca: pki.CertAndKey, root_ca: pki.CertAndKey,
+            **options: object) -> pki.ChainResult:
+    """`pki.verify_chain` of `cert` through the development chain: the issuing CA given as the
+    intermediate, the root as the one trusted."""
+    return pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], **options)
+
+
 def _reject_reason(excinfo: pytest.ExceptionInfo[CertificateRejected]) -> str:
     return excinfo.value.reason
 
 
 def test_a_signer_certificate_chains_to_the_trusted_root(root_ca, issuing_ca, now):
     cert = _signer_cert(issuing_ca)
-    result = pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now,
-                              crls=[pki.create_crl(issuing_ca), pki.create_crl(root_ca)])
+    result = _verify(cert, issuing_ca, root_ca, at=now,
+                     crls=[pki.create_crl(issuing_ca), pki.create_crl(root_ca)])
     assert result.chain == [cert, issuing_ca.certificate, root_ca.certificate]
     assert result.revocation_checked is True
     assert result.warnings == []
@@ -70,7 +77,7 @@ def test_an_issuer_with_the_right_name_but_another_key_is_refused(root_ca, issui
     impostor = pki.create_issuing_ca(root_ca)
     cert = _signer_cert(impostor)
     with pytest.raises(CertificateRejected) as excinfo:
-        pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now)
+        _verify(cert, issuing_ca, root_ca, at=now)
     assert _reject_reason(excinfo) == CertificateRejected.UNTRUSTED
 
 
@@ -84,22 +91,21 @@ def test_a_missing_intermediate_makes_the_signer_untrusted(root_ca, issuing_ca, 
 def test_a_certificate_expired_at_signing_time_is_refused(root_ca, issuing_ca, now):
     cert = _signer_cert(issuing_ca, not_before=now - 10 * DAY, valid_days=5)
     with pytest.raises(CertificateRejected, match="had expired") as excinfo:
-        pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now)
+        _verify(cert, issuing_ca, root_ca, at=now)
     assert _reject_reason(excinfo) == CertificateRejected.EXPIRED
 
 
 def test_a_signature_made_while_the_certificate_was_valid_stays_valid_after_expiry(
         root_ca, issuing_ca, now):
     cert = _signer_cert(issuing_ca, not_before=now - 10 * DAY, valid_days=5)
-    result = pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate],
-                              at=now - 7 * DAY)
+    result = _verify(cert, issuing_ca, root_ca, at=now - 7 * DAY)
     assert result.chain[0] == cert
 
 
 def test_a_certificate_not_yet_valid_at_signing_time_is_refused(root_ca, issuing_ca, now):
     cert = _signer_cert(issuing_ca, not_before=now + DAY)
     with pytest.raises(CertificateRejected, match="not yet valid") as excinfo:
-        pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now)
+        _verify(cert, issuing_ca, root_ca, at=now)
     assert _reject_reason(excinfo) == CertificateRejected.NOT_YET_VALID
 
 
@@ -108,8 +114,7 @@ def test_a_certificate_revoked_before_signing_is_refused(root_ca, issuing_ca, no
     crl = pki.create_crl(issuing_ca, [(cert.serial_number, now - DAY,
                                        x509.ReasonFlags.cessation_of_operation)])
     with pytest.raises(CertificateRejected, match="revoked") as excinfo:
-        pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now,
-                         crls=[crl])
+        _verify(cert, issuing_ca, root_ca, at=now, crls=[crl])
     assert _reject_reason(excinfo) == CertificateRejected.REVOKED
 
 
@@ -117,8 +122,7 @@ def test_a_revocation_after_signing_keeps_the_signature_valid_with_a_warning(
         root_ca, issuing_ca, now):
     cert = _signer_cert(issuing_ca)
     crl = pki.create_crl(issuing_ca, [(cert.serial_number, now + DAY, None)])
-    result = pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now,
-                              crls=[crl])
+    result = _verify(cert, issuing_ca, root_ca, at=now, crls=[crl])
     assert any("after the signing time" in w for w in result.warnings)
 
 
@@ -128,8 +132,7 @@ def test_a_key_compromise_refuses_signatures_made_before_it_was_reported(
     crl = pki.create_crl(issuing_ca, [(cert.serial_number, now + DAY,
                                        x509.ReasonFlags.key_compromise)])
     with pytest.raises(CertificateRejected, match="keyCompromise"):
-        pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now,
-                         crls=[crl])
+        _verify(cert, issuing_ca, root_ca, at=now, crls=[crl])
 
 
 def test_a_revoked_issuing_ca_refuses_its_signers(root_ca, issuing_ca, now):
@@ -137,32 +140,29 @@ def test_a_revoked_issuing_ca_refuses_its_signers(root_ca, issuing_ca, now):
     root_crl = pki.create_crl(root_ca, [(issuing_ca.certificate.serial_number, now - DAY,
                                          x509.ReasonFlags.ca_compromise)])
     with pytest.raises(CertificateRejected, match="Development Issuing CA' was revoked"):
-        pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now,
-                         crls=[root_crl])
+        _verify(cert, issuing_ca, root_ca, at=now, crls=[root_crl])
 
 
 def test_a_crl_not_signed_by_the_issuer_is_ignored(root_ca, issuing_ca, now):
     cert = _signer_cert(issuing_ca)
     forger = pki.create_issuing_ca(root_ca)  # same issuer name, other key
     forged = pki.create_crl(forger, [(cert.serial_number, now - DAY, None)])
-    result = pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now,
-                              crls=[forged])
+    result = _verify(cert, issuing_ca, root_ca, at=now, crls=[forged])
     assert result.revocation_checked is False
 
 
 def test_a_missing_crl_is_refused_when_revocation_info_is_required(root_ca, issuing_ca, now):
     cert = _signer_cert(issuing_ca)
     with pytest.raises(CertificateRejected) as excinfo:
-        pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now,
-                         crls=[pki.create_crl(root_ca)], require_revocation_info=True)
+        _verify(cert, issuing_ca, root_ca, at=now, crls=[pki.create_crl(root_ca)],
+                require_revocation_info=True)
     assert _reject_reason(excinfo) == CertificateRejected.REVOCATION_UNKNOWN
 
 
 def test_an_out_of_date_crl_is_used_but_reported(root_ca, issuing_ca, now):
     cert = _signer_cert(issuing_ca)
     stale = pki.create_crl(issuing_ca, this_update=now - 10 * DAY, next_update=now - 3 * DAY)
-    result = pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now,
-                              crls=[stale, pki.create_crl(root_ca)])
+    result = _verify(cert, issuing_ca, root_ca, at=now, crls=[stale, pki.create_crl(root_ca)])
     assert result.revocation_checked is True
     assert any("out of date" in w for w in result.warnings)
 
@@ -170,14 +170,14 @@ def test_an_out_of_date_crl_is_used_but_reported(root_ca, issuing_ca, now):
 def test_a_certificate_without_signing_key_usage_is_refused(root_ca, issuing_ca, now):
     cert = _signer_cert(issuing_ca, key_usage_ok=False)
     with pytest.raises(CertificateRejected, match="not allowed to sign") as excinfo:
-        pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now)
+        _verify(cert, issuing_ca, root_ca, at=now)
     assert _reject_reason(excinfo) == CertificateRejected.BAD_KEY_USAGE
 
 
 def test_a_certificate_restricted_to_tls_is_refused(root_ca, issuing_ca, now):
     cert = _signer_cert(issuing_ca, extended_key_usage=[x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH])
     with pytest.raises(CertificateRejected, match="extended key usage") as excinfo:
-        pki.verify_chain(cert, [issuing_ca.certificate], [root_ca.certificate], at=now)
+        _verify(cert, issuing_ca, root_ca, at=now)
     assert _reject_reason(excinfo) == CertificateRejected.BAD_KEY_USAGE
 
 
