@@ -7,9 +7,8 @@ recommends, such text is written with a leading single quote, so it shows as tex
 stay numbers (a negative number is not text and is not touched).
 
 Exports and the police report write through `csv_lines` (streamed), `csv_response` or
-`xlsx_file` (all built on `safe_cell`). The import error report and the
-`match_records` file in verification/imports/ still write their own CSV and move here with
-that room's redesign.
+`xlsx_file` (all built on `safe_cell`). The import error report (both import paths) and
+the `match_records` file write to their open file through `csv_writer`.
 """
 
 from __future__ import annotations
@@ -40,6 +39,25 @@ def safe_cell(value):
 
 def safe_row(row: Iterable) -> list:
     return [safe_cell(v) for v in row]
+
+
+class _SafeWriter:
+    """csv.writer over an open text file, every cell made safe first."""
+
+    def __init__(self, fh):
+        self._writer = csv.writer(fh)
+
+    def writerow(self, row: Iterable):
+        return self._writer.writerow(safe_row(row))
+
+    def writerows(self, rows: Iterable[Iterable]) -> None:
+        self._writer.writerows(safe_row(r) for r in rows)
+
+
+def csv_writer(fh) -> _SafeWriter:
+    """A csv.writer for `fh` (opened with ``newline=""``) that writes every cell through
+    `safe_cell`: for files written row by row to disk (import error reports, match output)."""
+    return _SafeWriter(fh)
 
 
 class _Line:

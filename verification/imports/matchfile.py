@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from vaxrecon.errors import DomainError
+from vaxrecon.spreadsheets import csv_writer
 from verification.imports.files import REPORT_COLUMNS, open_table
 from verification.imports.linking import (
     CANDIDATES_SHOWN,
@@ -326,7 +327,7 @@ def _write_part(work: Path, k: int, record_ids: list, sel, names: _ExternalIds) 
         ))
     tmp = work / f"out-{k:05d}.tmp"
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
+        csv_writer(fh).writerows(rows)
     counts = dict.fromkeys(DECISIONS, 0)
     for code, n in zip(*np.unique(sel.decision, return_counts=True)):
         counts[DECISIONS[int(code)]] += int(n)

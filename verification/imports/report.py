@@ -1,4 +1,5 @@
-"""The error report: one CSV line per problem (line, record id, column, value, reason)."""
+"""The error report: one CSV line per problem (line, record id, column, value, reason), every
+cell written formula-safe (vaxrecon/spreadsheets.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
+from vaxrecon.spreadsheets import csv_writer
 from verification.imports.validation import RowError
 
 HEADER = ("line", "record_id", "column", "value", "reason")
@@ -19,7 +21,7 @@ class ErrorReport:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Open for the report's life (closed by close() / the with block); -sig: Excel reads UTF-8.
         self._fh = open(self.path, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115
-        self._writer = csv.writer(self._fh)
+        self._writer = csv_writer(self._fh)
         self._writer.writerow(HEADER)
         self.rows = 0
         self.errors = 0

@@ -4,7 +4,6 @@ the portable path."""
 
 from __future__ import annotations
 
-import csv
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +14,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from records import normalize
+from vaxrecon.spreadsheets import csv_writer
 from verification.imports.files import MalformedFile
 from verification.imports.landing import land_matched, save_progress
 from verification.imports.linking import FIT_SAMPLE, InlinePool, record_probe
@@ -208,7 +208,7 @@ class FastImport:
 
     def _write_report(self):
         with open(self.report_path, "w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.writer(fh)
+            writer = csv_writer(fh)
             writer.writerow(HEADER)
             for line, rid, col, val, reason in self.session.stream(
                     "SELECT line, record_id, col, val, reason FROM vr_err ORDER BY line, seq"):
