@@ -182,3 +182,17 @@ def test_creating_a_citizen_from_a_row_without_sex_asks_the_reviewer_for_it(
     review.refresh_from_db()
     assert review.status == MatchReview.Status.NEW_CITIZEN
     assert (review.citizen.sex, str(review.citizen.date_of_birth)) == ("F", "1985-03-02")
+
+
+def test_a_header_only_upload_ends_as_a_done_job_of_0_rows(client, clinic_user, registry, tmp_path,
+                                                           django_capture_on_commit_callbacks):
+    before = (Citizen.objects.count(), MatchReview.objects.count())
+    with django_capture_on_commit_callbacks(execute=True):
+        job = upload(client, clinic_user, tmp_path, [])
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE, job.message
+    counts = (job.total_rows, job.linked_rows, job.review_rows, job.unmatched_rows, job.invalid_rows)
+    assert counts == (0, 0, 0, 0, 0)
+    assert client.get(reverse("verification:import_job", args=[job.pk])).status_code == 200
+    assert (Citizen.objects.count(), MatchReview.objects.count()) == before

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
 from records.models import Citizen, InjectionRecord
 from tests.imports.conftest import LINKED_ROW, write_csv
+from verification.imports.files import REGISTRY_COLUMNS
+from verification.imports.report import read_report
 from verification.models import ImportedRow, MatchReview, ReconciliationCase
 
 pytestmark = pytest.mark.django_db
@@ -61,10 +65,29 @@ def test_an_empty_file_is_refused(tmp_path, registry):
     assert snapshot() == before
 
 
-def test_a_header_without_rows_is_refused(tmp_path, registry):
+@pytest.mark.parametrize("python_path", [True, False])
+def test_a_header_without_rows_is_a_clean_import_of_0_rows(tmp_path, registry, python_path):
+    before = snapshot()
     path = write_csv(tmp_path / "log.csv", [])
+    out = StringIO()
 
-    assert "no data rows" in import_fails(path)
+    call_command("import_records", str(path), "--workers", "1", *(["--python-path"] * python_path),
+                 stdout=out)
+
+    assert "0 rows" in out.getvalue()
+    assert read_report(tmp_path / "log.errors.csv") == []
+    assert snapshot() == before
+
+
+def test_a_header_without_rows_is_a_clean_import_of_0_citizens(tmp_path, registry):
+    before = snapshot()
+    path = write_csv(tmp_path / "registry.csv", [], columns=REGISTRY_COLUMNS)
+    out = StringIO()
+
+    call_command("import_citizens", str(path), stdout=out)
+
+    assert "0 rows" in out.getvalue()
+    assert snapshot() == before
 
 
 def test_a_fake_xlsx_is_refused(tmp_path, registry):

@@ -68,3 +68,11 @@ def test_an_xlsx_file_gives_the_same_rows_as_the_csv(tmp_path, registry):
         call_command("match_records", str(source), "--output", str(tmp_path / f"m-{kind}.csv"), "--workers",
                      "2")
     assert (tmp_path / "m-csv.csv").read_text() == (tmp_path / "m-xlsx.csv").read_text()
+
+
+def test_a_header_only_file_gives_a_header_only_output(tmp_path, registry):
+    source = write_csv(tmp_path / "reports.csv", [])
+
+    call_command("match_records", str(source), "--output", str(tmp_path / "m.csv"), "--workers", "1")
+
+    assert (tmp_path / "m.csv").read_text().splitlines() == ["record_id,decision,citizen_id,score,candidates"]

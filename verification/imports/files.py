@@ -121,9 +121,7 @@ class Table:
             count = sum(1 for _row in self._raw_rows())
         except csv.Error as exc:
             raise MalformedFile(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from None
-        if count == 0:
-            raise MalformedFile(_("The file has a header but no data rows."))
-        return count
+        return count  # a header with no data rows is a table of 0 rows, imported as such
 
     # -- reading ---------------------------------------------------------------------------------
 

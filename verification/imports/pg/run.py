@@ -11,11 +11,9 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from django.db import connection
-from django.utils.translation import gettext as _
 
 from records import normalize
 from vaxrecon.spreadsheets import csv_writer
-from verification.imports.files import MalformedFile
 from verification.imports.landing import land_matched, save_progress
 from verification.imports.linking import FIT_SAMPLE, InlinePool, record_probe
 from verification.imports.pg import classify, link, stage
@@ -93,8 +91,6 @@ class FastImport:
         with self._step("cleaning (vr_rows)"):
             classify.classify(s, exprs, blank, fold)
             r.total = s.scalar("SELECT count(*) FROM vr_rows")
-            if r.total == 0:
-                raise MalformedFile(_("The file has a header but no data rows."))
             if self.job is not None:
                 ImportJob.objects.filter(pk=self.job.pk).update(total_rows=r.total)
             s.exec("ANALYZE vr_rows")
