@@ -108,36 +108,31 @@ def test_a_record_without_signature_is_an_error():
         call_command("verify_signatures", "--record", "999999")
 
 
-def test_the_exported_cms_verifies_with_openssl(signed, root_ca, tmp_path):
+def _openssl_verify_export(record, root_ca, tmp_path) -> subprocess.CompletedProcess:
+    """`export_cms` of the record's signature, then `openssl cms -verify` of it against the root."""
     require_tool(shutil.which("openssl") is not None, "openssl")
-    sig = Signature.objects.filter(record=signed[0]).get()
+    sig = Signature.objects.filter(record=record).get()
     base = tmp_path / "sig"
     call_command("export_cms", "--signature", str(sig.pk), "--out", str(base), stdout=StringIO())
     root = tmp_path / "root.pem"
     root.write_bytes(pki.certificates_to_pem([root_ca.certificate]))
-
-    result = subprocess.run(
+    return subprocess.run(
         ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(base) + ".p7s",
          "-content", str(base) + ".json", "-CAfile", str(root), "-purpose", "any", "-out", "/dev/null"],
         capture_output=True, text=True, check=False)
+
+
+def test_the_exported_cms_verifies_with_openssl(signed, root_ca, tmp_path):
+    result = _openssl_verify_export(signed[0], root_ca, tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert "Verification successful" in result.stderr
 
 
 def test_openssl_rejects_the_cms_when_the_record_was_changed(signed, root_ca, tmp_path):
-    require_tool(shutil.which("openssl") is not None, "openssl")
-    sig = Signature.objects.filter(record=signed[0]).get()
     InjectionRecord.objects.filter(pk=signed[0].pk).update(dose_number=3)
-    base = tmp_path / "sig"
-    call_command("export_cms", "--signature", str(sig.pk), "--out", str(base), stdout=StringIO())
-    root = tmp_path / "root.pem"
-    root.write_bytes(pki.certificates_to_pem([root_ca.certificate]))
 
-    result = subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(base) + ".p7s",
-         "-content", str(base) + ".json", "-CAfile", str(root), "-purpose", "any", "-out", "/dev/null"],
-        capture_output=True, text=True, check=False)
+    result = _openssl_verify_export(signed[0], root_ca, tmp_path)
 
     assert result.returncode != 0
 

@@ -228,13 +228,18 @@ def case_link_citizen(*, case: ReconciliationCase | int, actor, citizen_id: int)
         if locked.injections.exclude(citizen=citizen).exists():
             raise InvalidInput(_("Doses were already recorded for another person on this case."),
                                field="citizen")
-        before = snapshot(locked, AUDITED_FIELDS)
-        locked.citizen = citizen
-        locked.save(update_fields=["citizen", "updated_at"])
-        case_event(case=locked, actor=actor, action="link_citizen", before=before,
-                   message=_("Linked to the citizen %(name)s.") % {"name": citizen.full_name},
-                   data={"citizen": citizen.pk})
+        _set_citizen(locked, citizen, actor=actor, action="link_citizen",
+                     message=_("Linked to the citizen %(name)s.") % {"name": citizen.full_name})
     return locked
+
+
+def _set_citizen(locked: ReconciliationCase, citizen: Citizen, *, actor, action: str, message: str) -> None:
+    """Bind the (locked) case to `citizen`, with its timeline event and audit snapshot."""
+    before = snapshot(locked, AUDITED_FIELDS)
+    locked.citizen = citizen
+    locked.save(update_fields=["citizen", "updated_at"])
+    case_event(case=locked, actor=actor, action=action, before=before, message=message,
+               data={"citizen": citizen.pk})
 
 
 def _split_id_number(typed: str) -> tuple[str, str]:
@@ -259,12 +264,8 @@ def case_create_citizen(*, case: ReconciliationCase | int, actor, full_name: str
         nationality = locked.nationality
         citizen = citizen_create(full_name=full_name, birth=birth, sex=sex, cccd=cccd, cmnd=cmnd, phone=phone,
                                  ward=locked.ward, nationality=nationality, actor=actor)
-        before = snapshot(locked, AUDITED_FIELDS)
-        locked.citizen = citizen
-        locked.save(update_fields=["citizen", "updated_at"])
-        case_event(case=locked, actor=actor, action="create_citizen", before=before,
-                   message=_("Created the citizen %(name)s on the platform.") % {"name": citizen.full_name},
-                   data={"citizen": citizen.pk})
+        _set_citizen(locked, citizen, actor=actor, action="create_citizen",
+                     message=_("Created the citizen %(name)s on the platform.") % {"name": citizen.full_name})
     return citizen
 
 
