@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from records.models import Citizen, InjectionRecord
 from tests.imports.conftest import LINKED_ROW, write_csv
@@ -21,9 +22,9 @@ def snapshot():
             ReconciliationCase.objects.count(), ImportedRow.objects.count())
 
 
-def import_fails(path) -> str:
+def import_fails(path, python_path: bool = False) -> str:
     with pytest.raises(CommandError) as exc:
-        call_command("import_records", str(path), "--workers", "1")
+        call_command("import_records", str(path), "--workers", "1", *(["--python-path"] * python_path))
     return str(exc.value)
 
 
@@ -105,4 +106,53 @@ def test_the_citizen_import_refuses_a_file_with_wrong_columns(tmp_path, registry
 
     with pytest.raises(CommandError, match="Missing: citizen_id, legacy_id"):
         call_command("import_citizens", str(path))
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("python_path", [True, False])
+def test_a_semicolon_separated_file_is_refused_saying_so(tmp_path, registry, python_path):
+    before = snapshot()
+    path = write_csv(tmp_path / "log.csv", [LINKED_ROW])
+    path.write_text(path.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+
+    message = import_fails(path, python_path)
+
+    assert "semicolons (;)" in message
+    assert snapshot() == before
+
+
+def test_the_semicolon_message_is_in_vietnamese(tmp_path, registry):
+    path = write_csv(tmp_path / "log.csv", [LINKED_ROW])
+    path.write_text(path.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+
+    with translation.override("vi"):
+        message = import_fails(path)
+
+    assert "phân cách bằng dấu chấm phẩy" in message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("python_path", [True, False])
+def test_a_utf16_file_is_refused_naming_its_encoding(tmp_path, registry, encoding, python_path):
+    before = snapshot()
+    path = write_csv(tmp_path / "log.csv", [LINKED_ROW])
+    path.write_text(path.read_text(encoding="utf-8"), encoding=encoding)
+
+    message = import_fails(path, python_path)
+
+    assert "UTF-16" in message and "binary" not in message
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("python_path", [True, False])
+def test_a_bad_byte_is_refused_naming_its_line(tmp_path, registry, python_path):
+    before = snapshot()
+    path = write_csv(tmp_path / "log.csv", [LINKED_ROW] * 3)
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = lines[3].replace(b"HUNG", b"H\xd9NG")  # Latin-1 in a UTF-8 file, on line 4
+    path.write_bytes(b"\n".join(lines))
+
+    message = import_fails(path, python_path)
+
+    assert "line 4" in message and "position" not in message
     assert snapshot() == before

@@ -49,23 +49,46 @@ def detect_kind(path: Path | str) -> str:
     return CSV
 
 
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """The file's first bytes are UTF-16: a byte-order mark, or ASCII text with a NUL byte
+    after (or before) every character."""
+    if head.startswith(_UTF16_BOMS):
+        return True
+    pairs = head[:64]
+    if len(pairs) < 4:
+        return False
+    odd, even = pairs[1::2], pairs[0::2]
+    return (odd.count(0) == len(odd) and 0 not in even) or (even.count(0) == len(even) and 0 not in odd)
+
+
+def _check_chunk(chunk: bytes, decoder, *, first: bool, lines: int) -> None:
+    """Raises MalformedFile if `chunk` (the file's text after `lines` newlines) is not UTF-8."""
+    if first and _looks_utf16(chunk):
+        raise MalformedFile(_("The file is encoded as UTF-16, not UTF-8: save it as CSV UTF-8 or .xlsx."))
+    if b"\x00" in chunk:
+        raise MalformedFile(_("The file is not a CSV text file (it contains binary data)."))
+    try:
+        decoder.decode(chunk)
+    except UnicodeDecodeError as exc:
+        line = lines + chunk[:exc.start].count(b"\n") + 1
+        raise MalformedFile(
+            _("The file is not UTF-8 text (a bad byte on line %(line)s): save it as CSV UTF-8 or .xlsx.")
+            % {"line": line}) from None
+
+
 def checked_chunks(path: Path | str, size: int = _CHUNK) -> Iterator[bytes]:
-    """The file's bytes in chunks of ``size``, each checked as it is read: binary junk or a
-    wrong encoding raises MalformedFile (naming the byte position) before anything uses it."""
+    """The file's bytes in chunks of ``size``, each checked as it is read: binary junk, UTF-16
+    or another wrong encoding raises MalformedFile (naming the line of a bad byte) before
+    anything uses it."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as fh:
-        offset = 0
+        lines, first = 0, True
         while chunk := fh.read(size):
-            if b"\x00" in chunk:
-                raise MalformedFile(_("The file is not a CSV text file (it contains binary data)."))
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                raise MalformedFile(
-                    _("The file is not UTF-8 text (bad byte at position %(pos)s): "
-                      "save it as CSV UTF-8 or .xlsx.")
-                    % {"pos": offset + exc.start}) from None
-            offset += len(chunk)
+            _check_chunk(chunk, decoder, first=first, lines=lines)
+            lines, first = lines + chunk.count(b"\n"), False
             yield chunk
     try:
         decoder.decode(b"", final=True)
@@ -82,6 +105,10 @@ def _check_csv_bytes(path: Path | str) -> None:
 def _header(cells, columns: tuple[str, ...]) -> list[str]:
     header = [str(c or "").strip().lstrip("\ufeff").strip().lower() for c in cells]
     missing = [c for c in columns if c not in header]
+    if missing and any(";" in h for h in header):
+        raise MalformedFile(
+            _("The file is separated by semicolons (;), not commas: save it as CSV UTF-8 "
+              "(comma delimited) or .xlsx."))
     if missing:
         raise MalformedFile(
             _("The file does not have the expected columns. Missing: %(missing)s. Expected: %(expected)s.")
