@@ -34,6 +34,7 @@ from verification.imports.validation import (
     Lookups,
     case_fields_missing,
     content_hash,
+    same_id_other_content,
     validate_report_row,
 )
 from verification.models import ImportedRow, ImportJob
@@ -79,7 +80,9 @@ class _PortableRun:
             ImportJob.objects.filter(pk=job.pk).update(total_rows=self.table.total)
 
     def _validated(self, report: ErrorReport):
-        """2. validate: (done, record) of each valid row; the others' errors go to the report."""
+        """2. validate: (done, record) of each valid row; the others' errors go to the report,
+        with a valid row whose record id an earlier valid row of the file has with other content."""
+        first_seen: dict[str, tuple[int, str]] = {}  # record id -> (line, content hash)
         for done, (line, row) in enumerate(self.table.rows(), start=1):
             record, errors = validate_report_row(line, row, self.lookups)
             if errors:
@@ -87,6 +90,11 @@ class _PortableRun:
                 yield done, None
                 continue
             record["hash"] = content_hash(row, REPORT_COLUMNS)
+            first = first_seen.setdefault(record["record_id"], (line, record["hash"]))
+            if first[1] != record["hash"]:
+                report.add([same_id_other_content(line, record["record_id"], first[0])])
+                yield done, None
+                continue
             yield done, record
 
     def _fit_sample(self) -> list[dict]:

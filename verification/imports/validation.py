@@ -207,3 +207,14 @@ def split_unlandable(rows: list[dict], results: list, *, fallback_ward: int | No
         else:
             landing.append((r, m))
     return landing, incomplete, problems
+
+
+def same_id_reason(first_line: int | str) -> str:
+    return _("The same record id is on line %(first)s with other content: one of the two rows is wrong.") % {
+        "first": first_line}
+
+
+def same_id_other_content(line: int, record_id: str, first_line: int) -> RowError:
+    """The error of a valid row whose record id an earlier valid row of the file has with
+    other content (the same row twice is only a repeat, skipped)."""
+    return RowError(line, "record_id", record_id, same_id_reason(first_line), record_id)

@@ -15,7 +15,7 @@ from records.models import Province, Ward
 from verification.imports.files import REPORT_COLUMNS
 from verification.imports.pg.stage import SPACE_PARAMS, Session
 from verification.imports.rules import error_insert_sql, error_params
-from verification.imports.validation import validate_report_row
+from verification.imports.validation import same_id_reason, validate_report_row
 
 _DATE_RE = (r"^(?:([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})|([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})"
             r"|([0-9]{4}))$")
@@ -268,3 +268,24 @@ def valid_rows(session: Session) -> None:
                p.idd, p.phone, p.prov, p.ward, p.vac_id, p.vac_name, p.dose, p.inj_date
         FROM vr_rows r JOIN vr_pyclean p ON p.line = r.line""")
     session.exec("ANALYZE vr_valid")
+
+
+def same_id_conflicts(session: Session) -> None:
+    """A valid row whose record id an earlier valid row has with other content leaves
+    vr_valid for an error line naming that earlier line (as `validation.same_id_other_content`)."""
+    session.exec("""
+        CREATE TEMP TABLE vr_conflict AS
+        WITH ids AS (SELECT rid FROM vr_valid GROUP BY rid HAVING min(hash) <> max(hash)),
+        f AS (SELECT DISTINCT ON (v.rid) v.rid, v.line, v.hash FROM vr_valid v JOIN ids USING (rid)
+              ORDER BY v.rid, v.line)
+        SELECT v.line, v.rid, f.line first_line FROM vr_valid v JOIN f USING (rid)
+        WHERE v.hash <> f.hash""")
+    if not session.scalar("SELECT count(*) FROM vr_conflict"):
+        session.exec("DROP TABLE vr_conflict")
+        return
+    session.exec("""
+        INSERT INTO vr_err (line, seq, record_id, col, val, reason)
+        SELECT line, 50, rid, 'record_id', rid, replace(%(reason)s, '@FIRST@', first_line::text)
+        FROM vr_conflict""", {"reason": same_id_reason("@FIRST@")})
+    session.exec("DELETE FROM vr_valid v USING vr_conflict c WHERE v.line = c.line")
+    session.exec("DROP TABLE vr_conflict")

@@ -102,6 +102,7 @@ class FastImport:
             classify.unusual_rows(s, self.lookups)
         with self._step("valid rows"):
             classify.valid_rows(s)
+            classify.same_id_conflicts(s)
             return s.scalar("SELECT count(*) FROM vr_valid")
 
     def _prepare(self, *, ledger: bool = True):
