@@ -32,6 +32,16 @@ def normalize_name(value: str | None) -> str:
     return text
 
 
+NAME_MARKS = frozenset(" -'.\u2019\u02bc")  # space, hyphen, apostrophes (' ’ ʼ), dot
+
+
+def is_name_text(value: str) -> bool:
+    """Whether `value` is made only of what a person's name holds: letters (with their
+    combining diacritics), spaces, hyphens, apostrophes and dots; not formula text or markup
+    (``=1+1``, ``<script>``, ``@SUM(A1)``), digits or other signs."""
+    return all(c in NAME_MARKS or unicodedata.category(c)[0] in "LM" for c in value)
+
+
 def accent_key(value: str | None) -> str:
     """Case- and space-folded name that keeps the diacritics (stronger agreement)."""
     if not value:

@@ -120,6 +120,10 @@ FULL_NAME = Field(2, "full_name", (
           "CASE WHEN r.name_py THEN coalesce(r.norm_len, 0) = 0 ELSE r.name = '' END"),
     Check(_("Full name is longer than 150 characters."), "len(r['name']) > NAME_MAX",
           f"r.name_py AND r.norm_len > {NAME_MAX}", value="name", cut=True, value_sql="r.norm40"),
+    # The simple alphabet is all letters: only a name_py name can hold another sign.
+    Check(_("Full name may hold only letters, spaces, hyphens, apostrophes and dots."),
+          "r['name'] != '' and not is_name_text(r['name'])", "r.name_py AND NOT r.name_ok", value="name",
+          value_sql="r.norm_name"),
 ))
 SEX = Field(3, "sex", (
     Check(_("Sex must be M or F (Nam/Nữ)."),
@@ -198,7 +202,8 @@ LEGACY_ID = Field(14, "legacy_id", (
 _NAMES = {"RECORD_ID_MAX": RECORD_ID_MAX, "NAME_MAX": NAME_MAX, "BIRTH_YEAR_MIN": BIRTH_YEAR_MIN,
           "DOSE_MIN": DOSE_MIN, "DOSE_MAX": DOSE_MAX, "ID_LENGTHS": ID_LENGTHS,
           "LOT": re.compile(LOT_PATTERN),
-          "is_valid_phone": normalize.is_valid_phone, "cccd_problem": normalize.cccd_problem}
+          "is_valid_phone": normalize.is_valid_phone, "is_name_text": normalize.is_name_text,
+          "cccd_problem": normalize.cccd_problem}
 IDENTITY_FIELDS = (FULL_NAME, SEX, DATE_OF_BIRTH, PHONE)
 UNIT_FIELDS = (PROVINCE, WARD)
 REPORT_FIELDS = (SHORT, RECORD_ID, *IDENTITY_FIELDS, ID_NUMBER, *UNIT_FIELDS, VACCINE, DOSE_NUMBER,

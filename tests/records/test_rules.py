@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from records import rules
+from records import normalize, rules
 from records.models import Ward
 from verification.imports.files import REPORT_COLUMNS, open_table
 from verification.imports.pg import classify, stage
@@ -29,6 +29,13 @@ GOOD = {
     "injection_date": "2021-09-01",
     "lot_number": "FK1234",
 }
+# Real names of Vietnam (Kinh, Ê Đê, J'rai, Mường...): diacritics, in NFC and NFD, with spaces,
+# hyphens, apostrophes and dots; each passes the identity rules.
+REAL_NAMES = [
+    "Nguyễn Văn Hùng", "Đặng Thị Ngọc Ánh", "Trương Mỹ Lệ", "Lê-Nguyễn Minh Châu", "H'Hen Niê",
+    "Ksor H’Ngơn", "Y-Moan Ênuôl", "Nguyễn T. Lan", "Bùi Thị Hường", "Phạm Ðức Thắng",
+    "Nguye\u0302\u0303n Va\u0306n Hu\u0300ng", "Hoàng  Quốc\u00a0Việt", "NÔNG THỊ THỦY", "Lò Văn Pành",
+]
 # (changes to GOOD): every row in simple forms, so that the SQL checks it (not Python).
 CHANGES = [
     {},
@@ -76,6 +83,11 @@ CHANGES = [
     {"injection_date": "2021-03-07"},
     {"lot_number": "AB 12#"},
     {"lot_number": "A"},
+    {"full_name": "=1+1"},
+    {"full_name": "<script>alert(1)</script>"},
+    {"full_name": "@SUM(A1)"},
+    {"full_name": "Nguyễn Văn 2"},
+    *({"full_name": name} for name in REAL_NAMES),
     {"record_id": "", "full_name": "", "sex": "?", "phone": "1", "vaccine": "", "dose_number": "0",
      "injection_date": "", "lot_number": "-"},
 ]
@@ -132,5 +144,19 @@ def test_the_sql_error_query_gives_the_python_validators_errors(rows_file):
         session.drop()
 
     python = _python_errors(rows_file, lookups)
-    assert len(python) > len(CHANGES)
+    assert len(python) > len(CHANGES) - len(REAL_NAMES)  # the real names pass
     assert sql == python
+
+
+@pytest.mark.parametrize("name", REAL_NAMES)
+def test_a_real_vietnamese_name_passes_the_identity_rules(name):
+    assert rules.row_errors((rules.FULL_NAME,), {"name": normalize.normalize_name(name)}) == []
+
+
+@pytest.mark.parametrize("name", ["=1+1", "<script>", "@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3", "An\tB=1",
+                                  "Nguyễn Văn 2", "Lan;DROP TABLE"])
+def test_formula_text_or_markup_as_a_name_is_refused(name):
+    with translation.override("vi"):
+        errors = rules.row_errors((rules.FULL_NAME,), {"name": normalize.normalize_name(name)})
+    assert [(column, reason) for column, _value, reason in errors] == [
+        ("full_name", "Họ tên chỉ được gồm chữ cái, dấu cách, dấu gạch nối, dấu nháy đơn và dấu chấm.")]

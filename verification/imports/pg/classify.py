@@ -200,21 +200,23 @@ def classify(session: Session, exprs: dict[str, str], blank: str, fold: Folding)
 
 def unusual_names(session: Session) -> None:
     """Names outside the simple alphabet (or long ones): normalised length, the report's
-    value and the folded key, computed by `normalize` once per distinct name."""
+    value, the folded key and whether it is name text, computed by `normalize` once per distinct name."""
     session.exec(
-        "CREATE UNLOGGED TABLE vr_names (name text PRIMARY KEY, norm_len int, norm40 text, fold text)"
+        "CREATE UNLOGGED TABLE vr_names (name text PRIMARY KEY, norm_len int, norm40 text, fold text, "
+        "name_ok bool, norm_name text)"
     )
     rows = []
     for (n,) in session.fetch("SELECT DISTINCT name FROM vr_rows WHERE name_py"):
         norm = normalize.normalize_name(n)
-        rows.append((n, len(norm), norm[:40] + "…", normalize.fold_name(n) or None))
-    session.copy_in("vr_names", "name, norm_len, norm40, fold", rows)
+        rows.append((n, len(norm), norm[:40] + "…", normalize.fold_name(n) or None,
+                     normalize.is_name_text(norm), norm))
+    session.copy_in("vr_names", "name, norm_len, norm40, fold, name_ok, norm_name", rows)
     session.exec("ANALYZE vr_names")
 
 
 def sql_errors(session: Session, today) -> None:
     """Error lines of the simple rows, from the rule table (as `validate_report_row` words them)."""
-    source = """(SELECT r.*, n.norm_len, n.norm40 FROM vr_rows r
+    source = """(SELECT r.*, n.norm_len, n.norm40, n.name_ok, n.norm_name FROM vr_rows r
                  LEFT JOIN vr_names n ON r.name_py AND n.name = r.name
                  WHERE r.simple AND {part} OFFSET 0)"""
     session.halves(error_insert_sql(source=source), error_params(today=today), "vr_rows")
