@@ -1,6 +1,7 @@
 """The linkage engine's decisions: linked, review or none on small hand-made registries, the
 batch and worker paths, accuracy on the shared sample, and the thresholds from settings."""
 
+import signal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -10,7 +11,7 @@ import pytest
 from bench.linkage_accuracy import read_truth, run
 from tests.linkage.registry import FILLER, record
 from verification.linkage import CitizenIndex, Engine, LinkageConfig
-from verification.linkage.engine import DECISIONS
+from verification.linkage.engine import DECISIONS, fork_pool
 from verification.linkage.probes import ProbeBatch, make_probe
 from verification.linkage.results import LINK_THRESHOLD, MIN_MARGIN, REVIEW_THRESHOLD
 
@@ -150,3 +151,18 @@ def test_unset_threshold_settings_fall_back_to_the_engine_defaults():
         LINK_THRESHOLD, REVIEW_THRESHOLD, MIN_MARGIN)
     tuned = LinkageConfig.from_settings(SimpleNamespace(LINKAGE_LINK_THRESHOLD="14.5"))
     assert tuned.link_threshold == 14.5 and tuned.min_margin == MIN_MARGIN
+
+
+def _child_has_default_sigterm(_) -> bool:
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_forked_matchers_take_the_default_sigterm_back_from_a_celery_worker():
+    """A Celery worker's SIGTERM handler does nothing outside its main process; inherited by the
+    matchers, it let `Pool.terminate()` wait for ever on a child that ignored the signal."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        with fork_pool(1) as pool:
+            assert pool.map(_child_has_default_sigterm, [0]) == [True]
+    finally:
+        signal.signal(signal.SIGTERM, previous)

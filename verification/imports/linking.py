@@ -17,6 +17,7 @@ from django.db import connection
 
 from records.models import Citizen
 from verification.linkage import CITIZEN_ROW_FIELDS, CitizenIndex, Engine, LinkageConfig, MatchResult
+from verification.linkage.engine import fork_pool
 from verification.linkage.training import fit_m
 
 FIT_SAMPLE = 5_000
@@ -85,7 +86,7 @@ class Matcher:
         try:
             # Children never touch the database and leave through os._exit: the parent's
             # connection socket they inherit is not closed by them.
-            with mp.get_context("fork").Pool(self.workers) as pool:
+            with fork_pool(self.workers) as pool:
                 yield _Pooled(pool)
         finally:
             _POOL_ENGINE = None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -94,8 +95,7 @@ class Engine:
         mine = chunks[::workers]
         theirs = [c for k, c in enumerate(chunks) if k % workers]
         _Inherited.engine = self
-        ctx = mp.get_context("fork")
-        with ctx.Pool(workers - 1) as pool:
+        with fork_pool(workers - 1) as pool:
             remote = pool.imap(_match_chunk,
                                ([tuple(r.get(k) for k in _IDENTITY) for r in c] for c in theirs))
             for k in range(len(chunks)):
@@ -345,3 +345,19 @@ def _match_chunk(chunk):
 
 def default_workers() -> int:
     return min(2, os.cpu_count() or 1)
+
+
+def fork_pool(processes: int):
+    """A pool of `processes` forked children that share this process's memory copy-on-write.
+
+    Each child first takes back the default SIGTERM: a Celery worker's handler, inherited by
+    fork, ignores the signal outside its main process, and `Pool.terminate()` (the pool's
+    ``with`` exit) relies on SIGTERM to stop a child blocked on the task queue's lock; with
+    the handler inherited, the exit could wait for that child for ever.
+    """
+    return mp.get_context("fork").Pool(processes, initializer=_default_signals)
+
+
+def _default_signals() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
