@@ -1,7 +1,8 @@
 """The linkage engine's decisions: linked, review or none on small hand-made registries, the
 batch and worker paths, accuracy on the shared sample, and the thresholds from settings."""
 
-import signal
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,7 +12,7 @@ import pytest
 from bench.linkage_accuracy import read_truth, run
 from tests.linkage.registry import FILLER, record
 from verification.linkage import CitizenIndex, Engine, LinkageConfig
-from verification.linkage.engine import DECISIONS, fork_pool
+from verification.linkage.engine import DECISIONS
 from verification.linkage.probes import ProbeBatch, make_probe
 from verification.linkage.results import LINK_THRESHOLD, MIN_MARGIN, REVIEW_THRESHOLD
 
@@ -153,16 +154,26 @@ def test_unset_threshold_settings_fall_back_to_the_engine_defaults():
     assert tuned.link_threshold == 14.5 and tuned.min_margin == MIN_MARGIN
 
 
-def _child_has_default_sigterm(_) -> bool:
+ROOT = Path(__file__).resolve().parents[2]
+_SIGTERM_IN_A_CHILD = """
+import signal
+from verification.linkage.engine import fork_pool
+
+def child(_):
     return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+signal.signal(signal.SIGTERM, lambda *_: None)  # as a Celery worker's handler does outside its main process
+with fork_pool(1) as pool:
+    print(pool.map(child, [0]))
+"""
 
 
 def test_forked_matchers_take_the_default_sigterm_back_from_a_celery_worker():
     """A Celery worker's SIGTERM handler does nothing outside its main process; inherited by the
-    matchers, it let `Pool.terminate()` wait for ever on a child that ignored the signal."""
-    previous = signal.signal(signal.SIGTERM, lambda *_: None)
-    try:
-        with fork_pool(1) as pool:
-            assert pool.map(_child_has_default_sigterm, [0]) == [True]
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    matchers, it let `Pool.terminate()` wait for ever on a child that ignored the signal. Run in
+    a fresh interpreter: a fork from this test process would inherit its Redis connections."""
+    result = subprocess.run([sys.executable, "-c", _SIGTERM_IN_A_CHILD], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[True]"
