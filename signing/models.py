@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from signing.keystores import Algorithm
+from verification.models import Leased
 
 
 class CertificateMixin(models.Model):
@@ -139,7 +140,7 @@ class SignerCertificate(CertificateMixin):
         return f"{self.subject} ({self.get_key_store_display()}, {self.not_after:%Y-%m-%d})"
 
 
-class SigningBatch(models.Model):
+class SigningBatch(Leased):
     """One signing request: which records, by whom, with which certificate, and progress."""
 
     class Status(models.TextChoices):

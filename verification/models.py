@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -229,7 +230,21 @@ class PoliceVerification(models.Model):
         ordering = ["at", "id"]
 
 
-class ImportJob(models.Model):
+class Leased(models.Model):
+    """A job a worker runs under a lease (`verification.services.leases`): the worker renews
+    `lease_expires_at` while it runs; a job still `running` past it lost its worker (killed,
+    or cut off from the database) and the reaper marks it failed and `resumable`."""
+
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    resumable = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
+class ImportJob(Leased):
     """A spreadsheet of injection records uploaded by a facility, processed by a Celery task."""
 
     class Status(models.TextChoices):
@@ -325,3 +340,19 @@ class RegistryCircuit(models.Model):
     last_error = models.CharField(max_length=200, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_failure_at = models.DateTimeField(null=True, blank=True)
+
+
+class TaskOutbox(models.Model):
+    """A Celery task to send, written in the same transaction as the work it starts (a
+    transactional outbox): relayed to the broker once that transaction commits, or by the
+    periodic sweep when the broker was down then (`verification.services.outbox`)."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["id"], condition=Q(sent_at__isnull=True), name="outbox_pending")]
