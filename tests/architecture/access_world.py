@@ -1,7 +1,7 @@
 """The objects the access matrix opens: two facilities in two wards of province A (Hà Nội), one
 in province B (Hồ Chí Minh City), the personas, and in each place a case in each workflow state
 (reached through the real transitions), its evidence, an import, a match review, signed records,
-a signing batch and a daily-report submission.
+a signing batch, an API key of its facility and a daily-report submission.
 
 Places: A1 (the personas' own facility and ward), A2 (same province, another facility and ward:
 a facility or ward scope widened to the province shows here), B (another province).
@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
 from accounts.models import Role
+from api.services import api_key_create
 from records.models import InjectionRecord, Province, Ward
 from reports.models import ReportSubmission
 from signing import pki, services
@@ -60,6 +61,7 @@ class Place:
     job: ImportJob | None = None
     review: MatchReview | None = None
     signer: User | None = None
+    api_key: object = None  # a key of the place's facility (api.models.ApiKey)
 
 
 @dataclass
@@ -178,6 +180,10 @@ def build_world() -> World:
         "superuser": User.objects.create_superuser("root", password="pw-for-tests-only"),
         "anonymous": None,
     }
+    for name, place in places.items():
+        staff = users["clinic"] if name == "A1" else make_user(Role.CLINIC_STAFF, username=f"clinic-{name}",
+                                                               facility=place.facility)
+        place.api_key = api_key_create(actor=staff, name=f"HIS {name}", role=Role.CLINIC_STAFF).key
     other = make_user(Role.PROVINCIAL_OFFICER, username="province-b", province=Province.objects.get(
         code=HCM_PROVINCE))
     submissions = {1: _submission(province_a, province_user),

@@ -48,6 +48,7 @@ class Route:
     kind: str = ""  # the object in the path (see _variants); "" for none
     found: bool = True  # False: even in scope the answer is 404 (a name that is no action)
     names_object: bool = False  # the form names a dose or citizen: an empty one may be a 404
+    api: bool = False  # an API endpoint: the anonymous caller gets 401/403, not the log-in page
 
 
 def _clinic_case(kind="case", method="POST", *, names_object=False):
@@ -108,6 +109,10 @@ MATRIX: dict[str, Route] = {
     "reports:submission_signature": Route(REPORTERS, kind="submission"),
     "reports:export": Route(REPORTERS), "reports:export_figures": Route(REPORTERS),
     "reports:export_police": Route({POLICE, *REPORTERS}),  # the police report, in the ward's scope
+    # The API (api/): the key page of a facility's staff, the schema and its docs, the resources.
+    "api:keys": Route({CLINIC}), "api:key_revoke": Route({CLINIC}, "POST", "api_key"),
+    "api:schema": Route(PUBLIC), "api:docs": Route(PUBLIC),
+    "api:me": Route({CLINIC, POLICE, SIGNER, PROVINCE, MINISTRY}, api=True),
 }
 
 
@@ -175,6 +180,8 @@ def _scoped(world: World, kind: str, personas: set) -> list[Variant]:
                 out.append(Variant(f"{name} {which}", {"pk": record.pk}, holders, record.citizen.cccd))
         elif kind == "signature":
             out.append(Variant(name, {"pk": place.signature.pk}, holders))
+        elif kind == "api_key":
+            out.append(Variant(name, {"pk": place.api_key.pk}, holders & {"clinic"}))
         elif kind == "batch":
             out.append(Variant(name, {"pk": place.batch.pk}, frozenset({"signer"} if name == "A1" else ())))
         elif kind == "unit":
@@ -231,7 +238,7 @@ def expected(rule: Route, persona: str, variant: Variant) -> str:
     if rule.who == ADMIN:
         return "allow-admin" if persona == "superuser" else "admin-login"
     if persona == "anonymous":
-        return "login"
+        return "api-login" if rule.api else "login"
     if rule.who != LOGGED_IN and PERSONA_ROLE[persona] not in rule.who:
         return "forbidden"
     if persona not in variant.visible:
@@ -247,6 +254,8 @@ def judge(outcome: str, response) -> str | None:
     code, where = response.status_code, response.get("Location", "")
     if outcome == "login":
         ok = code == 302 and where.startswith("/login/")
+    elif outcome == "api-login":
+        ok = code in {401, 403}
     elif outcome == "admin-login":
         ok = code == 302 and where.startswith("/admin/login/")
     elif outcome in ("forbidden", "deny"):
@@ -261,7 +270,7 @@ def judge(outcome: str, response) -> str | None:
         ok = code in ALLOW
     if ok:
         return None
-    refused = outcome in ("login", "admin-login", "forbidden", "deny")
+    refused = outcome in ("login", "api-login", "admin-login", "forbidden", "deny")
     return f"{'leak' if refused and code in ALLOW else 'wrong'}: {code} {where} (expected {outcome})"
 
 

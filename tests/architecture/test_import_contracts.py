@@ -20,6 +20,8 @@ The contracts:
 4. `signing` reaches `verification` only through `verification.services` (and its modules),
    `verification.selectors`, `verification.models` and `verification.workflow`: the state machine and
    the reads, never the views, tasks, imports, police or linkage sub-rooms.
+5. `api` (the REST API) is on the top floor: no other room imports it (`vaxrecon.urls` includes its
+   URLs by name); it reaches the rooms through their services and selectors like the pages do.
 """
 
 from __future__ import annotations
@@ -201,6 +203,12 @@ def test_signing_reaches_verification_only_through_services_selectors_models_and
     breaking = _breaking(edges, sources=("signing",),
                          allowed=lambda target: _room(target) != "verification"
                          or _within(target, SIGNING_MAY_IMPORT_OF_VERIFICATION))
+    assert not breaking, "\n".join(breaking)
+
+
+def test_no_room_imports_the_api(edges):
+    breaking = _breaking(edges, sources=tuple(m for m in edges if _room(m) != "api"),
+                         allowed=lambda target: _room(target) != "api")
     assert not breaking, "\n".join(breaking)
 
 

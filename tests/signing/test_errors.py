@@ -17,8 +17,9 @@ def test_every_signing_error_is_a_domain_error_with_its_message():
 
 def test_the_api_answers_a_wrong_passphrase_with_its_message_and_code():
     response = api_exception_handler(WrongPassphrase("The passphrase does not open this key file."), {})
-    assert response.status_code == 400
-    assert response.data == {"error": "key_store", "message": "The passphrase does not open this key file."}
+    assert response.status_code == 400 and response.content_type == "application/problem+json"
+    assert response.data["code"] == "key_store" and response.data["type"] == "urn:vaxrecon:problem:key_store"
+    assert response.data["detail"] == "The passphrase does not open this key file."
 
 
 def test_a_page_shows_a_signing_error_that_escapes_its_view(db):

@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "django_filters",  # filters of the API's lists
+    "drf_spectacular",  # the OpenAPI schema at /api/schema/
+    "drf_spectacular_sidecar",  # the docs page's Swagger UI assets, served from our own static files
     "csp",
     "vaxrecon",
     "accounts",
@@ -39,6 +42,7 @@ INSTALLED_APPS = [
     "verification",
     "signing",
     "reports",
+    "api",  # the machine door: REST API v1 (api/__init__.py)
     "axes",  # log-in lockout (accounts/login.py)
 ]
 
@@ -142,15 +146,39 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
+# The API (api/): a facility's API key for machine clients, the session for the browser; no
+# HTTP Basic (a password on every request). Errors as problem details (vaxrecon/errors.py).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "vaxrecon.errors.api_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.NewestFirst",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerKeyThrottle", "api.throttling.PerUserThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per API key and per browser user ("N/s|min|hour|day"); beyond, 429 with Retry-After.
+API_THROTTLE_RATES = {"key": env("API_THROTTLE_KEY", default="600/min"),
+                      "user": env("API_THROTTLE_USER", default="120/min")}
+API_KEY_DAYS = env.int("API_KEY_DAYS", default=365)  # a new key's lifetime unless its creator says
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VaxRecon API",
+    "DESCRIPTION": "Reconciling COVID-19 vaccination records (8938/BYT-DP): the pages' services for "
+                   "facilities' software and the Ministry. Errors are RFC 9457 problem details.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 SESSION_COOKIE_HTTPONLY = True
@@ -231,6 +259,21 @@ CELERY_BEAT_SCHEDULE = {
     "reports-rebuild-stale-days": {"task": "reports.tasks.rebuild_stale_days",
                                    "schedule": crontab(minute=REPORTS_STALE_CHECK_MINUTE)},
 }
+
+# Jobs that survive faults (docs/OPERATIONS.md, "When a worker, Redis or PostgreSQL fails"): a
+# running import or signing batch renews its lease every third of JOB_LEASE_SECONDS; one still
+# running past it has lost its worker and is reaped (failed, resumable) by the beat tasks below and
+# at every worker start. Tasks kept in the outbox while Redis was down go out at the next sweep.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=60)
+OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=30)
+IMPORT_BATCH_ROWS = env.int("IMPORT_BATCH_ROWS", default=10_000)  # engine rows per landing transaction
+CELERY_BEAT_SCHEDULE.update({
+    "relay-outbox": {"task": "verification.tasks.relay_outbox", "schedule": float(OUTBOX_SWEEP_SECONDS)},
+    "reap-stale-imports": {"task": "verification.imports.tasks.reap_stale_imports",
+                           "schedule": float(JOB_LEASE_SECONDS)},
+    "reap-stale-signing-batches": {"task": "signing.tasks.reap_stale_batches",
+                                   "schedule": float(JOB_LEASE_SECONDS)},
+})
 
 # Digital signing (signing/): see docs/SIGNING.md for the batch passphrase design.
 SIGNING_PKI_DIR = env.path("SIGNING_PKI_DIR", default=BASE_DIR / "var" / "pki")

@@ -15,4 +15,5 @@ SCOPE_FIGURES_MAX_AGE = 0
 # The rate limits' counters live in the in-process cache, kept from test to test: the suite's own
 # requests must not trip them (tests of the limits set their own).
 RATE_LIMITS = {bucket: (100_000, 60) for bucket in RATE_LIMITS}
+API_THROTTLE_RATES = {"key": "100000/min", "user": "100000/min"}  # the same: tests of it set their own
 SIGNING_SECRET_ATTEMPTS = 100_000  # the same: wrong passphrases counted per certificate in that cache

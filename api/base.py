@@ -1,0 +1,46 @@
+"""What every API view shares: the acting user's scope, the roles it serves, and idempotent POSTs.
+
+A view parses (an input serializer), calls one service or selector, renders (an output
+serializer); errors are raised and answered as problem details by the one mapping."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import BasePermission, IsAuthenticated
+
+from api.idempotency import idempotent
+from vaxrecon.access import Scope, scope_for
+
+
+class HasRole(BasePermission):
+    message = _("Your role cannot use this endpoint.")
+
+    def has_permission(self, request, view) -> bool:
+        return scope_for(request.user).role in view.roles
+
+
+class ApiView(GenericAPIView):
+    roles: frozenset = frozenset()
+    permission_classes = [IsAuthenticated, HasRole]
+
+    @property
+    def scope(self) -> Scope:
+        return scope_for(self.request.user)
+
+    def parsed(self, serializer_class=None, *, data=None) -> dict:
+        """The request body (or `data`) checked by the input serializer: its validated data."""
+        serializer = (serializer_class or self.get_serializer_class())(
+            data=self.request.data if data is None else data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class PostView(ApiView):
+    """A POST endpoint: `perform_post` runs once per Idempotency-Key and returns its Response."""
+
+    def post(self, request, *args, **kwargs):
+        return idempotent(self, request, lambda: self.perform_post(request, *args, **kwargs))
+
+    def perform_post(self, request, *args, **kwargs):
+        raise NotImplementedError

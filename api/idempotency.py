@@ -1,0 +1,88 @@
+"""``Idempotency-Key`` on every POST: a retry gets the first response and writes nothing twice.
+
+The (caller, key) row is inserted in the same transaction as the request's writes, before them.
+A second copy arriving while the first runs blocks on the row's unique index (PostgreSQL; SQLite
+serialises writers anyway) until the first commits, then replays the stored response; if the
+first failed, nothing of it stayed and the copy runs itself. Only successful responses are kept:
+a refused request wrote nothing, so sending it again is safe. A key used before with another
+method, path or body is refused (422)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+from api.errors import IdempotencyKeyMissing, IdempotencyKeyReused
+from api.models import ApiKey, IdempotentRequest
+
+HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+KEPT_HEADERS = ("Location", "ETag")
+
+
+def _owner(request) -> str:
+    return f"key:{request.auth.pk}" if isinstance(request.auth, ApiKey) else f"user:{request.user.pk}"
+
+
+def _value_digest(value) -> str:
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return "file:" + digest.hexdigest()
+    return str(value)
+
+
+def fingerprint(request) -> str:
+    """SHA-256 of the method, path, query and body as parsed (a multipart file by its content,
+    so a client's new boundary on retry is the same request)."""
+    data = request.data
+    if hasattr(data, "getlist"):
+        body = [[name, [_value_digest(v) for v in data.getlist(name)]] for name in sorted(data.keys())]
+    else:
+        body = data
+    text = json.dumps([request.method, request.path, request.META.get("QUERY_STRING", ""), body],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _replay(stored: IdempotentRequest, print_: str) -> HttpResponse:
+    if stored.fingerprint != print_:
+        raise IdempotencyKeyReused(_("This Idempotency-Key was already used for another request."),
+                                   field=HEADER)
+    response = HttpResponse(bytes(stored.body), status=stored.status_code, content_type=stored.content_type)
+    for name, value in stored.headers.items():
+        response[name] = value
+    response[REPLAYED] = "true"
+    return response
+
+
+def idempotent(view, request, run: Callable[[], HttpResponse]) -> HttpResponse:
+    """Run `run` (the POST's work, returning a DRF Response) once per (caller, Idempotency-Key)."""
+    key = request.headers.get(HEADER, "").strip()
+    if not key or len(key) > 255:
+        raise IdempotencyKeyMissing(_("Send an Idempotency-Key header (1 to 255 characters) with every "
+                                      "POST, the same one when you retry."), field=HEADER)
+    owner, print_ = _owner(request), fingerprint(request)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                claim = IdempotentRequest.objects.create(owner=owner, key=key, fingerprint=print_)
+        except IntegrityError:  # an earlier request with the key committed: answer as it was answered
+            claim = None
+        if claim is not None:
+            response = view.finalize_response(request, run())
+            response.render()
+            claim.status_code, claim.body = response.status_code, response.content
+            claim.content_type = response.get("Content-Type", "")
+            claim.headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+            claim.save(update_fields=["status_code", "body", "content_type", "headers"])
+            return response
+    return _replay(IdempotentRequest.objects.get(owner=owner, key=key), print_)

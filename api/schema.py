@@ -1,0 +1,82 @@
+"""OpenAPI for every endpoint, read by drf-spectacular: the API key scheme, the headers every
+POST (Idempotency-Key) and PATCH (If-Match) needs, and the problem-details answer of each error
+an operation can give, added to every operation in one place."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+from vaxrecon.errors import PROBLEM_CONTENT_TYPE
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True, help_text="Dotted path of the field (or header) at "
+                                  "fault; null for the request as a whole.")
+    message = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, the one shape of every error."""
+
+    type = serializers.CharField(help_text="urn:vaxrecon:problem:<code>")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="Machine-readable, e.g. invalid_input, duplicate_dose, "
+                                 "precondition_failed, idempotency_key_reused.")
+    errors = FieldErrorSerializer(many=True)
+    instance = serializers.CharField(required=False)
+
+
+ERROR_TEXT = {
+    400: "Invalid input: `errors` names each field.", 401: "No valid session or API key.",
+    403: "The caller's role may not do this.", 404: "Absent, or outside the caller's scope.",
+    409: "The current state refuses it (workflow, duplicate dose).",
+    412: "If-Match names a version that is no longer current; nothing changed.",
+    422: "The Idempotency-Key was used before for another request.",
+    428: "If-Match is missing.", 429: "Too many requests: see Retry-After.",
+}
+
+
+class ApiSchema(AutoSchema):
+    def get_override_parameters(self):
+        params = list(super().get_override_parameters())
+        if self.method == "POST":
+            params.append(OpenApiParameter(
+                "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+                description="A fresh value per request (e.g. a UUID), the same on every retry of it: a "
+                            "retry gets the first response and writes nothing twice."))
+        if self.method == "PATCH":
+            params.append(OpenApiParameter(
+                "If-Match", str, OpenApiParameter.HEADER, required=True,
+                description="The ETag of the version being corrected (from its GET)."))
+        return params
+
+    def _error_statuses(self) -> list[int]:
+        statuses = [400, 401, 403, 429]
+        if "{" in self.path:
+            statuses.append(404)
+        statuses += {"POST": [409, 422], "PATCH": [409, 412, 428]}.get(self.method, [])
+        return statuses
+
+    def get_response_serializers(self):
+        found = super().get_response_serializers()
+        responses = dict(found) if isinstance(found, dict) else {
+            "201" if self.method == "POST" else "200": found}
+        for status in self._error_statuses():
+            responses[(status, PROBLEM_CONTENT_TYPE)] = OpenApiResponse(ProblemSerializer,
+                                                                        description=ERROR_TEXT[status])
+        return responses
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`ApiKey vxr_<prefix>_<secret>`: a facility's key, made on /api/keys/."}

@@ -1,0 +1,1 @@
+"""One module per resource; each view parses, calls one service or selector, renders."""
