@@ -58,17 +58,15 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Profile, Role  # noqa: E402
-from reports import build, sql, stocks  # noqa: E402
+from reports import build, stocks  # noqa: E402
 from reports.services import build_days  # noqa: E402
 
 
 def baseline_seconds(day) -> float:
     """The figures counted by hand-written SQL, nothing stored (rolled back)."""
-    lo, hi = build.day_bounds(day)
-    params = {"lo": sql.adapt_instant(lo), "hi": sql.adapt_instant(hi), "day": day,
-              "hi48": sql.adapt_instant(hi - timedelta(hours=48)), "prev": day - timedelta(days=1)}
-    facts = [*build._case_facts(), *build._backlog_facts(), *build._leaving_facts(), *build._record_facts(),
-             *stocks.facts(carry=False)]
+    params = build.day_params(day)
+    facts = [*build._case_facts(), *build._backlog_facts(carry=False), *build._leaving_facts(),
+             *build._record_facts(), *stocks.facts(carry=False)]
     started = time.monotonic()
     with transaction.atomic(), connection.cursor() as cursor:
         build._temp_tables(cursor)

@@ -22,6 +22,7 @@ Definitions (the README's "Reports" section says them for users):
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -36,6 +37,7 @@ from verification.workflow import CLOCK_STATES, FINAL_STATES
 
 BASE, UNITS, LEAVING, DOSES = sql.BASE, sql.UNITS, sql.LEAVING, sql.DOSES
 AFTER, ENTERED, OPEN = "reports_tmp_after", "reports_tmp_entered", "reports_tmp_open"
+CHANGED = "reports_tmp_changed"  # the cases whose backlog figures can change that day
 TEMP_TABLES = {
     BASE: "facility INTEGER, ward INTEGER, figure VARCHAR(40), value BIGINT",
     UNITS: "level INTEGER, unit INTEGER, figure VARCHAR(40), value BIGINT",
@@ -45,6 +47,7 @@ TEMP_TABLES = {
     AFTER: "case_id BIGINT PRIMARY KEY, event_id BIGINT",
     ENTERED: "case_id BIGINT PRIMARY KEY, entered {timestamp}",
     OPEN: "facility INTEGER, ward INTEGER, figure VARCHAR(40), overdue INTEGER, n BIGINT",
+    CHANGED: "case_id BIGINT PRIMARY KEY",
     sql.TOUCHED: "citizen_id BIGINT PRIMARY KEY",
     sql.TOUCHED_RECORDS: ("citizen_id BIGINT, dose_number INTEGER, created_at {timestamp}, "
                           "replaced_at {timestamp}"),
@@ -60,6 +63,9 @@ SHOWN = "(c.confirmed OR c.origin <> 'citizen_report')"
 FINAL = ", ".join(f"'{s}'" for s in sorted(FINAL_STATES))
 # Overdue: past the 48-hour deadline in a state where the clinic's clock runs (as its queue shows).
 CLOCK = ", ".join(f"'{s}'" for s in sorted(CLOCK_STATES))
+# Stocks carried from the day before when it is stored whole: doses and people (reports.stocks)
+# and the backlog (_backlog_carried).
+CARRIED = [*stocks.STOCKS, *(f.name for f in FIGURES if f.group == "backlog")]
 STEP_NAME = "CASE {expr} " + " ".join(f"WHEN {n} THEN '{name}'" for name, n, _l in STEPS) + " END"
 
 
@@ -77,6 +83,15 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
     return start, end
+
+
+def day_params(day: date) -> dict:
+    """The parameters of a day's statements: its bounds, the instants 48 hours before each,
+    the day and the day before."""
+    lo, hi = day_bounds(day)
+    return {"lo": sql.adapt_instant(lo), "hi": sql.adapt_instant(hi), "day": day,
+            "lo48": sql.adapt_instant(lo - timedelta(hours=48)),
+            "hi48": sql.adapt_instant(hi - timedelta(hours=48)), "prev": day - timedelta(days=1)}
 
 
 def _temp_tables(cursor) -> None:
@@ -131,26 +146,38 @@ def _case_facts() -> list[str]:
     return [received, timeline]
 
 
-def _backlog_facts() -> list[str]:
-    """Open cases at midnight by step and age in that step, and those past their deadline.
+def _backlog_at(instant: str, *, sign: int = 1, changed_only: bool = False) -> list[str]:
+    """Open cases at an instant (`instant`: the parameter "hi" or "lo") by step and age in
+    that step, and those past their deadline, added to the facts with `sign`.
 
-    Read without a look-up per case: a case's state at midnight is the from-status of its
-    first transition after midnight, or its status now when it has none (the nightly
-    build's usual case); its age band needs only the step changes of the 48 hours before
-    midnight (none there: it entered the step earlier, or at its submission)."""
-    hi = sql.timestamp_param("hi")
+    Read without a look-up per case: a case's state at the instant is the from-status of its
+    first transition after it, or its status now when it has none (the nightly build's usual
+    case); its age band needs only the step changes of the 48 hours before (none there: it
+    entered the step earlier, or at its submission). `changed_only`: only the cases of the
+    day's change set (CHANGED, see _backlog_carried)."""
+    at, at48 = f"%({instant})s", f"%({instant}48)s"
     step_change = f"{sql.step_of('e.from_status')} <> {sql.step_of('e.to_status')}"
+    if changed_only:
+        # Driven by the change set: each case's first transition after the instant, found
+        # in the (case, at) index, never the whole timeline after an old day.
+        firsts = f"""SELECT k.case_id, MIN(x.at) AS at FROM {CHANGED} k
+                     JOIN verification_caseevent x ON x.case_id = k.case_id
+                     WHERE x.at >= {at} AND x.transition <> '' GROUP BY k.case_id"""  # nosec B608 # constant SQL
+        only = f"JOIN {CHANGED} k ON k.case_id = c.id"
+        only_events = f"JOIN {CHANGED} k ON k.case_id = e.case_id"
+    else:
+        firsts = f"""SELECT case_id, MIN(at) AS at FROM verification_caseevent
+                     WHERE at >= {at} AND transition <> '' GROUP BY case_id"""  # nosec B608 # constant SQL
+        only = only_events = ""
     first_after = f"""
         INSERT INTO {AFTER} (case_id, event_id)
         SELECT e.case_id, MIN(e.id) FROM verification_caseevent e
-        JOIN (SELECT case_id, MIN(at) AS at FROM verification_caseevent
-              WHERE at >= %(hi)s AND transition <> '' GROUP BY case_id) f
-             ON f.case_id = e.case_id AND f.at = e.at
+        JOIN ({firsts}) f ON f.case_id = e.case_id AND f.at = e.at
         WHERE e.transition <> '' GROUP BY e.case_id"""  # nosec B608 # constant SQL
     entered = f"""
         INSERT INTO {ENTERED} (case_id, entered)
-        SELECT e.case_id, MAX(e.at) FROM verification_caseevent e
-        WHERE e.at >= %(hi48)s AND e.at < %(hi)s AND e.transition <> '' AND {step_change}
+        SELECT e.case_id, MAX(e.at) FROM verification_caseevent e {only_events}
+        WHERE e.at >= {at48} AND e.at < {at} AND e.transition <> '' AND {step_change}
         GROUP BY e.case_id"""  # nosec B608 # constant SQL
     band = ("CASE WHEN secs IS NULL OR secs >= 172800 THEN 'over48' WHEN secs >= 86400 THEN '24to48' "
             "ELSE 'under24' END")
@@ -159,23 +186,24 @@ def _backlog_facts() -> list[str]:
     # set a build reads (a million at national scale), so they are grouped, never stored.
     open_cases = f"""
         INSERT INTO {OPEN} (facility, ward, figure, overdue, n)
-        SELECT fac, ward, 'backlog_' || {step} || '_' || {band}, overdue, COUNT(*) FROM (
+        SELECT fac, ward, 'backlog_' || {step} || '_' || {band}, overdue, {sign} * COUNT(*) FROM (
             SELECT fac, ward, state,
                    CASE WHEN past_deadline = 1 AND state IN ({CLOCK}) THEN 1 ELSE 0 END AS overdue,
-                   {sql.seconds_between(hi, 'entered')} AS secs FROM (
+                   {sql.seconds_between(sql.timestamp_param(instant), 'entered')} AS secs FROM (
                 SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward, COALESCE(ev.from_status, c.status) AS state,
-                       CASE WHEN c.deadline_at < %(hi)s THEN 1 ELSE 0 END AS past_deadline,
-                       COALESCE(en.entered, CASE WHEN c.submitted_at >= %(hi48)s THEN c.submitted_at END)
+                       CASE WHEN c.deadline_at < {at} THEN 1 ELSE 0 END AS past_deadline,
+                       COALESCE(en.entered, CASE WHEN c.submitted_at >= {at48} THEN c.submitted_at END)
                            AS entered
-                FROM {CASE_UNIT}
+                FROM {CASE_UNIT} {only}
                      LEFT JOIN {AFTER} a ON a.case_id = c.id
                      LEFT JOIN verification_caseevent ev ON ev.id = a.event_id
                      LEFT JOIN {ENTERED} en ON en.case_id = c.id
-                WHERE c.submitted_at < %(hi)s AND (c.closed_at IS NULL OR c.closed_at >= %(hi)s)
+                WHERE c.submitted_at < {at} AND (c.closed_at IS NULL OR c.closed_at >= {at})
                   AND {SHOWN}) s
             WHERE state NOT IN ({FINAL})) o
         GROUP BY fac, ward, 'backlog_' || {step} || '_' || {band}, overdue"""  # nosec B608 # constant SQL
-    return [first_after, entered, open_cases, f"""
+    return [f"DELETE FROM {AFTER}", f"DELETE FROM {ENTERED}", f"DELETE FROM {OPEN}",  # nosec B608
+            first_after, entered, open_cases, f"""
         INSERT INTO {BASE} (facility, ward, figure, value)
         SELECT facility, ward, figure, SUM(n) FROM {OPEN} WHERE figure IS NOT NULL
         GROUP BY facility, ward, figure""",  # nosec B608 # constant SQL
@@ -183,6 +211,33 @@ def _backlog_facts() -> list[str]:
         INSERT INTO {BASE} (facility, ward, figure, value)
         SELECT facility, ward, 'overdue', SUM(n) FROM {OPEN} WHERE overdue = 1 """
         "GROUP BY facility, ward"]  # nosec B608 # constant SQL
+
+
+def _backlog_carried() -> list[str]:
+    """The backlog at midnight as the day before's (carried in UNITS, as the stocks are)
+    plus the change of the cases whose figures can differ between the two midnights: each
+    such case's contribution at the day's start is taken away and its contribution at the
+    day's end added, by the same rule as the full count, so the sum equals it.
+
+    A case's figures can change only if it took a transition since 48 hours before the
+    day's start (its state, or the step change its age counts from), was submitted then
+    (it appears, or its age crosses a band), or its deadline passed during the day."""
+    changed = f"""
+        INSERT INTO {CHANGED} (case_id)
+        SELECT case_id FROM verification_caseevent
+        WHERE at >= %(lo48)s AND at < %(hi)s AND transition <> ''
+        UNION SELECT id FROM verification_reconciliationcase
+        WHERE submitted_at >= %(lo48)s AND submitted_at < %(hi)s
+        UNION SELECT id FROM verification_reconciliationcase
+        WHERE deadline_at >= %(lo)s AND deadline_at < %(hi)s"""  # nosec B608 # constant SQL
+    return [changed, *_backlog_at("lo", sign=-1, changed_only=True),
+            *_backlog_at("hi", changed_only=True)]
+
+
+def _backlog_facts(*, carry: bool) -> list[str]:
+    """Open cases at midnight by step and age in that step, and those past their deadline:
+    counted over every case, or carried from the day before (`carry`)."""
+    return _backlog_carried() if carry else _backlog_at("hi")
 
 
 def _leaving_facts() -> list[str]:
@@ -282,25 +337,43 @@ def _rollup() -> list[str]:
     ]
 
 
-def _write_day() -> list[str]:
-    columns = ", ".join(f.name for f in FIGURES)
+def _pivot(nonzero: str) -> str:
+    """One row per unit with a column per figure, from (level, unit, figure, value) rows.
+    PostgreSQL gathers each unit's figures into one JSON object and reads it back as a row
+    of the table (0 where a count is absent, NULL where a duration is); elsewhere one CASE
+    per figure and row."""
+    names = [f.name for f in FIGURES]
+    if sql.is_postgres():
+        zeros = json.dumps({f.name: 0 for f in FIGURES if f.kind != DURATION})
+        return f"""SELECT p.level, p.unit, {", ".join(f"r.{n}" for n in names)} FROM (
+                SELECT level, unit, jsonb_object_agg(figure, value) AS j FROM {nonzero} u
+                GROUP BY level, unit) p
+            CROSS JOIN LATERAL jsonb_populate_record(NULL::reports_dailyfigures, '{zeros}'::jsonb || p.j) r"""  # nosec B608 # constant SQL
     values = ", ".join(
-        f"MAX(CASE WHEN u.figure = '{f.name}' THEN u.value END)" if f.kind == DURATION
-        else f"COALESCE(SUM(CASE WHEN u.figure = '{f.name}' THEN u.value END), 0)"
+        f"MAX(CASE WHEN u.figure = '{f.name}' THEN u.value END) AS {f.name}" if f.kind == DURATION
+        else f"COALESCE(SUM(CASE WHEN u.figure = '{f.name}' THEN u.value END), 0) AS {f.name}"
         for f in FIGURES)
+    return f"SELECT u.level, u.unit, {values} FROM {nonzero} u GROUP BY u.level, u.unit"  # nosec B608 # constant SQL
+
+
+def _write_day() -> list[str]:
+    """One row per unit with a figure that is not 0 (a carried stock that fell to 0 leaves
+    no row behind, as a full count has none), naming the unit's province and ward."""
+    columns = ", ".join(f.name for f in FIGURES)
+    durations = ", ".join(f"'{f.name}'" for f in FIGURES if f.kind == DURATION)
+    nonzero = f"""(SELECT level, unit, figure, SUM(value) AS value FROM {UNITS} GROUP BY level, unit, figure
+                  HAVING SUM(value) <> 0 OR figure IN ({durations}))"""  # nosec B608 # constant SQL
     return [
         "DELETE FROM reports_dailyfigures WHERE day = %(day)s",
         f"""INSERT INTO reports_dailyfigures (day, level, unit, province, ward, {columns})
             SELECT %(day)s, u.level, u.unit,
-                   CASE u.level WHEN 1 THEN u.unit WHEN 2 THEN MAX(w.province_id)
-                                WHEN 3 THEN MAX(fw.province_id) END,
-                   CASE u.level WHEN 2 THEN u.unit WHEN 3 THEN MAX(f.ward_id) END,
-                   {values}
-            FROM {UNITS} u
+                   CASE u.level WHEN 1 THEN u.unit WHEN 2 THEN w.province_id WHEN 3 THEN fw.province_id END,
+                   CASE u.level WHEN 2 THEN u.unit WHEN 3 THEN f.ward_id END,
+                   {", ".join(f"u.{f.name}" for f in FIGURES)}
+            FROM ({_pivot(nonzero)}) u
                  LEFT JOIN records_ward w ON u.level = 2 AND w.code = u.unit
                  LEFT JOIN records_facility f ON u.level = 3 AND f.id = u.unit
-                 LEFT JOIN records_ward fw ON fw.code = f.ward_id
-            GROUP BY u.level, u.unit""",  # nosec B608 # constant SQL
+                 LEFT JOIN records_ward fw ON fw.code = f.ward_id""",  # nosec B608 # constant SQL
         "DELETE FROM reports_dailydoses WHERE day = %(day)s",
     ]
 
@@ -308,8 +381,9 @@ def _write_day() -> list[str]:
 def statements(*, carry: bool = False) -> list[str]:
     """Every statement of a day's build, in order (the benchmark times them one by one).
     `carry`: the stocks start from the day before's stored figures (reports.stocks)."""
-    return [*_case_facts(), *_backlog_facts(), *_leaving_facts(), *_duration_units(), *_record_facts(),
-            *stocks.facts(carry=carry), *_rollup(), *stocks.carried_stocks(carry=carry), *_write_day(),
+    return [*_case_facts(), *_backlog_facts(carry=carry), *_leaving_facts(), *_duration_units(),
+            *_record_facts(), *stocks.facts(carry=carry), *_rollup(),
+            *stocks.carried_stocks(carry=carry, names=CARRIED), *_write_day(),
             *stocks.write_doses(carry=carry)]
 
 
@@ -325,9 +399,7 @@ def build_day(day: date, *, now: datetime | None = None, full: bool = False) -> 
     before when it is stored whole and current, else (or with `full`) counted from every
     record. Returns the row count and time."""
     started = time.monotonic()
-    lo, hi = day_bounds(day)
-    params = {"lo": sql.adapt_instant(lo), "hi": sql.adapt_instant(hi), "day": day,
-              "hi48": sql.adapt_instant(hi - timedelta(hours=48)), "prev": day - timedelta(days=1)}
+    params = day_params(day)
     carry = not full and can_carry(day)
     with transaction.atomic(), connection.cursor() as cursor:
         if sql.is_postgres():

@@ -82,11 +82,13 @@ def facts(*, carry: bool) -> list[str]:
         touched = f"""INSERT INTO {TOUCHED} (citizen_id)
                       SELECT DISTINCT citizen_id FROM records_injectionrecord
                       WHERE created_at >= %(lo)s AND created_at < %(hi)s"""  # nosec B608 # constant SQL
+        # Their records come from the covering (citizen, dose, created, id) index; the few
+        # corrections (previous_id set) are hashed once rather than probed per record.
         their_records = f"""INSERT INTO {TOUCHED_RECORDS} (citizen_id, dose_number, created_at, replaced_at)
-            SELECT r.citizen_id, r.dose_number, r.created_at,
-                   (SELECT n.created_at FROM records_injectionrecord n WHERE n.previous_id = r.id)
-            FROM {TOUCHED} t JOIN records_injectionrecord r """ \
-        "ON r.citizen_id = t.citizen_id"  # nosec B608 # constant SQL
+            SELECT r.citizen_id, r.dose_number, r.created_at, n.created_at
+            FROM {TOUCHED} t JOIN records_injectionrecord r ON r.citizen_id = t.citizen_id
+            LEFT JOIN (SELECT previous_id, created_at FROM records_injectionrecord
+                       WHERE previous_id IS NOT NULL) n ON n.previous_id = r.id"""  # nosec B608 # constant SQL
         per_citizen = (f"SELECT r.citizen_id, {kinds} FROM {TOUCHED_RECORDS} r "
                        "GROUP BY r.citizen_id")  # nosec B608 # constant SQL
     else:
@@ -103,18 +105,18 @@ def facts(*, carry: bool) -> list[str]:
             _people_insert(per_citizen)]
 
 
-def carried_units() -> str:
+def carried_units(names: list[str]) -> str:
     return " UNION ALL ".join(
         f"SELECT level, unit, '{name}', {name} FROM reports_dailyfigures "
         f"WHERE day = %(prev)s AND {name} <> 0"  # nosec B608 # constant SQL
-        for name in STOCKS)
+        for name in names)
 
 
-def carried_stocks(*, carry: bool) -> list[str]:
-    """The day before's stocks, per unit, to which that day's change adds up."""
+def carried_stocks(*, carry: bool, names: list[str] = STOCKS) -> list[str]:
+    """The day before's stocks (`names`), per unit, to which that day's change adds up."""
     if not carry:
         return []
-    return [f"INSERT INTO {UNITS} (level, unit, figure, value) {carried_units()}"]
+    return [f"INSERT INTO {UNITS} (level, unit, figure, value) {carried_units(names)}"]
 
 
 def write_doses(*, carry: bool) -> list[str]:
