@@ -19,6 +19,27 @@ from records.normalize import fold_name
 BATCH = 20_000
 
 
+def copy_text(value) -> str:
+    """One value in PostgreSQL COPY text format."""
+    if value is None:
+        return "\\N"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def copy_rows(table: str, columns: str, rows) -> None:
+    """COPY `rows` (tuples of Python values, in the order of `columns`) into `table`."""
+    buf = io.StringIO()
+    for values in rows:
+        buf.write("\t".join(copy_text(v) for v in values))
+        buf.write("\n")
+    buf.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT text)", buf)
+
+
 def _citizen_rows(n: int, seed: int, wards: list[Ward]) -> Iterator[tuple]:
     rng = random.Random(seed)
     for i in range(n):

@@ -282,8 +282,15 @@ class ImportedRow(models.Model):
     source_record_id = models.CharField(max_length=64)
     content_hash = models.CharField(max_length=64)
     job = models.ForeignKey(ImportJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    outcome = models.CharField(max_length=10)  # linked / review / none
+    outcome = models.CharField(max_length=10)  # linked / review / none / incomplete
     created_at = models.DateTimeField(default=timezone.now)
+    # Where the row came from: the run's `import.file` audit event (who, when, which file by
+    # name and SHA-256, which job) and the line of that file; and the injection record it became.
+    import_event = models.ForeignKey("records.AuditEvent", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", db_index=False)
+    line = models.PositiveIntegerField(null=True, blank=True)
+    injection = models.OneToOneField("records.InjectionRecord", on_delete=models.SET_NULL, null=True,
+                                     blank=True, related_name="imported_row")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source_record_id", "content_hash"],
@@ -316,6 +323,9 @@ class MatchReview(models.Model):
                                   blank=True, related_name="+")
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The run's `import.file` audit event; the line is record["line"].
+    import_event = models.ForeignKey("records.AuditEvent", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", db_index=False)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -90,6 +90,23 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
 ]}
 
 
+@dataclass(frozen=True)
+class Opening:
+    """How a case comes into being other than by a transition: the state it opens in and who may
+    open it so (a citizen's report opens through `case_submit` and the model's default state)."""
+
+    name: str
+    target: str
+    actors: frozenset  # roles, CITIZEN or SYSTEM
+    label: str
+
+
+OPENINGS: dict[str, Opening] = {o.name: o for o in [
+    # A facility log's row that matched no citizen: a case for the clinic (imports).
+    Opening("import", S.SUBMITTED, frozenset({CLINIC, SYSTEM}), _("Imported from a facility's log")),
+]}
+
+
 def reachable_states(status: str) -> frozenset:
     """The state itself and every state the transition table can lead to from it."""
     seen, todo = {status}, [status]

@@ -17,31 +17,26 @@ dose in, from which file and job.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
 from records import normalize
 from records.audit import record_event
+from records.bulk import copy_rows, copy_text
 from records.models import Facility, InjectionRecord
-from verification.imports.citizens import copy_text
 from verification.imports.validation import INCOMPLETE, RowError, split_unlandable
 from verification.linkage import LINKED, NONE, REVIEW
-from verification.models import (
-    CaseEvent,
-    ClaimedDose,
-    ImportedRow,
-    ImportJob,
-    MatchReview,
-    ReconciliationCase,
-)
-from verification.workflow import SYSTEM, CaseStatus
+from verification.models import ImportedRow, ImportJob, MatchReview, ReconciliationCase
+from verification.services.transitions import NewCase, cases_open_bulk
+from verification.workflow import SYSTEM
 
-REVIEW_DEADLINE = timedelta(hours=48)
 NOTHING_LANDED = {"linked": 0, "review": 0, "none": 0, "skipped": 0}
 
 
@@ -71,15 +66,39 @@ def record_json(r: dict) -> dict:
     }
 
 
+def file_digest(path: Path | str) -> str:
+    """SHA-256 of a file, hex: an auditor holding a copy can tell it is the one imported."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 class Lander:
     """Writes one batch of matched rows; backend-specific ledger + injection records."""
 
-    def __init__(self, *, facility: Facility | None, actor, job: ImportJob | None):
+    def __init__(self, *, facility: Facility | None, actor, job: ImportJob | None, path: Path | str):
         self.facility = facility
         self.actor = actor if getattr(actor, "is_authenticated", False) else None
         self.job = job
+        self.path = Path(path)
         self.postgres = connection.vendor == "postgresql"
         self.label = self.actor.get_username() if self.actor else SYSTEM
+        self._event_id: int | None = None
+
+    def event_id(self) -> int:
+        """The run's `import.file` audit event, which every row it lands names with its line:
+        who imported, when, the file (name, size, SHA-256), the job and facility. Written with
+        the first rows that land (in their transaction), so a run that lands nothing leaves none."""
+        if self._event_id is None:
+            self._event_id = record_event(
+                actor=self.actor, action="import.file", object_type="verification.importjob",
+                object_id=self.job.pk if self.job else "",
+                after={"file": self.job.original_name if self.job else self.path.name,
+                       "bytes": self.path.stat().st_size, "sha256": file_digest(self.path),
+                       "facility": self.facility.pk if self.facility else None}).pk
+        return self._event_id
 
     def land(self, rows: list[tuple[dict, object]]) -> dict[str, int]:
         """rows: (record, MatchResult). Returns counts of what landed (linked/review/none/skipped)."""
@@ -109,11 +128,11 @@ class Lander:
         their errors without matching them again. A completed row has other content, hence
         another hash, and is matched then."""
         if records:
-            now = timezone.now()
+            now, event = timezone.now(), self.event_id()
             ImportedRow.objects.bulk_create(
                 [ImportedRow(source_record_id=r["record_id"], content_hash=r["hash"], job=self.job,
-                             outcome=INCOMPLETE, created_at=now) for r in records],
-                batch_size=2000, ignore_conflicts=True)
+                             outcome=INCOMPLETE, created_at=now, import_event_id=event, line=r["line"])
+                 for r in records], batch_size=2000, ignore_conflicts=True)
 
     # -- ledger + injection records ------------------------------------------------------------
 
@@ -122,37 +141,46 @@ class Lander:
         for r, m in rows:
             buf.write("\t".join(copy_text(v) for v in (
                 r["record_id"], r["hash"], m.decision, m.citizen_id if m.decision == LINKED else None,
-                r["vaccine_id"], r["dose_number"], r["injection_date"], r["lot_number"])))
+                r["vaccine_id"], r["dose_number"], r["injection_date"], r["lot_number"], r["line"])))
             buf.write("\n")
         buf.seek(0)
         ledger, injections = ImportedRow._meta.db_table, InjectionRecord._meta.db_table
         params = {"job": self.job.pk if self.job else None, "now": timezone.now(),
                   "facility": self.facility.pk if self.facility else None,
-                  "user": self.actor.pk if self.actor else None}
+                  "user": self.actor.pk if self.actor else None, "event": self.event_id()}
         with connection.cursor() as cursor:
             cursor.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS import_staging (source_record_id varchar(64), "
                 "content_hash varchar(64), decision varchar(10), citizen_id bigint, vaccine_id bigint, "
-                "dose_number smallint, injection_date date, lot_number varchar(30)) ON COMMIT DELETE ROWS")
+                "dose_number smallint, injection_date date, lot_number varchar(30), line int) "
+                "ON COMMIT DELETE ROWS")
             # Inside an outer transaction (a test, a caller's atomic block) ON COMMIT has not
             # emptied it yet: a previous batch's rows must not land again.
             cursor.execute("TRUNCATE import_staging")
             cursor.cursor.copy_expert("COPY import_staging FROM STDIN WITH (FORMAT text)", buf)
             # Data-modifying CTEs run exactly once: the ledger decides which rows are new,
-            # and only those become injection records, in one statement.
+            # and only those become injection records, in one statement. A linked row's record
+            # id is drawn first, so that its ledger row names the record it becomes.
             cursor.execute(
-                f"""WITH new AS (
-                      INSERT INTO {ledger} (source_record_id, content_hash, job_id, outcome, created_at)
-                      SELECT source_record_id, content_hash, %(job)s, decision, %(now)s FROM import_staging
+                f"""WITH src AS (
+                      SELECT s.*, CASE WHEN s.decision = 'linked'
+                        THEN nextval(pg_get_serial_sequence('{injections}', 'id')) END injection_id
+                      FROM import_staging s),
+                    new AS (
+                      INSERT INTO {ledger} (source_record_id, content_hash, job_id, outcome, created_at,
+                        import_event_id, line, injection_id)
+                      SELECT source_record_id, content_hash, %(job)s, decision, %(now)s, %(event)s, line,
+                        injection_id FROM src
                       ON CONFLICT (source_record_id, content_hash) DO NOTHING
-                      RETURNING source_record_id, content_hash, outcome),
+                      RETURNING source_record_id, content_hash, outcome, injection_id),
                     linked AS (
-                      INSERT INTO {injections} (citizen_id, vaccine_id, dose_number, injection_date,
+                      INSERT INTO {injections} (id, citizen_id, vaccine_id, dose_number, injection_date,
                         lot_number, facility_id, source, status, version, source_record_id, created_by_id,
                         created_at)
-                      SELECT s.citizen_id, s.vaccine_id, s.dose_number, s.injection_date, s.lot_number,
-                        %(facility)s, 'imported', 'recorded', 1, s.source_record_id, %(user)s, %(now)s
-                      FROM import_staging s JOIN new n
+                      SELECT n.injection_id, s.citizen_id, s.vaccine_id, s.dose_number, s.injection_date,
+                        s.lot_number, %(facility)s, 'imported', 'recorded', 1, s.source_record_id, %(user)s,
+                        %(now)s
+                      FROM src s JOIN new n
                         ON n.source_record_id = s.source_record_id AND n.content_hash = s.content_hash
                       WHERE s.decision = 'linked'
                       RETURNING 1)
@@ -165,57 +193,68 @@ class Lander:
         keys = [(r["record_id"], r["hash"]) for r, _m in rows]
         seen = set(ImportedRow.objects.filter(source_record_id__in={k[0] for k in keys})
                    .values_list("source_record_id", "content_hash"))
-        now = timezone.now()
+        now, event = timezone.now(), self.event_id()
         fresh = [(r, m) for r, m in rows if (r["record_id"], r["hash"]) not in seen]
-        ImportedRow.objects.bulk_create(
-            [ImportedRow(source_record_id=r["record_id"], content_hash=r["hash"], job=self.job,
-                         outcome=m.decision, created_at=now) for r, m in fresh], batch_size=2000)
-        linked = [InjectionRecord(
+        linked = InjectionRecord.objects.bulk_create([InjectionRecord(
             citizen_id=m.citizen_id, vaccine_id=r["vaccine_id"], dose_number=r["dose_number"],
             injection_date=r["injection_date"], lot_number=r["lot_number"], facility=self.facility,
             source=InjectionRecord.Source.IMPORTED, source_record_id=r["record_id"], created_by=self.actor,
-            created_at=now) for r, m in fresh if m.decision == LINKED]
-        InjectionRecord.objects.bulk_create(linked, batch_size=2000)
+            created_at=now) for r, m in fresh if m.decision == LINKED], batch_size=2000)
+        records = iter(linked)
+        ImportedRow.objects.bulk_create(
+            [ImportedRow(source_record_id=r["record_id"], content_hash=r["hash"], job=self.job,
+                         outcome=m.decision, created_at=now, import_event_id=event, line=r["line"],
+                         injection=next(records) if m.decision == LINKED else None) for r, m in fresh],
+            batch_size=2000)
         return {(r["record_id"], r["hash"]) for r, _m in fresh}, len(linked)
 
     # -- reviews and cases -----------------------------------------------------------------
 
     def _reviews(self, rows) -> None:
-        MatchReview.objects.bulk_create([MatchReview(
-            job=self.job, facility=self.facility, source_record_id=r["record_id"], record=record_json(r),
-            candidates=[{"citizen_id": c.citizen_id, "score": round(c.score, 2), "reasons": c.reason_dicts()}
-                        for c in m.candidates]) for r, m in rows], batch_size=1000)
-
-    def _cases(self, rows) -> None:
+        """One open MatchReview per row: COPY on PostgreSQL, bulk_create elsewhere (the same rows)."""
         if not rows:
             return
-        now = timezone.now()
-        fallback_ward = self.facility.ward_id if self.facility else None
-        cases = []
-        for r, _m in rows:
-            birth = r["birth"]
-            name = normalize.normalize_name(r["full_name"])  # idempotent; the fast path brings it raw
-            cases.append(ReconciliationCase(
-                origin=ReconciliationCase.Origin.BULK_IMPORT, status=CaseStatus.SUBMITTED,
-                full_name=name, name_key=normalize.fold_name(name),
-                date_of_birth=birth.value, birth_year=birth.year, dob_precision=birth.precision, sex=r["sex"],
-                id_number=r["id_number"], phone=r["phone"], ward_id=r["ward_code"] or fallback_ward,
-                facility=self.facility, confirmed=True, submitted_at=now, deadline_at=now + REVIEW_DEADLINE))
-        cases = ReconciliationCase.objects.bulk_create(cases, batch_size=1000)
-        if any(c.pk is None for c in cases):  # backends without RETURNING: find them by tracking code
-            by_code = dict(ReconciliationCase.objects.filter(
-                tracking_code__in=[c.tracking_code for c in cases]).values_list("tracking_code", "pk"))
-            for c in cases:
-                c.pk = c.id = by_code[c.tracking_code]
-        ClaimedDose.objects.bulk_create([ClaimedDose(
-            case=c, vaccine_id=r["vaccine_id"], vaccine_text=r["vaccine"][:60], dose_number=r["dose_number"],
-            injection_date=r["injection_date"], facility=self.facility, lot_number=r["lot_number"])
-            for c, (r, _m) in zip(cases, rows)], batch_size=1000)
-        CaseEvent.objects.bulk_create([CaseEvent(
-            case=c, at=now, actor=self.actor, actor_label=self.label, transition="import",
-            to_status=CaseStatus.SUBMITTED, data={"job": self.job.pk if self.job else None, "line": r["line"],
-                                                  "record_id": r["record_id"]})
-            for c, (r, _m) in zip(cases, rows)], batch_size=1000)
+        now, event = timezone.now(), self.event_id()
+        reviews = [(self.job.pk if self.job else None, self.facility.pk if self.facility else None,
+                    r["record_id"], record_json(r),
+                    [{"citizen_id": c.citizen_id, "score": round(c.score, 2), "reasons": c.reason_dicts()}
+                     for c in m.candidates]) for r, m in rows]
+        if not self.postgres:
+            MatchReview.objects.bulk_create([MatchReview(
+                job_id=job, facility_id=facility, source_record_id=rid, record=record, candidates=candidates,
+                created_at=now, import_event_id=event) for job, facility, rid, record, candidates in reviews],
+                batch_size=1000)
+            return
+        copy_rows(MatchReview._meta.db_table, "job_id, facility_id, source_record_id, record, candidates, "
+                  "status, note, created_at, import_event_id",
+                  [(job, facility, rid, _json(record), _json(candidates), MatchReview.Status.OPEN, "", now,
+                    event) for job, facility, rid, record, candidates in reviews])
+
+    def _cases(self, rows) -> None:
+        """One case per row, opened by the state machine's `import` opening (set-wise)."""
+        cases_open_bulk(name="import", actor=self.actor, origin=ReconciliationCase.Origin.BULK_IMPORT,
+                        cases=[self._new_case(r) for r, _m in rows])
+
+    def _new_case(self, r: dict) -> NewCase:
+        birth = r["birth"]
+        name = normalize.normalize_name(r["full_name"])  # idempotent; the fast path brings it raw
+        facility = self.facility.pk if self.facility else None
+        return NewCase(
+            fields={"full_name": name, "name_key": normalize.fold_name(name), "date_of_birth": birth.value,
+                    "birth_year": birth.year, "dob_precision": birth.precision, "sex": r["sex"],
+                    "id_number": r["id_number"], "phone": r["phone"],
+                    "ward_id": r["ward_code"] or (self.facility.ward_id if self.facility else None),
+                    "facility_id": facility, "confirmed": True},
+            dose={"vaccine_id": r["vaccine_id"], "vaccine_text": r["vaccine"][:60],
+                  "dose_number": r["dose_number"], "injection_date": r["injection_date"],
+                  "facility_id": facility, "lot_number": r["lot_number"]},
+            data={"job": self.job.pk if self.job else None, "line": r["line"], "record_id": r["record_id"],
+                  "import_event": self.event_id()})
+
+
+def _json(value) -> str:
+    """A JSONField's value as its column stores it (the model's encoder)."""
+    return json.dumps(value, cls=DjangoJSONEncoder)
 
 
 def save_progress(job: ImportJob | None, result: ImportResult) -> None:

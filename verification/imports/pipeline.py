@@ -72,7 +72,7 @@ class _PortableRun:
         self.table = open_table(path, REPORT_COLUMNS)  # 1. read (checks the whole file first)
         self.lookups = Lookups.load()
         self.result = ImportResult(total=self.table.total, error_report=Path(error_report))
-        self.lander = Lander(facility=facility, actor=actor, job=job)
+        self.lander = Lander(facility=facility, actor=actor, job=job, path=path)
         self.fallback_ward = facility.ward_id if facility else None
         self.job, self.progress, self.batch_size = job, progress, batch_size
         self.matcher, self.workers, self.fit = matcher, workers, fit
@@ -189,7 +189,8 @@ def _fast_run(*, path, error_report, facility, actor, job, progress, batch_size,
     # see its uncommitted citizens).
     loader = load_citizen_index if matcher is None and not connection.in_atomic_block else None
     return FastImport(path=path, report_path=error_report, result=result,
-                      lander=Lander(facility=facility, actor=actor, job=job), lookups=Lookups.load(),
+                      lander=Lander(facility=facility, actor=actor, job=job, path=path),
+                      lookups=Lookups.load(),
                       progress=progress, batch_size=batch_size, matcher_factory=matcher_factory,
                       index_loader=loader)
 

@@ -12,6 +12,7 @@ and its PostgreSQL statement sits here beside the Python one it equals
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,12 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records.audit import record_event, snapshot
+from records.bulk import copy_text
 from records.models import AuditEvent, InjectionRecord
 from vaxrecon.access import scope_for
 from vaxrecon.errors import InvalidTransition, NotAllowed, NotFoundInScope
 from vaxrecon.middleware import current_request_id
 from verification import workflow
-from verification.models import CaseEvent, ReconciliationCase
+from verification.models import REVIEW_DEADLINE, CaseEvent, ClaimedDose, ReconciliationCase, new_tracking_code
 from verification.selectors import case_scope_q
 from verification.tasks import notify_citizen
 
@@ -318,3 +320,134 @@ def _bulk_sql(case_ids: list[int], move: _Move, changes: dict, doses_all_in) -> 
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return [(pk, bool(notify)) for pk, notify in cursor.fetchall()]
+
+
+# ------------------------------------------------------------------ many cases opened at once
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """One case to open with ``cases_open_bulk``: its identity fields (the model's attnames;
+    the name already normalised, `name_key` its folded form), the dose it claims and the data of
+    its opening event."""
+
+    fields: dict[str, Any]
+    dose: dict[str, Any]
+    data: dict[str, Any]
+
+
+# The opening state, dates and every column the caller does not give (their model defaults)
+# come from here; one statement writes the cases, their claimed doses and opening events.
+_OPEN_SQL = """
+WITH src AS (SELECT * FROM case_opening),
+opened AS (
+    INSERT INTO verification_reconciliationcase ({case_columns})
+    SELECT {case_values} FROM src ORDER BY k
+    RETURNING id, tracking_code
+),
+doses AS (
+    INSERT INTO verification_claimeddose ({dose_columns})
+    SELECT o.id, {dose_values} FROM opened o JOIN src ON src.tracking_code = o.tracking_code
+),
+events AS (
+    INSERT INTO verification_caseevent ({event_columns})
+    SELECT o.id, %(now)s, %(actor)s, %(label)s, %(transition)s, '', %(status)s, '', src.data
+    FROM opened o JOIN src ON src.tracking_code = o.tracking_code
+)
+SELECT o.id FROM opened o JOIN src ON src.tracking_code = o.tracking_code ORDER BY src.k
+"""
+
+
+def cases_open_bulk(*, name: str, actor, origin: str, cases: Sequence[NewCase],
+                    sql: bool | None = None) -> list[int]:
+    """Open every case of `cases` in the state ``workflow.OPENINGS[name]`` gives, set-wise, with
+    its ClaimedDose and its opening CaseEvent (transition `name`, to that state, the given
+    data); returns the new ids in the order given. Raises NotAllowed when the actor's kind may
+    not open cases so. Run inside a transaction (the caller writes the audit event).
+
+    On PostgreSQL one statement (``_OPEN_SQL``) over a COPY of the rows; elsewhere, or with
+    ``sql=False``, the ORM's bulk_create of the same rows."""
+    opening = workflow.OPENINGS[name]
+    kind = actor_kind_of(actor or workflow.SYSTEM)
+    if kind not in opening.actors:
+        raise NotAllowed(_("Your role cannot do this: %(action)s.") % {"action": opening.label})
+    if not cases:
+        return []
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    now = timezone.now()
+    move = _Opened(opening=opening, origin=origin, user=user, label=user.get_username() if user else kind,
+                   now=now)
+    if sql is None:
+        sql = connection.vendor == "postgresql"
+    return (_open_sql if sql else _open_python)(list(cases), move)
+
+
+@dataclass(frozen=True)
+class _Opened:
+    opening: workflow.Opening
+    origin: str
+    user: Any
+    label: str
+    now: datetime
+
+    def case_fields(self, given: dict[str, Any]) -> dict[str, Any]:
+        return {**given, "origin": self.origin, "status": self.opening.target, "submitted_at": self.now,
+                "deadline_at": self.now + REVIEW_DEADLINE, "updated_at": self.now}
+
+    def event(self, case_id: int, data: dict) -> CaseEvent:
+        return CaseEvent(case_id=case_id, at=self.now, actor=self.user, actor_label=self.label,
+                         transition=self.opening.name, to_status=self.opening.target, data=data)
+
+
+def _open_python(cases: list[NewCase], move: _Opened) -> list[int]:
+    made = ReconciliationCase.objects.bulk_create(
+        [ReconciliationCase(**move.case_fields(c.fields)) for c in cases], batch_size=1000)
+    if any(c.pk is None for c in made):  # backends without RETURNING: find them by tracking code
+        by_code = dict(ReconciliationCase.objects.filter(
+            tracking_code__in=[c.tracking_code for c in made]).values_list("tracking_code", "pk"))
+        for c in made:
+            c.pk = c.id = by_code[c.tracking_code]
+    ClaimedDose.objects.bulk_create([ClaimedDose(case_id=m.pk, **c.dose) for m, c in zip(made, cases)],
+                                    batch_size=1000)
+    CaseEvent.objects.bulk_create([move.event(m.pk, c.data) for m, c in zip(made, cases)], batch_size=1000)
+    return [m.pk for m in made]
+
+
+def _columns(model: type[models.Model], given: Sequence[str]) -> list[models.Field]:
+    return [model._meta.get_field(name) for name in given]
+
+
+def _open_sql(cases: list[NewCase], move: _Opened) -> list[int]:
+    sample = move.case_fields(cases[0].fields)
+    given = _columns(ReconciliationCase, [*cases[0].fields, "tracking_code"])
+    dose_fields = _columns(ClaimedDose, list(cases[0].dose))
+    # Every other column of a case takes its model default, the same for every row.
+    fixed = {f: f.get_db_prep_save(sample[f.attname] if f.attname in sample else f.get_default(), connection)
+             for f in ReconciliationCase._meta.concrete_fields
+             if not f.primary_key and f not in given}
+    staged = [("k", "int"), *((f.column, f.db_type(connection)) for f in given),
+              *((f"d_{f.column}", f.db_type(connection)) for f in dose_fields), ("data", "jsonb")]
+    params = {"now": move.now, "actor": move.user.pk if move.user else None, "label": move.label,
+              "transition": move.opening.name, "status": str(move.opening.target),
+              **{f"fixed_{f.column}": value for f, value in fixed.items()}}
+    statement = _OPEN_SQL.format(
+        case_columns=", ".join([*(f.column for f in given), *(f.column for f in fixed)]),
+        case_values=", ".join([*(f.column for f in given), *(f"%(fixed_{f.column})s" for f in fixed)]),
+        dose_columns=", ".join(["case_id", *(f.column for f in dose_fields)]),
+        dose_values=", ".join(f"src.d_{f.column}" for f in dose_fields),
+        event_columns=", ".join(CASE_EVENT_COLUMNS))
+    buf = io.StringIO()
+    for k, c in enumerate(cases):
+        values = [k, *(c.fields[f.attname] for f in given[:-1]), new_tracking_code(),
+                  *(c.dose[f.attname] for f in dose_fields), json.dumps(c.data, cls=DjangoJSONEncoder)]
+        buf.write("\t".join(copy_text(v) for v in values) + "\n")
+    buf.seek(0)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS case_opening ("
+                       + ", ".join(f"{n} {t}" for n, t in staged) + ") ON COMMIT DROP")
+        cursor.execute("TRUNCATE case_opening")
+        cursor.cursor.copy_expert("COPY case_opening FROM STDIN WITH (FORMAT text)", buf)
+        cursor.execute(statement, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+        cursor.execute("DROP TABLE case_opening")
+    return ids

@@ -96,18 +96,22 @@ def incomplete_again(session: Session, facility) -> int:
     return session.scalar("SELECT count(DISTINCT line) FROM vr_err WHERE seq >= 100") if added else 0
 
 
+# Each row's injection record id is drawn first, so that its ledger row (with the run's event
+# and the line) names the record it becomes.
 _LAND_SQL = """
     WITH src AS (
-      SELECT * FROM vr_work WHERE sql_link IS NOT NULL AND line >= %(lo)s AND line < %(hi)s),
+      SELECT w.*, nextval(pg_get_serial_sequence('{injections}', 'id')) injection_id FROM vr_work w
+      WHERE sql_link IS NOT NULL AND line >= %(lo)s AND line < %(hi)s),
     new AS (
-      INSERT INTO {ledger} (source_record_id, content_hash, job_id, outcome, created_at)
-      SELECT rid, hash, %(job)s, 'linked', %(now)s FROM src
+      INSERT INTO {ledger} (source_record_id, content_hash, job_id, outcome, created_at, import_event_id,
+        line, injection_id)
+      SELECT rid, hash, %(job)s, 'linked', %(now)s, %(event)s, line, injection_id FROM src
       ON CONFLICT (source_record_id, content_hash) DO NOTHING
-      RETURNING source_record_id, content_hash),
+      RETURNING source_record_id, content_hash, injection_id),
     ins AS (
-      INSERT INTO {injections} (citizen_id, vaccine_id, dose_number, injection_date, lot_number,
+      INSERT INTO {injections} (id, citizen_id, vaccine_id, dose_number, injection_date, lot_number,
         facility_id, source, status, version, source_record_id, created_by_id, created_at)
-      SELECT s.sql_link, s.vac_id, s.dose_n, s.inj_date, s.lot_t, %(facility)s, 'imported',
+      SELECT n.injection_id, s.sql_link, s.vac_id, s.dose_n, s.inj_date, s.lot_t, %(facility)s, 'imported',
         'recorded', 1, s.rid, %(user)s, %(now)s
       FROM src s JOIN new n ON n.source_record_id = s.rid AND n.content_hash = s.hash
       RETURNING 1)
@@ -130,7 +134,7 @@ def land_sql_links(session: Session, *, lander, result, progress) -> None:
                   "facility": facility.pk if facility else None,
                   "user": lander.actor.pk if lander.actor else None}
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(sql, params)
+            cur.execute(sql, {**params, "event": lander.event_id()})
             total, linked, first, last = cur.fetchone()
             if linked:
                 record_event(actor=lander.actor, action="import.batch", object_type="verification.importjob",

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from verification.imports.citizens import copy_text
+from records.bulk import copy_rows, copy_text
 from verification.imports.files import (
     CSV,
     REPORT_COLUMNS,
@@ -67,13 +67,7 @@ class Session:
                     yield from rows
 
     def copy_in(self, table: str, columns: str, rows) -> None:
-        buf = io.StringIO()
-        for values in rows:
-            buf.write("\t".join(copy_text(v) for v in values))
-            buf.write("\n")
-        buf.seek(0)
-        with connection.cursor() as cur:
-            cur.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT text)", buf)
+        copy_rows(table, columns, rows)
 
     def setup(self):
         self._search_path = self.scalar("SHOW search_path")
