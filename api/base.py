@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 
 from api.idempotency import idempotent
 from vaxrecon.access import Scope, scope_for
@@ -17,11 +17,13 @@ class HasRole(BasePermission):
     message = _("Your role cannot use this endpoint.")
 
     def has_permission(self, request, view) -> bool:
-        return scope_for(request.user).role in view.roles
+        roles = view.roles if request.method in SAFE_METHODS or view.write_roles is None else view.write_roles
+        return scope_for(request.user).role in roles
 
 
 class ApiView(GenericAPIView):
-    roles: frozenset = frozenset()
+    roles: frozenset = frozenset()  # who may call it
+    write_roles: frozenset | None = None  # who may POST/PATCH it, when fewer than `roles`
     permission_classes = [IsAuthenticated, HasRole]
 
     @property

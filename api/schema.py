@@ -43,6 +43,12 @@ ERROR_TEXT = {
 
 
 class ApiSchema(AutoSchema):
+    def get_request_serializer(self):
+        # A view's body is its `input_serializer` (None: no body); its `serializer_class` is the output.
+        if hasattr(self.view, "input_serializer"):
+            return self.view.input_serializer
+        return super().get_request_serializer()
+
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
         if self.method == "POST":

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from records import normalize
 from records.models import Citizen, Facility, InjectionRecord
 from vaxrecon.access import Scope
+from vaxrecon.errors import NotFoundInScope
 
 
 def facilities_in_scope(*, scope: Scope) -> QuerySet[Facility]:
@@ -27,6 +30,19 @@ def citizens_in_scope(*, scope: Scope) -> QuerySet[Citizen]:
     return Citizen.objects.filter(scope.q(ward="ward", province="ward__province"))
 
 
+def citizens_matching(*, scope: Scope, cccd: str = "", full_name: str = "",
+                      date_of_birth: date | None = None) -> QuerySet[Citizen]:
+    """Citizens of the scope (``citizens_in_scope``) with this CCCD or old CMND number, or else with
+    this name (accents, case and spacing ignored) and date of birth."""
+    qs = citizens_in_scope(scope=scope).select_related("ward")
+    if cccd:
+        digits = normalize.digits_only(cccd)
+        return qs.filter(Q(cccd=digits) | Q(cmnd=digits)) if digits else qs.none()
+    if not full_name or date_of_birth is None:
+        return qs.none()
+    return qs.filter(name_key=normalize.fold_name(full_name), date_of_birth=date_of_birth)
+
+
 def injections_in_scope(*, scope: Scope, current_only: bool = True) -> QuerySet[InjectionRecord]:
     qs = InjectionRecord.objects.filter(
         scope.q(facility="facility", ward="facility__ward", province="facility__ward__province")
@@ -34,6 +50,14 @@ def injections_in_scope(*, scope: Scope, current_only: bool = True) -> QuerySet[
     if current_only:
         qs = qs.exclude(status=InjectionRecord.Status.SUPERSEDED)
     return qs.select_related("citizen", "vaccine", "facility")
+
+
+def injection_in_scope(*, scope: Scope, pk) -> InjectionRecord:
+    """One record (any version) given in the scope; NotFoundInScope otherwise."""
+    record = injections_in_scope(scope=scope, current_only=False).filter(pk=pk).first()
+    if record is None:
+        raise NotFoundInScope(gettext("No such dose."))
+    return record
 
 
 def injection_counts_by_status(*, scope: Scope) -> dict[str, int]:

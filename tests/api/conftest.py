@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
 from api.services import api_key_create
+from vaxrecon.celery import app
+from verification import sms
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks_and_sms():
+    """Tasks in-process (imports, the citizen's SMS) and an empty SMS outbox."""
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+    app.conf.task_always_eager = old
+
+
+def post(api: APIClient, url: str, data=None, *, key: str | None = None, **extra):
+    """A POST with a fresh Idempotency-Key (or `key`), JSON unless `format` says otherwise."""
+    extra.setdefault("format", "json")
+    return api.post(url, data or {}, HTTP_IDEMPOTENCY_KEY=key or uuid.uuid4().hex, **extra)
 
 
 def key_client(token: str) -> APIClient:

@@ -16,6 +16,7 @@ Every request runs in a transaction rolled back after it, so each starts from th
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -113,6 +114,23 @@ MATRIX: dict[str, Route] = {
     "api:keys": Route({CLINIC}), "api:key_revoke": Route({CLINIC}, "POST", "api_key"),
     "api:schema": Route(PUBLIC), "api:docs": Route(PUBLIC),
     "api:me": Route({CLINIC, POLICE, SIGNER, PROVINCE, MINISTRY}, api=True),
+    "api:citizens": Route({CLINIC, POLICE, *REPORTERS}, api=True),
+    "api:injections": Route({CLINIC, *REPORTERS}, api=True),
+    "api:injection": Route({CLINIC, *REPORTERS}, kind="record", api=True),
+    "api:injection_signatures": Route(CHECKERS, kind="record", api=True),
+    "api:cases": Route({CLINIC}, api=True), "api:case": Route({CLINIC}, kind="case", api=True),
+    **{f"api:case_{a}": Route({CLINIC}, "POST", "case", api=True) for a in (
+        "start_review", "link_citizen", "create_citizen", "correct_identity", "add_dose", "use_existing_dose",
+        "correct_dose", "send_to_police", "reject", "request_info")},
+    "api:imports": Route({CLINIC}, api=True), "api:import": Route({CLINIC}, kind="job", api=True),
+    "api:import_errors": Route({CLINIC}, kind="job", api=True),
+    "api:police_queue": Route({POLICE}, api=True), "api:police_next": Route({POLICE}, "POST", api=True),
+    "api:police_bulk_confirm": Route({POLICE}, "POST", api=True),
+    "api:police_case": Route({POLICE}, kind="police_case", api=True),
+    "api:police_decision": Route({POLICE}, "POST", "police_case", api=True),
+    "api:police_release": Route({POLICE}, "POST", "police_case", api=True),
+    "api:report_unit": Route(REPORTERS, kind="unit", api=True),
+    "api:report_unit_days": Route(REPORTERS, kind="unit", api=True),
 }
 
 
@@ -274,12 +292,14 @@ def judge(outcome: str, response) -> str | None:
     return f"{'leak' if refused and code in ALLOW else 'wrong'}: {code} {where} (expected {outcome})"
 
 
-def send(client: Client, method: str, url: str):
+def send(client: Client, method: str, url: str, *, api: bool = False):
     """One request in a transaction rolled back after it (the objects stay as built); the
-    cache (rate limits, figures) emptied first; a persona logged out by it logged in again."""
+    cache (rate limits, figures) emptied first; a persona logged out by it logged in again. An
+    API POST carries a fresh Idempotency-Key (without one every caller gets the same 400)."""
     cache.clear()
+    headers = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex} if api else {}
     with transaction.atomic():
-        response = client.post(url) if method == "POST" else client.get(url)
+        response = client.post(url, **headers) if method == "POST" else client.get(url)
         transaction.set_rollback(True)
     if client.persona is not None and not client.session.session_key:
         client.force_login(client.persona)
@@ -300,7 +320,7 @@ def check_route(client: Client, world: World, persona: str, key: str, route: str
     problems, count = [], 0
     for variant in variants(world, rule):
         outcome = expected(rule, persona, variant)
-        response = send(client, rule.method, reverse(key, kwargs=variant.kwargs))
+        response = send(client, rule.method, reverse(key, kwargs=variant.kwargs), api=rule.api)
         count += 1
         found = judge(outcome, response)
         refused = not outcome.startswith("allow")

@@ -179,6 +179,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SexEnum": "records.models.Citizen.Sex", "CaseStatusEnum": "verification.workflow.CaseStatus",
+        "InjectionStatusEnum": "records.models.InjectionRecord.Status",
+        "ImportStatusEnum": "verification.models.ImportJob.Status",
+        "RejectReasonEnum": "verification.workflow.RejectReason",
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -13,6 +13,7 @@ from verification.services.cases import (
     case_correct_identity,
     case_create_citizen,
     case_link_citizen,
+    case_open,
     case_provide_info,
     case_reject,
     case_request_info,
@@ -22,7 +23,9 @@ from verification.services.cases import (
     case_submit,
     case_use_existing_dose,
     case_withdraw,
+    check_not_duplicate,
 )
+from verification.services.doses import dose_correct, dose_record
 from verification.services.evidence import evidence_attach, evidence_check
 from verification.services.otp import otp_send, otp_verify
 from verification.services.transitions import AUDITED_FIELDS, actor_kind_of, case_event, case_transition
@@ -33,6 +36,7 @@ __all__ = [
     "DuplicateDose", "case_submit", "case_resend_code", "case_confirm", "case_start_review",
     "case_link_citizen", "case_create_citizen", "case_correct_identity", "case_add_dose",
     "case_use_existing_dose", "case_correct_dose", "case_send_to_police", "case_reject",
-    "case_request_info", "case_provide_info", "case_withdraw",
+    "case_request_info", "case_provide_info", "case_withdraw", "case_open", "check_not_duplicate",
+    "dose_record", "dose_correct",
     "evidence_attach", "evidence_check", "otp_send", "otp_verify",
 ]

@@ -36,16 +36,17 @@ __all__ = [
     "DuplicateDose", "case_submit", "case_resend_code", "case_confirm", "case_start_review",
     "case_link_citizen", "case_create_citizen", "case_correct_identity", "case_add_dose",
     "case_use_existing_dose", "case_correct_dose", "case_send_to_police", "case_reject",
-    "case_request_info", "case_provide_info", "case_withdraw",
+    "case_request_info", "case_provide_info", "case_withdraw", "case_open", "check_not_duplicate",
 ]
 
 S = workflow.CaseStatus
 
 
 class DuplicateDose(InvalidInput):
-    """The dose already exists for this person (same vaccine family, date ± 3 days)."""
+    """The dose already exists for this person (same vaccine family, date ± 3 days): 409, as the
+    case page answers it."""
 
-    code = "duplicate_dose"
+    status_code, code = 409, "duplicate_dose"
 
     def __init__(self, message: str, *, existing: InjectionRecord):
         super().__init__(message, field="injection_date")
@@ -119,6 +120,40 @@ def case_submit(
         record_event(actor=None, actor_label=workflow.CITIZEN, action="case.report", obj=case,
                      after=snapshot(case, AUDITED_FIELDS))
     otp_send(phone=phone, purpose=OneTimeCode.Purpose.CONFIRM_REPORT, case=case)
+    return case
+
+
+def case_open(*, actor, full_name: str, birth: normalize.BirthDate, sex: str, id_number: str = "",
+              phone: str = "", ward: Ward | None = None, vaccine: VaccineProduct | None,
+              dose_number: int, injection_date: date | None, lot_number: str = "") -> ReconciliationCase:
+    """Clinic staff open a case for a person at their desk (or their software does): the claim is
+    checked as a citizen's report is, but needs no phone code; it is open for review at once, at
+    the actor's facility, with the 48-hour deadline. `ward` defaults to the facility's commune.
+    Returns the case. Raises NotAllowed for another role, InvalidInput naming the field at fault."""
+    scope = scope_for(actor)
+    if scope.role != Role.CLINIC_STAFF or not scope.facility_id:
+        raise NotAllowed(_("Only clinic staff can do this."))
+    facility = Facility.objects.select_related("ward").get(pk=scope.facility_id)
+    id_number, phone = normalize.digits_only(id_number), normalize.normalize_phone(phone)
+    lot_number = (lot_number or "").strip()
+    errors = _claimed_identity_errors(full_name=full_name, birth=birth, sex=sex, id_number=id_number,
+                                      phone=phone, phone_required=False)
+    if vaccine is None:
+        errors["vaccine"] = _("Choose the vaccine.")
+    errors.update({k: str(v) for k, v in validate_injection(
+        dose_number=dose_number, injection_date=injection_date, lot_number=lot_number).items()
+        if k not in errors})
+    _raise_first(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        case = ReconciliationCase.objects.create(
+            origin=ReconciliationCase.Origin.CLINIC_ENTRY, full_name=full_name, date_of_birth=birth.value,
+            birth_year=birth.year, dob_precision=birth.precision, sex=sex, id_number=id_number, phone=phone,
+            ward=ward or facility.ward, facility=facility, confirmed=True, submitted_at=now,
+            deadline_at=now + REVIEW_DEADLINE)
+        ClaimedDose.objects.create(case=case, vaccine=vaccine, dose_number=dose_number,
+                                   injection_date=injection_date, facility=facility, lot_number=lot_number)
+        record_event(actor=actor, action="case.open", obj=case, after=snapshot(case, AUDITED_FIELDS))
     return case
 
 
@@ -305,8 +340,10 @@ def case_correct_identity(*, case: ReconciliationCase | int, actor, full_name: s
                              message=_("Identity corrected: %(name)s.") % {"name": citizen.full_name})
 
 
-def _check_not_duplicate(citizen: Citizen, vaccine: VaccineProduct, injection_date: date,
-                         exclude_ids=()) -> None:
+def check_not_duplicate(citizen: Citizen, vaccine: VaccineProduct, injection_date: date,
+                        exclude_ids=()) -> None:
+    """Refuse a dose the person already has (DuplicateDose naming it): the one duplicate-dose rule of
+    the case page, the API's own records and their corrections."""
     twin = duplicate_doses(citizen=citizen, vaccine=vaccine, injection_date=injection_date,
                            exclude_ids=exclude_ids).first()
     if twin is not None:
@@ -328,7 +365,7 @@ def case_add_dose(*, case: ReconciliationCase | int, actor, vaccine: VaccineProd
         if locked.citizen_id is None:
             raise InvalidInput(_("Link the case to a citizen first."), field="citizen")
         if injection_date:
-            _check_not_duplicate(locked.citizen, vaccine, injection_date)
+            check_not_duplicate(locked.citizen, vaccine, injection_date)
         record = injection_record_create(
             citizen=locked.citizen, vaccine=vaccine, dose_number=dose_number, injection_date=injection_date,
             lot_number=lot_number, facility=facility, source=InjectionRecord.Source.REPORTED, actor=actor)
@@ -371,7 +408,7 @@ def case_correct_dose(*, case: ReconciliationCase | int, actor, injection_id: in
         vaccine = changes.get("vaccine", current.vaccine)
         injection_date = changes.get("injection_date", current.injection_date)
         if injection_date:
-            _check_not_duplicate(locked.citizen, vaccine, injection_date, exclude_ids=[current.pk])
+            check_not_duplicate(locked.citizen, vaccine, injection_date, exclude_ids=[current.pk])
         new = injection_record_correct(record=current, actor=actor, **changes)
         locked.injections.remove(current)
         locked.injections.add(new)

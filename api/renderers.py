@@ -1,0 +1,18 @@
+"""A CSV download among JSON answers: the file passes through; an error still reads as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from rest_framework.renderers import BaseRenderer
+
+
+class CsvRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, (dict, list)):  # a problem-details body when the download is refused
+            return json.dumps(data).encode()
+        return data

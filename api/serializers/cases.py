@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from api.serializers.fields import BirthField, vaccine_field
+from records.models import Citizen
+from verification import workflow
+from verification.models import ClaimedDose, ReconciliationCase
+
+
+class ClaimedDoseOut(serializers.ModelSerializer):
+    vaccine = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = ClaimedDose
+        fields = ["vaccine", "vaccine_text", "dose_number", "injection_date", "lot_number", "facility",
+                  "injection"]
+        read_only_fields = fields
+
+
+class CaseOut(serializers.ModelSerializer):
+    """A case as staff see it: CCCD and phone masked, the workflow steps the caller may take."""
+
+    id_number_masked = serializers.CharField(source="masked_id")
+    phone_masked = serializers.CharField(source="masked_phone")
+    claimed_doses = ClaimedDoseOut(many=True, read_only=True)
+    injections = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    transitions = serializers.SerializerMethodField(help_text="Workflow transitions open to the caller now.")
+
+    class Meta:
+        model = ReconciliationCase
+        fields = ["id", "tracking_code", "origin", "status", "full_name", "date_of_birth", "birth_year",
+                  "sex", "id_number_masked", "phone_masked", "nationality", "ward", "facility", "citizen",
+                  "injections", "claimed_doses", "reject_reason", "reject_note", "info_request",
+                  "police_values", "submitted_at", "deadline_at", "updated_at", "closed_at", "transitions"]
+        read_only_fields = fields
+
+    def get_transitions(self, case) -> list[str]:
+        role = self.context.get("role", "")
+        return [t.name for t in workflow.allowed_transitions(case.status, role)]
+
+
+class CaseCreateIn(serializers.Serializer):
+    """A person at the clinic's desk: their identity as on the CCCD and the dose they claim."""
+
+    full_name = serializers.CharField(max_length=150)
+    date_of_birth = BirthField(help_text="yyyy-mm-dd, dd/mm/yyyy or a year")
+    sex = serializers.ChoiceField(choices=Citizen.Sex.choices)
+    id_number = serializers.CharField(required=False, allow_blank=True, max_length=14, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=16, default="")
+    ward = serializers.IntegerField(required=False, help_text="Commune code; the facility's by default.")
+    vaccine = vaccine_field()
+    dose_number = serializers.IntegerField(min_value=1, max_value=20)
+    injection_date = serializers.DateField()
+    lot_number = serializers.CharField(required=False, allow_blank=True, max_length=30, default="")
+
+
+class CitizenChoiceIn(serializers.Serializer):
+    citizen = serializers.IntegerField(min_value=1, help_text="One of the case's candidates.")
+
+
+class CitizenCreateIn(serializers.Serializer):
+    full_name = serializers.CharField(max_length=150)
+    date_of_birth = BirthField()
+    sex = serializers.ChoiceField(choices=Citizen.Sex.choices)
+    id_number = serializers.CharField(max_length=14, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
+
+
+class IdentityIn(serializers.Serializer):
+    full_name = serializers.CharField(max_length=150)
+    date_of_birth = BirthField()
+    sex = serializers.ChoiceField(choices=Citizen.Sex.choices)
+    id_number = serializers.CharField(max_length=14, required=False, allow_blank=True, default="")
+
+
+class DoseIn(serializers.Serializer):
+    vaccine = vaccine_field()
+    dose_number = serializers.IntegerField(min_value=1, max_value=20)
+    injection_date = serializers.DateField()
+    lot_number = serializers.CharField(required=False, allow_blank=True, max_length=30, default="")
+    facility = serializers.IntegerField(required=False, help_text="Where it was given (id); the caller's by "
+                                        "default.")
+
+
+class DoseChoiceIn(serializers.Serializer):
+    injection = serializers.IntegerField(min_value=1, help_text="A current dose of the linked citizen.")
+
+
+class DoseCorrectionIn(DoseIn):
+    injection = serializers.IntegerField(min_value=1, help_text="The dose (current version) to correct.")
+
+
+class RejectIn(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=workflow.RejectReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class RequestInfoIn(serializers.Serializer):
+    message = serializers.CharField(max_length=2000)
+
+
+class CaseFilterIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=workflow.CaseStatus.choices, required=False)
+    search = serializers.CharField(required=False, max_length=100,
+                                   help_text="Tracking code, CCCD/CMND, phone, or part of a name.")
+    submitted_from = serializers.DateField(required=False)
+    submitted_to = serializers.DateField(required=False)
