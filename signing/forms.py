@@ -28,6 +28,11 @@ class SignForm(forms.Form):
         return data
 
 
+class ResumeForm(forms.Form):
+    secret = forms.CharField(label=_("Passphrase or PIN"), strip=False,
+                             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}))
+
+
 class Pkcs12UploadForm(forms.Form):
     file = forms.FileField(label=_("PKCS#12 key file (.p12/.pfx)"))
     passphrase = forms.CharField(

@@ -1,12 +1,19 @@
 """Running a signing batch: its chunks, one transaction each, in one process or in forked
-helpers; and the worker's resume of a queued batch (docs/SIGNING.md, "Batch signing path
-and durability")."""
+helpers; the worker's run of a queued batch, under a lease; and the reaper of the batches
+whose worker was lost (docs/SIGNING.md, "Batch signing path and durability";
+docs/OPERATIONS.md for the faults).
+
+A forked helper dies with its parent (a pipe the parent holds open: end of file means the
+parent is gone) and sends no task itself: what its chunks queue (citizens' news) waits in the
+outbox for the parent to send, since the broker socket it inherited is the parent's.
+"""
 
 from __future__ import annotations
 
 import json
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 
 from django.conf import settings
@@ -19,72 +26,103 @@ from records.audit import record_event
 from signing import batchsign, cms
 from signing.errors import SigningError
 from signing.keystores import FileKeySigner, Signer
-from signing.models import SigningBatch
+from signing.models import Signature, SigningBatch
 from signing.sealing import unseal_secret
 from signing.signers import check_certificate, check_fits_scope, open_signer
 from vaxrecon.access import Scope, scope_for
 from vaxrecon.errors import NotAllowed
+from verification.services.leases import lease_claim, lease_held, lease_kept, lease_owner, leases_reap
+from verification.services.outbox import outbox_hold, outbox_relay
 
 
-def signing_batch_resume(*, batch_id: int, sealed_secret: str) -> SigningBatch:
-    """Run a queued batch in a worker: unseal the passphrase (once), open the key, sign."""
+def signing_batch_resume(*, batch_id: int, sealed_secret: str, owner: str | None = None) -> SigningBatch:
+    """Run a queued batch in a worker: claim its lease, unseal the passphrase (once), open the
+    key, sign. A batch another worker holds, or finished, is returned untouched."""
+    owner = owner or lease_owner()
+    if not lease_claim(SigningBatch, pk=batch_id, owner=owner):
+        return SigningBatch.objects.get(pk=batch_id)
     batch = SigningBatch.objects.select_related("certificate", "signed_by").get(pk=batch_id)
-    if batch.is_finished:
-        return batch
     secret = unseal_secret(batch.pk, sealed_secret)
     if secret is None:
         return _batch_failed(batch, _("The batch waited too long to start and the passphrase/PIN "
-                                      "is no longer available. Sign the remaining records again."))
+                                      "is no longer available. Resume it with your passphrase/PIN."),
+                             resumable=True)
     try:
         signer = open_signer(certificate=batch.certificate, secret=secret)
     except SigningError as exc:
-        return _batch_failed(batch, str(exc))
+        return _batch_failed(batch, str(exc), resumable=True)
     finally:
         del secret
     try:
-        return signing_batch_run(batch=batch, signer=signer)
+        return signing_batch_run(batch=batch, signer=signer, owner=owner)
     finally:
         signer.close()
 
 
-def signing_batch_run(*, batch: SigningBatch, signer: Signer) -> SigningBatch:
+def signing_batch_run(*, batch: SigningBatch, signer: Signer, owner: str | None = None) -> SigningBatch:
     """Sign the batch's records in chunks with an open ``signer``; returns the finished batch.
 
     Each chunk is one transaction: records still awaiting signature in the signer's scope
     are locked, signed, stored, marked SIGNED, audited, and their cases moved to
-    "signed" once every current dose of the case is signed. Records no longer awaiting
-    (signed meanwhile, corrected, out of scope now) are counted as skipped.
+    "signed" once every current dose of the case is signed; the batch's counters move in the
+    same transaction. Records no longer awaiting (signed meanwhile, corrected, out of scope
+    now) are counted as skipped. A later attempt (resumed after its worker was lost) signs
+    only the records this batch has not signed yet, so each is signed once and the counters
+    add up to the total. The batch runs under a lease held by ``owner`` (claimed here when
+    not given) and renewed while it runs.
     """
-    user = batch.signed_by
-    scope = scope_for(user)
-    batch.status, batch.started_at = SigningBatch.Status.RUNNING, timezone.now()
-    batch.save(update_fields=["status", "started_at"])
+    owner = owner or lease_owner("run")
+    if not lease_held(SigningBatch, pk=batch.pk, owner=owner).exists() and not lease_claim(
+            SigningBatch, pk=batch.pk, owner=owner):
+        batch.refresh_from_db()
+        return batch
+    batch.refresh_from_db()
+    if batch.started_at is None:
+        batch.started_at = timezone.now()
+        batch.save(update_fields=["started_at"])
+    scope = scope_for(batch.signed_by)
     try:
         check_fits_scope(batch.certificate, scope)
         check_certificate(batch.certificate, at=timezone.now())
     except (SigningError, NotAllowed) as exc:
         return _batch_failed(batch, str(exc))
-    chunks = list(_chunks(batch.record_ids, chunk_size()))
-    work = _chunk_work(batch, signer, scope)
+    chunks = list(_chunks(_still_to_sign(batch), chunk_size()))
     try:
-        processes = _processes_for(signer, len(chunks))
-        if processes > 1:
-            case_ids = _run_forked(chunks, processes, work)
-            with transaction.atomic():
-                # Cases whose doses were split between helpers that committed at the same time.
-                batchsign.case_sign_bulk(case_ids, actor=user)
-        else:
-            for chunk in chunks:
-                work(chunk)
+        with lease_kept(SigningBatch, pk=batch.pk, owner=owner):
+            _sign_chunks(batch, chunks, _chunk_work(batch, signer, scope), signer)
     except SigningError as exc:  # e.g. the token was pulled out mid-batch
-        batch.refresh_from_db()
-        return _batch_failed(batch, str(exc))
+        return _batch_failed(batch, str(exc), resumable=True)
+    finished = lease_held(SigningBatch, pk=batch.pk, owner=owner).update(
+        status=SigningBatch.Status.DONE, finished_at=timezone.now(), lease_owner="")
     batch.refresh_from_db()
-    batch.status, batch.finished_at = SigningBatch.Status.DONE, timezone.now()
-    batch.save(update_fields=["status", "finished_at"])
-    record_event(actor=user, action="signing.batch_done", obj=batch,
-                 after={"signed": batch.signed, "skipped": batch.skipped})
+    if finished:
+        record_event(actor=batch.signed_by, action="signing.batch_done", obj=batch,
+                     after={"signed": batch.signed, "skipped": batch.skipped, "attempts": batch.attempts})
     return batch
+
+
+def _still_to_sign(batch: SigningBatch) -> list[int]:
+    """The batch's records, less those an earlier attempt of it signed; the counters start again
+    from those (what the earlier attempt skipped is looked at again, and counted once)."""
+    if batch.attempts <= 1:
+        return list(batch.record_ids)
+    done = set(Signature.objects.filter(batch=batch, record_id__in=batch.record_ids)
+               .values_list("record_id", flat=True))
+    SigningBatch.objects.filter(pk=batch.pk).update(signed=len(done), skipped=0)
+    return [pk for pk in batch.record_ids if pk not in done]
+
+
+def _sign_chunks(batch: SigningBatch, chunks: list[Sequence[int]], work, signer: Signer) -> None:
+    processes = _processes_for(signer, len(chunks))
+    if processes > 1:
+        case_ids = _run_forked(chunks, processes, work)
+        outbox_relay()  # what the helpers kept for the broker
+        with transaction.atomic():
+            # Cases whose doses were split between helpers that committed at the same time.
+            batchsign.case_sign_bulk(case_ids, actor=batch.signed_by)
+    else:
+        for chunk in chunks:
+            work(chunk)
 
 
 def _chunk_work(batch: SigningBatch, signer: Signer, scope: Scope) -> Callable[[Sequence[int]], set[int]]:
@@ -115,11 +153,20 @@ def _chunk_work(batch: SigningBatch, signer: Signer, scope: Scope) -> Callable[[
     return work
 
 
-def _batch_failed(batch: SigningBatch, message: str) -> SigningBatch:
+def _batch_failed(batch: SigningBatch, message: str, *, resumable: bool = False) -> SigningBatch:
     batch.status, batch.message, batch.finished_at = SigningBatch.Status.FAILED, message, timezone.now()
-    batch.save(update_fields=["status", "message", "finished_at"])
-    record_event(actor=batch.signed_by, action="signing.batch_failed", obj=batch, after={"message": message})
+    batch.resumable, batch.lease_owner = resumable, ""
+    batch.save(update_fields=["status", "message", "finished_at", "resumable", "lease_owner"])
+    record_event(actor=batch.signed_by, action="signing.batch_failed", obj=batch,
+                 after={"message": message, "resumable": resumable})
     return batch
+
+
+def signing_batches_reap() -> list[int]:
+    """Mark failed and resumable the running batches whose lease expired; returns their ids."""
+    return leases_reap(SigningBatch, action="signing.batch_lease_expired", message=_(
+        "The worker signing this batch stopped (killed, or cut off from the database). The records "
+        "signed before stay signed; resume it with your passphrase/PIN to sign the rest."))
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
@@ -153,16 +200,36 @@ def _run_forked(chunks: Sequence[Sequence[int]], processes: int, work) -> set[in
     after their current chunk and is raised here (a ``SigningError`` as itself)."""
     connections.close_all()  # never share a socket with a child
     next_chunk, stop = multiprocessing.Value("q", 0), multiprocessing.Value("b", 0)
+    parent_alive, parent_holds = os.pipe()  # the helpers' end reads EOF once the parent is gone
     children = []
-    for _helper in range(processes):
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # helper: never returns
-            os.close(read_fd)
-            _helper_main(chunks, work, next_chunk, stop, write_fd)
-        os.close(write_fd)
-        children.append((pid, read_fd))
-    return _helpers_collect(children)
+    try:
+        for _helper in range(processes):
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # helper: never returns
+                os.close(read_fd)
+                os.close(parent_holds)
+                _watch_parent(parent_alive)
+                _helper_main(chunks, work, next_chunk, stop, write_fd)
+            os.close(write_fd)
+            children.append((pid, read_fd))
+    finally:
+        os.close(parent_alive)
+    try:
+        return _helpers_collect(children)
+    finally:
+        os.close(parent_holds)
+
+
+def _watch_parent(parent_alive: int) -> None:
+    """In a helper: exit at once when the parent dies (its end of the pipe closes), whatever the
+    helper is doing; an open transaction is then rolled back by the database."""
+    def watch():
+        while os.read(parent_alive, 1):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _helper_main(chunks, work, next_chunk, stop, write_fd: int) -> None:
@@ -171,6 +238,7 @@ def _helper_main(chunks, work, next_chunk, stop, write_fd: int) -> None:
     # parent still held, so this helper always opens a socket of its own.
     for conn in connections.all(initialized_only=True):
         conn.connection = None
+    outbox_hold()
     code, report = 0, {"cases": [], "error": None, "signing_error": False}
     try:
         while not stop.value:

@@ -8,11 +8,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from signing import selectors, services
 from signing.errors import CertificateLocked, SigningError
-from signing.forms import Pkcs12UploadForm, SignForm
+from signing.forms import Pkcs12UploadForm, ResumeForm, SignForm
 from signing.models import Signature
 from vaxrecon.access import role_required, scope_for
 from vaxrecon.errors import DomainError
@@ -69,7 +70,28 @@ def _own_batch(request, pk):
 
 @signers_only
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "signing/batch_detail.html", {"batch": _own_batch(request, pk)})
+    return render(request, "signing/batch_detail.html", {"batch": _own_batch(request, pk),
+                                                         "resume_form": ResumeForm()})
+
+
+@signers_only
+@require_POST
+def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resume a batch its worker lost, with the passphrase/PIN again: only the records it has
+    not signed yet are signed."""
+    signing = _own_batch(request, pk)
+    form = ResumeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.signing_batch_resume_start(user=request.user, batch_id=signing.pk,
+                                                secret=form.cleaned_data["secret"])
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The batch is queued again: only the records not signed yet "
+                                        "will be signed."))
+            return redirect("signing:batch_detail", pk=signing.pk)
+    return render(request, "signing/batch_detail.html", {"batch": signing, "resume_form": form}, status=400)
 
 
 @signers_only

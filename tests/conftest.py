@@ -1,4 +1,5 @@
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -70,12 +71,14 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, reference_data, settings):
-    """A real `celery worker` subprocess on the configured broker, using the test database.
+def celery_worker_factory(transactional_db, reference_data, settings):
+    """Starts real `celery worker` subprocesses on the configured broker, using the test database:
+    `start(**env)` -> Popen, once it answers a ping; `env` adds variables (e.g. a short
+    JOB_LEASE_SECONDS). Each worker left running is stopped at the end of the test.
 
     Needs CELERY_BROKER_URL (Redis in CI) and a server database (PostgreSQL): skipped on the
     embedded defaults, where tasks run eagerly in-process. Tests using it must be
-    `transactional_db` so the worker sees committed rows. Yields the Popen.
+    `transactional_db` so the worker sees committed rows.
     """
     broker = os.environ.get("CELERY_BROKER_URL")
     if not broker or connection.vendor != "postgresql":
@@ -83,37 +86,50 @@ def celery_worker_process(transactional_db, reference_data, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
     db = connection.settings_dict
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="vaxrecon.settings.test", CELERY_BROKER_URL=broker,
-               DATABASE_URL=(f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-                             f"/{db['NAME']}"),
-               CELERY_TASK_ALWAYS_EAGER="false", MEDIA_ROOT=str(settings.MEDIA_ROOT))
+    base_env = dict(os.environ, DJANGO_SETTINGS_MODULE="vaxrecon.settings.test", CELERY_BROKER_URL=broker,
+                    DATABASE_URL=(f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+                                  f"/{db['NAME']}"),
+                    CELERY_TASK_ALWAYS_EAGER="false", MEDIA_ROOT=str(settings.MEDIA_ROOT))
     app.control.purge()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "vaxrecon", "worker", "--pool", "solo", "-l", "warning",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if app.control.inspect(timeout=1).ping():
-                break
-        except Exception:  # noqa: BLE001 - broker still starting
-            pass
-        if proc.poll() is not None:
-            pytest.fail("celery worker exited: " + (proc.stdout.read() if proc.stdout else ""))
-    else:
+    started: list[subprocess.Popen] = []
+
+    def start(**env) -> subprocess.Popen:
+        name = f"test{len(started)}-{os.getpid()}@{socket.gethostname()}"  # its own, for the ping
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "vaxrecon", "worker", "--pool", "solo", "-l", "warning",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", name],
+            cwd=ROOT, env={**base_env, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        started.append(proc)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if app.control.inspect(timeout=1, destination=[name]).ping():
+                    return proc
+            except Exception:  # noqa: BLE001 - broker still starting
+                pass
+            if proc.poll() is not None:
+                pytest.fail("celery worker exited: " + (proc.stdout.read() if proc.stdout else ""))
         proc.kill()
         pytest.fail("celery worker did not answer a ping within 30 s")
+
     try:
-        yield proc
+        yield start
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in started:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
         app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture
+def celery_worker_process(celery_worker_factory):
+    """One real `celery worker` subprocess (see `celery_worker_factory`). Yields the Popen."""
+    return celery_worker_factory()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from verification import workflow
 from verification.models import ReconciliationCase
+from verification.services.outbox import outbox_sweep
 from verification.sms import send_sms
 
 logger = logging.getLogger(__name__)
@@ -66,3 +67,10 @@ def purge_unconfirmed_reports() -> int:
     if count:
         logger.info("purged %d unconfirmed reports", count)
     return count
+
+
+@shared_task
+def relay_outbox() -> int:
+    """Beat (and every worker start): send the tasks kept in the outbox while the broker was
+    down; returns how many went out."""
+    return outbox_sweep()

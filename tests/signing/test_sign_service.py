@@ -19,6 +19,7 @@ from tests.signing.conftest import PASSPHRASE, USER_PIN
 from vaxrecon.access import scope_for
 from vaxrecon.celery import app
 from vaxrecon.errors import NotAllowed, NotFoundInScope
+from verification.models import TaskOutbox
 from verification.workflow import CaseStatus
 
 pytestmark = pytest.mark.django_db
@@ -234,19 +235,17 @@ def eager_celery(settings):
 
 def test_a_large_batch_goes_to_celery_with_the_passphrase_sealed(
         eager_celery, signer_user, register_file_key, make_awaiting_case, hanoi_facility, settings,
-        django_capture_on_commit_callbacks, monkeypatch):
+        django_capture_on_commit_callbacks):
     settings.SIGNING_SYNC_LIMIT = 1
     cert = register_file_key(signer_user)
     _case, records = make_awaiting_case(facility=hanoi_facility, doses=3)
-    sent = []
-    real_delay = tasks.sign_batch.delay
-    monkeypatch.setattr(tasks.sign_batch, "delay", lambda *args: sent.append(args) or real_delay(*args))
-
     with django_capture_on_commit_callbacks(execute=True):
         batch = sign(signer_user, cert, records)
 
     assert batch.status == SigningBatch.Status.QUEUED
-    (batch_id, sealed), = sent
+    (batch_id, sealed), = TaskOutbox.objects.filter(task=tasks.sign_batch.name, sent_at__isnull=False
+                                                    ).values_list("args", flat=True)
+    assert batch_id == batch.pk
     assert PASSPHRASE not in sealed and PASSPHRASE.encode().hex() not in sealed
     batch.refresh_from_db()
     assert (batch.status, batch.signed) == (SigningBatch.Status.DONE, 3)

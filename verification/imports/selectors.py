@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
 from records import normalize
-from records.models import Citizen
+from records.models import AuditEvent, Citizen
 from vaxrecon.access import Scope
 from vaxrecon.errors import NotFoundInScope
-from verification.models import ImportJob, MatchReview
+from verification.models import ImportedRow, ImportJob, MatchReview
 
 
 def jobs_in_scope(*, scope: Scope) -> QuerySet[ImportJob]:
@@ -25,6 +25,30 @@ def job_in_scope(*, scope: Scope, pk) -> ImportJob:
     if job is None:
         raise NotFoundInScope(_("No such import."))
     return job
+
+
+@dataclass(frozen=True)
+class Landed:
+    """What a job has landed, read from the ledger and the audit trail (each batch commits its
+    ledger rows and its audit event together), whatever its counters say."""
+
+    linked: int = 0
+    review: int = 0
+    unmatched: int = 0
+    batches: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.linked + self.review + self.unmatched
+
+
+def job_landed(*, job: ImportJob) -> Landed:
+    by_outcome = dict(ImportedRow.objects.filter(job=job).values_list("outcome").annotate(n=Count("id"))
+                      .order_by())
+    batches = AuditEvent.objects.filter(action="import.batch", object_type="verification.importjob",
+                                        object_id=str(job.pk)).count()
+    return Landed(linked=by_outcome.get("linked", 0), review=by_outcome.get("review", 0),
+                  unmatched=by_outcome.get("none", 0), batches=batches)
 
 
 def reviews_in_scope(*, scope: Scope) -> QuerySet[MatchReview]:

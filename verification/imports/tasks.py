@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from verification.imports.jobs import import_job_run
+from verification.imports.jobs import DATABASE_LOST, import_job_run, import_jobs_reap
+from verification.services.leases import lease_owner
 
 
-@shared_task(acks_late=True)
-def run_import_job(job_id: int) -> str:
-    """Run one uploaded import. No automatic retry: the job ends done or failed on the page,
-    and a re-upload is safe (the ledger skips what already landed)."""
-    job = import_job_run(job_id=job_id)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, autoretry_for=DATABASE_LOST,
+             retry_backoff=5, retry_backoff_max=60, max_retries=10)
+def run_import_job(self, job_id: int) -> str:
+    """Run one uploaded import. Acknowledged when it ends, and given back to the queue if its
+    worker dies: the lease makes a second delivery harmless (it runs only a job nobody holds).
+    Retried only when the database went away (a restart): the same task takes its job back and
+    the ledger skips what already landed; any other failure ends the job on its page."""
+    job = import_job_run(job_id=job_id, owner=lease_owner(self.request.id or ""))
     return job.status if job else "skipped"
+
+
+@shared_task
+def reap_stale_imports() -> list[int]:
+    """Beat: imports left running by a lost worker become failed and resumable."""
+    return import_jobs_reap()

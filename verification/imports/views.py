@@ -22,6 +22,7 @@ from verification.imports.reviews import (
 )
 from verification.imports.selectors import (
     job_in_scope,
+    job_landed,
     jobs_in_scope,
     review_candidates,
     review_in_scope,
@@ -29,7 +30,7 @@ from verification.imports.selectors import (
 from verification.imports.selectors import (
     review_queue as review_queue_selector,
 )
-from verification.imports.services import import_job_create
+from verification.imports.services import import_job_create, import_job_resume
 from verification.models import ImportJob
 
 clinic_only = role_required(Role.CLINIC_STAFF)
@@ -53,7 +54,10 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def _job_context(job: ImportJob) -> dict:
     finished = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
     percent = 100 if finished else (int(job.processed_rows * 100 / job.total_rows) if job.total_rows else 0)
-    return {"job": job, "finished": finished, "percent": percent}
+    # What landed, from the ledger: exact even when the worker was killed between a batch and
+    # the counters' update (read once the job has stopped; the counters show a running one).
+    landed = job_landed(job=job) if finished else None
+    return {"job": job, "finished": finished, "percent": percent, "landed": landed}
 
 
 @clinic_only
@@ -67,6 +71,15 @@ def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress fragment htmx polls; once finished it renders the counts and stops polling."""
     job = job_in_scope(scope=scope_for(request.user), pk=pk)
     return render(request, "verification/imports/_progress.html", _job_context(job))
+
+
+@clinic_only
+@require_POST
+def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resume an import its worker lost: only the rows not landed yet are imported."""
+    job = import_job_resume(actor=request.user, job_id=pk)
+    messages.success(request, _("The import is queued again: only the rows not landed yet will be imported."))
+    return redirect("verification:import_job", pk=job.pk)
 
 
 @clinic_only

@@ -18,10 +18,17 @@ still without anyone likelier than not, the last-resort scan. Each pair is score
 
 from __future__ import annotations
 
+import ctypes
 import math
 import multiprocessing as mp
+import multiprocessing.pool
+import multiprocessing.process
+import multiprocessing.util
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -350,14 +357,58 @@ def default_workers() -> int:
 def fork_pool(processes: int):
     """A pool of `processes` forked children that share this process's memory copy-on-write.
 
-    Each child first takes back the default SIGTERM: a Celery worker's handler, inherited by
-    fork, ignores the signal outside its main process, and `Pool.terminate()` (the pool's
-    ``with`` exit) relies on SIGTERM to stop a child blocked on the task queue's lock; with
-    the handler inherited, the exit could wait for that child for ever.
+    Each child, before its first task:
+
+    * runs only multiprocessing's own after-fork hooks. The others are kombu's and Celery's in
+      a worker: they disconnect the broker connections the child inherited (sockets the parent
+      still uses) and could block on a lock that one of the parent's threads held at the fork;
+    * takes back the default SIGTERM: a Celery worker's handler, inherited by fork, ignores the
+      signal outside its main process, and `Pool.terminate()` (the pool's ``with`` exit) relies
+      on SIGTERM to stop a child blocked on the task queue's lock;
+    * dies with its parent (`die_with_parent`): a worker killed with ``kill -9`` leaves no
+      matcher behind.
     """
-    return mp.get_context("fork").Pool(processes, initializer=_default_signals)
+    return _GuardedPool(processes, initializer=_child_setup, initargs=(os.getpid(),),
+                        context=mp.get_context("fork"))
 
 
-def _default_signals() -> None:
+class _GuardedProcess(mp.context.ForkProcess):
+    @staticmethod
+    def _after_fork():
+        registry = mp.util._afterfork_registry  # noqa: SLF001 - the hooks of this child only
+        for key in list(registry):
+            if not getattr(key[2], "__module__", "").startswith("multiprocessing"):
+                registry.pop(key, None)
+        mp.process.BaseProcess._after_fork()  # noqa: SLF001 - what a plain child runs next
+
+
+class _GuardedPool(mp.pool.Pool):
+    @staticmethod
+    def Process(ctx, *args, **kwds):  # noqa: N802, ARG004 - multiprocessing's hook and signature
+        return _GuardedProcess(*args, **kwds)
+
+
+def _child_setup(parent_pid: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    die_with_parent(parent_pid)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Have this forked process killed as soon as `parent_pid`, its parent, dies: on Linux by
+    the kernel (PR_SET_PDEATHSIG, tied to the parent thread that forked), elsewhere by a thread
+    watching the parent's pid. Exits at once if the parent is already gone."""
+    if not (sys.platform.startswith("linux")
+            and ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0):
+        threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1

@@ -33,8 +33,9 @@ from vaxrecon.middleware import current_request_id
 from verification import workflow
 from verification.models import REVIEW_DEADLINE, CaseEvent, ClaimedDose, ReconciliationCase, new_tracking_code
 from verification.selectors import case_scope_q
-from verification.tasks import notify_citizen
+from verification.services.outbox import outbox_enqueue_many
 
+NOTIFY_CITIZEN = "verification.tasks.notify_citizen"
 AUDITED_FIELDS = ["status", "citizen", "facility", "full_name", "date_of_birth", "birth_year", "sex",
                   "id_number", "phone", "ward", "reject_reason", "reject_note", "info_request",
                   "police_values", "claimed_by", "claim_expires_at", "closed_at"]
@@ -85,16 +86,13 @@ class _Move:
                 "to_status": self.transition.target, "message": message, "data": data or {}}
 
     def notify(self, case_ids: Sequence[int]) -> None:
-        """Text the reporting citizens after commit, when the target state is news to them."""
+        """Text the reporting citizens, when the target state is news to them: the tasks go into
+        the outbox in this transaction and out to the broker after commit (or once Redis is back)."""
         if self.transition.target not in workflow.NOTIFY_CITIZEN_ON or not case_ids:
             return
-        ids, state = tuple(case_ids), self.transition.target
-
-        def send():
-            for case_id in ids:
-                notify_citizen.delay(case_id, state)
-
-        transaction.on_commit(send)
+        state = self.transition.target
+        # By name: the task's module (verification.tasks) sends through this one.
+        outbox_enqueue_many(NOTIFY_CITIZEN, [(case_id, state) for case_id in case_ids])
 
 
 def _check_actor(transition: workflow.Transition, kind: str) -> None:
