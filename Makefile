@@ -43,8 +43,9 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+## Every benchmark on PostgreSQL at the issues' sizes; QUICK=1: every one small (CI runs that).
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(if $(QUICK),--quick,)
 
 messages:
 	$(BIN)/python manage.py makemessages -l vi -l en --ignore=.venv --ignore=node_modules --ignore=bench

@@ -18,6 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.results import record  # noqa: E402
 from verification.linkage import CitizenIndex, Engine, LinkageConfig  # noqa: E402
 from verification.linkage.training import fit_m  # noqa: E402
 
@@ -113,6 +114,12 @@ def main(argv=None) -> int:
     ap.add_argument("--show-wrong", type=int, default=0, help="print this many wrong links")
     args = ap.parse_args(argv)
     stats = run(Path(args.data_dir), workers=args.workers, fit=not args.no_fit)
+    sample = Path(args.data_dir).name
+    record("linkage", f"precision ({sample})", stats["precision"], "", "≥ 0.999",
+           met=stats["precision"] >= 0.999)
+    record("linkage", f"recall ({sample})", stats["recall"], "", "≥ 0.97", met=stats["recall"] >= 0.97)
+    record("linkage", f"review coverage ({sample})", stats["review_coverage"], "", "≥ 0.995",
+           met=stats["review_coverage"] >= 0.995)
     for record_id, want, res in stats["wrong"][: args.show_wrong]:
         print(record_id, "truth", want or "-", "linked", res.citizen_id, f"{res.score:.1f}",
               res.candidates[0].reason_dicts())

@@ -35,7 +35,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 PY = sys.executable
+
+from bench.results import record  # noqa: E402
+
 PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGPORT", "5432"),
       "user": os.environ.get("PGUSER", "postgres")}
 
@@ -290,6 +294,13 @@ def main(argv=None) -> int:
         print(f"    precision {acc['precision']:.5f} ({acc['linked'] - acc['wrong']}/{acc['linked']})  "
               f"recall {acc['recall']:.4f}  review coverage {acc['coverage']:.4f} "
               f"({acc['covered']}/{acc['unlinked_true']})  rows {acc['rows']:,}", flush=True)
+        size = f"{acc['rows']:,} records"
+        record("linkage", f"match_records wall, {size}", res["wall"], "s", "≤ 30 s (200k × 1M)",
+               met=res["wall"] <= 30)
+        record("linkage", f"match_records tree PSS peak, {size}", res["tree_pss_mb"], "MB", "≤ 2,048 MB",
+               met=res["tree_pss_mb"] <= 2048)
+        record("linkage", f"precision, {size}", acc["precision"], "", "≥ 0.999",
+               met=acc["precision"] >= 0.999)
     return 0
 
 

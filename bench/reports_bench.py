@@ -58,6 +58,7 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Profile, Role  # noqa: E402
+from bench.results import record  # noqa: E402
 from reports import build, stocks  # noqa: E402
 from reports.services import build_days  # noqa: E402
 
@@ -136,16 +137,26 @@ def main() -> None:
           f"{'carried' if one.carried and again.carried else 'counted'}); {full.seconds:.2f} s counting "
           f"every record; baseline {base:.2f} s and {base2:.2f} s; ratio {best / min(base, base2):.2f} "
           f"(counting every record: {full.seconds / min(base, base2):.2f})", flush=True)
+    baseline = min(base, base2)
+    record("reports", "build one day, stocks carried", best, "s", "≤ 10 s and ≤ 1.5× baseline",
+           met=best <= 10 and best <= 1.5 * baseline, baseline=baseline, baseline_label="hand-written SQL",
+           ratio=best / baseline)
+    record("reports", "build one day, counting every record", full.seconds, "s", "",
+           baseline=baseline, baseline_label="hand-written SQL", ratio=full.seconds / baseline)
     if not args.skip_backfill:
         started = time.monotonic()
         def progress(b):
             print(f"  {b.day} {b.rows:,} rows {b.seconds:.2f} s", flush=True)
 
         built = build_days(start=first, end=last, skip_locked=True, progress=progress)
-        print(f"backfill: {len(built)} days in {time.monotonic() - started:.1f} s wall")
+        wall = time.monotonic() - started
+        print(f"backfill: {len(built)} days in {wall:.1f} s wall")
+        record("reports", f"backfill {len(built)} days", wall, "s", "≤ 180 s (60 days)", met=wall <= 180)
     latency = json_latency(args.requests, last - timedelta(days=13), last)
     for label, figures in latency.items():
         print(f"dashboard JSON ({label}, 14 days, {args.requests} requests): {figures}")
+        record("reports", f"dashboard JSON p95, {label}", figures["p95_ms"], "ms", "≤ 100 ms",
+               met=figures["p95_ms"] <= 100)
 
 
 if __name__ == "__main__":

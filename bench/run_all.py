@@ -1,46 +1,98 @@
-"""`make bench`: run every benchmark in turn and print where the figures go.
+"""`make bench`: run every benchmark in turn and rewrite the one table of figures.
 
-Each script measures one target of an issue and appends its section to docs/BENCHMARKS.md
-itself (machine and date included). Sizes default to the issues' targets; pass
-`--quick` for a smaller run that checks the scripts still work.
+    make bench            # the issues' sizes, on PostgreSQL (about 45 minutes here)
+    make bench QUICK=1    # every benchmark small (a few minutes): CI runs it so none can rot
+
+Each script prints its own detail and records its figures (bench/results.py): the measured
+value, the issue's target and the baseline measured in the same run. At the end the table at
+the top of docs/BENCHMARKS.md is rewritten with the date, commit, machine and load (a quick
+run writes it to bench/out/quick-table.md instead: quick sizes say nothing about the
+targets, which are for the full sizes). Exit status 1 if any benchmark failed or recorded
+nothing. A quick run drops the databases it made.
 """
 
 from __future__ import annotations
 
+import os
+import platform
 import subprocess
 import sys
+import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import results  # noqa: E402
+
+NATIONAL, QUICK_NATIONAL = "vaxrecon_national", "vaxrecon_reports_quick"
 BENCHES = [
     # script, full-size args, quick args
     ("linkage_accuracy.py", [], []),
-    ("linkage_speed.py", [], ["--citizens", "100000", "--records", "20000"]),
-    ("import_speed.py", [], ["--rows", "100000"]),
-    ("sign_raw.py", [], []),
-    ("sign_bench.py", [], ["--records", "50000"]),
-    ("reports_bench.py", ["--database", "vaxrecon_national", "--generate"],
-     ["--database", "vaxrecon_reports_quick", "--generate", "--quick", "--days", "60", "--requests", "50"]),
+    ("linkage_speed.py", [], ["--citizens", "100000", "--records", "20000", "--database",
+                              "vaxrecon_linkage_quick"]),
+    ("import_speed.py", [], ["--rows", "50000", "--db", "vaxrecon_import_quick"]),
+    ("sign_raw.py", [], ["--records", "5000", "--hsm-records", "500"]),
+    ("sign_bench.py", [], ["--records", "20000"]),
+    ("reports_bench.py", ["--database", NATIONAL, "--generate"],
+     ["--database", QUICK_NATIONAL, "--generate", "--quick", "--days", "60", "--requests", "50"]),
+    ("web_load.py", [], ["--users", "10", "--duration", "20", "--warmup", "5"]),
 ]
+QUICK_DATABASES = ["vaxrecon_linkage_quick", "vaxrecon_import_quick", QUICK_NATIONAL]
+
+
+def _database_env(script: str, quick: bool) -> dict:
+    """The web load runs on the national data the reports benchmark made."""
+    if script == "web_load.py":
+        return {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{QUICK_NATIONAL if quick else NATIONAL}"}
+    return {}
+
+
+def _heading(quick: bool, started: datetime, load: str) -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                            check=False).stdout.strip() or "?"
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "?")
+    ram = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    size = "QUICK sizes (a check that every benchmark runs; the targets are for the full sizes)" if quick \
+        else "the issues' sizes"
+    return (f"**Every figure, `make bench`** ({size}): {started:%Y-%m-%d %H:%M} UTC, commit {commit}, "
+            f"{os.cpu_count()} CPUs ({cpu}), {ram:.1f} GiB RAM, PostgreSQL on 127.0.0.1; load average at the "
+            f"start {load}. Each benchmark's detail is in its section below.")
 
 
 def main() -> int:
     quick = "--quick" in sys.argv
+    started, load = datetime.utcnow(), " ".join(Path("/proc/loadavg").read_text().split()[:3])
     failures = 0
-    for script, full, small in BENCHES:
-        path = HERE / script
-        if not path.exists():
-            print(f"-- {script}: not present, skipped")
-            continue
-        args = small if quick else full
-        print(f"\n== {script} {' '.join(args)}", flush=True)
-        started = time.monotonic()
-        # Not checked: a failing benchmark is counted and the others still run.
-        result = subprocess.run([sys.executable, str(path), *args], cwd=HERE.parent, check=False)
-        print(f"-- {script}: exit {result.returncode} after {time.monotonic() - started:.0f}s")
-        failures += result.returncode != 0
-    print("\nResults: docs/BENCHMARKS.md")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "figures.jsonl"
+        for script, full, small in BENCHES:
+            args = small if quick else full
+            print(f"\n== {script} {' '.join(args)}", flush=True)
+            before = len(results.load(store))
+            began = time.monotonic()
+            env = dict(os.environ, BENCH_RESULTS=str(store), **_database_env(script, quick))
+            # Not checked: a failing benchmark is counted and the others still run.
+            done = subprocess.run([sys.executable, str(HERE / script), *args], cwd=ROOT, env=env, check=False)
+            recorded = len(results.load(store)) - before
+            print(f"-- {script}: exit {done.returncode}, {recorded} figure(s), "
+                  f"{time.monotonic() - began:.0f} s")
+            failures += done.returncode != 0 or recorded == 0
+        block = results.table(results.load(store), heading=_heading(quick, started, load))
+    if quick:
+        out = HERE / "out" / "quick-table.md"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(block + "\n", encoding="utf-8")
+        for name in QUICK_DATABASES:
+            subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", name], check=False)
+    else:
+        out = ROOT / "docs" / "BENCHMARKS.md"
+        results.rewrite(out, block)
+    print(f"\n{block}\n\nTable written to {out}; {failures} benchmark(s) failed.")
     return 1 if failures else 0
 
 

@@ -161,9 +161,10 @@ class CaseEvent(models.Model):
         ordering = ["at", "id"]
         # (case, at): a case's state at a given instant (the daily reports' backlog and time
         # in step, the police round), answered from the index alone on PostgreSQL (the
-        # statuses are included); at: the events of one day.
+        # statuses and the id that orders events of the same instant are included); at:
+        # the events of one day.
         indexes = [models.Index(fields=["case", "at"], name="case_event_case_at",
-                                include=["transition", "from_status", "to_status"]),
+                                include=["transition", "from_status", "to_status", "id"]),
                    models.Index(fields=["at"], name="case_event_at")]
 
 
