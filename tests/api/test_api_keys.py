@@ -102,3 +102,17 @@ def test_the_browser_session_works_too(clinic_user):
     api = APIClient()
     api.force_login(clinic_user)
     assert api.get(ME).json()["username"] == "clinic-hn"
+
+
+def test_the_key_page_speaks_vietnamese_first_and_is_in_the_clinic_s_menu(client, clinic_user):
+    client.force_login(clinic_user)
+    html = client.get(reverse("api:keys")).content.decode()
+    assert "Khóa API" in html and "Tạo khóa" in html and "Chưa có khóa nào." in html
+    assert f'href="{reverse("api:keys")}"' in html
+
+
+def test_problem_titles_and_details_follow_the_language(clinic_api):
+    body = clinic_api.get("/api/v1/citizens/", HTTP_ACCEPT_LANGUAGE="vi").json()
+    assert body["title"] == "Yêu cầu không hợp lệ" and body["detail"] == "Nhập số CCCD, hoặc họ tên và ngày sinh."
+    english = clinic_api.get("/api/v1/citizens/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["title"] == "The request is not valid"
