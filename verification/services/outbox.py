@@ -58,10 +58,10 @@ def outbox_relay(*, ids: Sequence[int] | None = None, limit: int = 1000) -> int:
     if current_app.conf.task_always_eager:
         return _run_here(ids, limit)
     sent: list[int] = []
-    with transaction.atomic():
+    with transaction.atomic(), _broker() as broker:
         for row in _pending(ids, limit):
             try:
-                _send(row)
+                _task(row.task).apply_async(args=row.args, retry=False, connection=broker)
             except Exception as exc:  # noqa: BLE001 - any failure to publish leaves the row for the sweep
                 TaskOutbox.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1,
                                                             last_error=f"{type(exc).__name__}: {exc}"[:300])
@@ -104,8 +104,11 @@ def _task(name: str):
     return current_app.tasks[name]
 
 
-def _send(row: TaskOutbox) -> None:
-    _task(row.task).apply_async(args=row.args, retry=False)
+def _broker():
+    """A connection to the broker that tries once: with Redis down a page waits for one refused
+    connection, not for the client's retries (seconds)."""
+    options = {**(current_app.conf.broker_transport_options or {}), "max_retries": 0}
+    return current_app.connection_for_write(transport_options=options)
 
 
 def _run_here(ids, limit: int) -> int:
