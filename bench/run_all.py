@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 from bench import results  # noqa: E402
 
 NATIONAL, QUICK_NATIONAL = "vaxrecon_national", "vaxrecon_reports_quick"
+# The signing benchmark signs demo records: seed_demo's synthetic citizens (about 2 doses each).
+SIGNING = {False: ("vaxrecon_bench", 490_000), True: ("vaxrecon_sign_quick", 6_000)}
 BENCHES = [
     # script, full-size args, quick args
     ("linkage_accuracy.py", [], []),
@@ -36,18 +38,39 @@ BENCHES = [
                               "vaxrecon_linkage_quick"]),
     ("import_speed.py", [], ["--rows", "50000", "--db", "vaxrecon_import_quick"]),
     ("sign_raw.py", [], ["--records", "5000", "--hsm-records", "500"]),
-    ("sign_bench.py", [], ["--records", "20000"]),
+    ("sign_bench.py", [], ["--records", "10000", "--hsm-records", "500", "--raw", "5000", "--no-report"]),
     ("reports_bench.py", ["--database", NATIONAL, "--generate"],
      ["--database", QUICK_NATIONAL, "--generate", "--quick", "--days", "60", "--requests", "50"]),
     ("web_load.py", [], ["--users", "10", "--duration", "20", "--warmup", "5"]),
 ]
-QUICK_DATABASES = ["vaxrecon_linkage_quick", "vaxrecon_import_quick", QUICK_NATIONAL]
+QUICK_DATABASES = ["vaxrecon_linkage_quick", "vaxrecon_import_quick", QUICK_NATIONAL, SIGNING[True][0]]
+
+
+def _url(name: str) -> str:
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+def _prepare_signing(quick: bool) -> None:
+    """Create and seed the signing benchmark's database when it holds no citizens yet."""
+    name, citizens = SIGNING[quick]
+    probe = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-Atc",
+                            "SELECT COUNT(*) > 0 FROM records_citizen"], capture_output=True, text=True,
+                           check=False)
+    if probe.stdout.strip() == "t":
+        return
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=False)
+    env = dict(os.environ, DATABASE_URL=_url(name), DJANGO_SETTINGS_MODULE="vaxrecon.settings.dev")
+    for command in (["migrate", "-v0"], ["load_divisions"], ["seed_demo", "--citizens", str(citizens)]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
 
 
 def _database_env(script: str, quick: bool) -> dict:
-    """The web load runs on the national data the reports benchmark made."""
+    """The web load runs on the national data the reports benchmark made; signing on its own."""
     if script == "web_load.py":
-        return {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{QUICK_NATIONAL if quick else NATIONAL}"}
+        return {"DATABASE_URL": _url(QUICK_NATIONAL if quick else NATIONAL)}
+    if script == "sign_bench.py":
+        _prepare_signing(quick)
+        return {"DATABASE_URL": _url(SIGNING[quick][0])}
     return {}
 
 
@@ -75,7 +98,12 @@ def main() -> int:
             print(f"\n== {script} {' '.join(args)}", flush=True)
             before = len(results.load(store))
             began = time.monotonic()
-            env = dict(os.environ, BENCH_RESULTS=str(store), **_database_env(script, quick))
+            try:
+                env = dict(os.environ, BENCH_RESULTS=str(store), **_database_env(script, quick))
+            except subprocess.CalledProcessError as error:
+                print(f"-- {script}: its data could not be prepared ({error})")
+                failures += 1
+                continue
             # Not checked: a failing benchmark is counted and the others still run.
             done = subprocess.run([sys.executable, str(HERE / script), *args], cwd=ROOT, env=env, check=False)
             recorded = len(results.load(store)) - before

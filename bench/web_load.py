@@ -28,6 +28,7 @@ dozen requests per second, and locust would bring gevent, Flask and their depend
 from __future__ import annotations
 
 import argparse
+import datetime
 import http.client
 import os
 import random
@@ -183,12 +184,23 @@ def home_page(stats, client, person, rng):
     timed(stats, f"home ({person['role']})", client, "GET", "/")
 
 
+def officer_pages(stats, client, person, rng):
+    """Provincial officers and the ministry: home, then the dashboard's figures (JSON of the
+    stored daily figures) for their province or the nation, the last 14 days."""
+    home_page(stats, client, person, rng)
+    level, code = (1, person["province"]) if person["role"] == "province" else (0, 0)
+    end = datetime.date.today()
+    query = urlencode({"start": (end - datetime.timedelta(days=13)).isoformat(), "end": end.isoformat()})
+    timed(stats, f"dashboard JSON ({person['role']})", client, "GET",
+          f"/reports/units/{level}/{code}/figures.json?{query}")
+
+
 def citizen_pages(stats, client, person, rng):
     timed(stats, "citizen status page", client, "GET", f"/verification/status/{rng.choice(person['codes'])}/")
 
 
-PAGES = {"clinic": clinic_pages, "police": police_pages, "signer": signer_pages, "province": home_page,
-         "ministry": home_page, "citizen": citizen_pages}
+PAGES = {"clinic": clinic_pages, "police": police_pages, "signer": signer_pages, "province": officer_pages,
+         "ministry": officer_pages, "citizen": citizen_pages}
 
 
 def person_loop(person, *, host, port, stats: Stats, stop: threading.Event, seed: int) -> None:
@@ -243,7 +255,7 @@ def people(database_url: str, users: int, seed: int, without: set[str]) -> list[
                            "name": rng.choice(rows)[1].split()[-1] if rows else "Nguyễn"})
     result += [{"role": "police", "username": f"police_{w}"} for w in police]
     result += [{"role": "signer", "username": f"signer_{w}"} for w in signers]
-    result += [{"role": "province", "username": f"province_{p}"} for p in provinces]
+    result += [{"role": "province", "username": f"province_{p}", "province": p} for p in provinces]
     result += [{"role": "ministry", "username": "ministry"} for _ in range(counts["ministry"])]
     for i in range(counts["citizen"]):
         result.append({"role": "citizen", "username": "", "codes": codes[i::counts["citizen"]]})
