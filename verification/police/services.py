@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -66,7 +68,8 @@ def registry_verify_pending(*, client: RegistryClient | None = None, case_ids: l
     """Send the cases awaiting police (all of them, or `case_ids`) to the population registry
     in batches and apply each answer. Returns what happened. Raises RegistryUnavailable when
     the registry cannot be reached; batches applied before that stay applied, the rest stay
-    queued for the next run."""
+    queued for the next run. Each batch is claimed before it is sent (`_claimed`): two runs at
+    once (the beat task and the command, two workers) share the queue, never both send a case."""
     client = client or RegistryClient.from_settings()
     batch_size = min(batch_size or settings.POPULATION_REGISTRY_BATCH_SIZE, 500)
     summary, after = BatchSummary(), 0
@@ -75,20 +78,52 @@ def registry_verify_pending(*, client: RegistryClient | None = None, case_ids: l
         if not cases:
             break
         after = cases[-1].pk
-        sent = {str(c.pk): claimed_identity(c) for c in cases}
-        answer = client.verify([{"ref": ref, **identity} for ref, identity in sent.items()])
-        summary.batches += 1
-        summary.sent += len(cases)
-        batch_id = answer.batch_id or uuid.uuid4().hex
-        for ref, identity in sent.items():
-            result = answer.answers.get(ref)
-            if result is None:
-                summary.count("unanswered")
-                continue
-            summary.count(registry_answer_apply(case_id=int(ref), answer=result, sent=identity,
-                                                batch_id=batch_id))
+        with _claimed(cases) as mine:
+            if mine:
+                _send_batch(client, mine, summary)
     log.info("population registry batch: %s", summary)
     return summary
+
+
+_CLAIM_SPACE = 0x5652 << 40  # advisory lock keys of registry claims: this prefix + the case id
+
+
+@contextmanager
+def _claimed(cases: list[ReconciliationCase]) -> Iterator[list[ReconciliationCase]]:
+    """The cases of `cases` this run may send, still pending once claimed. On PostgreSQL each is
+    claimed with a session advisory lock, released after its answers are applied (or by the
+    database when the run dies): no transaction stays open while the registry answers, and an
+    officer's work on the case is not held up. Elsewhere (SQLite: one writer) all of them."""
+    if connection.vendor != "postgresql":
+        yield cases
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_lock(%s + id)",
+                    [[c.pk for c in cases], _CLAIM_SPACE])
+        claimed = [pk for (pk,) in cur.fetchall()]
+    try:
+        # Another run may have applied some between our read and our claim.
+        yield selectors.pending_for_registry(limit=len(claimed), case_ids=claimed) if claimed else []
+    finally:
+        if claimed:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s + id) FROM unnest(%s::bigint[]) AS id",
+                            [_CLAIM_SPACE, claimed])
+
+
+def _send_batch(client: RegistryClient, cases: list[ReconciliationCase], summary: BatchSummary) -> None:
+    sent = {str(c.pk): claimed_identity(c) for c in cases}
+    answer = client.verify([{"ref": ref, **identity} for ref, identity in sent.items()])
+    summary.batches += 1
+    summary.sent += len(cases)
+    batch_id = answer.batch_id or uuid.uuid4().hex
+    for ref, identity in sent.items():
+        result = answer.answers.get(ref)
+        if result is None:
+            summary.count("unanswered")
+            continue
+        summary.count(registry_answer_apply(case_id=int(ref), answer=result, sent=identity,
+                                            batch_id=batch_id))
 
 
 def registry_answer_apply(*, case_id: int, answer: RegistryAnswer, sent: dict, batch_id: str) -> str:
