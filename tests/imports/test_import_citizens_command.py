@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from records.models import Citizen
 from tests.imports.conftest import write_csv
+from verification.imports.citizens import import_citizens
 from verification.imports.files import REGISTRY_COLUMNS
 from verification.imports.report import read_report
 
@@ -45,3 +47,21 @@ def test_running_it_twice_adds_nothing(tmp_path, reference_data):
     call_command("import_citizens", str(path))
 
     assert Citizen.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the writer thread is PostgreSQL's")
+def test_outside_a_transaction_the_batches_land_from_their_own_thread_in_file_order(
+        tmp_path, reference_data, monkeypatch):
+    monkeypatch.setattr("verification.imports.citizens.BATCH", 2)  # five batches for the writer thread
+    rows = [{**ROWS[1], "citizen_id": f"0011850002{k:02d}", "full_name": f"Ngô Thị Lan {chr(65 + k)}"}
+            for k in range(9)]
+    rows.insert(5, {**rows[1], "full_name": "Ngô Thị Lặp"})  # the same CCCD in a later batch: the first wins
+    path = write_csv(tmp_path / "registry.csv", rows, columns=REGISTRY_COLUMNS)
+
+    result = import_citizens(path=path, error_report=tmp_path / "errors.csv")
+
+    assert (result.total, result.added, result.existing, result.invalid) == (10, 9, 1, 0)
+    assert Citizen.objects.get(cccd="001185000201").full_name == "Ngô Thị Lan B"
+    assert Citizen.objects.count() == 9
+    assert connection.in_atomic_block is False

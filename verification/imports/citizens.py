@@ -69,6 +69,10 @@ def _flush_orm(batch: list[dict]) -> int:
         return len(fresh)
 
 
+def _close_connection() -> None:
+    connection.close()  # looked up in the calling thread: its own connection
+
+
 class _Writer:
     """Lands the batches. On PostgreSQL outside an outer transaction, in a thread of its own (with
     its own connection) while the caller reads and checks the next batch, at most `AHEAD` batches
@@ -105,7 +109,7 @@ class _Writer:
         finally:
             for _size, future in self.pending:
                 future.cancel()
-            self.pool.submit(connection.close).result()
+            self.pool.submit(_close_connection).result()  # the thread's own connection
             self.pool.shutdown(wait=True)
 
 
