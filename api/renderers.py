@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 
 class CsvRenderer(BaseRenderer):
@@ -16,3 +16,10 @@ class CsvRenderer(BaseRenderer):
         if isinstance(data, (dict, list)):  # a problem-details body when the download is refused
             return json.dumps(data).encode()
         return data
+
+
+class FhirRenderer(JSONRenderer):
+    """FHIR resources as application/fhir+json (plain JSON clients get the same body)."""
+
+    media_type = "application/fhir+json"
+    format = "fhir"

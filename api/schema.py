@@ -91,6 +91,20 @@ def same_on_every_database(result, generator, request, public):
     return result
 
 
+FHIR_OPERATIONS = ("everything",)
+
+
+def fhir_operation_paths(result, generator, request, public):
+    """Postprocessing hook: drf-spectacular reads the `$` of a FHIR operation's path
+    (``Patient/{id}/$everything``) as a regular expression's anchor and drops it; put it back."""
+    paths = result.get("paths", {})
+    for path in list(paths):
+        head, _slash, last = path.rpartition("/")
+        if "/fhir/" in path and last in FHIR_OPERATIONS:
+            paths[f"{head}/${last}"] = paths.pop(path)
+    return result
+
+
 class ApiKeyScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.ApiKeyAuthentication"
     name = "ApiKey"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api.views import cases, citizens, imports, injections, me, police, reports, signatures
+from api.views import cases, citizens, fhir, imports, injections, me, police, reports, signatures
 
 urlpatterns = [
     path("me/", me.Me.as_view(), name="me"),
@@ -26,4 +26,7 @@ urlpatterns = [
     path("police/cases/<int:pk>/release/", police.PoliceRelease.as_view(), name="police_release"),
     path("reports/units/<int:level>/<int:code>/", reports.UnitSummary.as_view(), name="report_unit"),
     path("reports/units/<int:level>/<int:code>/days/", reports.UnitDays.as_view(), name="report_unit_days"),
+    path("fhir/Patient/<int:pk>", fhir.Patient.as_view(), name="fhir_patient"),
+    path("fhir/Patient/<int:pk>/$everything", fhir.Everything.as_view(), name="fhir_everything"),
+    path("fhir/Immunization", fhir.ImmunizationSearch.as_view(), name="fhir_immunizations"),
 ]

@@ -43,6 +43,14 @@ def citizens_matching(*, scope: Scope, cccd: str = "", full_name: str = "",
     return qs.filter(name_key=normalize.fold_name(full_name), date_of_birth=date_of_birth)
 
 
+def citizen_in_scope(*, scope: Scope, pk) -> Citizen:
+    """One citizen of the scope (``citizens_in_scope``); NotFoundInScope otherwise."""
+    citizen = citizens_in_scope(scope=scope).select_related("ward").filter(pk=pk).first()
+    if citizen is None:
+        raise NotFoundInScope(gettext("No such citizen."))
+    return citizen
+
+
 def injections_in_scope(*, scope: Scope, current_only: bool = True) -> QuerySet[InjectionRecord]:
     qs = InjectionRecord.objects.filter(
         scope.q(facility="facility", ward="facility__ward", province="facility__ward__province")

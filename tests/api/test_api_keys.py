@@ -113,6 +113,7 @@ def test_the_key_page_speaks_vietnamese_first_and_is_in_the_clinic_s_menu(client
 
 def test_problem_titles_and_details_follow_the_language(clinic_api):
     body = clinic_api.get("/api/v1/citizens/", HTTP_ACCEPT_LANGUAGE="vi").json()
-    assert body["title"] == "Yêu cầu không hợp lệ" and body["detail"] == "Nhập số CCCD, hoặc họ tên và ngày sinh."
+    assert body["title"] == "Yêu cầu không hợp lệ"
+    assert body["detail"] == "Nhập số CCCD, hoặc họ tên và ngày sinh."
     english = clinic_api.get("/api/v1/citizens/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert english["title"] == "The request is not valid"

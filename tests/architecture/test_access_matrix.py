@@ -133,6 +133,9 @@ MATRIX: dict[str, Route] = {
     "api:police_release": Route({POLICE}, "POST", "police_case", api=True),
     "api:report_unit": Route(REPORTERS, kind="unit", api=True),
     "api:report_unit_days": Route(REPORTERS, kind="unit", api=True),
+    "api:fhir_patient": Route({CLINIC, *REPORTERS}, kind="patient", api=True),
+    "api:fhir_everything": Route({CLINIC, *REPORTERS}, kind="patient", api=True),
+    "api:fhir_immunizations": Route({CLINIC, *REPORTERS}, api=True),
 }
 
 
@@ -200,6 +203,10 @@ def _scoped(world: World, kind: str, personas: set) -> list[Variant]:
                 out.append(Variant(f"{name} {which}", {"pk": record.pk}, holders, record.citizen.cccd))
         elif kind == "signature":
             out.append(Variant(name, {"pk": place.signature.pk}, holders))
+        elif kind == "patient":  # the person of each record, vaccinated at the place's facility
+            for which, record in place.records.items():
+                out.append(Variant(f"{name} {which}", {"pk": record.citizen_id}, holders,
+                                   record.citizen.cccd))
         elif kind == "api_key":
             out.append(Variant(name, {"pk": place.api_key.pk}, holders & {"clinic"}))
         elif kind == "batch":

@@ -180,7 +180,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "api.schema.same_on_every_database"],
+                             "api.schema.same_on_every_database", "api.schema.fhir_operation_paths"],
     "ENUM_NAME_OVERRIDES": {
         "SexEnum": "records.models.Citizen.Sex", "CaseStatusEnum": "verification.workflow.CaseStatus",
         "InjectionStatusEnum": "records.models.InjectionRecord.Status",
