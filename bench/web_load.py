@@ -68,11 +68,13 @@ class Client:
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, str]:
         body = urlencode(form) if form is not None else None
-        headers = {"Host": f"{self.host}:{self.port}", "Accept-Language": "vi",
+        # As behind production's TLS proxy (SECURE_PROXY_SSL_HEADER): the request counts as
+        # HTTPS, so the SSL redirect lets it through and CSRF compares an https Referer.
+        headers = {"Host": f"{self.host}:{self.port}", "Accept-Language": "vi", "X-Forwarded-Proto": "https",
                    "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Referer"] = f"http://{self.host}:{self.port}{path}"
+            headers["Referer"] = f"https://{self.host}:{self.port}{path}"
             if "csrftoken" in self.cookies:
                 headers["X-CSRFToken"] = self.cookies["csrftoken"]
         for attempt in (0, 1):
