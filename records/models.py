@@ -262,6 +262,11 @@ class AuditEvent(WrittenOnce, models.Model):
     after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # The hash chain (records migration 0006, docs/ARCHITECTURE.md "Audit trail"): written by
+    # the database on INSERT, whatever the writer (ORM, COPY, INSERT ... SELECT), never by Python.
+    block_id = models.BigIntegerField(null=True, editable=False)
+    chain_pos = models.PositiveIntegerField(null=True, editable=False)
+    chain_hash = models.CharField(max_length=64, null=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -277,3 +282,32 @@ class AuditEvent(WrittenOnce, models.Model):
     def __str__(self) -> str:
         return (f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} "
                 f"{self.object_type}#{self.object_id}")
+
+
+class AuditBlock(WrittenOnce, models.Model):
+    """The seal of one transaction's audit events, a link of the audit chain.
+
+    Written by the database when the transaction commits (records migration 0006): ``seq``
+    is the block's place in the chain, ``hash`` covers the previous block's hash, the block's
+    id, its event count and the hash of its last event (each event's hash covers the one
+    before it in the block). ``python manage.py verify_audit_chain`` checks both levels.
+    The block of id 0, if any, seals the events written before the chain existed.
+    """
+
+    changed_refusal = deleted_refusal = "Audit chain blocks are append-only."
+
+    seq = models.BigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+    row_count = models.PositiveIntegerField()
+    last_row_hash = models.CharField(max_length=64, blank=True)
+    last_event_id = models.BigIntegerField(null=True)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit chain block")
+        verbose_name_plural = _("audit chain blocks")
+
+    def __str__(self) -> str:
+        return f"block {self.seq} ({self.row_count} events)"

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from records.audit import record_event
 from verification import workflow
 from verification.models import ReconciliationCase
 from verification.services.outbox import outbox_sweep
@@ -62,7 +64,12 @@ def purge_unconfirmed_reports() -> int:
     for case in old.iterator():
         for evidence in case.evidence.all():
             evidence.file.delete(save=False)
-        case.delete()
+        with transaction.atomic():
+            # The database lets a never-confirmed draft's timeline go with it (records migration
+            # 0006); the trail keeps that it went, without the draft's personal data.
+            record_event(actor=None, action="case.purge_unconfirmed", obj=case,
+                         before={"tracking_code": case.tracking_code, "events": case.events.count()})
+            case.delete()
         count += 1
     if count:
         logger.info("purged %d unconfirmed reports", count)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from records.models import Ward
 from tests.factories import HCM_PROVINCE
+from tests.tampering import around_the_guards
 from verification.models import CaseEvent
 from verification.police.services import police_decide, registry_verify_pending
 
@@ -27,7 +28,8 @@ def activity(registry, four_cases, police_user, reference_data):
     police_decide(officer=police_user, case_id=four_cases["mismatch"].pk, outcome="mismatch",
                   correct_values={"full_name": "Trần Thị Mai"})
     old = awaiting_case(id_number="001090000077")
-    CaseEvent.objects.filter(case=old).update(at=timezone.now() - timedelta(days=3))
+    with around_the_guards():  # back-dated: case events are append-only in the database
+        CaseEvent.objects.filter(case=old).update(at=timezone.now() - timedelta(days=3))
     other_hanoi = Ward.objects.filter(province_id=1).exclude(code=70).order_by("code").first()
     hcm = Ward.objects.filter(province_id=HCM_PROVINCE).order_by("code").first()
     awaiting_case(ward=other_hanoi, id_number="001090000088")
