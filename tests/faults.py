@@ -49,15 +49,6 @@ def wait_for(condition: Callable[[], object], *, timeout: float, what, every: fl
     raise AssertionError(f"not within {timeout} s: {what() if callable(what) else what}")
 
 
-def kill_and_reap(pid: int) -> None:
-    """kill -9 a process of ours and collect it."""
-    os.kill(pid, signal.SIGKILL)
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
-
-
 def assert_all_die(pids: set[int], *, timeout: float = 5) -> None:
     """Every one of `pids` is gone within `timeout`; any survivor is killed, then reported."""
     try:
@@ -70,13 +61,14 @@ def assert_all_die(pids: set[int], *, timeout: float = 5) -> None:
 
 
 class SecondSession:
-    """Another PostgreSQL session on the test database, its transaction left open: what it
-    locks (a row, a unique key it inserted) holds the worker up until `release()`."""
+    """Another PostgreSQL session on the test database (or the one `params` name), its
+    transaction left open: what it locks (a row, a unique key it inserted) holds the worker up
+    until `release()`."""
 
-    def __init__(self):
+    def __init__(self, **params):
         db = connection.settings_dict
-        params = {"dbname": db["NAME"], "user": db["USER"], "host": db["HOST"] or "127.0.0.1",
-                  "port": db["PORT"] or 5432, "password": db["PASSWORD"] or None}
+        params = params or {"dbname": db["NAME"], "user": db["USER"], "host": db["HOST"] or "127.0.0.1",
+                            "port": db["PORT"] or 5432, "password": db["PASSWORD"] or None}
         self.conn = psycopg2.connect(**params)
         # Looks at the others from outside any transaction: one keeps the activity it first saw.
         self.observer = psycopg2.connect(**params)

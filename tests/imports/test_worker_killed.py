@@ -20,10 +20,11 @@ from verification.imports.files import REPORT_COLUMNS, open_table
 from verification.imports.validation import content_hash
 from verification.models import CaseEvent, ImportedRow, ImportJob, MatchReview, ReconciliationCase, TaskOutbox
 
-BATCH, LEASE = 50, 2
+BATCH, LEASE = 50, 1
 FAMILIES = ["Lò", "Mùa", "Giàng", "Sùng", "Vàng"]
 MIDDLE = ["Văn", "Thị", "Seo", "Mí"]
-GIVEN = ["Páo", "Chứ", "Dình", "Sểnh", "Khua", "Mỷ", "Pó", "Chía", "Sủ", "Tráng", "Lử", "Dế", "Nủ", "Chờ", "Sài"]
+GIVEN = ["Páo", "Chứ", "Dình", "Sểnh", "Khua", "Mỷ", "Pó", "Chía", "Sủ", "Tráng", "Lử", "Dế", "Nủ", "Chờ",
+         "Sài"]
 WORKER_ENV = {"JOB_LEASE_SECONDS": str(LEASE), "IMPORT_BATCH_ROWS": str(BATCH)}
 
 
@@ -54,8 +55,8 @@ def test_a_worker_killed_mid_import_leaves_a_resumable_job_that_finishes_every_r
     path = _log(tmp_path)
     # The fifth batch of the engine's rows waits on this session's uncommitted ledger row.
     blocker = SecondSession()
-    blocker.execute("INSERT INTO verification_importedrow (source_record_id, content_hash, outcome, created_at)"
-                    " VALUES (%s, %s, 'none', now())", _ledger_key(path, "K-200"))
+    blocker.execute("INSERT INTO verification_importedrow (source_record_id, content_hash, outcome, "
+                    "created_at) VALUES (%s, %s, 'none', now())", _ledger_key(path, "K-200"))
     worker = celery_worker_factory(**WORKER_ENV)
     client.force_login(clinic_user)
     client.post(reverse("verification:import_upload"),
@@ -100,6 +101,7 @@ def test_a_worker_killed_mid_import_leaves_a_resumable_job_that_finishes_every_r
     assert cases.count() == job.unmatched_rows == CaseEvent.objects.filter(transition="import").count()
     assert len({e.data["record_id"] for e in CaseEvent.objects.filter(transition="import")}) == cases.count()
     audit = dict(AuditEvent.objects.filter(object_id=str(job.pk), action__in=[
-        "import.lease_expired", "import.resume", "import.done"]).values_list("action").annotate(n=Count("id")))
+        "import.lease_expired", "import.resume", "import.done"]).values_list("action")
+        .annotate(n=Count("id")))
     assert audit == {"import.lease_expired": 1, "import.resume": 1, "import.done": 1}
     assert not TaskOutbox.objects.filter(sent_at__isnull=True).exists()

@@ -20,7 +20,7 @@ from tests.signing.conftest import PASSPHRASE
 from verification.models import ReconciliationCase, TaskOutbox
 from verification.workflow import CaseStatus
 
-CASES, DOSES, CHUNK, LEASE = 60, 5, 25, 2
+CASES, DOSES, CHUNK, LEASE = 60, 5, 25, 1
 WORKER_ENV = {"JOB_LEASE_SECONDS": str(LEASE), "SIGNING_CHUNK": str(CHUNK), "SIGNING_PROCESSES": "2"}
 
 
@@ -34,8 +34,8 @@ def test_a_worker_killed_mid_batch_leaves_a_resumable_batch_that_signs_every_rec
     blocker = SecondSession()  # holds one record of the ninth chunk: its helper waits there
     blocker.execute("SELECT id FROM records_injectionrecord WHERE id = %s FOR UPDATE", [records[200].pk])
     worker = celery_worker_factory(**WORKER_ENV)
-    batch = services.signing_start(user=signer_user, certificate_id=cert.pk, record_ids=None, secret=PASSPHRASE,
-                                   select_all=True)
+    batch = services.signing_start(user=signer_user, certificate_id=cert.pk, record_ids=None,
+                                   secret=PASSPHRASE, select_all=True)
     assert batch.status == SigningBatch.Status.QUEUED and batch.total == CASES * DOSES
     try:
         wait_for(lambda: blocker.waiting_on_locks() and Signature.objects.count() == CASES * DOSES - CHUNK,

@@ -9,7 +9,7 @@ from verification.services.leases import lease_owner
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, autoretry_for=DATABASE_LOST,
-             retry_backoff=5, retry_backoff_max=60, max_retries=10)
+             retry_backoff=2, retry_backoff_max=60, max_retries=10)
 def run_import_job(self, job_id: int) -> str:
     """Run one uploaded import. Acknowledged when it ends, and given back to the queue if its
     worker dies: the lease makes a second delivery harmless (it runs only a job nobody holds).
