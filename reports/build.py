@@ -22,7 +22,6 @@ Definitions (the README's "Reports" section says them for users):
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -339,16 +338,16 @@ def _rollup() -> list[str]:
 
 def _pivot(nonzero: str) -> str:
     """One row per unit with a column per figure, from (level, unit, figure, value) rows.
-    PostgreSQL gathers each unit's figures into one JSON object and reads it back as a row
-    of the table (0 where a count is absent, NULL where a duration is); elsewhere one CASE
-    per figure and row."""
-    names = [f.name for f in FIGURES]
+    PostgreSQL gathers each unit's figures into one JSON object and reads each column from
+    it (0 where a count is absent, NULL where a duration is); elsewhere one CASE per figure
+    and row."""
     if sql.is_postgres():
-        zeros = json.dumps({f.name: 0 for f in FIGURES if f.kind != DURATION})
-        return f"""SELECT p.level, p.unit, {", ".join(f"r.{n}" for n in names)} FROM (
+        columns = ", ".join(
+            f"(p.j ->> '{f.name}')::bigint AS {f.name}" if f.kind == DURATION
+            else f"COALESCE((p.j ->> '{f.name}')::bigint, 0) AS {f.name}" for f in FIGURES)
+        return f"""SELECT p.level, p.unit, {columns} FROM (
                 SELECT level, unit, jsonb_object_agg(figure, value) AS j FROM {nonzero} u
-                GROUP BY level, unit) p
-            CROSS JOIN LATERAL jsonb_populate_record(NULL::reports_dailyfigures, '{zeros}'::jsonb || p.j) r"""  # nosec B608 # constant SQL
+                GROUP BY level, unit) p"""  # nosec B608 # constant SQL
     values = ", ".join(
         f"MAX(CASE WHEN u.figure = '{f.name}' THEN u.value END) AS {f.name}" if f.kind == DURATION
         else f"COALESCE(SUM(CASE WHEN u.figure = '{f.name}' THEN u.value END), 0) AS {f.name}"
