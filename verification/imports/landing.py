@@ -270,9 +270,10 @@ def land_matched(lander: Lander, result: ImportResult, batch: list[dict], matche
     """Lands a matched batch and adds its counts to `result`; the unmatched rows a case cannot
     be made of go to the ledger as `incomplete`. Returns those rows' errors (one list per row)."""
     landing, incomplete, problems = split_unlandable(batch, matches, fallback_ward=fallback_ward)
-    # Into the ledger as `incomplete`: a re-run repeats their errors without matching.
-    lander.record_incomplete(incomplete)
-    counts = lander.land(landing) if landing else NOTHING_LANDED
+    with transaction.atomic():  # the whole batch or none of it (a killed worker leaves no half)
+        # Into the ledger as `incomplete`: a re-run repeats their errors without matching.
+        lander.record_incomplete(incomplete)
+        counts = lander.land(landing) if landing else NOTHING_LANDED
     result.linked += counts["linked"]
     result.review += counts["review"]
     result.unmatched += counts["none"]
