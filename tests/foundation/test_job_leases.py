@@ -1,0 +1,81 @@
+"""Leases on jobs, the reaper and the outbox, as the services and the operator's commands use
+them (any database: the worker-kill tests bring the real faults)."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from records.models import AuditEvent
+from verification.models import ImportJob, TaskOutbox
+from verification.services.leases import lease_claim, lease_held
+from verification.services.outbox import outbox_enqueue
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def job(hanoi_facility):
+    return ImportJob.objects.create(facility=hanoi_facility, original_name="log.csv", file="imports/x.csv")
+
+
+def test_a_queued_job_is_claimed_once_and_a_second_worker_waits_for_the_lease(job):
+    assert lease_claim(ImportJob, pk=job.pk, owner="host:1:task-a")
+    assert not lease_claim(ImportJob, pk=job.pk, owner="host:2:task-a")  # redelivered to another worker
+    assert lease_claim(ImportJob, pk=job.pk, owner="host:1:task-a")  # its own retry takes it back
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.lease_owner) == ("running", 2, "host:1:task-a")
+
+
+def test_a_job_whose_lease_ran_out_can_be_taken_over_and_the_loser_writes_nothing_final(job):
+    lease_claim(ImportJob, pk=job.pk, owner="dead")
+    ImportJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert lease_claim(ImportJob, pk=job.pk, owner="alive")
+    assert not lease_held(ImportJob, pk=job.pk, owner="dead").update(status="done")
+    assert ImportJob.objects.get(pk=job.pk).status == "running"
+
+
+def test_a_finished_job_is_never_claimed_again(job):
+    ImportJob.objects.filter(pk=job.pk).update(status="done")
+    assert not lease_claim(ImportJob, pk=job.pk, owner="anyone")
+
+
+def test_the_reaper_command_marks_stale_jobs_failed_and_resumable_with_an_audit_event(job):
+    lease_claim(ImportJob, pk=job.pk, owner="gone")
+    fresh = ImportJob.objects.create(facility=job.facility, original_name="b.csv", file="imports/b.csv")
+    lease_claim(ImportJob, pk=fresh.pk, owner="alive")
+    ImportJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    out = StringIO()
+
+    call_command("reap_stale_jobs", stdout=out)
+
+    job.refresh_from_db()
+    assert (job.status, job.resumable, job.lease_owner) == ("failed", True, "")
+    assert "đã dừng" in job.message  # in the site's first language, Vietnamese
+    assert ImportJob.objects.get(pk=fresh.pk).status == "running"  # its lease is alive
+    assert AuditEvent.objects.filter(action="import.lease_expired", object_id=str(job.pk)).count() == 1
+    assert f"imports reaped: [{job.pk}]" in out.getvalue()
+
+
+def test_the_relay_command_sends_what_the_outbox_kept(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    TaskOutbox.objects.create(task="verification.tasks.purge_unconfirmed_reports")
+    out = StringIO()
+
+    call_command("relay_outbox", stdout=out)
+
+    assert not TaskOutbox.objects.filter(sent_at__isnull=True).exists()
+    assert "1 task(s) sent; 0 still waiting" in out.getvalue()
+
+
+def test_a_task_enqueued_in_a_transaction_that_rolls_back_is_never_kept(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, suppress(RuntimeError), transaction.atomic():
+        outbox_enqueue("verification.tasks.purge_unconfirmed_reports")
+        raise RuntimeError("the work failed")
+    assert not TaskOutbox.objects.exists() and not callbacks
