@@ -14,7 +14,7 @@ urlpatterns = [
 ]
 
 # Each room adds its own pages when it has some.
-for app in ("verification", "signing", "reports", "api"):
+for app in ("verification", "signing", "certificates", "reports", "api"):
     try:
         urlpatterns.append(path(f"{app}/", include(f"{app}.urls", namespace=app)))
     except ModuleNotFoundError as exc:

@@ -22,6 +22,9 @@ The contracts:
    the reads, never the views, tasks, imports, police or linkage sub-rooms.
 5. `api` (the REST API) is on the top floor: no other room imports it (`vaxrecon.urls` includes its
    URLs by name); it reaches the rooms through their services and selectors like the pages do.
+6. `certificates` (EU DCC certificates) stands above `signing`: no room below it imports it
+   (records, accounts, verification, signing, reports); of `verification` it uses only the SMS
+   sender (`verification.sms`).
 """
 
 from __future__ import annotations
@@ -209,6 +212,23 @@ def test_signing_reaches_verification_only_through_services_selectors_models_and
 def test_no_room_imports_the_api(edges):
     breaking = _breaking(edges, sources=tuple(m for m in edges if _room(m) != "api"),
                          allowed=lambda target: _room(target) != "api")
+    assert not breaking, "\n".join(breaking)
+
+
+CERTIFICATES_MAY_IMPORT_OF_VERIFICATION = ("verification.sms",)
+BELOW_CERTIFICATES = ("records", "accounts", "verification", "signing", "reports")
+
+
+def test_no_room_below_imports_the_certificates(edges):
+    breaking = _breaking(edges, sources=BELOW_CERTIFICATES,
+                         allowed=lambda target: _room(target) != "certificates")
+    assert not breaking, "\n".join(breaking)
+
+
+def test_certificates_reach_verification_only_through_the_sms_sender(edges):
+    breaking = _breaking(edges, sources=("certificates",),
+                         allowed=lambda target: _room(target) != "verification"
+                         or _within(target, CERTIFICATES_MAY_IMPORT_OF_VERIFICATION))
     assert not breaking, "\n".join(breaking)
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "records",
     "verification",
     "signing",
+    "certificates",  # EU DCC vaccination certificates, issued after signing (certificates/__init__.py)
     "reports",
     "api",  # the machine door: REST API v1 (api/__init__.py)
     "axes",  # log-in lockout (accounts/login.py)
@@ -165,6 +166,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "URL_FORMAT_OVERRIDE": None,  # no ?format=: the Accept header chooses (FHIR, CSV)
 }
 # Requests per API key and per browser user ("N/s|min|hour|day"); beyond, 429 with Retry-After.
 API_THROTTLE_RATES = {"key": env("API_THROTTLE_KEY", default="600/min"),
@@ -304,6 +306,15 @@ SIGNING_SECRET_ATTEMPTS = env.int("SIGNING_SECRET_ATTEMPTS", default=5)
 SIGNING_SECRET_WINDOW = env.int("SIGNING_SECRET_WINDOW", default=900)
 SIGNING_SECRET_LOCKOUT = env.int("SIGNING_SECRET_LOCKOUT", default=900)
 SIGNING_REQUIRE_REVOCATION_INFO = env.bool("SIGNING_REQUIRE_REVOCATION_INFO", default=False)
+# Vaccination certificates (certificates/): EU DCC / HCERT, docs/OPERATIONS.md says each one.
+CERTIFICATES_DSC_SECRET = env("CERTIFICATES_DSC_SECRET", default="")  # DSC passphrase or token PIN
+CERTIFICATES_VALIDITY_MONTHS = env.int("CERTIFICATES_VALIDITY_MONTHS", default=12)
+CERTIFICATES_COUNTRY = env("CERTIFICATES_COUNTRY", default="VN")
+CERTIFICATES_ISSUER_NAME = env("CERTIFICATES_ISSUER_NAME", default="Ministry of Health of Viet Nam")
+CERTIFICATES_UVCI_ISSUER = env("CERTIFICATES_UVCI_ISSUER", default="BYT")
+CERTIFICATES_PKI_DIR = env.path("CERTIFICATES_PKI_DIR", default=BASE_DIR / "var" / "hcert-pki")
+CERTIFICATES_CSCA_KEY_FILE = env("CERTIFICATES_CSCA_KEY_FILE", default="")  # signs the trust list
+CERTIFICATES_CSCA_KEY_PASSPHRASE = env("CERTIFICATES_CSCA_KEY_PASSPHRASE", default="")
 # Holds the per-batch key that unseals a large batch's passphrase in the worker: must be
 # shared by web and worker processes (Redis) whenever Celery is not eager.
 CACHES = {

@@ -1,0 +1,57 @@
+"""Reads: the trust list (DSCs under our CSCAs), the revocation list, a citizen's certificates."""
+
+from __future__ import annotations
+
+import base64
+
+from django.utils import timezone
+
+from certificates.models import DocumentSigner, VaccinationCertificate
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def trusted_signers() -> dict[bytes, DocumentSigner]:
+    """kid -> DSC, for every DSC on the trust list (active, under a registered CSCA)."""
+    signers = DocumentSigner.objects.filter(active=True).select_related("csca")
+    return {bytes.fromhex(d.kid): d for d in signers}
+
+
+def trust_list() -> dict:
+    """The trust list's content: the country's DSCs, each with kid, DER and validity."""
+    return {
+        "country": "VN",
+        "generated_at": timezone.now().isoformat(),
+        "certificates": [{
+            "kid": _b64(kid), "kid_hex": dsc.kid, "certificate": _b64(bytes(dsc.der)),
+            "not_before": dsc.not_before.isoformat(), "not_after": dsc.not_after.isoformat(),
+            "algorithm": dsc.algorithm, "csca_fingerprint": dsc.csca.fingerprint,
+        } for kid, dsc in sorted(trusted_signers().items())],
+    }
+
+
+def revoked_hashes() -> set[str]:
+    """Every revocation hash (hex) of every revoked certificate, of the three EU kinds."""
+    rows = VaccinationCertificate.objects.filter(status=VaccinationCertificate.Status.REVOKED).values_list(
+        "uvci_hash", "country_uvci_hash", "signature_hash")
+    return {value for row in rows for value in row}
+
+
+def revocation_list() -> dict:
+    """The revocation list's content by the EU hash types (base64 of the 16-byte hashes)."""
+    rows = list(VaccinationCertificate.objects.filter(status=VaccinationCertificate.Status.REVOKED)
+                .order_by("revoked_at", "id").values_list("uvci_hash", "country_uvci_hash", "signature_hash"))
+    by_type = {"UVCI": 0, "COUNTRYCODEUVCI": 1, "SIGNATURE": 2}
+    return {
+        "country": "VN",
+        "generated_at": timezone.now().isoformat(),
+        "entries": {name: [_b64(bytes.fromhex(row[i])) for row in rows] for name, i in by_type.items()},
+    }
+
+
+def current_certificate(*, citizen) -> VaccinationCertificate | None:
+    """The citizen's valid certificate, if any."""
+    valid = VaccinationCertificate.Status.VALID
+    return VaccinationCertificate.objects.filter(citizen=citizen, status=valid).first()

@@ -1,0 +1,44 @@
+"""The UVCI (unique vaccination certificate identifier) and its Luhn mod N check character.
+
+Format (eHealth Network UVCI guidelines, version 01, schema option 3: an opaque identifier):
+``URN:UVCI:01:VN:<issuer>/<opaque>#<check>``. The check character is Luhn mod N over the
+UVCI's alphabet ``A-Z 0-9 / :`` (N = 38), computed over everything before ``#``, prefix included,
+as the DCC schema's FAQ says; a verifier can catch a mistyped UVCI with it.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/:"
+N = len(CHARSET)
+PREFIX = "URN:UVCI:01:VN:"
+# Crockford-like alphabet for the opaque part: no I, L, O, U (misread when typed from paper).
+_OPAQUE = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def luhn_mod_n(text: str) -> str:
+    """Return the Luhn mod N check character of ``text`` (characters of ``CHARSET`` only)."""
+    factor, total = 2, 0
+    for char in reversed(text):
+        addend = factor * CHARSET.index(char)
+        factor = 1 if factor == 2 else 2
+        total += addend // N + addend % N
+    return CHARSET[(N - total % N) % N]
+
+
+def is_valid(uvci: str) -> bool:
+    """True when ``uvci`` is ``URN:UVCI:...#c`` and ``c`` is its check character."""
+    body, sep, check = uvci.partition("#")
+    if not sep or len(check) != 1 or not body.startswith("URN:UVCI:"):
+        return False
+    if any(char not in CHARSET for char in body):
+        return False
+    return luhn_mod_n(body) == check
+
+
+def new_uvci(issuer: str = "BYT") -> str:
+    """Return a fresh UVCI of Vietnam's issuer ``issuer`` (26 random characters, 130 bits)."""
+    opaque = "".join(secrets.choice(_OPAQUE) for _ in range(26))
+    body = f"{PREFIX}{issuer}/{opaque}"
+    return f"{body}#{luhn_mod_n(body)}"
