@@ -10,6 +10,7 @@ from datetime import date
 import cbor2
 import pytest
 from cryptography.hazmat.primitives import serialization
+from django.utils import translation
 from pycose.keys import EC2Key, RSAKey
 from pycose.messages import Sign1Message
 
@@ -17,6 +18,7 @@ from certificates import dsc as dscs
 from certificates import qr, services
 from certificates.base45 import b45decode
 from certificates.models import CertificateRecord, DocumentSigner, VaccinationCertificate
+from certificates.verify import LABELS, Verdict
 from records.models import AuditEvent, InjectionRecord, VaccineProduct
 from tests.certificates.conftest import USER_PIN
 from vaxrecon.errors import InvalidInput, ServiceUnavailable
@@ -170,3 +172,13 @@ def test_bulk_issue_covers_everyone_ready_once(dsc, signed_citizen, hanoi_facili
     assert (again.issued, again.unchanged, again.refused) == (0, 3, 1)
     assert set(VaccinationCertificate.objects.values_list("citizen_id", flat=True)) == {c.pk for c in ready}
     assert AuditEvent.objects.filter(action="certificate.issue").count() == 3
+
+
+def test_the_refusal_and_the_verdicts_read_in_vietnamese(dsc, signed_citizen, hanoi_facility):
+    citizen, _records = signed_citizen()
+    InjectionRecord.objects.create(citizen=citizen, vaccine=VaccineProduct.objects.get(code="pfizer"),
+                                   dose_number=3, injection_date=date(2022, 3, 1), facility=hanoi_facility)
+    with translation.override("vi"), pytest.raises(InvalidInput, match="1 mũi tiêm của công dân này chưa"):
+        services.certificate_issue(citizen=citizen)
+    with translation.override("vi"):
+        assert str(LABELS[Verdict.REVOKED]) == "Đã bị thu hồi"
