@@ -11,12 +11,15 @@ from cryptography import x509
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from records.models import InjectionRecord
 from signing import cms, pki
 from signing.canonical import payload_hash
 from signing.errors import CertificateRejected, SignatureInvalid, SigningError
 from signing.models import Signature
 from signing.payloads import payload_for_signature
 from signing.selectors import TrustMaterial, trust_material
+from verification.models import ReconciliationCase
+from verification.workflow import CaseStatus
 
 
 @dataclass
@@ -106,3 +109,47 @@ def signature_export_cms(signature: Signature) -> bytes:
                                    algorithm=signature.algorithm, payload_hash=signature.payload_hash,
                                    signing_time=signature.signing_time,
                                    signature=bytes(signature.signature), chain=material.intermediates)
+
+
+@dataclass(frozen=True)
+class StateMismatch:
+    """A record or case whose "signed" status and signatures disagree."""
+
+    kind: str        # record | case
+    object_id: int
+    message: str
+
+
+def signed_state_mismatches() -> Iterator[StateMismatch]:
+    """The other direction of ``signatures_verify``: every record marked signed has a valid
+    signature and every record with a valid signature is marked signed; every case marked
+    signed was signed (a signature made in it) and holds no dose still unsigned. (A signed
+    case whose dose was corrected since holds the superseded version and awaits the new
+    version's signature: that is not a mismatch.)"""
+    R = InjectionRecord.Status  # noqa: N806
+    valid = Signature.objects.filter(status=Signature.Status.VALID)
+    unsigned_signed = (InjectionRecord.objects.filter(status=R.SIGNED)
+                       .exclude(pk__in=valid.values("record_id")).order_by("pk").values_list("pk", flat=True))
+    for pk in unsigned_signed.iterator(chunk_size=2000):
+        yield StateMismatch("record", pk, _("Record %(id)s is marked signed but has no valid signature.")
+                            % {"id": pk})
+    not_marked = (InjectionRecord.objects.filter(pk__in=valid.values("record_id")).exclude(status=R.SIGNED)
+                  .order_by("pk").values_list("pk", "status"))
+    for pk, status in not_marked.iterator(chunk_size=2000):
+        yield StateMismatch("record", pk, _("Record %(id)s has a valid signature but is marked “%(status)s”.")
+                            % {"id": pk, "status": R(status).label})
+    signed_cases = ReconciliationCase.objects.filter(status=CaseStatus.SIGNED)
+    made_in = Signature.objects.filter(case__isnull=False).values("case_id")
+    never_signed = signed_cases.exclude(pk__in=made_in).order_by("pk").values_list("pk", flat=True)
+    for pk in never_signed.iterator(chunk_size=2000):
+        yield StateMismatch("case", pk, _("Case %(id)s is marked signed but no signature was made in it.")
+                            % {"id": pk})
+    open_doses = (ReconciliationCase.injections.through.objects
+                  .filter(reconciliationcase__in=signed_cases.values("pk"))
+                  .exclude(injectionrecord__status__in=(R.SIGNED, R.SUPERSEDED))
+                  .order_by("reconciliationcase_id", "injectionrecord_id")
+                  .values_list("reconciliationcase_id", "injectionrecord_id", "injectionrecord__status"))
+    for case_id, record_id, status in open_doses.iterator(chunk_size=2000):
+        yield StateMismatch("case", case_id, _("Case %(case)s is marked signed but its record %(record)s is "
+                                               "“%(status)s”.") % {"case": case_id, "record": record_id,
+                                                                   "status": R(status).label})
