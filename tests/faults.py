@@ -60,6 +60,21 @@ def assert_all_die(pids: set[int], *, timeout: float = 5) -> None:
         raise AssertionError(f"orphans still running after their parent's death: {survivors}") from None
 
 
+def kill_when_held(worker, blocker: SecondSession, *, ready: Callable[[], object], what) -> None:
+    """Once `ready()` (the worker held up at `blocker`), kill -9 the worker: its forked helpers
+    must die with it. The blocker then lets go, whatever happened."""
+    try:
+        wait_for(ready, timeout=60, what=what)
+        helpers = descendants(worker.pid)
+        assert helpers, "the work runs in forked helpers"
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+        assert_all_die(helpers)
+    finally:
+        blocker.release()
+        blocker.close()
+
+
 class SecondSession:
     """Another PostgreSQL session on the test database (or the one `params` name), its
     transaction left open: what it locks (a row, a unique key it inserted) holds the worker up

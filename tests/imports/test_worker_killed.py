@@ -4,8 +4,6 @@ start, the page says exactly what landed, and resuming lands every other row onc
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 
 import pytest
@@ -14,7 +12,7 @@ from django.db.models import Count
 from django.urls import reverse
 
 from records.models import AuditEvent, InjectionRecord
-from tests.faults import SecondSession, assert_all_die, descendants, wait_for
+from tests.faults import SecondSession, kill_when_held, wait_for
 from tests.imports.conftest import LINKED_ROW, NONE_ROW, REVIEW_ROW, report_row, write_csv
 from verification.imports.files import REPORT_COLUMNS, open_table
 from verification.imports.validation import content_hash
@@ -62,16 +60,8 @@ def test_a_worker_killed_mid_import_leaves_a_resumable_job_that_finishes_every_r
     client.post(reverse("verification:import_upload"),
                 {"file": SimpleUploadedFile("log.csv", path.read_bytes(), content_type="text/csv")})
     job = ImportJob.objects.get()
-    try:
-        wait_for(blocker.waiting_on_locks, timeout=60, what="the worker to reach the blocked batch")
-        helpers = descendants(worker.pid)
-        assert helpers, "the import's matchers run in forked processes"
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-        assert_all_die(helpers)
-    finally:
-        blocker.release()
-        blocker.close()
+    kill_when_held(worker, blocker, ready=blocker.waiting_on_locks,
+                   what="the worker to reach the blocked batch")
     landed = _landed(job)
     time.sleep(1)
     job.refresh_from_db()

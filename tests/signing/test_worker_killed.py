@@ -4,8 +4,6 @@ resumable, and the signer's resume (passphrase again) signs the rest, every reco
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 
 import pytest
@@ -15,7 +13,7 @@ from django.urls import reverse
 from records.models import AuditEvent, InjectionRecord
 from signing import services
 from signing.models import Signature, SigningBatch
-from tests.faults import SecondSession, assert_all_die, descendants, wait_for
+from tests.faults import SecondSession, kill_when_held, wait_for
 from tests.signing.conftest import PASSPHRASE
 from verification.models import ReconciliationCase, TaskOutbox
 from verification.workflow import CaseStatus
@@ -37,19 +35,12 @@ def test_a_worker_killed_mid_batch_leaves_a_resumable_batch_that_signs_every_rec
     batch = services.signing_start(user=signer_user, certificate_id=cert.pk, record_ids=None,
                                    secret=PASSPHRASE, select_all=True)
     assert batch.status == SigningBatch.Status.QUEUED and batch.total == CASES * DOSES
-    try:
-        wait_for(lambda: blocker.waiting_on_locks() and Signature.objects.count() == CASES * DOSES - CHUNK,
-                 timeout=60, what=lambda: f"every chunk but the blocked one to be signed: "
-                 f"{Signature.objects.count()} signed, {blocker.waiting_on_locks()} waiting, "
-                 f"{SigningBatch.objects.values_list('status', 'message').get(pk=batch.pk)}")
-        helpers = descendants(worker.pid)
-        assert helpers, "the batch is signed by forked helpers"
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-        assert_all_die(helpers)
-    finally:
-        blocker.release()
-        blocker.close()
+    all_but_one = CASES * DOSES - CHUNK
+    kill_when_held(worker, blocker,
+                   ready=lambda: blocker.waiting_on_locks() and Signature.objects.count() == all_but_one,
+                   what=lambda: f"every chunk but the blocked one to be signed: {Signature.objects.count()} "
+                   f"signed, {blocker.waiting_on_locks()} waiting, "
+                   f"{SigningBatch.objects.values_list('status', 'message').get(pk=batch.pk)}")
     time.sleep(1)
     batch.refresh_from_db()
     assert Signature.objects.count() == CASES * DOSES - CHUNK == batch.signed  # nothing more written
