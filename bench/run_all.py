@@ -64,6 +64,20 @@ def _prepare_signing(quick: bool) -> None:
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
 
 
+SHARED_SAMPLE = ROOT.parent / "shared" / "data" / "linkage-sample"
+
+
+def _accuracy_args() -> list[str]:
+    """The shared sample with its ground truth when it is there (beside the checkout), else
+    data of the project's own generator (the same sizes: 20,000 citizens, 4,000 reports)."""
+    if (SHARED_SAMPLE / "truth.csv").exists():
+        return []
+    out = HERE / "out" / "accuracy-generated"
+    if not (out / "truth.csv").exists():
+        subprocess.run([sys.executable, str(HERE / "gen_linkage_data.py"), str(out)], cwd=ROOT, check=True)
+    return [str(out)]
+
+
 def _database_env(script: str, quick: bool) -> dict:
     """The web load runs on the national data the reports benchmark made; signing on its own."""
     if script == "web_load.py":
@@ -94,16 +108,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "figures.jsonl"
         for script, full, small in BENCHES:
-            args = small if quick else full
-            print(f"\n== {script} {' '.join(args)}", flush=True)
             before = len(results.load(store))
             began = time.monotonic()
             try:
+                data = _accuracy_args() if script == "linkage_accuracy.py" else []
+                args = (small if quick else full) + data
                 env = dict(os.environ, BENCH_RESULTS=str(store), **_database_env(script, quick))
             except subprocess.CalledProcessError as error:
                 print(f"-- {script}: its data could not be prepared ({error})")
                 failures += 1
                 continue
+            print(f"\n== {script} {' '.join(args)}", flush=True)
             # Not checked: a failing benchmark is counted and the others still run.
             done = subprocess.run([sys.executable, str(HERE / script), *args], cwd=ROOT, env=env, check=False)
             recorded = len(results.load(store)) - before
