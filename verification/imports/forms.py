@@ -1,14 +1,49 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from verification.forms import DATE_TYPED, DateField
+
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("Spreadsheet (.csv or .xlsx)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))
 
 
-class AcceptForm(forms.Form):
+class RegistrySearchForm(forms.Form):
+    """The registry searched from the review page: a whole CCCD/CMND, a phone, or a name with its
+    date of birth (a partial key finds nothing: the registry is not browsed)."""
+
+    cccd = forms.CharField(label=_("CCCD/CMND"), max_length=20, required=False,
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False,
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
+    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
+    date_of_birth = DateField(label=_("Date of birth"), required=False,
+                              widget=forms.TextInput(attrs=DATE_TYPED))
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("full_name")) != bool(data.get("date_of_birth")) and not self.errors:
+            raise forms.ValidationError(_("A name is searched with its date of birth: give both."))
+        return data
+
+    TERMS = ("cccd", "phone", "full_name", "date_of_birth")
+
+    def terms(self) -> dict:
+        return {name: self.cleaned_data.get(name) or ("" if name != "date_of_birth" else None)
+                for name in self.TERMS}
+
+    def has_terms(self) -> bool:
+        return any(self.cleaned_data.get(name) for name in self.TERMS)
+
+
+class AcceptForm(RegistrySearchForm):
+    """A candidate chosen; the search terms come along when the registry search found them."""
+
     citizen_id = forms.IntegerField(widget=forms.HiddenInput)
+    confirm = forms.BooleanField(required=False)
+    reason = forms.CharField(label=_("Why is this the same person?"), max_length=1000, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RejectForm(forms.Form):

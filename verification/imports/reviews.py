@@ -18,6 +18,12 @@ from records.models import Citizen, InjectionRecord, VaccineProduct, Ward
 from records.services import citizen_create, injection_record_create
 from vaxrecon.access import scope_for
 from vaxrecon.errors import InvalidInput, InvalidTransition, NotFoundInScope
+from verification.imports.review_selectors import (
+    CONFIRMED_FIELDS,
+    differing_fields,
+    registry_search,
+    strength,
+)
 from verification.imports.selectors import reviews_in_scope
 from verification.models import MatchReview
 
@@ -59,17 +65,50 @@ def _decide(review: MatchReview, *, actor, status: str, action: str, citizen=Non
     return review
 
 
-@transaction.atomic
-def review_accept(*, review: MatchReview | int, actor, citizen_id: int) -> MatchReview:
-    """Link the record to one of its candidates: the dose becomes that citizen's injection
-    record. Returns the decided review. Only a listed candidate can be chosen."""
-    review = _open_review(review, actor)
-    if citizen_id not in {c["citizen_id"] for c in review.candidates}:
+def _chosen_citizen(review: MatchReview, citizen_id: int, search: dict | None) -> Citizen:
+    """A citizen the engine listed (and not against the evidence), or one the reviewer's registry
+    search finds again now with the same terms."""
+    listed = {c["citizen_id"]: c["score"] for c in review.candidates}
+    if citizen_id in listed:
+        if strength(listed[citizen_id]) == "unlikely":
+            raise InvalidInput(_("The evidence is against this candidate being the person: search the "
+                                 "registry or create a new citizen."), field="citizen_id")
+        return Citizen.objects.get(pk=citizen_id)
+    found = {c.pk: c for c in registry_search(**search)} if search else {}
+    if citizen_id not in found:
         raise InvalidInput(_("Choose one of the candidates listed for this record."), field="citizen_id")
-    citizen = Citizen.objects.get(pk=citizen_id)
+    return found[citizen_id]
+
+
+@transaction.atomic
+def review_accept(*, review: MatchReview | int, actor, citizen_id: int, search: dict | None = None,
+                  confirmed: bool = False, reason: str = "") -> MatchReview:
+    """Link the record to one of its candidates (or to a citizen the registry search `search`
+    finds): the dose becomes that citizen's injection record. Returns the decided review.
+
+    When the citizen differs from the record in date of birth, CCCD/CMND or commune/ward, the
+    reviewer must confirm it (`confirmed`) and say why (`reason`): the fields and the reason are
+    kept in the review's note and its audit event. Raises InvalidInput otherwise (nothing changes)."""
+    review = _open_review(review, actor)
+    citizen = _chosen_citizen(review, citizen_id, search)
+    differs = differing_fields(review.record, citizen)
+    reason = (reason or "").strip()
+    if differs and not confirmed:
+        raise InvalidInput(_("This person differs from the record in: %(fields)s. Confirm that it is "
+                             "the same person.") % {"fields": _field_names(differs)}, field="confirm")
+    if differs and not reason:
+        raise InvalidInput(_("Say why this is the same person although %(fields)s differ.")
+                           % {"fields": _field_names(differs)}, field="reason")
     injection = _dose(review, citizen, actor)
+    extra = {"differs_in": differs, "reason": reason} if differs else {}
+    if search and citizen_id not in {c["citizen_id"] for c in review.candidates}:
+        extra["found_by_search"] = sorted(k for k, v in search.items() if v)
     return _decide(review, actor=actor, status=MatchReview.Status.ACCEPTED, action="match_review.accept",
-                   citizen=citizen, injection=injection)
+                   citizen=citizen, injection=injection, note=reason if differs else "", extra=extra or None)
+
+
+def _field_names(keys: list[str]) -> str:
+    return ", ".join(str(CONFIRMED_FIELDS[k]) for k in keys)
 
 
 def missing_for_citizen(record: dict) -> dict[str, bool]:

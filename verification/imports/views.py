@@ -13,7 +13,8 @@ from accounts.models import Role
 from records.normalize import mask_id, mask_phone
 from vaxrecon.access import role_required, scope_for
 from vaxrecon.errors import InvalidInput
-from verification.imports.forms import AcceptForm, NewCitizenForm, RejectForm, UploadForm
+from verification.imports.forms import AcceptForm, NewCitizenForm, RegistrySearchForm, RejectForm, UploadForm
+from verification.imports.review_selectors import queue_texts, review_page, search_results
 from verification.imports.reviews import (
     missing_for_citizen,
     review_accept,
@@ -24,7 +25,6 @@ from verification.imports.selectors import (
     job_in_scope,
     job_landed,
     jobs_in_scope,
-    review_candidates,
     review_in_scope,
 )
 from verification.imports.selectors import (
@@ -96,15 +96,23 @@ def import_error_report(request: HttpRequest, pk: int) -> FileResponse:
 def review_queue(request: HttpRequest) -> HttpResponse:
     reviews = review_queue_selector(scope=scope_for(request.user))
     page = Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(r, mask_id(r.record.get("id_number")), mask_phone(r.record.get("phone")))
+    rows = [(r, mask_id(r.record.get("id_number")), mask_phone(r.record.get("phone")), queue_texts(r.record))
             for r in page.object_list]
     return render(request, "verification/imports/review_queue.html", {"page": page, "rows": rows})
 
 
-def _review_page(request: HttpRequest, review, *, new_citizen_form=None, status: int = 200) -> HttpResponse:
+def _review_page(request: HttpRequest, review, *, search_data=None, new_citizen_form=None,
+                 accept_error=None, status: int = 200) -> HttpResponse:
+    """The review page; `search_data` (POSTed, so no CCCD or phone lands in a URL or a log) runs
+    the registry search; `accept_error` = (citizen id, message) puts a refused choice's reason
+    beside that citizen."""
+    page = review_page(review)
+    search = RegistrySearchForm(search_data)
+    terms = search.terms() if search.is_bound and search.is_valid() and search.has_terms() else None
     return render(request, "verification/imports/review.html", {
-        "review": review, "record": review.record, "candidates": review_candidates(review),
-        "reject_form": RejectForm(),
+        "review": review, "page": page, "search_form": search, "search_terms": terms,
+        "found": search_results(review, terms, page.record) if terms else None,
+        "accept_error": accept_error, "reject_form": RejectForm(),
         "new_citizen_form": new_citizen_form or NewCitizenForm(missing=missing_for_citizen(review.record))},
         status=status)
 
@@ -115,16 +123,33 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _review_page(request, review)
 
 
+def _accept(request: HttpRequest, review) -> HttpResponse | None:
+    """Accept the chosen candidate; the page again (400) with the refusal beside it, else None."""
+    form = AcceptForm(request.POST)
+    if not form.is_valid():
+        raise InvalidInput(_("Choose one of the candidates listed for this record."), field="citizen_id")
+    data = form.cleaned_data
+    try:
+        review_accept(review=review, actor=request.user, citizen_id=data["citizen_id"],
+                      search=form.terms() if form.has_terms() else None,
+                      confirmed=data["confirm"], reason=data["reason"])
+    except InvalidInput as exc:
+        return _review_page(request, review, search_data=request.POST if form.has_terms() else None,
+                            accept_error=(data["citizen_id"], exc.message), status=400)
+    messages.success(request, _("The dose was added to the chosen citizen."))
+    return None
+
+
 @clinic_only
 @require_POST
 def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     review = review_in_scope(scope=scope_for(request.user), pk=pk)
+    if action == "search":
+        return _review_page(request, review, search_data=request.POST)
     if action == "accept":
-        form = AcceptForm(request.POST)
-        if not form.is_valid():
-            raise InvalidInput(_("Choose one of the candidates listed for this record."), field="citizen_id")
-        review_accept(review=review, actor=request.user, citizen_id=form.cleaned_data["citizen_id"])
-        messages.success(request, _("The dose was added to the chosen citizen."))
+        refused = _accept(request, review)
+        if refused is not None:
+            return refused
     elif action == "new-citizen":
         form = NewCitizenForm(request.POST, missing=missing_for_citizen(review.record))
         if form.is_valid():
