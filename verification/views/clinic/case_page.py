@@ -6,12 +6,15 @@ with the input as typed and the error on its field.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from records.models import Citizen
 from vaxrecon.access import scope_for
 from vaxrecon.errors import NotFoundInScope
 from verification import workflow
@@ -46,15 +49,43 @@ def _identity_initial(case) -> dict:
             else case.birth_year}
 
 
+def _day(value) -> str:
+    """A date (or its ISO text, as JSON stores it) as dd/mm/yyyy; other values as they are."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value.strftime("%d/%m/%Y") if isinstance(value, date) else str(value or "")
+
+
 def _correction_initial(identity: dict, police: dict) -> dict:
     """The identity correction starts from the police's values where they gave them."""
     initial = dict(identity)
     for key in ("full_name", "sex", "date_of_birth"):
         if police.get(key):
-            initial[key] = police[key]
+            initial[key] = _day(police[key]) if key == "date_of_birth" else police[key]
     if police.get("id_number") or police.get("cccd"):
         initial["id_number"] = police.get("id_number") or police.get("cccd")
     return initial
+
+
+def _police_differences(case, police: dict) -> list[dict]:
+    """What the police found different, a field a row in words: its label, the registry's value
+    and the case's (dates dd/mm/yyyy, sex in words)."""
+    claimed = {"full_name": case.full_name, "sex": case.sex, "id_number": case.id_number,
+               "date_of_birth": case.date_of_birth or case.birth_year}
+    labels = {"full_name": _("Full name"), "date_of_birth": _("Date of birth"), "sex": _("Sex"),
+              "id_number": _("CCCD/CMND")}
+    police = {("id_number" if key == "cccd" else key): value for key, value in police.items()}
+
+    def words(key, value) -> str:
+        if key == "sex":
+            return str(Citizen.Sex(value).label) if value in Citizen.Sex.values else str(value or "")
+        return _day(value)
+
+    return [{"key": key, "label": label, "registry": words(key, police[key]),
+             "claimed": words(key, claimed[key])} for key, label in labels.items() if police.get(key)]
 
 
 def _comparison(case, citizen) -> list[tuple]:
@@ -62,8 +93,8 @@ def _comparison(case, citizen) -> list[tuple]:
     if not citizen:
         return []
     pairs = [(_("Full name"), case.full_name, citizen.full_name),
-             (_("Date of birth"), case.date_of_birth or case.birth_year,
-              citizen.date_of_birth or citizen.birth_year),
+             (_("Date of birth"), _day(case.date_of_birth or case.birth_year),
+              _day(citizen.date_of_birth or citizen.birth_year)),
              (_("Sex"), case.get_sex_display(), citizen.get_sex_display()),
              (_("CCCD/CMND"), case.id_number, citizen.cccd or citizen.cmnd),
              (_("Phone"), case.phone, citizen.phone)]
@@ -125,6 +156,7 @@ def case_context(request: HttpRequest, case, **given) -> dict:
         "candidates": case_candidates(case) if editable and not citizen else [],
         "allowed": {t.name for t in workflow.allowed_transitions(case.status, Role.CLINIC_STAFF)},
         "editable": editable, "police_values": police,
+        "police_differences": _police_differences(case, police),
         **_action_forms(case, facilities=facilities, claimed=claimed, own_facility_id=scope.facility_id,
                         police=police, given=given),
         "correct_forms": correct_forms,
