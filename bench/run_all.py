@@ -40,7 +40,7 @@ BENCHES = [
     ("sign_raw.py", [], ["--records", "5000", "--hsm-records", "500"]),
     ("sign_bench.py", [], ["--records", "10000", "--hsm-records", "500", "--raw", "5000", "--no-report"]),
     ("reports_bench.py", ["--database", NATIONAL, "--generate"],
-     ["--database", QUICK_NATIONAL, "--generate", "--quick", "--days", "60", "--requests", "50"]),
+     ["--database", QUICK_NATIONAL, "--generate", "--quick", "--days", "14", "--requests", "50"]),
     ("web_load.py", [], ["--users", "10", "--duration", "20", "--warmup", "5"]),
 ]
 QUICK_DATABASES = ["vaxrecon_linkage_quick", "vaxrecon_import_quick", QUICK_NATIONAL, SIGNING[True][0]]
