@@ -32,7 +32,7 @@ from signing.signers import check_certificate, check_fits_scope, open_signer
 from vaxrecon.access import Scope, scope_for
 from vaxrecon.errors import NotAllowed
 from verification.services.leases import lease_claim, lease_held, lease_kept, lease_owner, leases_reap
-from verification.services.outbox import outbox_hold, outbox_relay
+from verification.services.outbox import outbox_hold, outbox_sweep
 
 
 def signing_batch_resume(*, batch_id: int, sealed_secret: str, owner: str | None = None) -> SigningBatch:
@@ -116,7 +116,7 @@ def _sign_chunks(batch: SigningBatch, chunks: list[Sequence[int]], work, signer:
     processes = _processes_for(signer, len(chunks))
     if processes > 1:
         case_ids = _run_forked(chunks, processes, work)
-        outbox_relay()  # what the helpers kept for the broker
+        outbox_sweep()  # what the helpers kept for the broker, all of it
         with transaction.atomic():
             # Cases whose doses were split between helpers that committed at the same time.
             batchsign.case_sign_bulk(case_ids, actor=batch.signed_by)

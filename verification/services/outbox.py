@@ -55,6 +55,8 @@ def outbox_relay(*, ids: Sequence[int] | None = None, limit: int = 1000) -> int:
     Returns how many rows were sent."""
     if _held:
         return 0
+    if ids is not None:  # a transaction's own rows: all of them (a signed chunk may notify thousands)
+        limit = max(limit, len(ids))
     if current_app.conf.task_always_eager:
         return _run_here(ids, limit)
     sent: list[int] = []
