@@ -83,8 +83,8 @@ def _audit(actor, action: str, certificate: VaccinationCertificate, after: dict)
 
 def _build(issuer: Issuer, citizen: Citizen, records: list[InjectionRecord], key: str, *,
            replaces: VaccinationCertificate | None, now) -> VaccinationCertificate:
-    for record in records:
-        valuesets.check_product(record.vaccine)
+    for vaccine in {record.vaccine_id: record.vaccine for record in records}.values():
+        valuesets.check_product(vaccine)
     uvci = new_uvci(settings.CERTIFICATES_UVCI_ISSUER)
     payload = dcc_payload(citizen=citizen, records=records, uvci=uvci,
                           issuer_name=settings.CERTIFICATES_ISSUER_NAME)

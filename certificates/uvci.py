@@ -8,13 +8,12 @@ as the DCC schema's FAQ says; a verifier can catch a mistyped UVCI with it.
 
 from __future__ import annotations
 
+import base64
 import secrets
 
 CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/:"
 N = len(CHARSET)
 PREFIX = "URN:UVCI:01:VN:"
-# Crockford-like alphabet for the opaque part: no I, L, O, U (misread when typed from paper).
-_OPAQUE = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def luhn_mod_n(text: str) -> str:
@@ -38,7 +37,7 @@ def is_valid(uvci: str) -> bool:
 
 
 def new_uvci(issuer: str = "BYT") -> str:
-    """Return a fresh UVCI of Vietnam's issuer ``issuer`` (26 random characters, 130 bits)."""
-    opaque = "".join(secrets.choice(_OPAQUE) for _ in range(26))
+    """Return a fresh UVCI of Vietnam's issuer ``issuer`` (26 Base32 characters: 128 random bits)."""
+    opaque = base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=")
     body = f"{PREFIX}{issuer}/{opaque}"
     return f"{body}#{luhn_mod_n(body)}"
