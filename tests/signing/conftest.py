@@ -68,8 +68,10 @@ def issuing_ca(root_ca: pki.CertAndKey) -> pki.CertAndKey:
                                  not_before=dt.datetime.now(dt.UTC) - YEAR)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def now() -> dt.datetime:
+    """This test's now. Not once per session: a signer certificate made in the test starts
+    five minutes before its own now, so on a slow run a session-wide now fell before it."""
     return dt.datetime.now(dt.UTC)
 
 
