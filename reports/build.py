@@ -201,7 +201,7 @@ def _backlog_at(instant: str, *, sign: int = 1, changed_only: bool = False) -> l
                   AND {SHOWN}) s
             WHERE state NOT IN ({FINAL})) o
         GROUP BY fac, ward, 'backlog_' || {step} || '_' || {band}, overdue"""  # nosec B608 # constant SQL
-    return [f"DELETE FROM {AFTER}", f"DELETE FROM {ENTERED}", f"DELETE FROM {OPEN}",  # nosec B608
+    return [f"DELETE FROM {AFTER}", f"DELETE FROM {ENTERED}", f"DELETE FROM {OPEN}",  # nosec B608 # constant SQL
             first_after, entered, open_cases, f"""
         INSERT INTO {BASE} (facility, ward, figure, value)
         SELECT facility, ward, figure, SUM(n) FROM {OPEN} WHERE figure IS NOT NULL
