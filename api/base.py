@@ -32,6 +32,8 @@ class ApiView(GenericAPIView):
 
     def parsed(self, serializer_class=None, *, data=None) -> dict:
         """The request body (or `data`) checked by the input serializer: its validated data."""
+        if hasattr(data, "dict"):  # a query as plain values: `?date=` is then an empty date, not none given
+            data = data.dict()
         serializer = (serializer_class or self.get_serializer_class())(
             data=self.request.data if data is None else data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)

@@ -5,7 +5,22 @@ script a separate file so the Content-Security-Policy needs no inline script."""
 from __future__ import annotations
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+
+class Unknown(APIView):
+    """Any other path under /api/: a problem-details 404 (not the HTML page of the site)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = []
+    schema = None  # not an endpoint
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise NotFound()
 
 
 class SchemaView(SpectacularAPIView):

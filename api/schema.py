@@ -42,6 +42,11 @@ ERROR_TEXT = {
 }
 
 
+# What the server takes as a key or an ETag: 1 to 255 visible ASCII characters, no space at either end.
+HEADER_TOKEN = {"type": "string", "minLength": 1, "maxLength": 255,
+                "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"}
+
+
 class ApiSchema(AutoSchema):
     def get_request_serializer(self):
         # A view's body is its `input_serializer` (None: no body); its `serializer_class` is the output.
@@ -53,12 +58,12 @@ class ApiSchema(AutoSchema):
         params = list(super().get_override_parameters())
         if self.method == "POST":
             params.append(OpenApiParameter(
-                "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+                "Idempotency-Key", HEADER_TOKEN, OpenApiParameter.HEADER, required=True,
                 description="A fresh value per request (e.g. a UUID), the same on every retry of it: a "
                             "retry gets the first response and writes nothing twice."))
         if self.method == "PATCH":
             params.append(OpenApiParameter(
-                "If-Match", str, OpenApiParameter.HEADER, required=True,
+                "If-Match", HEADER_TOKEN, OpenApiParameter.HEADER, required=True,
                 description="The ETag of the version being corrected (from its GET)."))
         return params
 
@@ -82,7 +87,18 @@ class ApiSchema(AutoSchema):
 
 def same_on_every_database(result, generator, request, public):
     """Postprocessing hook: drop the bounds DRF copies from a model's integer columns onto read-only
-    fields (they come from the database backend: the checked-in schema must not depend on it)."""
+    fields (they come from the database backend: the checked-in schema must not depend on it); an
+    integer in a path is digits (``<int:...>``), so at least 0; a filter's integer has no upper bound
+    of ours (DRF copies the column's range)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for param in operation.get("parameters", []):
+                if param["schema"].get("type") != "integer":
+                    continue
+                if param["in"] == "path":
+                    param["schema"]["minimum"] = 0
+                param["schema"].pop("maximum", None)  # a filter's bound: the backend's column range
+                param["schema"].pop("format", None)
     for component in result.get("components", {}).get("schemas", {}).values():
         for prop in component.get("properties", {}).values():
             if prop.get("readOnly") and prop.get("type") == "integer":

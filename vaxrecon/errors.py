@@ -29,10 +29,22 @@ class DomainError(Exception):
     status_code = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, errors: dict[str, str] | None = None):
         super().__init__(message)
         self.message = str(message)
         self.field = field
+        # Every field at fault (field -> message), so a form can show them all at once; `field`
+        # and `message` are the first of them.
+        if errors:
+            self.errors = {name: str(text) for name, text in errors.items()}
+        else:
+            self.errors = {field: self.message} if field else {}
+
+    @classmethod
+    def first_of(cls, errors: dict[str, str]) -> DomainError:
+        """The error naming every field of `errors` (field -> message), led by the first."""
+        field, message = next(iter(errors.items()))
+        return cls(message, field=field, errors=errors)
 
 
 # Each kind: the HTTP status and the API's error code (signing/errors.py adds its own).
@@ -107,10 +119,11 @@ def _field_errors(detail, path: str = "") -> list[dict]:
     if isinstance(detail, list):
         if all(not isinstance(item, (dict, list)) for item in detail):
             return [{"field": None if path in ("", "non_field_errors") else path, "message": str(item),
-                     "code": getattr(item, "code", "invalid")} for item in detail]
+                     "code": getattr(item, "code", None) or "invalid"} for item in detail]
         return [e for i, item in enumerate(detail)
                 for e in _field_errors(item, f"{path}.{i}" if path else str(i))]
-    return [{"field": path or None, "message": str(detail), "code": getattr(detail, "code", "invalid")}]
+    code = getattr(detail, "code", None) or "invalid"
+    return [{"field": path or None, "message": str(detail), "code": code}]
 
 
 def problem(*, status: int, code: str, detail: str, errors: list[dict] | None = None,
@@ -156,7 +169,8 @@ def api_exception_handler(exc, context):
     request = (context or {}).get("request")
     instance = request.path if request is not None else ""
     if isinstance(exc, DomainError):
-        errors = [{"field": exc.field, "message": exc.message, "code": exc.code}] if exc.field else []
+        errors = [{"field": field, "message": message, "code": exc.code}
+                  for field, message in exc.errors.items()]
         response = problem(status=exc.status_code, code=exc.code, detail=exc.message, errors=errors,
                            instance=instance)
         return _with_retry_after(response, exc)

@@ -25,6 +25,7 @@ class CaseOut(serializers.ModelSerializer):
     phone_masked = serializers.CharField(source="masked_phone")
     claimed_doses = ClaimedDoseOut(many=True, read_only=True)
     injections = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    reject_reason = serializers.CharField(read_only=True, help_text="One of the reject reasons, or empty.")
     transitions = serializers.SerializerMethodField(help_text="Workflow transitions open to the caller now.")
 
     class Meta:

@@ -32,7 +32,8 @@ class ImportList(PostView):
     def get_queryset(self):
         return jobs_in_scope(scope=self.scope)
 
-    @extend_schema(operation_id="imports_list", summary="The facility's imports, newest first")
+    @extend_schema(operation_id="imports_list", summary="The facility's imports, newest first",
+                   responses=ImportJobOut(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(ImportJobOut(page, many=True).data)

@@ -35,7 +35,8 @@ class InjectionList(PostView):
     def get_queryset(self):
         return injections_in_scope(scope=self.scope, current_only=False)
 
-    @extend_schema(operation_id="injections_list", summary="Injection records given in scope (every version)")
+    @extend_schema(operation_id="injections_list", summary="Injection records given in scope (every version)",
+                   responses=InjectionOut(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(InjectionOut(page, many=True).data)

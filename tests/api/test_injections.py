@@ -174,3 +174,10 @@ def test_an_outsider_gets_404_on_read_and_correct(other_clinic_api, record):
     )
     record.refresh_from_db()
     assert record.lot_number == "FK1234" and record.status == InjectionRecord.Status.RECORDED
+
+
+def test_a_bad_or_empty_filter_or_page_parameter_is_a_400_naming_it(clinic_api, record):
+    for query, field in (({"injection_date_to": ""}, "injection_date_to"), ({"status": "nope"}, "status"),
+                         ({"page_size": "0"}, "page_size"), ({"cursor": "zz"}, "cursor")):
+        assert_problem(clinic_api.get(URL, query), 400, "invalid_input", field=field)
+    assert clinic_api.get(URL, {"page_size": "1"}).json()["results"][0]["id"] == record.pk

@@ -114,9 +114,10 @@ MATRIX: dict[str, Route] = {
     "reports:export_police": Route({POLICE, *REPORTERS}),  # the police report, in the ward's scope
     # The API (api/): the key page of a facility's staff, the schema and its docs, the resources.
     "api:keys": Route({CLINIC}), "api:key_revoke": Route({CLINIC}, "POST", "api_key"),
-    "api:schema": Route(PUBLIC), "api:docs": Route(PUBLIC),
+    "api:schema": Route(PUBLIC), "api:docs": Route(PUBLIC), "api:unknown": Route(PUBLIC),
     # Vaccination certificates: the signed trust list and revocation list are public.
     "certificates:trust_list": Route(PUBLIC), "certificates:revocations": Route(PUBLIC),
+    "certificates:verify": Route(PUBLIC),
     "api:me": Route({CLINIC, POLICE, SIGNER, PROVINCE, MINISTRY}, api=True),
     "api:citizens": Route({CLINIC, POLICE, *REPORTERS}, api=True),
     "api:injections": Route({CLINIC, *REPORTERS}, api=True),
