@@ -7,6 +7,7 @@ import base64
 from django.utils import timezone
 
 from certificates.models import DocumentSigner, VaccinationCertificate
+from records.models import VaccineProduct
 
 
 def _b64(data: bytes) -> str:
@@ -55,3 +56,9 @@ def current_certificate(*, citizen) -> VaccinationCertificate | None:
     """The citizen's valid certificate, if any."""
     valid = VaccinationCertificate.Status.VALID
     return VaccinationCertificate.objects.filter(citizen=citizen, status=valid).first()
+
+
+def vaccine_name(medicinal_product: str) -> str:
+    """Our name of the product with this EU code (the code itself when we have none)."""
+    product = VaccineProduct.objects.filter(eu_medicinal_product=medicinal_product).order_by("pk").first()
+    return f"{product.name} ({medicinal_product})" if product else medicinal_product
