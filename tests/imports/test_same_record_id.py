@@ -50,3 +50,31 @@ def test_the_same_row_twice_stays_a_silent_repeat(tmp_path, registry, hanoi_faci
 
     assert (result.total, result.linked, result.invalid, result.skipped) == (2, 1, 0, 1)
     assert report == []
+
+
+@pytest.mark.parametrize("fast", PATHS)
+def test_a_row_already_imported_still_counts_for_a_later_row_with_its_id_and_other_content(
+        tmp_path, registry, hanoi_facility, fast):
+    _import(tmp_path, [LINKED_ROW, NONE_ROW], hanoi_facility, fast)
+    other = {**LINKED_ROW, "dose_number": "2", "injection_date": "2021-10-15"}
+
+    result, report = _import(tmp_path, [LINKED_ROW, NONE_ROW, other], hanoi_facility, fast)
+
+    assert (result.total, result.linked, result.unmatched, result.invalid, result.skipped) == (3, 0, 0, 1, 2)
+    assert [(r["line"], r["record_id"], r["column"]) for r in report] == [("4", "R-LINK", "record_id")]
+    assert "line 2" in report[0]["reason"]
+
+
+@pytest.mark.parametrize("fast", PATHS)
+def test_a_row_already_imported_after_a_row_with_its_id_and_other_content_is_the_error(
+        tmp_path, registry, hanoi_facility, fast):
+    _import(tmp_path, [LINKED_ROW], hanoi_facility, fast)
+    other = {**LINKED_ROW, "dose_number": "2", "injection_date": "2021-10-15"}
+
+    result, report = _import(tmp_path, [other, LINKED_ROW], hanoi_facility, fast)
+
+    assert (result.total, result.linked, result.invalid, result.skipped) == (2, 1, 1, 0)
+    assert [(r["line"], r["record_id"], r["column"]) for r in report] == [("3", "R-LINK", "record_id")]
+    assert "line 2" in report[0]["reason"]
+    doses = InjectionRecord.objects.filter(source="imported", source_record_id="R-LINK")
+    assert sorted(doses.values_list("dose_number", flat=True)) == [1, 2]

@@ -15,7 +15,8 @@ from records.models import Province, Ward
 from verification.imports.files import REPORT_COLUMNS
 from verification.imports.pg.stage import SPACE_PARAMS, Session
 from verification.imports.rules import error_insert_sql, error_params
-from verification.imports.validation import same_id_reason, validate_report_row
+from verification.imports.validation import INCOMPLETE, same_id_reason, validate_report_row
+from verification.models import ImportedRow
 
 _DATE_RE = (r"^(?:([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})|([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})"
             r"|([0-9]{4}))$")
@@ -112,16 +113,18 @@ def _match_sql(x: str) -> str:
     )
 
 
-def _trimmed_sql(exprs: dict[str, str], blank: str) -> str:
+def _trimmed_sql(exprs: dict[str, str], blank: str, *, unknown_only: bool = True) -> str:
     """s: the cells, trimmed as str.strip() does. The full whitespace set is slow in btrim, so it
-    is used only on the (rare) rows holding whitespace other than the ASCII space."""
+    is used only on the (rare) rows holding whitespace other than the ASCII space. With
+    `unknown_only`, the lines of vr_known are left out."""
+    known = "AND NOT EXISTS (SELECT 1 FROM vr_known k WHERE k.line = vr_raw.line)" if unknown_only else ""
     odd = "(" + " || ".join(f"coalesce({e}, '')" for e in exprs.values()) + ") ~ %(odd_ws)s"
     cell = {c: f"CASE WHEN odd THEN btrim(coalesce({e}, ''), %(ws)s) ELSE btrim(coalesce({e}, '')) END"
             for c, e in exprs.items()}
     names = dict(zip(REPORT_COLUMNS, _CELLS))
     cells = ", ".join(f"{cell[c]} {names[c]}" for c in REPORT_COLUMNS)
     return f"""SELECT line, short, {cells}
-          FROM (SELECT *, {odd} odd FROM vr_raw WHERE NOT ({blank}) AND {{part}} OFFSET 0) raw
+          FROM (SELECT *, {odd} odd FROM vr_raw WHERE NOT ({blank}) {known} AND {{part}} OFFSET 0) raw
           OFFSET 0"""  # nosec B608 # constant SQL
 
 
@@ -129,7 +132,7 @@ def _typed_sql() -> str:
     """t: which rows are simple (validated here), the dates cut up, digits, the content hash."""
     def number(t: str) -> str:
         return f"CASE WHEN {t}_t ~ '^[0-9]+$' AND length(ltrim({t}_t, '0')) <= 9 THEN {t}_t::bigint END {t}_n"
-    hash_expr = "md5(" + " || chr(31) || ".join(_CELLS) + ")"
+    hash_expr = _HASH
     return f"""SELECT s.*,
             name ~ %(name_re)s name_simple,
             (dob_t || id_t || ph_t || prov_t || ward_t || dose_t || inj_t || lot_t) ~ {_ASCII}
@@ -171,6 +174,32 @@ def _parsed_sql() -> str:
           LEFT JOIN {Ward._meta.db_table} w ON w.code = t.ward_n
           LEFT JOIN vr_vaccine v ON v.text = t.vac_t
           OFFSET 0"""  # nosec B608 # constant SQL
+
+
+# The content hash of `validation.content_hash` over the trimmed cells.
+_HASH = "md5(" + " || chr(31) || ".join(_CELLS) + ")"
+_PROBE = 1000  # lines whose record ids are looked up in the ledger before the whole file is
+
+
+def known_rows(session: Session, exprs: dict[str, str], blank: str, *, ledger: bool = True) -> int:
+    """vr_known: the lines whose record id and content the ledger holds as landed (not
+    `incomplete`): a valid row when it landed, skipped now, so they are not cleaned and checked
+    again (a re-run validates only the rest). Looked for only when the ledger knows a record id
+    of the file's first lines (a new file pays one probe). Returns how many lines."""
+    session.exec("CREATE UNLOGGED TABLE vr_known (line int PRIMARY KEY, rid text, hash text)")
+    table = ImportedRow._meta.db_table
+    first_ids = f"SELECT btrim(coalesce({exprs['record_id']}, '')) FROM vr_raw LIMIT {_PROBE}"
+    if not ledger or not session.scalar(
+            f"SELECT count(*) FROM {table} WHERE source_record_id IN ({first_ids})"):  # nosec B608 # constant SQL
+        return 0
+    session.halves(f"""INSERT INTO vr_known
+        SELECT line, rid, hash FROM (SELECT line, rid, {_HASH} hash
+                                     FROM ({_trimmed_sql(exprs, blank, unknown_only=False)}) s) h
+        WHERE EXISTS (SELECT 1 FROM {table} l WHERE l.source_record_id = h.rid AND l.content_hash = h.hash
+                        AND l.outcome <> %(incomplete)s)""",  # nosec B608 # constant SQL
+                   {**SPACE_PARAMS, "incomplete": INCOMPLETE}, "vr_raw")
+    session.exec("ANALYZE vr_known")
+    return session.scalar("SELECT count(*) FROM vr_known")
 
 
 def classify(session: Session, exprs: dict[str, str], blank: str, fold: Folding) -> None:
@@ -274,13 +303,15 @@ def valid_rows(session: Session) -> None:
 
 def same_id_conflicts(session: Session) -> None:
     """A valid row whose record id an earlier valid row has with other content leaves
-    vr_valid for an error line naming that earlier line (as `validation.same_id_other_content`)."""
+    vr_valid (or vr_known) for an error line naming that earlier line (as
+    `validation.same_id_other_content`); the rows already imported count as valid ones."""
     session.exec("""
         CREATE TEMP TABLE vr_conflict AS
-        WITH ids AS (SELECT rid FROM vr_valid GROUP BY rid HAVING min(hash) <> max(hash)),
-        f AS (SELECT DISTINCT ON (v.rid) v.rid, v.line, v.hash FROM vr_valid v JOIN ids USING (rid)
+        WITH v AS (SELECT line, rid, hash FROM vr_valid UNION ALL SELECT line, rid, hash FROM vr_known),
+        ids AS (SELECT rid FROM v GROUP BY rid HAVING min(hash) <> max(hash)),
+        f AS (SELECT DISTINCT ON (v.rid) v.rid, v.line, v.hash FROM v JOIN ids USING (rid)
               ORDER BY v.rid, v.line)
-        SELECT v.line, v.rid, f.line first_line FROM vr_valid v JOIN f USING (rid)
+        SELECT v.line, v.rid, f.line first_line FROM v JOIN f USING (rid)
         WHERE v.hash <> f.hash""")
     if not session.scalar("SELECT count(*) FROM vr_conflict"):
         session.exec("DROP TABLE vr_conflict")
@@ -290,4 +321,5 @@ def same_id_conflicts(session: Session) -> None:
         SELECT line, 50, rid, 'record_id', rid, replace(%(reason)s, '@FIRST@', first_line::text)
         FROM vr_conflict""", {"reason": same_id_reason("@FIRST@")})
     session.exec("DELETE FROM vr_valid v USING vr_conflict c WHERE v.line = c.line")
+    session.exec("DELETE FROM vr_known v USING vr_conflict c WHERE v.line = c.line")
     session.exec("DROP TABLE vr_conflict")

@@ -78,8 +78,8 @@ class FastImport:
 
     # -- steps 1 to 4 ----------------------------------------------------------------------------
 
-    def _validate(self) -> int:
-        """Steps 1 and 2; returns the number of valid rows."""
+    def _validate(self, *, ledger: bool) -> int:
+        """Steps 1 and 2; returns the number of valid rows (the rows already imported aside)."""
         s, r = self.session, self.result
         with self._step("setup"):
             s.setup()
@@ -88,9 +88,11 @@ class FastImport:
             exprs, blank = stage.stage(s, self.path)
         with self._step("vaccine lookup"):
             stage.load_vaccines(s, self.lookups, exprs["vaccine"], blank)
+        with self._step("rows already imported"):
+            known = classify.known_rows(s, exprs, blank, ledger=ledger)
         with self._step("cleaning (vr_rows)"):
             classify.classify(s, exprs, blank, fold)
-            r.total = s.scalar("SELECT count(*) FROM vr_rows")
+            r.total = s.scalar("SELECT count(*) FROM vr_rows") + known
             if self.job is not None:
                 ImportJob.objects.filter(pk=self.job.pk).update(total_rows=r.total)
             s.exec("ANALYZE vr_rows")
@@ -107,11 +109,11 @@ class FastImport:
 
     def _prepare(self, *, ledger: bool = True):
         s, r = self.session, self.result
-        valid = self._validate()
+        valid = self._validate(ledger=ledger)
         with self._step("ledger anti-join and link rule"):
             if ledger:
                 link.completable_again(s, self.facility)
-            r.skipped += valid - link.work(s, ledger=ledger)
+            r.skipped += valid - link.work(s, ledger=ledger) + s.scalar("SELECT count(*) FROM vr_known")
             if ledger:
                 r.skipped -= link.incomplete_again(s, self.facility)
             r.invalid = s.scalar("SELECT count(DISTINCT line) FROM vr_err")
