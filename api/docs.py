@@ -1,9 +1,12 @@
 """The OpenAPI schema and its documentation page: public (they hold no data), the page's Swagger
 UI from the drf-spectacular-sidecar package through our static files (no CDN), its start-up
-script a separate file so the Content-Security-Policy needs no inline script."""
+script a separate file so the Content-Security-Policy needs no inline script (the page allows
+data: images, Swagger UI's icons, and nothing else more)."""
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
+from django.utils.decorators import method_decorator
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -28,6 +31,8 @@ class SchemaView(SpectacularAPIView):
     throttle_classes = []
 
 
+# Swagger UI's stylesheet draws its icons as data: images; this page alone may show them (no script).
+@method_decorator(csp_update({"img-src": ["'self'", "data:"]}), name="dispatch")
 class DocsView(SpectacularSwaggerSplitView):
     permission_classes = [AllowAny]
     throttle_classes = []
