@@ -81,9 +81,9 @@ def vaccine_by_name(name: str) -> VaccineProduct | None:
 
 
 def _raise_first(errors: dict[str, str]) -> None:
+    """Refuse with every field at fault (the first leads), so a form shows them all at once."""
     if errors:
-        field, message = next(iter(errors.items()))
-        raise InvalidInput(message, field=field)
+        raise InvalidInput.first_of(errors)
 
 
 @transaction.atomic
@@ -94,15 +94,16 @@ def citizen_create(
     """Validate and create a citizen; returns it. Raises InvalidInput naming the bad field."""
     cccd = normalize.digits_only(cccd)
     cmnd = normalize.digits_only(cmnd)
-    phone = normalize.normalize_phone(phone)
+    phone = normalize.normalize_phone(phone) or (phone or "").strip()  # "abc" is a wrong phone, not none
+    errors = {}
     if not normalize.normalize_name(full_name):
-        raise InvalidInput(_("Full name is required."), field="full_name")
+        errors["full_name"] = _("Full name is required.")
     if sex not in Citizen.Sex.values:
-        raise InvalidInput(_("Sex must be M or F."), field="sex")
+        errors["sex"] = _("Sex must be M or F.")
     if not birth.is_known:
-        raise InvalidInput(_("Date of birth or year of birth is required."), field="date_of_birth")
-    _raise_first(validate_identity(cccd=cccd, cmnd=cmnd, sex=sex, birth_year=birth.year,
-                                   phone=phone, foreign=nationality != "VN"))
+        errors["date_of_birth"] = _("Date of birth or year of birth is required.")
+    _raise_first({**errors, **validate_identity(cccd=cccd, cmnd=cmnd, sex=sex, birth_year=birth.year,
+                                                phone=phone, foreign=nationality != "VN")})
     if cccd and Citizen.objects.filter(cccd=cccd).exists():
         raise InvalidInput(_("A citizen with this CCCD number already exists."), field="cccd")
     citizen = Citizen.objects.create(

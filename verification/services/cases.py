@@ -80,9 +80,29 @@ def _claimed_identity_errors(*, full_name: str, birth: normalize.BirthDate, sex:
 
 
 def _raise_first(errors: dict[str, str]) -> None:
+    """Refuse with every field at fault (the first leads), so a form shows them all at once."""
     if errors:
-        field, message = next(iter(errors.items()))
-        raise InvalidInput(message, field=field)
+        raise InvalidInput.first_of(errors)
+
+
+def report_errors(*, full_name: str, birth: normalize.BirthDate, sex: str, id_number: str, phone: str,
+                  ward: Ward | None, vaccine: VaccineProduct | None, vaccine_text: str = "", dose_number,
+                  injection_date: date | None, lot_number: str = "") -> dict[str, str]:
+    """Field -> message for every rule a citizen's report breaks (`case_submit` refuses with
+    them all); the report page also asks it for the fields its form could read when another
+    field could not be read, so the citizen sees every error at once."""
+    id_number = normalize.digits_only(id_number)
+    phone = normalize.normalize_phone(phone) or (phone or "").strip()  # "abc" is a wrong phone, not none
+    errors = _claimed_identity_errors(full_name=full_name, birth=birth, sex=sex, id_number=id_number,
+                                      phone=phone)
+    if ward is None:
+        errors["ward"] = _("Choose the commune or ward where you live.")
+    if vaccine is None and not (vaccine_text or "").strip():
+        errors["vaccine"] = _("Choose the vaccine (or “I don't know”).")
+    dose_errors = validate_injection(dose_number=dose_number, injection_date=injection_date,
+                                     lot_number=(lot_number or "").strip())
+    errors.update({k: str(v) for k, v in dose_errors.items() if k not in errors})
+    return errors
 
 
 def case_submit(
@@ -93,19 +113,12 @@ def case_submit(
     """A citizen's report of a missing or wrong dose. Stores it unconfirmed and texts a
     one-time code to the phone; the clinic sees it only after `case_confirm`.
     Returns the unconfirmed case. Raises InvalidInput naming the field at fault."""
+    _raise_first(report_errors(full_name=full_name, birth=birth, sex=sex, id_number=id_number, phone=phone,
+                               ward=ward, vaccine=vaccine, vaccine_text=vaccine_text, dose_number=dose_number,
+                               injection_date=injection_date, lot_number=lot_number))
     id_number = normalize.digits_only(id_number)
     phone = normalize.normalize_phone(phone)
     lot_number = (lot_number or "").strip()
-    errors = _claimed_identity_errors(full_name=full_name, birth=birth, sex=sex, id_number=id_number,
-                                      phone=phone)
-    if ward is None:
-        errors["ward"] = _("Choose the commune or ward where you live.")
-    if vaccine is None and not (vaccine_text or "").strip():
-        errors["vaccine"] = _("Choose the vaccine (or “I don't know”).")
-    dose_errors = validate_injection(dose_number=dose_number, injection_date=injection_date,
-                                     lot_number=lot_number)
-    errors.update({k: str(v) for k, v in dose_errors.items() if k not in errors})
-    _raise_first(errors)
     checked = evidence_check(files)  # before anything is written
     otp_allowance(phone=phone)
     with transaction.atomic():

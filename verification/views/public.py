@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from records.models import Ward
+from records.normalize import BirthDate
 from vaxrecon.access import rate_limited
 from vaxrecon.errors import DomainError
 from verification import workflow
@@ -27,9 +28,11 @@ from verification.services import (
     case_withdraw,
     otp_send,
     otp_verify,
+    report_errors,
 )
 
 PENDING_KEY = "pending_report"
+UNKNOWN_BIRTH = BirthDate(None, None, "")
 UNLOCKED_KEY = "unlocked_cases"
 UNLOCK_SECONDS = 30 * 60
 
@@ -73,7 +76,9 @@ def awaited_text(case: ReconciliationCase) -> str:
 
 
 def _form_error(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    """Every field the service refused, each on its field (or above the form)."""
+    for field, message in (exc.errors or {None: exc.message}).items():
+        form.add_error(field if field in form.fields else None, message)
 
 
 def _unlocked(request: HttpRequest, case: ReconciliationCase) -> bool:
@@ -91,21 +96,37 @@ def guide(request: HttpRequest) -> HttpResponse:
     return render(request, "verification/public/guide.html")
 
 
+def _claim(form: ReportForm) -> dict:
+    """The report's values as `case_submit` and `report_errors` take them (what the form could read)."""
+    data = form.cleaned_data
+    vaccine = form.vaccine_product() if data.get("vaccine") else None
+    return dict(full_name=data.get("full_name", ""), birth=data.get("date_of_birth") or UNKNOWN_BIRTH,
+                sex=data.get("sex", ""), id_number=data.get("id_number", ""), phone=data.get("phone", ""),
+                ward=data.get("ward"), vaccine=vaccine,
+                vaccine_text="" if vaccine or not data.get("vaccine") else _("unknown"),
+                dose_number=data.get("dose_number"), injection_date=data.get("injection_date"),
+                lot_number=data.get("lot_number", ""))
+
+
+def _all_errors(form: ReportForm) -> None:
+    """A field the form could not read hides no other: the rules of the fields it could read are
+    checked too, so every error shows at once."""
+    for field, message in report_errors(**_claim(form)).items():
+        if field in form.fields and field not in form.errors:
+            form.add_error(field, message)
+
+
 @rate_limited("report")
 def report(request: HttpRequest) -> HttpResponse:
     """The report form; on success a code goes to the phone and the confirm page opens."""
     form = ReportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        _all_errors(form)
+    elif request.method == "POST":
         data = form.cleaned_data
         try:
-            case = case_submit(
-                full_name=data["full_name"], birth=data["date_of_birth"], sex=data["sex"],
-                id_number=data["id_number"],
-                phone=data["phone"], ward=data["ward"], facility=data.get("facility"),
-                vaccine=form.vaccine_product(),
-                vaccine_text="" if form.vaccine_product() else _("unknown"),
-                dose_number=data["dose_number"], injection_date=data["injection_date"],
-                lot_number=data.get("lot_number", ""), files=data.get("evidence") or [])
+            case = case_submit(**_claim(form), facility=data.get("facility"),
+                               files=data.get("evidence") or [])
         except DomainError as exc:
             _form_error(form, exc)
         else:

@@ -74,8 +74,10 @@ def _step(request: HttpRequest, case, service: Callable, *, done: str, **argumen
 
 
 def _form_error(form: Form, exc: DomainError) -> None:
-    field = "id_number" if exc.field in ("cccd", "cmnd") else exc.field
-    form.add_error(field if field in form.fields else None, exc.message)
+    """Every field the service refused, each on its field (or above the form)."""
+    for name, message in (exc.errors or {None: exc.message}).items():
+        field = "id_number" if name in ("cccd", "cmnd") else name
+        form.add_error(field if field in form.fields else None, message)
 
 
 def _submit(request: HttpRequest, case, form: Form, perform: Callable[[dict], object], *, done: str,
