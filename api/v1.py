@@ -8,6 +8,7 @@ urlpatterns = [
     path("me/", me.Me.as_view(), name="me"),
     path("citizens/", citizens.CitizenLookup.as_view(), name="citizens"),
     path("injections/", injections.InjectionList.as_view(), name="injections"),
+    path("injections/bulk/", injections.InjectionBulk.as_view(), name="injections_bulk"),
     path("injections/<int:pk>/", injections.InjectionDetail.as_view(), name="injection"),
     path("injections/<int:pk>/signatures/", signatures.RecordSignatures.as_view(),
          name="injection_signatures"),

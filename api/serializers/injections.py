@@ -48,3 +48,26 @@ class InjectionOut(serializers.ModelSerializer):
         if record.status != InjectionRecord.Status.SUPERSEDED:
             return None
         return InjectionRecord.objects.filter(previous=record).values_list("pk", flat=True).first()
+
+
+BULK_MAX = 1000
+
+
+class InjectionBulkIn(serializers.Serializer):
+    """Up to 1,000 doses; each is checked and recorded on its own (all or nothing per dose)."""
+
+    records = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=BULK_MAX,
+                                    help_text="Each item has the fields of POST /api/v1/injections/.")
+
+
+class BulkItemOut(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The item's place in `records`, from 0.")
+    status = serializers.IntegerField(help_text="201 when recorded, else the status of its problem.")
+    record = InjectionOut(required=False, help_text="The recorded dose (status 201).")
+    problem = serializers.DictField(required=False, help_text="Problem details of a refused item.")
+
+
+class BulkOut(serializers.Serializer):
+    recorded = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    items = BulkItemOut(many=True)

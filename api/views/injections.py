@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Role
 from api.base import ApiView, PostView
 from api.concurrency import check_if_match, etag_of
 from api.filters import InjectionFilter
-from api.serializers.injections import InjectionCorrectIn, InjectionCreateIn, InjectionOut
+from api.serializers.injections import (
+    BulkOut,
+    InjectionBulkIn,
+    InjectionCorrectIn,
+    InjectionCreateIn,
+    InjectionOut,
+)
 from records.selectors import injection_in_scope, injections_in_scope
+from vaxrecon.errors import DomainError, api_exception_handler
 from verification.services import dose_correct, dose_record
 
 READERS = frozenset({Role.CLINIC_STAFF, Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST})
@@ -47,12 +56,51 @@ class InjectionList(PostView):
         return super().post(request)
 
     def perform_post(self, request):
-        data = self.parsed(InjectionCreateIn)
-        record = dose_record(actor=request.user, citizen_id=data.get("citizen"), cccd=data.get("cccd", ""),
-                             vaccine=data["vaccine"], dose_number=data["dose_number"],
-                             injection_date=data["injection_date"], lot_number=data["lot_number"],
-                             source_record_id=data["source_record_id"])
+        record = _record(request, self.parsed(InjectionCreateIn))
         return _with_etag(record, status_code=status.HTTP_201_CREATED, created=True)
+
+
+def _record(request, data: dict):
+    """One checked dose (InjectionCreateIn's data) to `dose_record`, acting as the caller."""
+    return dose_record(actor=request.user, citizen_id=data.get("citizen"), cccd=data.get("cccd", ""),
+                       vaccine=data["vaccine"], dose_number=data["dose_number"],
+                       injection_date=data["injection_date"], lot_number=data["lot_number"],
+                       source_record_id=data["source_record_id"])
+
+
+def _one_of_many(request, item: dict) -> tuple[int, dict]:
+    """Record one item of a bulk request in its own savepoint: (201, the record) or (status, problem)."""
+    serializer = InjectionCreateIn(data=item)
+    try:
+        with transaction.atomic():
+            serializer.is_valid(raise_exception=True)
+            record = _record(request, serializer.validated_data)
+    except (DomainError, ValidationError) as exc:
+        answer = api_exception_handler(exc, {"request": request})
+        return answer.status_code, {"problem": answer.data}
+    return status.HTTP_201_CREATED, {"record": record}
+
+
+class InjectionBulk(PostView):
+    """Many doses in one request; each recorded or refused on its own (per-item problems)."""
+
+    roles = WRITERS
+    serializer_class = BulkOut
+    input_serializer = InjectionBulkIn
+
+    @extend_schema(operation_id="injections_bulk", responses={200: BulkOut},
+                   summary="Record up to 1,000 doses; each all or nothing, with its own answer")
+    def post(self, request):
+        return super().post(request)
+
+    def perform_post(self, request):
+        items = []
+        for index, item in enumerate(self.parsed(InjectionBulkIn)["records"]):
+            code, body = _one_of_many(request, item)
+            items.append({"index": index, "status": code, **body})
+        recorded = sum(1 for i in items if i["status"] == status.HTTP_201_CREATED)
+        out = BulkOut({"recorded": recorded, "refused": len(items) - recorded, "items": items})
+        return Response(out.data)
 
 
 class InjectionDetail(ApiView):

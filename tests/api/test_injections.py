@@ -177,7 +177,39 @@ def test_an_outsider_gets_404_on_read_and_correct(other_clinic_api, record):
 
 
 def test_a_bad_or_empty_filter_or_page_parameter_is_a_400_naming_it(clinic_api, record):
-    for query, field in (({"injection_date_to": ""}, "injection_date_to"), ({"status": "nope"}, "status"),
-                         ({"page_size": "0"}, "page_size"), ({"cursor": "zz"}, "cursor")):
+    for query, field in (
+        ({"injection_date_to": ""}, "injection_date_to"),
+        ({"status": "nope"}, "status"),
+        ({"page_size": "0"}, "page_size"),
+        ({"cursor": "zz"}, "cursor"),
+    ):
         assert_problem(clinic_api.get(URL, query), 400, "invalid_input", field=field)
     assert clinic_api.get(URL, {"page_size": "1"}).json()["results"][0]["id"] == record.pk
+
+
+# --- Many at once -------------------------------------------------------------------------
+
+
+def test_a_bulk_request_records_each_good_dose_and_refuses_each_bad_one_on_its_own(clinic_api, lan):
+    other = CitizenFactory(cccd="001191004568")
+    items = [
+        dose(),
+        dose(injection_date="2021-09-02"),
+        dose(cccd=other.cccd, dose_number=0),
+        dose(cccd=other.cccd),
+    ]
+    body = post(clinic_api, f"{URL}bulk/", {"records": items}).json()
+    assert (body["recorded"], body["refused"]) == (2, 2)
+    assert [i["status"] for i in body["items"]] == [201, 409, 400, 201]
+    assert body["items"][1]["problem"]["code"] == "duplicate_dose"
+    assert body["items"][2]["problem"]["errors"][0]["field"] == "dose_number"
+    assert sorted(InjectionRecord.objects.values_list("citizen__cccd", flat=True)) == [lan.cccd, other.cccd]
+    assert AuditEvent.objects.filter(action="injection.create").count() == 2
+
+
+def test_a_bulk_request_needs_records_and_the_clinic_role(clinic_api, police_user, lan):
+    assert_problem(post(clinic_api, f"{URL}bulk/", {"records": []}), 400, "invalid_input", field="records")
+    assert_problem(
+        post(session_client(police_user), f"{URL}bulk/", {"records": [dose()]}), 403, "not_allowed"
+    )
+    assert not InjectionRecord.objects.exists()

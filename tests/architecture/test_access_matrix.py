@@ -121,6 +121,7 @@ MATRIX: dict[str, Route] = {
     "api:me": Route({CLINIC, POLICE, SIGNER, PROVINCE, MINISTRY}, api=True),
     "api:citizens": Route({CLINIC, POLICE, *REPORTERS}, api=True),
     "api:injections": Route({CLINIC, *REPORTERS}, api=True),
+    "api:injections_bulk": Route({CLINIC}, "POST", api=True),
     "api:injection": Route({CLINIC, *REPORTERS}, kind="record", api=True),
     "api:injection_signatures": Route(CHECKERS, kind="record", api=True),
     "api:cases": Route({CLINIC}, api=True), "api:case": Route({CLINIC}, kind="case", api=True),
