@@ -773,11 +773,9 @@ def main() -> int:
     password_hash = make_password(DEMO_PASSWORD)
     with transaction.atomic(), connection.cursor() as cur:
         generator.fill(cur, now, password_hash, certificates)
+    started_analyze = time.monotonic()
     connection.ensure_connection()
     connection.connection.autocommit = True
-    with connection.cursor() as cur:
-        lay_out_in_time_order(cur)
-    started_analyze = time.monotonic()
     with connection.cursor() as cur:
         # VACUUM too (sets the visibility map): otherwise autovacuum does it during the first benchmark.
         cur.execute(f"VACUUM (ANALYZE) {', '.join(FILLED_TABLES)}")
@@ -785,27 +783,6 @@ def main() -> int:
     _print_counts(connection)
     print(f"\ntotal {time.monotonic() - started:.1f} s")
     return 0
-
-
-# The time-stamped tables and the index of the time their rows were written.
-TIME_ORDER = [("verification_caseevent", "case_event_at"),
-              ("verification_reconciliationcase", "verification_reconciliationcase_submitted_at_05c5072d"),
-              ("records_injectionrecord", "injection_created_at"),
-              ("signing_signature", "signature_signing_time")]
-
-
-def lay_out_in_time_order(cur) -> None:
-    """Rewrite the time-stamped tables in the order of their time column (CLUSTER).
-
-    A live system appends events, records and signatures as they happen, so a day's rows
-    sit together on disk (a time column's correlation with the physical order is close to
-    1). The generator writes them per case and per citizen instead (correlation about 0),
-    which would make every benchmark that reads a day pay a random page read per row that
-    production does not pay."""
-    for table, index in TIME_ORDER:
-        started = time.monotonic()
-        cur.execute(f"CLUSTER {table} USING {index}")  # nosec B608 # constant names
-        print(f"  {'CLUSTER ' + table:<44} {'':>12}      {time.monotonic() - started:8.1f} s", flush=True)
 
 
 def _print_counts(connection) -> None:
