@@ -7,7 +7,8 @@ import pytest
 from tests.conftest import browser_login
 from tests.factories import CitizenFactory
 
-from .conftest import JPEG, last_code
+from .conftest import last_code
+from .helpers import fill_report
 
 pytestmark = pytest.mark.browser
 
@@ -17,22 +18,9 @@ def test_a_citizen_reports_and_the_clinic_sends_it_to_the_police(phone_page, pag
     CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=date(1991, 3, 12), cccd="001191004567",
                    phone="0912345678")
     citizen = phone_page
-    citizen.goto(citizen.base_url + "/verification/report/")
-    citizen.fill("#id_full_name", "Trần Thị Lan")
-    citizen.fill("#id_date_of_birth", "12/03/1991")
-    citizen.check("input[name=sex][value=F]")
-    citizen.fill("#id_id_number", "001191004567")
-    citizen.fill("#id_phone", "0912 345 678")
-    citizen.select_option("#id_province", "1")
-    citizen.wait_for_selector(f"#id_ward option[value='{hanoi_facility.ward_id}']", state="attached")
-    citizen.select_option("#id_ward", str(hanoi_facility.ward_id))
-    citizen.select_option("#id_vaccine", "astrazeneca")
-    citizen.select_option("#id_dose_number", "2")
-    citizen.fill("#id_injection_date", "02/10/2021")
+    fill_report(citizen, hanoi_facility.ward_id)
     citizen.fill("#id_facility_query", "hoan kiem")
     citizen.check(f"input[name=facility][value='{hanoi_facility.pk}']")
-    citizen.set_input_files("#id_evidence", files=[{"name": "phieu-tiem.jpg", "mimeType": "image/jpeg",
-                                                    "buffer": JPEG}])
     # Phone-sized: the form fits the screen width.
     assert citizen.evaluate("document.documentElement.scrollWidth") <= 390
     citizen.click("button[type=submit].primary")

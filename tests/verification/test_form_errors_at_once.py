@@ -11,7 +11,7 @@ from django.urls import reverse
 from records.models import Citizen
 from verification.models import ReconciliationCase
 
-from .conftest import JPEG
+from .helpers import fill_report
 
 GOOD = {"full_name": "Trần Thị Lan", "date_of_birth": "12/03/1991", "sex": "F", "id_number": "001191004567",
         "phone": "0912345678", "province": "1", "vaccine": "astrazeneca", "dose_number": "2",
@@ -73,20 +73,9 @@ def test_a_citizen_sees_every_error_at_once_in_both_languages(phone_page, hanoi_
     page = phone_page
 
     def fill_badly():
-        page.goto(page.base_url + "/verification/report/")
-        page.fill("#id_full_name", "Trần Thị Lan")
-        page.fill("#id_date_of_birth", "12/03/1991")
-        page.check("input[name=sex][value=F]")
-        page.fill("#id_id_number", "0011910045")
-        page.fill("#id_phone", "abc")
-        page.select_option("#id_province", "1")
-        page.wait_for_selector(f"#id_ward option[value='{hanoi_facility.ward_id}']", state="attached")
-        page.select_option("#id_ward", str(hanoi_facility.ward_id))
-        page.select_option("#id_vaccine", "astrazeneca")
-        page.fill("#id_injection_date", "31/02/2021")
+        fill_report(page, hanoi_facility.ward_id, id_number="0011910045", phone="abc",
+                    injection_date="31/02/2021")
         page.check("#id_facility_unknown")
-        page.set_input_files("#id_evidence", files=[{"name": "slip.jpg", "mimeType": "image/jpeg",
-                                                     "buffer": JPEG}])
         with page.expect_navigation():
             page.click("button[type=submit].primary")
 
