@@ -3,6 +3,7 @@
 FROM python:3.11-slim-bookworm AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=vaxrecon.settings.prod
 RUN apt-get update && apt-get install -y --no-install-recommends gettext softhsm2 nodejs npm openssl \
+    fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt package.json package-lock.json ./

@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from certificates.models import DocumentSigner, VaccinationCertificate
-from records.models import VaccineProduct
+from records.models import Citizen, VaccineProduct
+from vaxrecon.access import scope_for
+from vaxrecon.errors import NotFoundInScope
 
 
 def _b64(data: bytes) -> str:
@@ -62,3 +65,17 @@ def vaccine_name(medicinal_product: str) -> str:
     """Our name of the product with this EU code (the code itself when we have none)."""
     product = VaccineProduct.objects.filter(eu_medicinal_product=medicinal_product).order_by("pk").first()
     return f"{product.name} ({medicinal_product})" if product else medicinal_product
+
+
+def citizen_in_scope(*, user, pk: int) -> Citizen:
+    """The citizen ``pk`` if the acting user's scope holds the ward they live in, else ``NotFoundInScope``."""
+    citizen = (Citizen.objects.filter(scope_for(user).q(ward="ward", province="ward__province"))
+               .filter(pk=pk).first())
+    if citizen is None:
+        raise NotFoundInScope(_("No such citizen."))
+    return citizen
+
+
+def certificates_of(*, citizen) -> list[VaccinationCertificate]:
+    """Every certificate of ``citizen``, newest first."""
+    return list(VaccinationCertificate.objects.filter(citizen=citizen).select_related("signer"))

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
-from certificates import publication, scan, selectors
+from accounts.models import Role
+from certificates import pdf, publication, qr, scan, selectors, services
 from certificates.forms import VerifyForm
 from certificates.verify import Verdict, verify_hc1
-from vaxrecon.access import rate_limited
+from vaxrecon.access import rate_limited, role_required
+from vaxrecon.errors import DomainError
+
+# The central issuer: a province's designated central signer (5772/QĐ-BYT), acting in its province.
+ISSUERS = (Role.PROVINCIAL_OFFICER,)
 
 
 @require_GET
@@ -57,3 +63,60 @@ def verifier(request: HttpRequest) -> HttpResponse:
                         "shown": _shown(result.dcc) if result.dcc else None}
     status = 400 if posted and form.errors else 200
     return render(request, "certificates/verify.html", context, status=status)
+
+
+@role_required(*ISSUERS)
+@require_GET
+def citizen_certificates(request: HttpRequest, pk: int) -> HttpResponse:
+    """A citizen's certificates (current, replaced, revoked) and the button to issue."""
+    citizen = selectors.citizen_in_scope(user=request.user, pk=pk)
+    return render(request, "certificates/citizen.html", {
+        "citizen": citizen, "certificates": selectors.certificates_of(citizen=citizen),
+        "current": selectors.current_certificate(citizen=citizen)})
+
+
+@role_required(*ISSUERS)
+@require_http_methods(["POST"])
+def issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """Issue (or find again) the citizen's certificate; back to their page with what happened."""
+    citizen = selectors.citizen_in_scope(user=request.user, pk=pk)
+    try:
+        outcome = services.certificate_issue(citizen=citizen, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        said = (_("Certificate issued: %(uvci)s") % {"uvci": outcome.certificate.uvci} if outcome.created
+                else _("The doses have not changed: the certificate stays the same."))
+        messages.success(request, said)
+    return redirect("certificates:citizen", pk=citizen.pk)
+
+
+def _current(request: HttpRequest, pk: int):
+    citizen = selectors.citizen_in_scope(user=request.user, pk=pk)
+    cert = selectors.current_certificate(citizen=citizen)
+    if cert is None:
+        raise Http404(_("This citizen has no current certificate."))
+    return cert
+
+
+@role_required(*ISSUERS)
+@require_GET
+def certificate_png(request: HttpRequest, pk: int) -> HttpResponse:
+    """The current certificate's QR code as a PNG."""
+    response = HttpResponse(qr.qr_png(_current(request, pk).hc1, scale=6), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@role_required(*ISSUERS)
+@require_GET
+def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The current certificate as a PDF, A4 (default) or A6 (``?size=a6``)."""
+    size = request.GET.get("size", "a4")
+    if size not in pdf.SIZES:
+        raise Http404(_("Unknown page size."))
+    cert = _current(request, pk)
+    response = HttpResponse(pdf.certificate_pdf(cert, size=size), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{size}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -118,6 +118,12 @@ MATRIX: dict[str, Route] = {
     # Vaccination certificates: the signed trust list and revocation list are public.
     "certificates:trust_list": Route(PUBLIC), "certificates:revocations": Route(PUBLIC),
     "certificates:verify": Route(PUBLIC),
+    # The central issuer (a province's officer) for a citizen of the province: page, issue, downloads
+    # (a citizen without a current certificate has no PNG/PDF: 404 in scope too).
+    "certificates:citizen": Route({PROVINCE}, kind="patient"),
+    "certificates:issue": Route({PROVINCE}, "POST", "patient"),
+    "certificates:png": Route({PROVINCE}, kind="patient", names_object=True),
+    "certificates:pdf": Route({PROVINCE}, kind="patient", names_object=True),
     "api:me": Route({CLINIC, POLICE, SIGNER, PROVINCE, MINISTRY}, api=True),
     "api:citizens": Route({CLINIC, POLICE, *REPORTERS}, api=True),
     "api:injections": Route({CLINIC, *REPORTERS}, api=True),

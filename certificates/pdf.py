@@ -1,0 +1,70 @@
+"""The certificate as a PDF (A4 or A6) with Vietnamese and English labels and the QR code.
+
+The font is DejaVu Sans from Debian's fonts-dejavu-core (installed by .ci/run and the Dockerfile;
+``CERTIFICATES_PDF_FONT`` points elsewhere): the PDF core fonts have no Vietnamese letters, so a
+TrueType font with them is embedded (fpdf2 embeds only the glyphs used).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from django.conf import settings
+from fpdf import FPDF
+
+from certificates import qr
+from certificates.models import VaccinationCertificate
+from certificates.selectors import vaccine_name
+from certificates.verify import Verdict, verify_hc1
+
+TITLE_VI, TITLE_EN = "Giấy chứng nhận tiêm chủng COVID-19", "EU Digital COVID Certificate — Vaccination"
+SIZES = {"a4": ("A4", 18, 80), "a6": ((105, 148), 8, 62)}  # page (fpdf2 has no "A6"), margin, QR side (mm)
+LABELS = [  # (key, Vietnamese, English)
+    ("name", "Họ và tên", "Name"), ("dob", "Ngày sinh", "Date of birth"),
+    ("vaccine", "Vắc xin", "Vaccine"), ("dose", "Mũi", "Dose"),
+    ("date", "Ngày tiêm", "Date of vaccination"), ("country", "Nước tiêm", "Country of vaccination"),
+    ("issuer", "Đơn vị cấp", "Issuer"), ("uvci", "Mã định danh", "Certificate identifier"),
+    ("expires", "Hiệu lực đến", "Valid until"),
+]
+
+
+def _font() -> str:
+    path = Path(settings.CERTIFICATES_PDF_FONT)
+    if not path.is_file():
+        raise FileNotFoundError(f"The PDF font {path} is missing (apt-get install fonts-dejavu-core, "
+                                "or set CERTIFICATES_PDF_FONT).")
+    return str(path)
+
+
+def _values(cert: VaccinationCertificate) -> dict[str, str]:
+    result = verify_hc1(cert.hc1)
+    dcc = result.dcc if result.verdict in (Verdict.VALID, Verdict.EXPIRED, Verdict.REVOKED) else {}
+    nam, dose = dcc.get("nam", {}), (dcc.get("v") or [{}])[0]
+    return {"name": f"{nam.get('fn', '')} {nam.get('gn', '')}".strip(), "dob": dcc.get("dob", ""),
+            "vaccine": vaccine_name(dose.get("mp", "")), "dose": f"{dose.get('dn', '')}/{dose.get('sd', '')}",
+            "date": dose.get("dt", ""), "country": dose.get("co", ""), "issuer": dose.get("is", ""),
+            "uvci": cert.uvci, "expires": f"{cert.expires_at:%Y-%m-%d}"}
+
+
+def certificate_pdf(cert: VaccinationCertificate, *, size: str = "a4") -> bytes:
+    """The PDF of ``cert`` on one page of ``size`` ("a4" or "a6")."""
+    page, margin, side = SIZES[size]
+    pdf = FPDF(format=page)
+    pdf.set_margins(margin, margin, margin)
+    pdf.set_auto_page_break(False)
+    pdf.add_font("DejaVu", fname=_font())
+    pdf.add_page()
+    scale = 1 if size == "a4" else 0.6
+    pdf.set_font("DejaVu", size=16 * scale)
+    pdf.multi_cell(0, 8 * scale, f"{TITLE_VI}\n{TITLE_EN}", align="C")
+    width = pdf.w - 2 * margin
+    pdf.image(io.BytesIO(qr.qr_png(cert.hc1, scale=8)), x=(pdf.w - side) / 2, w=side, h=side)
+    pdf.ln(3)
+    values = _values(cert)
+    for key, vi, en in LABELS:
+        pdf.set_font("DejaVu", size=8 * scale)
+        pdf.cell(width * 0.45, 5 * scale, f"{vi} / {en}")
+        pdf.set_font("DejaVu", size=10 * scale)
+        pdf.multi_cell(width * 0.55, 5 * scale, values[key], new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
