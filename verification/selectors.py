@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from records import normalize
 from records.models import Citizen, Facility, InjectionRecord
@@ -189,12 +190,49 @@ logger = logging.getLogger(__name__)
 MAX_BLOCK = 50
 
 
+# The engine's verdict in words, by its log2 odds: 10 is about 1000:1 for the same person; at 0
+# or below the evidence is even or against, and the citizen is not offered as the person (the
+# case page, the match review and their services alike).
+VERY_LIKELY_FROM = 10.0
+STRENGTHS = {"very_likely": gettext_lazy("Very likely the same person"),
+             "likely": gettext_lazy("Possibly the same person"),
+             "unlikely": gettext_lazy("Unlikely to be the same person")}
+
+
+def strength_of(score: float | None) -> str:
+    """very_likely / likely / unlikely; '' when the engine did not score the citizen."""
+    if score is None:
+        return ""
+    if score >= VERY_LIKELY_FROM:
+        return "very_likely"
+    return "likely" if score > 0 else "unlikely"
+
+
+class Verdict:
+    """A proposed citizen's `strength` in words, and whether it may be chosen as the person."""
+
+    strength: str
+
+    @property
+    def strength_text(self) -> str:
+        return str(STRENGTHS.get(self.strength, ""))
+
+    @property
+    def selectable(self) -> bool:
+        return self.strength != "unlikely"
+
+
 @dataclass
-class CaseCandidate:
+class CaseCandidate(Verdict):
     citizen: object
     reasons: list[str] = field(default_factory=list)
     score: float | None = None  # the engine's log2 odds, when the engine scored it
     probability: float | None = None
+    against: bool = False  # the engine ran and did not list this citizen (below its review threshold)
+
+    @property
+    def strength(self) -> str:
+        return "unlikely" if self.against else strength_of(self.score)
 
 
 def _engine_reason(field_name: str, level: str) -> str:
@@ -262,19 +300,25 @@ def case_candidates(case: ReconciliationCase) -> list[CaseCandidate]:
         block.insert(0, case.citizen)
     by_id = {c.pk: c for c in block}
     candidates = {c.pk: CaseCandidate(citizen=c, reasons=_blocking_reasons(case, c)) for c in block}
-    scored = _engine_scores(case, block)
+    scored, complete = _engine_scores(case, block)
     for pk, (score, probability, reasons) in scored.items():
         if pk in candidates:
             candidates[pk].score, candidates[pk].probability = score, probability
             candidates[pk].reasons = reasons or candidates[pk].reasons
-    ranked = sorted(candidates.values(), key=lambda c: (c.score is None, -(c.score or 0), -len(c.reasons)))
+    if complete:  # the engine listed everyone above its review threshold: the rest it is against
+        for pk, candidate in candidates.items():
+            candidate.against = pk not in scored
+    ranked = sorted(candidates.values(), key=lambda c: (not c.selectable, c.score is None, -(c.score or 0),
+                                                        -len(c.reasons)))
     return [c for c in ranked if c.citizen.pk in by_id]
 
 
-def _engine_scores(case: ReconciliationCase, block) -> dict:
-    """pk -> (score, probability, reasons) from the linkage engine; {} when it fails."""
+def _engine_scores(case: ReconciliationCase, block) -> tuple[dict, bool]:
+    """(pk -> (score, probability, reasons) of the citizens the linkage engine lists, whether
+    that list is everyone above its review threshold: fewer than its most candidates);
+    ({}, False) when it fails."""
     if not block:
-        return {}
+        return {}, False
     try:
         rows = Citizen.objects.filter(pk__in=[c.pk for c in block]).values_list(*CITIZEN_ROW_FIELDS)
         index = CitizenIndex.from_rows(rows, estimate_u=False)
@@ -282,16 +326,17 @@ def _engine_scores(case: ReconciliationCase, block) -> dict:
             ("link_threshold", getattr(settings, "LINKAGE_LINK_THRESHOLD", None)),
             ("review_threshold", getattr(settings, "LINKAGE_REVIEW_THRESHOLD", None)),
             ("min_margin", getattr(settings, "LINKAGE_MIN_MARGIN", None))) if value is not None}
-        engine = Engine(index, LinkageConfig(**overrides))
+        config = LinkageConfig(**overrides)
+        engine = Engine(index, config)
         result = engine.match({
             "full_name": case.full_name, "date_of_birth": case.date_of_birth or case.birth_year,
             "sex": case.sex, "id_number": case.id_number, "phone": case.phone,
             "province_code": case.ward.province_id if case.ward_id else None, "ward_code": case.ward_id})
     except Exception:  # noqa: BLE001 - candidates must not take the case page down
         logger.exception("linkage engine failed for case %s; showing blocking matches", case.pk)
-        return {}
+        return {}, False
     out = {}
     for candidate in result.candidates:
         reasons = [_engine_reason(r["field"], r["level"]) for r in candidate.reason_dicts()]
         out[candidate.citizen_id] = (candidate.score, candidate.probability, reasons)
-    return out
+    return out, len(result.candidates) < config.max_candidates

@@ -18,13 +18,8 @@ from django.utils.translation import gettext_lazy
 from records import normalize
 from records.models import Citizen, VaccineProduct, Ward
 from verification.models import MatchReview
+from verification.selectors import Verdict, strength_of
 
-# Strengths by the engine's log2 odds: 10 is about 1000:1 for the same person; at 0 or below
-# the evidence is even or against.
-VERY_LIKELY_FROM = 10.0
-STRENGTHS = {"very_likely": gettext_lazy("Very likely the same person"),
-             "likely": gettext_lazy("Possibly the same person"),
-             "unlikely": gettext_lazy("Unlikely to be the same person")}
 # Scores this close are equally strong (the engine rounds them to 0.01 when stored).
 TIE = 0.05
 REGISTRY_SEARCH_LIMIT = 20
@@ -35,15 +30,6 @@ DOSE_WORDS = {1: gettext_lazy("first dose"), 2: gettext_lazy("second dose"), 3: 
               4: gettext_lazy("fourth dose"), 5: gettext_lazy("fifth dose"), 6: gettext_lazy("sixth dose"),
               7: gettext_lazy("seventh dose"), 8: gettext_lazy("eighth dose"), 9: gettext_lazy("ninth dose"),
               10: gettext_lazy("tenth dose")}
-
-
-def strength(score: float | None) -> str:
-    """very_likely / likely / unlikely; '' when the engine did not score the citizen."""
-    if score is None:
-        return ""
-    if score >= VERY_LIKELY_FROM:
-        return "very_likely"
-    return "likely" if score > 0 else "unlikely"
 
 
 def dose_words(number) -> str:
@@ -170,20 +156,12 @@ def _citizen_values(record: dict, citizen: Citizen) -> dict[str, str]:
 
 
 @dataclass
-class CandidateView:
+class CandidateView(Verdict):
     citizen: Citizen
     score: float | None
     strength: str
     fields: list[FieldRow]
     differs: list[str]  # labels of the confirmed fields that differ
-
-    @property
-    def strength_text(self) -> str:
-        return str(STRENGTHS.get(self.strength, ""))
-
-    @property
-    def selectable(self) -> bool:
-        return self.strength != "unlikely"
 
     @property
     def differs_text(self) -> str:
@@ -195,7 +173,7 @@ def compare(record: dict, shown: RecordView, citizen: Citizen, score: float | No
     theirs = _citizen_values(record, citizen)
     rows = [FieldRow(key, str(label), shown.values[key], theirs[key], agree[key])
             for key, label in LABELS.items()]
-    return CandidateView(citizen=citizen, score=score, strength=strength(score), fields=rows,
+    return CandidateView(citizen=citizen, score=score, strength=strength_of(score), fields=rows,
                          differs=[str(CONFIRMED_FIELDS[k]) for k in differing_fields(record, citizen)])
 
 

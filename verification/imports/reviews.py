@@ -22,10 +22,10 @@ from verification.imports.review_selectors import (
     CONFIRMED_FIELDS,
     differing_fields,
     registry_search,
-    strength,
 )
 from verification.imports.selectors import reviews_in_scope
 from verification.models import MatchReview
+from verification.selectors import strength_of
 
 AUDITED = ["status", "citizen", "injection", "decided_by", "decided_at", "note"]
 
@@ -70,7 +70,7 @@ def _chosen_citizen(review: MatchReview, citizen_id: int, search: dict | None) -
     search finds again now with the same terms."""
     listed = {c["citizen_id"]: c["score"] for c in review.candidates}
     if citizen_id in listed:
-        if strength(listed[citizen_id]) == "unlikely":
+        if strength_of(listed[citizen_id]) == "unlikely":
             raise InvalidInput(_("The evidence is against this candidate being the person: search the "
                                  "registry or create a new citizen."), field="citizen_id")
         return Citizen.objects.get(pk=citizen_id)

@@ -269,10 +269,14 @@ def case_link_citizen(*, case: ReconciliationCase | int, actor, citizen_id: int)
     """Link the case to one of its candidate citizens (never to anyone else). Returns the case."""
     with transaction.atomic():
         locked = _clinic_case(case, actor, action=_("link a citizen"))
-        allowed = {c.citizen.pk: c.citizen for c in case_candidates(locked)}
-        citizen = allowed.get(int(citizen_id))
-        if citizen is None:
+        candidates = {c.citizen.pk: c for c in case_candidates(locked)}
+        candidate = candidates.get(int(citizen_id))
+        if candidate is None:
             raise InvalidInput(_("This person is not among the candidates for the case."), field="citizen")
+        if not candidate.selectable:
+            raise InvalidInput(_("The evidence is against this candidate being the person: search the "
+                                 "registry or create a new citizen."), field="citizen")
+        citizen = candidate.citizen
         if locked.injections.exclude(citizen=citizen).exists():
             raise InvalidInput(_("Doses were already recorded for another person on this case."),
                                field="citizen")
