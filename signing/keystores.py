@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from django.utils.translation import gettext as _
 
 from .errors import KeyStoreError, SignatureInvalid, WrongPassphrase, WrongPin
 from .pki import PrivateKey, load_certificates, load_pkcs12
@@ -45,12 +46,12 @@ def _check_key_fits(public_key: Any, algorithm: Algorithm) -> None:
     if algorithm is Algorithm.ECDSA_P256_SHA256:
         if not (isinstance(public_key, ec.EllipticCurvePublicKey)
                 and isinstance(public_key.curve, ec.SECP256R1)):
-            raise KeyStoreError("ECDSA P-256 signing needs a P-256 key and certificate.")
+            raise KeyStoreError(_("ECDSA P-256 signing needs a P-256 key and certificate."))
     else:
         if not isinstance(public_key, rsa.RSAPublicKey):
-            raise KeyStoreError("RSA signing needs an RSA key and certificate.")
+            raise KeyStoreError(_("RSA signing needs an RSA key and certificate."))
         if public_key.key_size < MIN_RSA_BITS:
-            raise KeyStoreError(f"RSA keys must have at least {MIN_RSA_BITS} bits.")
+            raise KeyStoreError(_("RSA keys must have at least %(bits)s bits.") % {"bits": MIN_RSA_BITS})
 
 
 def default_algorithm(certificate: x509.Certificate) -> Algorithm:
@@ -109,7 +110,7 @@ class FileKeySigner(Signer):
         self.algorithm = algorithm or default_algorithm(certificate)
         _check_key_fits(certificate.public_key(), self.algorithm)
         if key.public_key() != certificate.public_key():
-            raise KeyStoreError("The key does not belong to the certificate.")
+            raise KeyStoreError(_("The key does not belong to the certificate."))
         self._key = key
         self.certificate = certificate
         self.chain = chain or []
@@ -129,15 +130,15 @@ class FileKeySigner(Signer):
             key = serialization.load_pem_private_key(key_pem, passphrase.encode() or None)
         except TypeError as exc:  # no passphrase for an encrypted key, or the reverse
             if b"ENCRYPTED" in key_pem:
-                raise WrongPassphrase("This key file needs its passphrase.") from exc
-            raise KeyStoreError("The key file is not passphrase-protected; "
-                                "unencrypted keys are refused.") from exc
+                raise WrongPassphrase(_("This key file needs its passphrase.")) from exc
+            raise KeyStoreError(_("The key file is not passphrase-protected; "
+                                  "unencrypted keys are refused.")) from exc
         except ValueError as exc:
             if b"ENCRYPTED" in key_pem:
-                raise WrongPassphrase("The passphrase does not open this key file.") from exc
-            raise KeyStoreError("The key file could not be read.") from exc
+                raise WrongPassphrase(_("The passphrase does not open this key file.")) from exc
+            raise KeyStoreError(_("The key file could not be read.")) from exc
         if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
-            raise KeyStoreError("Only ECDSA and RSA keys are supported.")
+            raise KeyStoreError(_("Only ECDSA and RSA keys are supported."))
         certs = load_certificates(cert_pem)
         return cls(key, certs[0], chain=certs[1:], algorithm=algorithm)
 
@@ -187,16 +188,18 @@ class Pkcs11Signer(Signer):
             lib = pkcs11.lib(module_path)
             token = lib.get_token(token_label=token_label)
         except pkcs11.NoSuchToken as exc:
-            raise KeyStoreError(f"No token labelled {token_label!r} is connected.") from exc
+            raise KeyStoreError(_("No token labelled '%(label)s' is connected.")
+                                % {"label": token_label}) from exc
         except (RuntimeError, OSError, pkcs11.PKCS11Error) as exc:
-            raise KeyStoreError(f"The PKCS#11 module could not be loaded: {exc}") from exc
+            raise KeyStoreError(_("The PKCS#11 module could not be loaded: %(error)s")
+                                % {"error": exc}) from exc
         try:
             self._session = token.open(user_pin=pin)
         except (pkcs11.PinIncorrect, pkcs11.PinInvalid, pkcs11.PinLenRange) as exc:
-            raise WrongPin("The token refused the PIN.") from exc
+            raise WrongPin(_("The token refused the PIN.")) from exc
         except pkcs11.PinLocked as exc:
-            raise WrongPin("The token is locked after too many wrong PINs; "
-                           "ask the security officer to unlock it.") from exc
+            raise WrongPin(_("The token is locked after too many wrong PINs; "
+                             "ask the security officer to unlock it.")) from exc
         try:
             self._key = self._session.get_key(object_class=ObjectClass.PRIVATE_KEY,
                                               label=key_label)
@@ -204,12 +207,13 @@ class Pkcs11Signer(Signer):
                 obj = next(self._session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE,
                                                       Attribute.LABEL: key_label}), None)
                 if obj is None:
-                    raise KeyStoreError(f"No certificate labelled {key_label!r} on the token.")
+                    raise KeyStoreError(_("No certificate labelled '%(label)s' on the token.")
+                                        % {"label": key_label})
                 certificate = x509.load_der_x509_certificate(obj[Attribute.VALUE])
         except (pkcs11.NoSuchKey, pkcs11.MultipleObjectsReturned) as exc:
             self._session.close()
-            raise KeyStoreError(f"No single private key labelled {key_label!r} on the "
-                                "token.") from exc
+            raise KeyStoreError(_("No single private key labelled '%(label)s' on the token.")
+                                % {"label": key_label}) from exc
         except KeyStoreError:
             self._session.close()
             raise
@@ -224,7 +228,7 @@ class Pkcs11Signer(Signer):
             verify_digest_signature(certificate, self.algorithm, probe, self.sign_digest(probe))
         except SignatureInvalid as exc:
             self.close()
-            raise KeyStoreError("The key on the token does not match the certificate.") from exc
+            raise KeyStoreError(_("The key on the token does not match the certificate.")) from exc
         except KeyStoreError:
             self.close()
             raise
@@ -244,7 +248,8 @@ class Pkcs11Signer(Signer):
                     mech.SHA256, self._pkcs11.MGF.SHA256, PSS_SALT_LENGTH))
             return self._key.sign(SHA256_DIGEST_INFO_PREFIX + digest, mechanism=mech.RSA_PKCS)
         except self._pkcs11.PKCS11Error as exc:
-            raise KeyStoreError(f"The token could not sign: {type(exc).__name__}") from exc
+            raise KeyStoreError(_("The token could not sign: %(error)s")
+                                % {"error": type(exc).__name__}) from exc
 
     def close(self) -> None:
         session, self._session = getattr(self, "_session", None), None
@@ -285,8 +290,8 @@ class RemoteHashSigner(Signer):
         return self._request_signature(digest)
 
     def _request_signature(self, digest: bytes) -> bytes:
-        raise KeyStoreError("Remote signing is not available: no remote signing service "
-                            "is configured for this deployment.")
+        raise KeyStoreError(_("Remote signing is not available: no remote signing service "
+                              "is configured for this deployment."))
 
 
 def verify_digest_signature(certificate: x509.Certificate, algorithm: Algorithm | str,
@@ -319,5 +324,5 @@ def _verify(certificate: x509.Certificate, algorithm: Algorithm, data: bytes,
             assert isinstance(public_key, rsa.RSAPublicKey)
             public_key.verify(signature, data, _rsa_padding(algorithm), hash_alg)
     except (InvalidSignature, KeyStoreError) as exc:
-        raise SignatureInvalid("The signature does not match the signed data and the "
-                               "signer's certificate.") from exc
+        raise SignatureInvalid(_("The signature does not match the signed data and the "
+                                 "signer's certificate.")) from exc

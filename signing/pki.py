@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.utils.translation import gettext as _
 
 from .errors import CertificateRejected, KeyStoreError, WrongPassphrase
 
@@ -215,12 +216,12 @@ def load_pkcs12(data: bytes, passphrase: str | bytes) -> tuple[PrivateKey, x509.
         # cryptography reports a bad MAC/decryption and a malformed file alike; tell them
         # apart by whether the file parses with no password at all.
         if _looks_like_pkcs12(data):
-            raise WrongPassphrase("The passphrase does not open this key file.") from exc
-        raise KeyStoreError("The file is not a PKCS#12 (.p12/.pfx) key file.") from exc
+            raise WrongPassphrase(_("The passphrase does not open this key file.")) from exc
+        raise KeyStoreError(_("The file is not a PKCS#12 (.p12/.pfx) key file.")) from exc
     if key is None or cert is None:
-        raise KeyStoreError("The PKCS#12 file must hold one private key and its certificate.")
+        raise KeyStoreError(_("The PKCS#12 file must hold one private key and its certificate."))
     if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
-        raise KeyStoreError("Only ECDSA and RSA keys are supported.")
+        raise KeyStoreError(_("Only ECDSA and RSA keys are supported."))
     return key, cert, list(extra)
 
 
