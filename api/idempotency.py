@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 
 from django.core.files.uploadedfile import UploadedFile
@@ -22,6 +23,8 @@ from api.errors import IdempotencyKeyMissing, IdempotencyKeyReused
 from api.models import ApiKey, IdempotentRequest
 
 HEADER = "Idempotency-Key"
+# 1 to 255 visible ASCII characters, spaces inside only (the schema documents the same pattern).
+KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
 REPLAYED = "Idempotent-Replayed"
 KEPT_HEADERS = ("Location", "ETag")
 
@@ -66,8 +69,8 @@ def _replay(stored: IdempotentRequest, print_: str) -> HttpResponse:
 
 def idempotent(view, request, run: Callable[[], HttpResponse]) -> HttpResponse:
     """Run `run` (the POST's work, returning a DRF Response) once per (caller, Idempotency-Key)."""
-    key = request.headers.get(HEADER, "").strip()
-    if not key or len(key) > 255:
+    key = request.headers.get(HEADER, "")
+    if len(key) > 255 or not re.match(KEY_PATTERN, key):
         raise IdempotencyKeyMissing(_("Send an Idempotency-Key header (1 to 255 characters) with every "
                                       "POST, the same one when you retry."), field=HEADER)
     owner, print_ = _owner(request), fingerprint(request)

@@ -9,6 +9,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from api.idempotency import KEY_PATTERN
 from vaxrecon.errors import PROBLEM_CONTENT_TYPE
 
 
@@ -43,8 +44,7 @@ ERROR_TEXT = {
 
 
 # What the server takes as a key or an ETag: 1 to 255 visible ASCII characters, no space at either end.
-HEADER_TOKEN = {"type": "string", "minLength": 1, "maxLength": 255,
-                "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"}
+HEADER_TOKEN = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN}
 
 
 class ApiSchema(AutoSchema):

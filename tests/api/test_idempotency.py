@@ -123,3 +123,12 @@ def test_two_copies_at_the_same_moment_run_once(reference_data, clinic_key, lan)
     assert sorted(r.has_header("Idempotent-Replayed") for r in results) == [False, True]
     assert InjectionRecord.objects.count() == 1 and IdempotentRequest.objects.count() == 1
     assert AuditEvent.objects.filter(action="injection.create").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_key_with_a_space_at_an_end_or_outside_visible_ascii_is_refused(clinic_api, lan):
+    for key in (" k", "k ", "k\t1", "x" * 256):
+        response = post(clinic_api, URL, DOSE, key=key)
+        assert_problem(response, 400, "idempotency_key_required", field="Idempotency-Key")
+    assert not InjectionRecord.objects.exists()
+    assert post(clinic_api, URL, DOSE, key="order 42/1").status_code == 201
