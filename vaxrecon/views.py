@@ -13,8 +13,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.models import Role
 from records.models import InjectionRecord
 from records.selectors import scope_figures
+from signing.selectors import records_awaiting_signature
 from vaxrecon.access import scope_for
 
 
@@ -35,6 +37,10 @@ def home(request: HttpRequest) -> HttpResponse:
             for value, label in InjectionRecord.Status.choices
             if value != InjectionRecord.Status.SUPERSEDED
         ],
+        # What waits for this signer, counted now as the signing page lists it (the figures
+        # above are by record status and may be minutes old).
+        "awaiting_signature": (records_awaiting_signature(scope=scope).count()
+                               if scope.role == Role.SIGNER else None),
     }
     return render(request, "home.html", context)
 

@@ -1,0 +1,33 @@
+"""The signer's home page counts what waits for their signature, as the signing page lists it
+(their commune's records only, counted now), in Vietnamese and in English."""
+
+import pytest
+
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_home_tile_counts_the_doses_awaiting_this_signer(page, signer_user, make_awaiting_case,
+                                                             hanoi_facility, hcm_facility, settings):
+    settings.LANGUAGE_CODE = "vi"
+    make_awaiting_case(facility=hanoi_facility, doses=2)
+    make_awaiting_case(facility=hanoi_facility, doses=1)
+    make_awaiting_case(facility=hcm_facility, doses=4)  # another commune's: not this signer's
+
+    browser_login(page, "signer-hn")
+    tile = page.locator("[data-testid=awaiting-signature]")
+    assert " ".join(tile.inner_text().split()) == "3 mũi tiêm chờ bạn ký"
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
+    assert " ".join(page.locator("[data-testid=awaiting-signature]").inner_text().split()) == \
+        "3 doses await your signature"
+    with page.expect_navigation():
+        page.click("[data-testid=awaiting-signature]")
+    assert page.locator("table tbody input[type=checkbox]").count() == 3
+
+
+def test_other_roles_have_no_signing_tile(page, clinic_user, make_awaiting_case, hanoi_facility):
+    make_awaiting_case(facility=hanoi_facility, doses=1)
+    browser_login(page, "clinic-hn")
+    assert page.locator("[data-testid=awaiting-signature]").count() == 0
