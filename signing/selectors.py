@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -81,6 +82,34 @@ def record_for_check(*, scope: Scope, pk) -> InjectionRecord:
     if record is None:
         raise NotFoundInScope("No such record.")
     return record
+
+
+def _name_part(name: x509.Name, oid) -> str:
+    return ", ".join(str(a.value) for a in name.get_attributes_for_oid(oid))
+
+
+@dataclass(frozen=True)
+class CertificateWords:
+    """A certificate as a person reads it: who holds it, who issued it, its serial number and
+    its validity, instead of a raw distinguished name."""
+
+    holder: str
+    organisation: str
+    issuer: str
+    serial: str
+
+
+def certificate_words(cert) -> CertificateWords:
+    """The holder's and issuer's names (common name, else the whole name), the organisation,
+    and the serial number in hex groups, read from the stored certificate."""
+    c = cert.certificate
+    issuer = _name_part(c.issuer, NameOID.COMMON_NAME) or _name_part(c.issuer, NameOID.ORGANIZATION_NAME)
+    serial = cert.serial.upper()
+    return CertificateWords(
+        holder=_name_part(c.subject, NameOID.COMMON_NAME) or cert.subject,
+        organisation=_name_part(c.subject, NameOID.ORGANIZATION_NAME),
+        issuer=issuer or cert.issuer_name,
+        serial=" ".join(serial[i:i + 4] for i in range(0, len(serial), 4)))
 
 
 def certificates_of(*, user, usable_only: bool = False) -> QuerySet[SignerCertificate]:

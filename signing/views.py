@@ -30,6 +30,7 @@ def _certificates_context(user) -> dict:
     for cert in certificates:
         cert.expiring = not cert.is_expired and cert.expires_within(days, now=now)
         cert.days_left = max(0, (cert.not_after - now).days)
+        cert.words = selectors.certificate_words(cert)
     return {"certificates": certificates, "warning_days": days}
 
 
