@@ -178,12 +178,29 @@ def _backlog_at(instant: str, *, sign: int = 1, changed_only: bool = False) -> l
         SELECT e.case_id, MAX(e.at) FROM verification_caseevent e {only_events}
         WHERE e.at >= {at48} AND e.at < {at} AND e.transition <> '' AND {step_change}
         GROUP BY e.case_id"""  # nosec B608 # constant SQL
+    open_cases = _open_cases_at(instant, sign=sign, only=only)
+    return [f"DELETE FROM {AFTER}", f"DELETE FROM {ENTERED}", f"DELETE FROM {OPEN}",  # nosec B608 # constant SQL
+            first_after, entered, open_cases, f"""
+        INSERT INTO {BASE} (facility, ward, figure, value)
+        SELECT facility, ward, figure, SUM(n) FROM {OPEN} WHERE figure IS NOT NULL
+        GROUP BY facility, ward, figure""",  # nosec B608 # constant SQL
+            f"""
+        INSERT INTO {BASE} (facility, ward, figure, value)
+        SELECT facility, ward, 'overdue', SUM(n) FROM {OPEN} WHERE overdue = 1 """
+        "GROUP BY facility, ward"]  # nosec B608 # constant SQL
+
+
+def _open_cases_at(instant: str, *, sign: int, only: str) -> str:
+    """The open cases at the instant counted per unit, step, age band and overdue at once,
+    from the state and step entry found before (AFTER, ENTERED); `only`: a join that keeps
+    the change set."""
+    at, at48 = f"%({instant})s", f"%({instant}48)s"
     band = ("CASE WHEN secs IS NULL OR secs >= 172800 THEN 'over48' WHEN secs >= 86400 THEN '24to48' "
             "ELSE 'under24' END")
     step = STEP_NAME.format(expr=sql.step_of("state"))
     # Counted per unit, step, age band and overdue at once: the open cases are the largest
     # set a build reads (a million at national scale), so they are grouped, never stored.
-    open_cases = f"""
+    return f"""
         INSERT INTO {OPEN} (facility, ward, figure, overdue, n)
         SELECT fac, ward, 'backlog_' || {step} || '_' || {band}, overdue, {sign} * COUNT(*) FROM (
             SELECT fac, ward, state,
@@ -201,15 +218,6 @@ def _backlog_at(instant: str, *, sign: int = 1, changed_only: bool = False) -> l
                   AND {SHOWN}) s
             WHERE state NOT IN ({FINAL})) o
         GROUP BY fac, ward, 'backlog_' || {step} || '_' || {band}, overdue"""  # nosec B608 # constant SQL
-    return [f"DELETE FROM {AFTER}", f"DELETE FROM {ENTERED}", f"DELETE FROM {OPEN}",  # nosec B608 # constant SQL
-            first_after, entered, open_cases, f"""
-        INSERT INTO {BASE} (facility, ward, figure, value)
-        SELECT facility, ward, figure, SUM(n) FROM {OPEN} WHERE figure IS NOT NULL
-        GROUP BY facility, ward, figure""",  # nosec B608 # constant SQL
-            f"""
-        INSERT INTO {BASE} (facility, ward, figure, value)
-        SELECT facility, ward, 'overdue', SUM(n) FROM {OPEN} WHERE overdue = 1 """
-        "GROUP BY facility, ward"]  # nosec B608 # constant SQL
 
 
 def _backlog_carried() -> list[str]:
