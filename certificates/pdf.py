@@ -8,6 +8,7 @@ TrueType font with them is embedded (fpdf2 embeds only the glyphs used).
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -18,6 +19,8 @@ from certificates.models import VaccinationCertificate
 from certificates.selectors import vaccine_name
 from certificates.verify import Verdict, verify_hc1
 
+# fontTools logs a line per pruned table at INFO for every PDF (the font subset): not news.
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 TITLE_VI, TITLE_EN = "Giấy chứng nhận tiêm chủng COVID-19", "EU Digital COVID Certificate — Vaccination"
 SIZES = {"a4": ("A4", 18, 80), "a6": ((105, 148), 8, 62)}  # page (fpdf2 has no "A6"), margin, QR side (mm)
 LABELS = [  # (key, Vietnamese, English)

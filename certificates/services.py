@@ -138,7 +138,7 @@ def _write(new: list[VaccinationCertificate], replaced: list[int], *, actor) -> 
     VaccinationCertificate.objects.filter(pk__in=replaced).update(status=Status.REPLACED)
     VaccinationCertificate.objects.bulk_create(new, batch_size=CHUNK)
     CertificateRecord.objects.bulk_create(
-        [CertificateRecord(certificate=c, record=r) for c in new for r in c.records_for_link],
+        [CertificateRecord(certificate_id=c.pk, record_id=r.pk) for c in new for r in c.records_for_link],
         batch_size=CHUNK)
     AuditEvent.objects.bulk_create([_audit(actor, "certificate.issue", c, {
         "uvci": c.uvci, "citizen_id": c.citizen_id, "records": sorted(r.pk for r in c.records_for_link),
