@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 S = workflow.CaseStatus
 N = 3
 # Queries per page, whatever the rows: session, user, profile and scope look-ups included.
-BUDGET = {"clinic queue": 8, "police queue": 7, "signer page": 8, "home": 8}
+# The signer's home counts the doses awaiting their signature as it stands: one query more.
+BUDGET = {"clinic queue": 8, "police queue": 7, "signer page": 8, "home": 8, "signer home": 9}
 
 
 def new_case(*, facility, status=S.IN_REVIEW, **extra) -> ReconciliationCase:
@@ -118,7 +119,7 @@ def test_each_home_page_costs_the_same_queries_for_3_and_9_doses(client, hanoi_f
              Role.COMMUNE_POLICE: {"ward": hanoi_facility.ward}, Role.SIGNER: {"ward": hanoi_facility.ward},
              Role.PROVINCIAL_OFFICER: {"province": Province.objects.get(code=1)}}.get(role, {})
     client.force_login(make_user(role, **scope))
-    assert_flat(client, reverse("home"), budget=BUDGET["home"],
+    assert_flat(client, reverse("home"), budget=BUDGET["signer home" if role == Role.SIGNER else "home"],
                 add_rows=lambda n: [InjectionRecordFactory(facility=hanoi_facility) for _ in range(n)],
                 shown=lambda response: response.context["injection_counts"][0][1],  # recorded doses
                 max_queries=django_assert_max_num_queries)
