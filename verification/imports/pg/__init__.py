@@ -16,7 +16,10 @@
    distinct name in Python. Invalid rows go to an error table, written out as the report (line
    order) at the end.
 3. `link`: content hashes (md5 of the cells, as `validation.content_hash`) are computed in SQL;
-   repeated rows and rows already in the `ImportedRow` ledger are dropped with an anti-join.
+   repeated rows and rows already in the `ImportedRow` ledger are dropped with an anti-join. When
+   the ledger knows the file (a re-run), the lines it holds as landed are found right after the
+   COPY (`classify.known_rows`) and not cleaned or checked again; they still count for the
+   same-record-id rule.
 4. `link`: deterministic linking: a row whose 12-digit CCCD (or 9-digit CMND held by exactly one
    citizen) belongs to a citizen with the same folded name and the same full date of
    birth, with no conflicting sex, phone or commune, and whose (name, birth year) is
