@@ -10,9 +10,11 @@ so re-running a file adds nothing. On PostgreSQL a batch goes through COPY into 
 table and one INSERT ... ON CONFLICT DO NOTHING statement writes the ledger and the
 injection records together; elsewhere the ORM's bulk_create does the same work.
 
-The audit trail gets one event per landed batch (counts and line range), not one per
-row: the ledger row, `created_by` and `source_record_id` already say who brought each
-dose in, from which file and job.
+The audit trail gets one `import.file` event per run (who, the file's name, size and SHA-256,
+the job), written with the first rows that land, and one `import.batch` event per landed
+batch (counts and line range), not one per row: each row's ledger entry names the run's
+event, its line and the injection record it became; a review and a case's opening event
+name the event and the line too (README: "who created this record, from which file line").
 """
 
 from __future__ import annotations
