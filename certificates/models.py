@@ -99,8 +99,13 @@ class VaccinationCertificate(models.Model):
             models.UniqueConstraint(fields=["citizen"], condition=models.Q(status="valid"),
                                     name="certificate_one_valid_per_citizen"),
         ]
+        # The verifier looks a certificate's three revocation hashes up among the revoked rows only.
         indexes = [models.Index(fields=["revoked_at"], name="certificate_revoked_at",
-                                condition=models.Q(revoked_at__isnull=False))]
+                                condition=models.Q(revoked_at__isnull=False)),
+                   *[models.Index(fields=[column], name=name, condition=models.Q(status="revoked"))
+                     for column, name in (("uvci_hash", "cert_revoked_uvci"),
+                                          ("country_uvci_hash", "cert_revoked_country_uvci"),
+                                          ("signature_hash", "cert_revoked_signature"))]]
 
     def __str__(self) -> str:
         return self.uvci

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,11 +37,13 @@ def trust_list() -> dict:
     }
 
 
-def revoked_hashes() -> set[str]:
-    """Every revocation hash (hex) of every revoked certificate, of the three EU kinds."""
-    rows = VaccinationCertificate.objects.filter(status=VaccinationCertificate.Status.REVOKED).values_list(
-        "uvci_hash", "country_uvci_hash", "signature_hash")
-    return {value for row in rows for value in row}
+def is_revoked(hashes: dict[str, str]) -> bool:
+    """True when a revoked certificate has one of these revocation hashes (each kind matched on its
+    own column, through the partial indexes of the revoked rows)."""
+    revoked = VaccinationCertificate.objects.filter(status=VaccinationCertificate.Status.REVOKED)
+    match = Q(uvci_hash=hashes["uvci_hash"]) | Q(country_uvci_hash=hashes["country_uvci_hash"]) | Q(
+        signature_hash=hashes["signature_hash"])
+    return revoked.filter(match).exists()
 
 
 def revocation_list() -> dict:

@@ -63,7 +63,7 @@ def _revoked(unsealed: hcert.Unsealed, country: str) -> bool:
     uvci = str(dcc_v[0].get("ci", ""))
     mine = hcert.revocation_hashes(uvci, unsealed.signature,
                                    algorithm=unsealed.algorithm, country=country)
-    return bool(set(mine.values()) & selectors.revoked_hashes())
+    return selectors.is_revoked(mine)
 
 
 def verify_hc1(text: str, *, now: dt.datetime | None = None) -> Result:
