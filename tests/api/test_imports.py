@@ -63,32 +63,21 @@ def test_a_file_that_is_no_log_is_refused_naming_the_field(clinic_api, tmp_path)
     assert not ImportJob.objects.exists()
 
 
-def test_outsiders_and_other_roles_cannot_read_a_job(
-    other_clinic_api, police_user, clinic_user, hanoi_facility
-):
-    job = ImportJob.objects.create(
-        facility=hanoi_facility,
-        uploaded_by=clinic_user,
-        original_name="x.csv",
-        status=ImportJob.Status.RUNNING,
-        total_rows=200,
-        processed_rows=50,
-    )
+@pytest.fixture
+def job(clinic_user, hanoi_facility) -> ImportJob:
+    """A quarter of a 200-row import done."""
+    return ImportJob.objects.create(facility=hanoi_facility, uploaded_by=clinic_user, original_name="x.csv",
+                                    status=ImportJob.Status.RUNNING, total_rows=200, processed_rows=50)
+
+
+def test_outsiders_and_other_roles_cannot_read_a_job(other_clinic_api, police_user, job):
     assert_problem(other_clinic_api.get(f"{URL}{job.pk}/"), 404, "not_found")
     assert_problem(other_clinic_api.get(f"{URL}{job.pk}/errors/"), 404, "not_found")
     assert other_clinic_api.get(URL).json()["results"] == []
     assert_problem(session_client(police_user).get(f"{URL}{job.pk}/"), 403, "not_allowed")
 
 
-def test_a_running_job_shows_its_percent_and_has_no_report_yet(clinic_api, clinic_user, hanoi_facility):
-    job = ImportJob.objects.create(
-        facility=hanoi_facility,
-        uploaded_by=clinic_user,
-        original_name="x.csv",
-        status=ImportJob.Status.RUNNING,
-        total_rows=200,
-        processed_rows=50,
-    )
+def test_a_running_job_shows_its_percent_and_has_no_report_yet(clinic_api, job):
     body = clinic_api.get(f"{URL}{job.pk}/").json()
     assert (body["percent"], body["finished"], body["has_error_report"]) == (25, False, False)
     assert_problem(clinic_api.get(f"{URL}{job.pk}/errors/"), 404, "not_found")
