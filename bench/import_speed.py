@@ -10,10 +10,11 @@ then times: a raw `\\copy` of the reports file into a bare 12-column text table,
 landing; on PostgreSQL the set-based fast path), then `import_records` again (everything
 already imported), then (untimed) `import_records --check-sql-links 20000`: the engine's
 decision on a sample of the rows the fast path links in SQL. Prints `cat /proc/loadavg`
-with each figure: the machine is shared. Each `import_records` run also prints the peak PSS of its
-process tree and the CPU time of that tree (its reaped matchers included) and of the database's
-backends while it ran (from /proc, every 0.2 s): CPU says what the work costs whatever the load. `--skip-setup` reuses the database and its citizens
-(the import tables are emptied first).
+with each figure: the machine is shared. Each `import_records` run also prints the peak PSS of
+its process tree and the CPU time of that tree (its reaped matchers included) and of the
+database's backends while it ran (from /proc, every 0.2 s): CPU says what the work costs
+whatever the load. `--skip-setup` reuses the database and its citizens (the import tables are
+emptied first).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.results import record  # noqa: E402
+
 PY = sys.executable
 
 
@@ -282,6 +287,18 @@ def main() -> None:
     print(f"floor / raw copy (rows/s): {t_raw / t_floor:.1%} (wall {t_floor:.1f} s: staging COPY "
           f"{ms_copy / 1000:.1f} s, INSERT {ms_insert / 1000:.1f} s; {landed:,} rows landed, "
           "then rolled back)")
+    size = f"{rows:,} rows"
+    record("import", f"import_records first run, {size}", t_imp, "s", "≤ 2.0× floor",
+           met=t_imp <= 2.0 * t_floor, baseline=t_floor, baseline_label="landing floor",
+           ratio=t_imp / t_floor)
+    record("import", f"import_records re-run, {size}", t_again, "s", "≤ 0.5× floor",
+           met=t_again <= 0.5 * t_floor, baseline=t_floor, baseline_label="landing floor",
+           ratio=t_again / t_floor)
+    record("import", f"psql \\copy into a bare table, {size}", t_raw, "s")
+    for name, n, t, _load in figures:
+        if name.startswith("import_citizens"):
+            record("import", f"{name}, {n:,} rows", t, "s", "≤ 60 s (1M rows)",
+                   met=t <= 60 if n >= 1_000_000 else None)
 
 
 if __name__ == "__main__":
