@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.management import CommandError, call_command
 
+from certificates import tasks
 from certificates.models import DocumentSigner, VaccinationCertificate
 from certificates.verify import Verdict, verify_hc1
+from records.models import AuditEvent
+from tests.certificates.conftest import DSC_SECRET
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +62,24 @@ def test_the_development_pki_command_makes_a_csca_and_a_dsc_that_issue(db, setti
     call_command("issue_certificates", "--citizen", citizen.cccd)
 
     assert verify_hc1(VaccinationCertificate.objects.get().hc1).verdict is Verdict.VALID
+
+
+@pytest.mark.services
+def test_a_real_worker_issues_everyone_ready(transactional_db, celery_worker_factory, dsc, signed_citizen):
+    ready = [signed_citizen()[0] for _ in range(2)]
+    celery_worker_factory(CERTIFICATES_DSC_SECRET=DSC_SECRET)
+
+    tasks.issue_all_certificates.delay()  # no result backend: the database says when it is done
+
+    deadline = time.monotonic() + 60
+    while VaccinationCertificate.objects.count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert set(VaccinationCertificate.objects.values_list("citizen_id", flat=True)) == {c.pk for c in ready}
+    assert AuditEvent.objects.filter(action="certificate.issue", actor_label="system").count() == 2
+
+
+def test_without_a_document_signer_the_task_logs_and_issues_nothing(db, signed_citizen, caplog):
+    signed_citizen()
+    assert tasks.issue_all_certificates() is None
+    assert "No document signer certificate is valid now" in caplog.text
+    assert not VaccinationCertificate.objects.exists()

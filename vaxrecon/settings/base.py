@@ -285,6 +285,8 @@ CELERY_BEAT_SCHEDULE.update({
                            "schedule": float(JOB_LEASE_SECONDS)},
     "reap-stale-signing-batches": {"task": "signing.tasks.reap_stale_batches",
                                    "schedule": float(JOB_LEASE_SECONDS)},
+    # Certificates for the doses signed since (and reissues after corrections): idempotent.
+    "issue-certificates": {"task": "certificates.tasks.issue_all_certificates", "schedule": 3600.0},
 })
 
 # Digital signing (signing/): see docs/SIGNING.md for the batch passphrase design.
