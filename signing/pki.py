@@ -290,13 +290,15 @@ def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 def _check_validity(cert: x509.Certificate, at: dt.datetime) -> None:
     fmt = "%Y-%m-%d %H:%M UTC"
     if at < cert.not_valid_before_utc:
-        raise CertificateRejected(CertificateRejected.NOT_YET_VALID, (
-            f"Certificate {_describe(cert)} was not yet valid at {at.strftime(fmt)} "
-            f"(valid from {cert.not_valid_before_utc.strftime(fmt)})."))
+        raise CertificateRejected(CertificateRejected.NOT_YET_VALID, _(
+            "Certificate %(cert)s was not yet valid at %(at)s (valid from %(start)s).")
+            % {"cert": _describe(cert), "at": at.strftime(fmt),
+               "start": cert.not_valid_before_utc.strftime(fmt)})
     if at > cert.not_valid_after_utc:
-        raise CertificateRejected(CertificateRejected.EXPIRED, (
-            f"Certificate {_describe(cert)} had expired at {at.strftime(fmt)} "
-            f"(valid until {cert.not_valid_after_utc.strftime(fmt)})."))
+        raise CertificateRejected(CertificateRejected.EXPIRED, _(
+            "Certificate %(cert)s had expired at %(at)s (valid until %(end)s).")
+            % {"cert": _describe(cert), "at": at.strftime(fmt),
+               "end": cert.not_valid_after_utc.strftime(fmt)})
 
 
 def _check_is_ca(cert: x509.Certificate) -> None:
@@ -306,9 +308,9 @@ def _check_is_ca(cert: x509.Certificate) -> None:
     except x509.ExtensionNotFound:
         bc, ku = None, None
     if bc is None or not bc.ca or (ku is not None and not ku.key_cert_sign):
-        raise CertificateRejected(CertificateRejected.UNTRUSTED, (
-            f"Certificate {_describe(cert)} is not a certification authority and cannot "
-            "issue certificates."))
+        raise CertificateRejected(CertificateRejected.UNTRUSTED, _(
+            "Certificate %(cert)s is not a certification authority and cannot issue certificates.")
+            % {"cert": _describe(cert)})
 
 
 def check_signer_key_usage(cert: x509.Certificate) -> None:
@@ -318,17 +320,17 @@ def check_signer_key_usage(cert: x509.Certificate) -> None:
     except x509.ExtensionNotFound:
         ku = None
     if ku is None or not (ku.digital_signature or ku.content_commitment):
-        raise CertificateRejected(CertificateRejected.BAD_KEY_USAGE, (
-            f"Certificate {_describe(cert)} is not allowed to sign documents "
-            "(key usage needs digitalSignature or nonRepudiation)."))
+        raise CertificateRejected(CertificateRejected.BAD_KEY_USAGE, _(
+            "Certificate %(cert)s is not allowed to sign documents "
+            "(key usage needs digitalSignature or nonRepudiation).") % {"cert": _describe(cert)})
     try:
         eku = set(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
     except x509.ExtensionNotFound:
         return  # no EKU means no restriction (RFC 5280 4.2.1.12)
     if not eku & ACCEPTED_EKUS:
-        raise CertificateRejected(CertificateRejected.BAD_KEY_USAGE, (
-            f"Certificate {_describe(cert)} is restricted to other purposes "
-            "(extended key usage lacks documentSigning/emailProtection)."))
+        raise CertificateRejected(CertificateRejected.BAD_KEY_USAGE, _(
+            "Certificate %(cert)s is restricted to other purposes "
+            "(extended key usage lacks documentSigning/emailProtection).") % {"cert": _describe(cert)})
 
 
 def _check_revocation(cert: x509.Certificate, issuer: x509.Certificate, at: dt.datetime,
@@ -353,10 +355,11 @@ def _check_revocation(cert: x509.Certificate, issuer: x509.Certificate, at: dt.d
         # A signature made before revocation stays valid, except after key compromise:
         # the compromise may have happened before it was reported.
         if entry.revocation_date_utc <= at or reason == x509.ReasonFlags.key_compromise:
+            values = {"cert": _describe(cert), "when": f"{entry.revocation_date_utc:%Y-%m-%d %H:%M UTC}",
+                      "reason": reason.value if reason else ""}
             raise CertificateRejected(CertificateRejected.REVOKED, (
-                f"Certificate {_describe(cert)} was revoked on "
-                f"{entry.revocation_date_utc:%Y-%m-%d %H:%M UTC}"
-                + (f" ({reason.value})." if reason else ".")))
+                _("Certificate %(cert)s was revoked on %(when)s (%(reason)s).") if reason
+                else _("Certificate %(cert)s was revoked on %(when)s.")) % values)
         warnings.append(f"Certificate {_describe(cert)} was revoked on "
                         f"{entry.revocation_date_utc:%Y-%m-%d}, after the signing time.")
     return found
@@ -383,16 +386,16 @@ def verify_chain(cert: x509.Certificate, intermediates: Sequence[x509.Certificat
     while current.public_bytes(serialization.Encoding.DER) not in roots_by_der:
         if len(chain) > MAX_CHAIN_LENGTH:
             raise CertificateRejected(CertificateRejected.UNTRUSTED,
-                                      f"The chain of {_describe(cert)} is too long.")
+                                      _("The chain of %(cert)s is too long.") % {"cert": _describe(cert)})
         candidates = [c for c in (*trust_roots, *intermediates)
                       if c.subject == current.issuer and c not in chain]
         issuer = next((c for c in candidates if _signed_by(current, c)), None)
         if issuer is None:
             if current.issuer == current.subject and _signed_by(current, current):
-                msg = f"The root {_describe(current)} is not in the trust store."
+                msg = _("The root %(cert)s is not in the trust store.") % {"cert": _describe(current)}
             else:
-                msg = (f"No trusted issuer found for {_describe(current)} "
-                       f"(issued by {current.issuer.rfc4514_string()}).")
+                msg = (_("No trusted issuer found for %(cert)s (issued by %(issuer)s).")
+                       % {"cert": _describe(current), "issuer": current.issuer.rfc4514_string()})
             raise CertificateRejected(CertificateRejected.UNTRUSTED, msg)
         chain.append(issuer)
         current = issuer
@@ -409,9 +412,9 @@ def verify_chain(cert: x509.Certificate, intermediates: Sequence[x509.Certificat
         if not _check_revocation(subject_cert, issuer, at, crls, warnings):
             checked = False
             if require_revocation_info:
-                raise CertificateRejected(CertificateRejected.REVOCATION_UNKNOWN, (
-                    f"No revocation list from {_describe(issuer)} is available to check "
-                    f"{_describe(subject_cert)}."))
+                raise CertificateRejected(CertificateRejected.REVOCATION_UNKNOWN, _(
+                    "No revocation list from %(issuer)s is available to check %(cert)s.")
+                    % {"issuer": _describe(issuer), "cert": _describe(subject_cert)})
     if len(chain) == 1:  # the signer certificate is itself a trusted root
         checked = False
     return ChainResult(chain=chain, checked_at=at, revocation_checked=checked, warnings=warnings)
