@@ -12,9 +12,12 @@ import zlib
 import cbor2
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from pycose.keys import EC2Key
+from pycose.messages import Sign1Message
 
 from certificates import dsc as dscs
 from certificates import hcert, publication, services
@@ -161,3 +164,18 @@ def test_without_a_csca_key_no_list_is_published(db, settings):
 def test_the_published_json_is_plain_json(issued):
     body = Client().get(reverse("certificates:trust_list")).content
     assert json.loads(body)["content"]["country"] == "VN"
+
+
+def test_an_outside_verifier_checks_a_certificate_against_the_published_trust_list_only(issued, csca):
+    """pycose (not our code) with nothing but the trust list: the list's CSCA signature, then the
+    kid's DSC from it, then the COSE signature."""
+    document = Client().get(reverse("certificates:trust_list")).json()
+    assert publication.verify_published(document, csca.certificate)
+    message = Sign1Message.decode(zlib.decompress(b45decode(issued.hc1[4:])))
+    kid = base64.b64encode(cbor2.loads(message.phdr_encoded)[4]).decode()
+    [entry] = [e for e in document["content"]["certificates"] if e["kid"] == kid]
+    dsc = x509.load_der_x509_certificate(base64.b64decode(entry["certificate"]))
+    message.key = EC2Key.from_pem_public_key(dsc.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
+    assert message.verify_signature()
+    assert cbor2.loads(message.payload)[-260][1]["v"][0]["ci"] == issued.uvci
