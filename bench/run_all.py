@@ -31,6 +31,7 @@ from bench import results  # noqa: E402
 NATIONAL, QUICK_NATIONAL = "vaxrecon_national", "vaxrecon_reports_quick"
 # The signing benchmark signs demo records: seed_demo's synthetic citizens (about 2 doses each).
 SIGNING = {False: ("vaxrecon_bench", 490_000), True: ("vaxrecon_sign_quick", 6_000)}
+CERTIFICATES = {False: "vaxrecon_certificates_bench", True: "vaxrecon_certificates_quick"}
 BENCHES = [
     # script, full-size args, quick args
     ("linkage_accuracy.py", [], []),
@@ -42,26 +43,32 @@ BENCHES = [
     ("reports_bench.py", ["--database", NATIONAL, "--generate"],
      ["--database", QUICK_NATIONAL, "--generate", "--quick", "--days", "14", "--requests", "50"]),
     ("web_load.py", [], ["--users", "10", "--duration", "20", "--warmup", "5"]),
+    ("certificates_bench.py", ["--citizens", "50000"], ["--citizens", "2000"]),
 ]
-QUICK_DATABASES = ["vaxrecon_linkage_quick", "vaxrecon_import_quick", QUICK_NATIONAL, SIGNING[True][0]]
+QUICK_DATABASES = ["vaxrecon_linkage_quick", "vaxrecon_import_quick", QUICK_NATIONAL, SIGNING[True][0],
+                   CERTIFICATES[True]]
 
 
 def _url(name: str) -> str:
     return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
-def _prepare_signing(quick: bool) -> None:
-    """Create and seed the signing benchmark's database when it holds no citizens yet."""
-    name, citizens = SIGNING[quick]
+def _prepare(name: str, *, citizens: int = 0) -> None:
+    """Create, migrate and (with `citizens`) seed a benchmark's database, unless it already
+    holds citizens (signing) or wards (certificates: its own set-up makes its citizens)."""
+    table = "records_citizen" if citizens else "records_ward"
     probe = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-Atc",
-                            "SELECT COUNT(*) > 0 FROM records_citizen"], capture_output=True, text=True,
-                           check=False)
+                            f"SELECT COUNT(*) > 0 FROM {table}"], capture_output=True, text=True, check=False)
     if probe.stdout.strip() == "t":
         return
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=False)
     env = dict(os.environ, DATABASE_URL=_url(name), DJANGO_SETTINGS_MODULE="vaxrecon.settings.dev")
-    for command in (["migrate", "-v0"], ["load_divisions"], ["seed_demo", "--citizens", str(citizens)]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
+    commands = [["migrate", "-v0"], ["load_divisions"]]
+    if citizens:
+        commands.append(["seed_demo", "--citizens", str(citizens)])
+    for command in commands:
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
 
 
 SHARED_SAMPLE = ROOT.parent / "shared" / "data" / "linkage-sample"
@@ -83,8 +90,11 @@ def _database_env(script: str, quick: bool) -> dict:
     if script == "web_load.py":
         return {"DATABASE_URL": _url(QUICK_NATIONAL if quick else NATIONAL)}
     if script == "sign_bench.py":
-        _prepare_signing(quick)
+        _prepare(SIGNING[quick][0], citizens=SIGNING[quick][1])
         return {"DATABASE_URL": _url(SIGNING[quick][0])}
+    if script == "certificates_bench.py":
+        _prepare(CERTIFICATES[quick])
+        return {"DATABASE_URL": _url(CERTIFICATES[quick])}
     return {}
 
 
