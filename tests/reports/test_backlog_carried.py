@@ -77,7 +77,8 @@ def test_a_carried_backlog_equals_a_full_count_over_random_paths(hanoi_facility)
     assert [b.carried for b in built] == [False] + [True] * 10
     carried = _stored_backlog()
     assert sum(sum(r[3:]) for r in carried) > 500  # the paths leave a real backlog to carry
-    assert [b.carried for b in build_days(start=FIRST, end=DAY + timedelta(days=1), full=True)] == [False] * 11
+    counted = build_days(start=FIRST, end=DAY + timedelta(days=1), full=True)
+    assert [b.carried for b in counted] == [False] * 11
     assert _stored_backlog() == carried
 
 

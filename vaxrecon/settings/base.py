@@ -317,7 +317,8 @@ CERTIFICATES_UVCI_ISSUER = env("CERTIFICATES_UVCI_ISSUER", default="BYT")
 CERTIFICATES_PKI_DIR = env.path("CERTIFICATES_PKI_DIR", default=BASE_DIR / "var" / "hcert-pki")
 CERTIFICATES_CSCA_KEY_FILE = env("CERTIFICATES_CSCA_KEY_FILE", default="")  # signs the trust list
 CERTIFICATES_CSCA_KEY_PASSPHRASE = env("CERTIFICATES_CSCA_KEY_PASSPHRASE", default="")
-CERTIFICATES_PDF_FONT = env("CERTIFICATES_PDF_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+CERTIFICATES_PDF_FONT = env("CERTIFICATES_PDF_FONT",
+                            default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # Holds the per-batch key that unseals a large batch's passphrase in the worker: must be
 # shared by web and worker processes (Redis) whenever Celery is not eager.
 CACHES = {
