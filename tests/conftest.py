@@ -36,6 +36,30 @@ def hcm_facility(reference_data):
     return FacilityFactory(code="HCM-TEST-1", name="Trạm Y tế Sài Gòn", ward=ward)
 
 
+# Two facilities and two wards in each province, so a facility scope widened to its ward, or a
+# ward or facility scope widened to the province, shows in what an own-scope persona sees.
+
+@pytest.fixture
+def hanoi_neighbour_facility(hanoi_facility):
+    """Another facility in the same ward as `hanoi_facility`."""
+    return FacilityFactory(code="HN-TEST-2", name="Phòng khám Hoàn Kiếm", ward=hanoi_facility.ward)
+
+
+@pytest.fixture
+def hanoi_other_ward_facility(hanoi_facility):
+    """A facility of another ward of Hà Nội (same province as `hanoi_facility`)."""
+    ward = Ward.objects.filter(province_id=1).exclude(pk=hanoi_facility.ward_id).order_by("code").first()
+    return FacilityFactory(code="HN-TEST-W2", name="Trạm Y tế Ba Đình", ward=ward)
+
+
+@pytest.fixture
+def hcm_other_ward_facility(hcm_facility):
+    """A facility of another ward of Hồ Chí Minh City."""
+    ward = (Ward.objects.filter(province_id=HCM_PROVINCE).exclude(pk=hcm_facility.ward_id)
+            .order_by("code").first())
+    return FacilityFactory(code="HCM-TEST-W2", name="Trạm Y tế Bến Thành", ward=ward)
+
+
 @pytest.fixture
 def clinic_user(hanoi_facility):
     """Persona: clinic staff of the Hà Nội facility (own scope)."""
@@ -46,6 +70,19 @@ def clinic_user(hanoi_facility):
 def other_clinic_user(hcm_facility):
     """Persona: the same role in another province (outsider)."""
     return make_user(Role.CLINIC_STAFF, username="clinic-hcm", facility=hcm_facility)
+
+
+@pytest.fixture
+def neighbour_clinic_user(hanoi_neighbour_facility):
+    """Persona: clinic staff of another facility in the same ward (outsider to the facility)."""
+    return make_user(Role.CLINIC_STAFF, username="clinic-hn-2", facility=hanoi_neighbour_facility)
+
+
+@pytest.fixture
+def other_ward_police(hanoi_other_ward_facility):
+    """Persona: commune police of another ward of the same province (outsider to the ward)."""
+    return make_user(Role.COMMUNE_POLICE, username="police-hn-other-ward",
+                     ward=hanoi_other_ward_facility.ward)
 
 
 @pytest.fixture

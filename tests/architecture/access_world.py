@@ -1,10 +1,11 @@
-"""The objects the access matrix opens: two facilities in two wards of province A (Hà Nội), one
+"""The objects the access matrix opens: three facilities in two wards of province A (Hà Nội), one
 in province B (Hồ Chí Minh City), the personas, and in each place a case in each workflow state
 (reached through the real transitions), its evidence, an import, a match review, signed records,
 a signing batch, an API key of its facility and a daily-report submission.
 
-Places: A1 (the personas' own facility and ward), A2 (same province, another facility and ward:
-a facility or ward scope widened to the province shows here), B (another province).
+Places: A1 (the personas' own facility and ward), A1F (another facility of the same ward: a
+facility scope widened to its ward shows here), A2 (same province, another facility and ward: a
+facility or ward scope widened to the province shows here), B (another province).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from verification.models import Evidence, ImportJob, MatchReview, PoliceVerifica
 from verification.services import case_transition
 
 S = workflow.CaseStatus
-PLACES = ("A1", "A2", "B")
+PLACES = ("A1", "A1F", "A2", "B")
 PASSPHRASE = "matrix passphrase 2021"
 # The walk from record_updated to each state the police and signers see (real transitions).
 WALK = {S.AWAITING_POLICE: ["send_to_police"],
@@ -167,8 +168,8 @@ def build_world() -> World:
     ward_b = Ward.objects.filter(province_id=HCM_PROVINCE).order_by("code").first()
     issuing = _trust()
     own_signer = make_user(Role.SIGNER, username="signer", ward=ward_a1)
-    places = {"A1": _place("A1", ward_a1, issuing, own_signer), "A2": _place("A2", ward_a2, issuing, None),
-              "B": _place("B", ward_b, issuing, None)}
+    places = {"A1": _place("A1", ward_a1, issuing, own_signer), "A1F": _place("A1F", ward_a1, issuing, None),
+              "A2": _place("A2", ward_a2, issuing, None), "B": _place("B", ward_b, issuing, None)}
     a1 = places["A1"]
     province_user = make_user(Role.PROVINCIAL_OFFICER, username="province", province=province_a)
     users = {

@@ -3,8 +3,8 @@ and out of the persona's scope and in each workflow state, answers as the table 
 
 Personas: clinic staff of facility A1, commune police and a commune signer of ward A1, the
 provincial officer of province A, a Ministry analyst, a superuser without a role, and the
-anonymous citizen. Objects live in A1 (own), A2 (same province, another facility and ward) and B
-(another province); see access_world.py.
+anonymous citizen. Objects live in A1 (own), A1F (another facility of the same ward), A2 (same
+province, another facility and ward) and B (another province); see access_world.py.
 
 Expected answers: a role the route is not for gets 403 (or 404); in scope 200/302 (400/409 for an
 empty form); out of scope 404 (or 403); the anonymous visitor is sent to log in unless the page is
@@ -37,8 +37,8 @@ ALLOW, DENY = {200, 302, 400, 409}, {403, 404}
 PERSONAS = ["clinic", "police", "signer", "province", "ministry", "superuser", "anonymous"]
 PERSONA_ROLE = {"clinic": CLINIC, "police": POLICE, "signer": SIGNER, "province": PROVINCE,
                 "ministry": MINISTRY, "superuser": "superuser", "anonymous": ""}
-# Which places each persona's scope holds (A1: own facility and ward; A2: same province).
-HOLDS = {"clinic": {"A1"}, "police": {"A1"}, "signer": {"A1"}, "province": {"A1", "A2"},
+# Which places each persona's scope holds (A1: own facility and ward; A1F: own ward; A2: same province).
+HOLDS = {"clinic": {"A1"}, "police": {"A1", "A1F"}, "signer": {"A1", "A1F"}, "province": {"A1", "A1F", "A2"},
          "ministry": set(PLACES), "superuser": set(PLACES), "anonymous": set()}
 
 
@@ -185,7 +185,7 @@ def _case_variants(world: World, *, kind: str) -> list[Variant]:
         for state in STATES:
             case = place.cases[state]
             if kind == "police_case":
-                visible = {"police"} if name == "A1" and state in POLICE_STATES else set()
+                visible = {"police"} if name in HOLDS["police"] and state in POLICE_STATES else set()
             else:
                 visible = {"clinic"} if name == "A1" and state != "draft" else set()
             kwargs = {"pk": case.pk}

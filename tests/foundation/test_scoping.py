@@ -1,36 +1,52 @@
-"""Three personas: own scope, the same role elsewhere, another role."""
+"""Three personas: own scope, the same role elsewhere, another role. Every province holds two
+wards and two facilities (see `doses_everywhere`), so a scope widened by one level shows."""
 
 from records.selectors import citizens_in_scope, facilities_in_scope, injections_in_scope
 from vaxrecon.access import NO_SCOPE, scope_for
 
 
-def test_clinic_staff_see_only_doses_of_their_facility(clinic_user, two_doses):
-    hanoi, hcm = two_doses
-    assert list(injections_in_scope(scope=scope_for(clinic_user))) == [hanoi]
+def seen(doses: dict, rows) -> set[str]:
+    """The names (keys of `doses`) of the doses in `rows`, or of the doses whose citizens they are."""
+    pks = {r.pk for r in rows}
+    citizens = rows.model.__name__ == "Citizen"
+    return {name for name, dose in doses.items() if (dose.citizen_id if citizens else dose.pk) in pks}
 
 
-def test_clinic_staff_elsewhere_do_not_see_our_doses(other_clinic_user, two_doses):
-    hanoi, hcm = two_doses
-    assert list(injections_in_scope(scope=scope_for(other_clinic_user))) == [hcm]
+def test_clinic_staff_see_only_doses_of_their_facility(clinic_user, doses_everywhere):
+    assert seen(doses_everywhere, injections_in_scope(scope=scope_for(clinic_user))) == {"own"}
 
 
-def test_commune_police_see_citizens_of_their_ward_only(police_user, two_doses):
-    hanoi, hcm = two_doses
-    assert list(citizens_in_scope(scope=scope_for(police_user))) == [hanoi.citizen]
+def test_clinic_staff_of_another_facility_in_the_same_ward_do_not_see_our_doses(
+        neighbour_clinic_user, doses_everywhere):
+    scope = scope_for(neighbour_clinic_user)
+    assert seen(doses_everywhere, injections_in_scope(scope=scope)) == {"same_ward"}
 
 
-def test_a_provincial_officer_sees_the_whole_province_and_nothing_beyond(provincial_user, two_doses):
-    hanoi, hcm = two_doses
+def test_clinic_staff_elsewhere_do_not_see_our_doses(other_clinic_user, doses_everywhere):
+    assert seen(doses_everywhere, injections_in_scope(scope=scope_for(other_clinic_user))) == {"hcm"}
+
+
+def test_commune_police_see_citizens_of_their_ward_only(police_user, doses_everywhere):
+    assert seen(doses_everywhere, citizens_in_scope(scope=scope_for(police_user))) == {"own", "same_ward"}
+
+
+def test_commune_police_of_another_ward_of_the_province_do_not_see_ours(other_ward_police, doses_everywhere):
+    assert seen(doses_everywhere, citizens_in_scope(scope=scope_for(other_ward_police))) == {"same_province"}
+
+
+def test_a_provincial_officer_sees_the_whole_province_and_nothing_beyond(provincial_user, doses_everywhere):
     scope = scope_for(provincial_user)
-    assert list(injections_in_scope(scope=scope)) == [hanoi]
-    assert [f.code for f in facilities_in_scope(scope=scope)] == ["HN-TEST-1"]
+    assert seen(doses_everywhere, injections_in_scope(scope=scope)) == {"own", "same_ward", "same_province"}
+    assert sorted(f.code for f in facilities_in_scope(scope=scope)) == [
+        "HN-TEST-1", "HN-TEST-2", "HN-TEST-W2"]
 
 
-def test_the_ministry_sees_the_nation(ministry_user, two_doses):
-    assert injections_in_scope(scope=scope_for(ministry_user)).count() == 2
+def test_the_ministry_sees_the_nation(ministry_user, doses_everywhere):
+    scope = scope_for(ministry_user)
+    assert seen(doses_everywhere, injections_in_scope(scope=scope)) == set(doses_everywhere)
 
 
-def test_a_user_without_a_profile_sees_nothing(db, django_user_model, two_doses):
+def test_a_user_without_a_profile_sees_nothing(db, django_user_model, doses_everywhere):
     user = django_user_model.objects.create_user("nobody", password="x")
     scope = scope_for(user)
     assert scope == NO_SCOPE
