@@ -19,6 +19,7 @@ from signing.models import SignerCertificate
 from signing.selectors import TrustMaterial, trust_material
 from signing.softhsm import find_softhsm_module
 from vaxrecon.access import FACILITY, PROVINCE, WARD, Scope, attempt_count, attempts_forget
+from vaxrecon.cache import cache_reachable
 from vaxrecon.errors import NotAllowed
 
 SIGNER_ROLES = frozenset({Role.SIGNER, Role.PROVINCIAL_OFFICER})
@@ -43,6 +44,11 @@ def _lock_key(certificate: SignerCertificate) -> str:
 
 
 def _refuse_while_locked(certificate: SignerCertificate) -> None:
+    # Fail closed: while the shared cache is down a lock cannot be seen nor a wrong secret counted,
+    # so no secret is tried (the pages still answer; signing waits for the cache).
+    if not cache_reachable():
+        raise CertificateLocked(_("Signing is paused: wrong passphrases and PINs cannot be counted right "
+                                  "now. Try again in a minute."), retry_after=60)
     until = cache.get(_lock_key(certificate))
     wait = math.ceil(until - time.time()) if until else 0
     if wait > 0:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from vaxrecon.cache import CacheUnavailable
 from vaxrecon.errors import NotAllowed, TooManyRequests
 from vaxrecon.middleware import client_ip
 
@@ -153,14 +154,18 @@ def attempt_wait(bucket: str, key: str, *, limit: int, seconds: int) -> int:
 def rate_limited(bucket: str, *, counts: Callable[[HttpRequest], bool] = lambda r: r.method == "POST"):
     """Page decorator: at most RATE_LIMITS[bucket] = (attempts, seconds) counted requests per client
     address; beyond, TooManyRequests (429, Retry-After) before the view runs, so nothing is read,
-    sent or stored. `counts` says which requests count (POSTs unless told)."""
+    sent or stored. `counts` says which requests count (POSTs unless told). While the shared cache
+    is down nothing can be counted and the request goes through (the page keeps working)."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs):
             if counts(request):
                 limit, seconds = settings.RATE_LIMITS[bucket]
-                wait = attempt_wait(bucket, client_ip(request), limit=limit, seconds=seconds)
+                try:
+                    wait = attempt_wait(bucket, client_ip(request), limit=limit, seconds=seconds)
+                except CacheUnavailable:
+                    wait = 0
                 if wait:
                     raise TooManyRequests(gettext("Too many requests from your address. Please wait "
                                                   "%(seconds)s seconds and try again.") % {"seconds": wait},

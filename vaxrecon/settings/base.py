@@ -332,6 +332,13 @@ CACHES = {
         default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "locmemcache://signing",
     ),
 }
+# The default cache on Redis: a Redis outage makes it a miss, not a 500 (vaxrecon/cache.py), and
+# an unreachable Redis costs a page at most CACHE_TIMEOUT_SECONDS, not the client's default wait.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "vaxrecon.cache.ResilientRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=env.float("CACHE_TIMEOUT_SECONDS", default=0.5),
+        socket_timeout=env.float("CACHE_TIMEOUT_SECONDS", default=0.5))
 
 # Seconds a scope's home-page figures (facilities, citizens, doses by status) are shared
 # before being recounted: counting reads every record of the scope. 0 counts on every view.
