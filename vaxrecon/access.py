@@ -60,17 +60,6 @@ class Scope:
             return Q(**{facility: self.facility_id}) if facility else nothing
         return nothing
 
-    def contains(self, *, facility_id=None, ward_id=None, province_id=None) -> bool:
-        if self.kind == NATION:
-            return True
-        if self.kind == PROVINCE:
-            return province_id is not None and province_id == self.province_id
-        if self.kind == WARD:
-            return ward_id is not None and ward_id == self.ward_id
-        if self.kind == FACILITY:
-            return facility_id is not None and facility_id == self.facility_id
-        return False
-
 
 NO_SCOPE = Scope(kind=NONE)
 

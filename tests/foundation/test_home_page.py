@@ -19,3 +19,19 @@ def test_the_home_page_counts_only_what_is_in_scope(client, other_clinic_user, t
     response = client.get(reverse("home"))
     assert response.context["citizen_count"] == 1
     assert response.context["facility_count"] == 1
+
+
+def _menu(client, user) -> list[str]:
+    client.force_login(user)
+    return [item["name"] for item in client.get(reverse("home")).context["nav_items"]]
+
+
+def test_each_role_gets_the_menu_of_its_role_and_no_other(client, clinic_user, police_user, provincial_user,
+                                                         ministry_user):
+    assert _menu(client, clinic_user) == ["home", "verification:queue", "verification:import_upload",
+                                          "verification:review_queue", "api:keys"]
+    assert _menu(client, police_user) == ["home", "verification:police_queue", "verification:police_report"]
+    assert _menu(client, provincial_user) == ["home", "verification:police_report", "signing:batch",
+                                              "reports:dashboard", "reports:daily", "reports:export"]
+    assert _menu(client, ministry_user) == ["home", "verification:police_report", "reports:dashboard",
+                                            "reports:daily", "reports:export"]

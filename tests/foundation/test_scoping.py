@@ -1,8 +1,10 @@
 """Three personas: own scope, the same role elsewhere, another role. Every province holds two
 wards and two facilities (see `doses_everywhere`), so a scope widened by one level shows."""
 
+from django.db.models import Q
+
 from records.selectors import citizens_in_scope, facilities_in_scope, injections_in_scope
-from vaxrecon.access import NO_SCOPE, scope_for
+from vaxrecon.access import FACILITY, NATION, NO_SCOPE, PROVINCE, WARD, Scope, scope_for
 
 
 def seen(doses: dict, rows) -> set[str]:
@@ -52,3 +54,13 @@ def test_a_user_without_a_profile_sees_nothing(db, django_user_model, doses_ever
     assert scope == NO_SCOPE
     assert injections_in_scope(scope=scope).count() == 0
     assert citizens_in_scope(scope=scope).count() == 0
+
+
+def test_a_scope_the_model_has_no_path_for_sees_nothing():
+    """A model without the scope's path (e.g. no province on it) is filtered to nothing, never to all."""
+    nothing = Q(pk__in=[])
+    assert Scope(kind=PROVINCE, province_id=1).q(facility="facility", ward="ward") == nothing
+    assert Scope(kind=WARD, ward_id=70).q(facility="facility", province="ward__province") == nothing
+    assert Scope(kind=FACILITY, facility_id=1).q(ward="ward", province="ward__province") == nothing
+    assert Scope(kind=NATION).q() == Q()
+    assert NO_SCOPE.q(facility="facility", ward="ward", province="ward__province") == nothing

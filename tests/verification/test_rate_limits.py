@@ -105,3 +105,11 @@ def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(client, hanoi_f
     answers = [client.post(REPORT, form_data(hanoi_facility, phone=f"09123452{n:02d}"),
                            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}", REMOTE_ADDR=ATTACKER) for n in range(4)]
     assert [a.status_code for a in answers] == [302, 302, 302, 429]
+
+
+def test_each_page_counts_in_its_own_bucket(client, hanoi_facility):
+    for n in range(5):  # the look-up's whole allowance from this address
+        client.get(reverse("verification:status_lookup"), {"code": f"WRONG{n:07d}"}, REMOTE_ADDR=ATTACKER)
+    assert _refused(client.get(reverse("verification:status_lookup"), {"code": "WRONG9999999"},
+                               REMOTE_ADDR=ATTACKER), 600)
+    assert _report(client, hanoi_facility, 1, ATTACKER).status_code == 302  # the report page still serves it
