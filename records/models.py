@@ -109,10 +109,10 @@ class Citizen(models.Model):
         YEAR = normalize.YEAR, _("Year only")
 
     cccd = models.CharField(_("CCCD number"), max_length=12, null=True, blank=True, unique=True)
-    cmnd = models.CharField(_("CMND number"), max_length=9, blank=True, db_index=True)
+    cmnd = models.CharField(_("CMND number"), max_length=9, blank=True)
     full_name = models.CharField(_("full name"), max_length=150)
     # Diacritics-, case- and space-folded full name; kept in sync by save().
-    name_key = models.CharField(max_length=150, db_index=True, editable=False)
+    name_key = models.CharField(max_length=150, editable=False)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("year of birth"))
     dob_precision = models.CharField(
@@ -123,7 +123,7 @@ class Citizen(models.Model):
     ward = models.ForeignKey(
         Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="citizens"
     )
-    phone = models.CharField(_("phone"), max_length=10, blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=10, blank=True)
     nationality = models.CharField(_("nationality"), max_length=2, default="VN")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -132,7 +132,13 @@ class Citizen(models.Model):
         ordering = ["name_key", "id"]
         verbose_name = _("citizen")
         verbose_name_plural = _("citizens")
-        indexes = [models.Index(fields=["birth_year", "name_key"], name="citizen_year_name")]
+        # Exact look-ups only (CMND, phone, folded name), so plain B-tree indexes: a field's
+        # db_index would add a second varchar_pattern_ops one on PostgreSQL for LIKE 'x%',
+        # which no query runs and every registry import and correction would pay for.
+        indexes = [models.Index(fields=["birth_year", "name_key"], name="citizen_year_name"),
+                   models.Index(fields=["name_key"], name="citizen_name_key"),
+                   models.Index(fields=["cmnd"], name="citizen_cmnd"),
+                   models.Index(fields=["phone"], name="citizen_phone")]
 
     def __str__(self) -> str:
         return self.full_name
@@ -198,8 +204,10 @@ class InjectionRecord(models.Model):
     previous = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version"
     )
-    # Where the row came from (import file row id), for idempotent re-imports.
-    source_record_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Where the row came from (the import file's record id). Not indexed: re-imports and the
+    # auditor's "which file line made this record" go through the import ledger
+    # (verification.ImportedRow: record id, content hash, injection, job, line), never this column.
+    source_record_id = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
