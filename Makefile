@@ -29,12 +29,23 @@ seed: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py build_daily_report --last 14
 
-## Run the application with demo data on SQLite and eager Celery; no server needed.
+## Run the application with demo data on SQLite and eager Celery; no server needed. With it, the
+## stand-in population registry (on REGISTRY_PORT, reading the file police_demo writes) and the
+## registry batch every minute (what Celery beat does in production); Ctrl-C stops all three.
+PORT ?= 8000
+REGISTRY_PORT ?= 8077
+REGISTRY_CSV := var/registry.csv
 run: seed
+	$(BIN)/python manage.py police_demo --registry $(REGISTRY_CSV)
 	@echo ""
-	@echo "VaxRecon is starting. Log in at http://127.0.0.1:8000/login/ with a demo account above."
+	@echo "VaxRecon is starting. Log in at http://127.0.0.1:$(PORT)/login/ with a demo account above."
 	@echo "Citizens' public pages need no account. Stop with Ctrl-C."
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Stand-in population registry on port $(REGISTRY_PORT) ($(REGISTRY_CSV)); registry batch every 60 s."
+	@export POPULATION_REGISTRY_URL=http://127.0.0.1:$(REGISTRY_PORT) PUBLIC_BASE_URL=http://127.0.0.1:$(PORT); \
+	$(BIN)/python manage.py run_population_registry --port $(REGISTRY_PORT) --data $(REGISTRY_CSV) & registry=$$!; \
+	$(BIN)/python manage.py verify_identities --every 60 & batch=$$!; \
+	trap 'kill $$registry $$batch 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## The test suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI: PostgreSQL + Redis).
 test: install

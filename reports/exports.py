@@ -47,6 +47,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from records import normalize
 from records.models import Facility, Province, Ward
 from reports.figures import FIGURES, NAMES, derived
 from reports.models import DailyDoses, Level
@@ -54,6 +55,7 @@ from reports.selectors import Unit, check_range, home_unit, rows_within, unit_in
 from vaxrecon.access import NATION, PROVINCE, WARD, Scope
 from vaxrecon.errors import InvalidInput
 from vaxrecon.spreadsheets import XLSX_MAX_ROWS, csv_lines, xlsx_file
+from verification.police.selectors import REPORT_HEADER as POLICE_HEADER
 from verification.police.selectors import PoliceReport
 
 CHUNK = 2000  # rows fetched per round trip of the server-side cursor
@@ -126,9 +128,9 @@ def _day(params, name: str, default: date) -> date:
     if not value:
         return default
     try:
-        return date.fromisoformat(value)
+        return normalize.parse_date(value)  # dd/mm/yyyy as typed, yyyy-mm-dd as in links
     except ValueError:
-        raise InvalidInput(_("%(field)s: dates are written yyyy-mm-dd, not “%(value)s”.")
+        raise InvalidInput(_("%(field)s: write the date as dd/mm/yyyy, not “%(value)s”.")
                            % {"field": name, "value": value[:20]}, field=name) from None
 
 
@@ -329,14 +331,6 @@ def figure_file(*, scope: Scope, export: FigureExport):
 
 
 # --- The police daily verification report ---------------------------------------------------
-
-# The columns of verification.police.views.CSV_COLUMNS, as labels.
-POLICE_HEADER = [gettext_lazy("Day"), gettext_lazy("Ward code"), gettext_lazy("Ward"),
-                 gettext_lazy("Received"), gettext_lazy("Verified by the registry"),
-                 gettext_lazy("Confirmed by an officer"),
-                 gettext_lazy("Mismatches"), gettext_lazy("Not found"), gettext_lazy("Foreign nationals"),
-                 gettext_lazy("Still open"), gettext_lazy("Age (days)")]
-
 
 def police_format_from(params) -> str:
     return _choice(params, "format", POLICE_FORMATS, "csv",

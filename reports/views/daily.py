@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
+from records import normalize
 from records.models import Province
 from reports import selectors, services
 from reports.figures import DURATION, FIGURES, GROUPS, derived
@@ -30,9 +31,9 @@ def _day(value: str | None) -> date:
     if not value:
         return timezone.localdate() - timedelta(days=1)
     try:
-        return date.fromisoformat(value)
+        return normalize.parse_date(value)  # dd/mm/yyyy as typed, yyyy-mm-dd as in links
     except ValueError as exc:
-        raise InvalidInput(_("Dates are written yyyy-mm-dd."), field="day") from exc
+        raise InvalidInput(_("Write the date as dd/mm/yyyy."), field="day") from exc
 
 
 def _shown(figure, value):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
+from records import normalize
 from reports import selectors
 from reports.figures import BY_NAME, STEPS
 from reports.models import Level
@@ -39,14 +40,15 @@ CHILD_HEADING = {Level.PROVINCE: gettext_lazy("Provinces"), Level.WARD: gettext_
 
 
 def _period(request: HttpRequest) -> tuple[date, date]:
-    """The period in GET start/end (yyyy-mm-dd), by default the last 14 local days."""
+    """The period in GET start/end (dd/mm/yyyy, or yyyy-mm-dd as in links), by default the last
+    14 local days."""
     today = timezone.localdate()
     try:
-        end = date.fromisoformat(request.GET["end"]) if request.GET.get("end") else today
-        start = (date.fromisoformat(request.GET["start"]) if request.GET.get("start")
+        end = normalize.parse_date(request.GET["end"]) if request.GET.get("end") else today
+        start = (normalize.parse_date(request.GET["start"]) if request.GET.get("start")
                  else end - timedelta(days=DEFAULT_DAYS - 1))
     except ValueError:
-        raise InvalidInput(_("Dates are written yyyy-mm-dd."), field="start")
+        raise InvalidInput(_("Write the date as dd/mm/yyyy."), field="start")
     selectors.check_range(start, end)
     return start, end
 

@@ -91,6 +91,7 @@ MATRIX: dict[str, Route] = {
     "verification:police_queue": Route({POLICE}), "verification:police_next": Route({POLICE}, "POST"),
     "verification:police_case": Route({POLICE}, kind="police_case"),
     "verification:police_release": Route({POLICE}, "POST", "police_case"),
+    "verification:police_ask_registry": Route({POLICE}, "POST", "police_case"),
     "verification:police_bulk": Route({POLICE}),
     "verification:police_report": Route({POLICE, *REPORTERS}),
     "verification:police_report_csv": Route({POLICE, *REPORTERS}),

@@ -57,12 +57,16 @@ def test_a_claim_a_minute_from_running_out_still_blocks_the_other_officer(
     assert not case.verifications.exists()
 
 
-def test_the_registry_batch_sends_a_case_whose_claim_ran_out(registry, four_cases, police_user):
-    held_by(four_cases["mismatch"], police_user, minutes=-1)
-    held_by(four_cases["not_found"], police_user, minutes=5)
-    assert registry_verify_pending().sent == 3
-    assert selectors.registry_answer(case=four_cases["mismatch"]).outcome == "mismatch"
-    assert selectors.registry_answer(case=four_cases["not_found"]) is None
+def test_the_registry_batch_verifies_a_match_whose_claim_ran_out_and_leaves_a_held_one_to_its_officer(
+        registry, four_cases, police_user):
+    held_by(four_cases["match"], police_user, minutes=-1)
+    held_by(four_cases["cmnd_match"], police_user, minutes=5)
+    assert registry_verify_pending().sent == 4  # a claim never takes a case out of the batch
+    four_cases["match"].refresh_from_db()
+    four_cases["cmnd_match"].refresh_from_db()
+    assert four_cases["match"].status == S.AWAITING_SIGNATURE
+    assert four_cases["cmnd_match"].status == S.AWAITING_POLICE
+    assert selectors.registry_answer(case=four_cases["cmnd_match"]).outcome == "match"
 
 
 def test_an_exact_match_on_a_case_whose_claim_ran_out_is_verified_by_the_registry(

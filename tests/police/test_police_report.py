@@ -37,11 +37,28 @@ def activity(registry, four_cases, police_user, reference_data):
     return {"other_hanoi": other_hanoi, "hcm": hcm}
 
 
+# The English header of the CSV (the client asks for English), by the names the tests use.
+KEYS = {"Day": "date", "Ward code": "ward_code", "Ward": "ward", "Received": "received",
+        "Verified by the registry": "verified_by_registry", "Confirmed by an officer": "confirmed_by_officer",
+        "Mismatches": "mismatches", "Not found": "not_found", "Foreign nationals": "foreign",
+        "Still open": "still_open", "Age (days)": "age_days"}
+
+
 def rows(client, **params):
     response = client.get("/verification/police/report.csv", params)
     assert response.status_code == 200
     text = response.content.decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(text)))
+    return [{KEYS[k]: v for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))]
+
+
+def test_the_csv_header_is_in_the_readers_language(activity, police_user, client):
+    client.force_login(police_user)
+    response = client.get("/verification/police/report.csv", HTTP_ACCEPT_LANGUAGE="vi")
+    text = response.content.decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(text))) == [
+        "Ngày", "Mã xã/phường", "Xã/phường", "Tiếp nhận", "CSDL dân cư xác minh", "Cán bộ xác nhận",
+        "Không khớp", "Không tìm thấy", "Người nước ngoài", "Chưa xử lý xong", "Số ngày tính đến nay"]
+    assert list(rows(client)[0]) == list(KEYS.values())
 
 
 def test_the_officer_sees_their_ward_per_day(activity, police_user, client):

@@ -125,12 +125,15 @@ def test_a_match_for_a_case_an_officer_is_working_on_is_stored_but_left_to_the_o
     assert selectors.registry_answer(case=case).outcome == "match"
 
 
-def test_the_batch_leaves_cases_claimed_by_an_officer_alone(registry, four_cases, police_user):
-    case = four_cases["mismatch"]
+def test_a_case_an_officer_opened_before_the_registry_answered_stays_in_the_batch(
+        registry, four_cases, police_user):
+    case = four_cases["match"]
     ReconciliationCase.objects.filter(pk=case.pk).update(
         claimed_by=police_user, claim_expires_at=timezone.now() + timedelta(minutes=5))
-    assert registry_verify_pending().sent == 3
-    assert selectors.registry_answer(case=case) is None
+    assert registry_verify_pending().sent == 4
+    # The answer waits for the officer who holds the case: nothing applied over their head.
+    assert selectors.registry_answer(case=case).outcome == "match"
+    assert status(case) == S.AWAITING_POLICE
 
 
 def test_without_auto_verification_exact_matches_wait_for_an_officer(registry, four_cases, settings):

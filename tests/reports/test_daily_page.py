@@ -64,8 +64,8 @@ def test_anonymous_is_sent_to_log_in(client):
 
 def test_a_bad_date_is_refused_with_its_format(built, provincial_user, client):
     client.force_login(provincial_user)
-    response = client.get(reverse("reports:daily"), {"day": "20/11/2026"})
-    assert response.status_code == 400 and "yyyy-mm-dd" in response.content.decode()
+    response = client.get(reverse("reports:daily"), {"day": "31/11/2026"})
+    assert response.status_code == 400 and "dd/mm/yyyy" in response.content.decode()
     response = client.post(reverse("reports:submit", args=["2026-13-40"]))
     assert response.status_code == 400
     assert ReportSubmission.objects.count() == 0

@@ -120,7 +120,7 @@ def test_a_fully_built_period_shows_no_warning(client, provincial_user, days):
     assert 'data-testid="range-warning"' not in html
 
 
-@pytest.mark.parametrize("query", [{"start": "20/11/2026"}, {"start": "2026-11-20", "end": "2026-11-01"},
+@pytest.mark.parametrize("query", [{"start": "31/11/2026"}, {"start": "2026-11-20", "end": "2026-11-01"},
                                    {"start": "2024-01-01", "end": "2026-01-01"}])
 def test_a_wrong_period_is_refused_with_a_message(client, provincial_user, query):
     client.force_login(provincial_user)

@@ -60,8 +60,8 @@ def test_anonymous_users_are_sent_to_log_in(client, reference_data):
 
 
 @pytest.mark.parametrize(("params", "says"), [
-    ({"start": "2026-13-01"}, "yyyy-mm-dd"),
-    ({"end": "30/11/2026"}, "yyyy-mm-dd"),
+    ({"start": "2026-13-01"}, "dd/mm/yyyy"),
+    ({"end": "31/02/2026"}, "dd/mm/yyyy"),
     ({"start": "2026-11-20", "end": "2026-11-01"}, str(MAX_RANGE_DAYS)),
     ({"start": "2025-01-01", "end": "2026-11-30"}, str(MAX_RANGE_DAYS)),
     ({"format": "pdf"}, "csv, xlsx, json, adx"),

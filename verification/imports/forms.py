@@ -56,8 +56,8 @@ class NewCitizenForm(forms.Form):
 
     sex = forms.ChoiceField(label=_("Sex"), required=False,
                             choices=[("", "—"), ("M", _("Male")), ("F", _("Female"))])
-    date_of_birth = forms.DateField(label=_("Date of birth"), required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_of_birth = DateField(label=_("Date of birth"), required=False,
+                              widget=forms.DateInput(attrs=DATE_TYPED, format="%d/%m/%Y"))
 
     def __init__(self, *args, missing: dict[str, bool], **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,8 +7,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from records import normalize
+from verification.forms import DATE_TYPED, DateField
 from verification.models import PoliceVerification
 
+DMY = "%d/%m/%Y"
 SEX_CHOICES = [("", "—"), ("M", _("Male")), ("F", _("Female"))]
 
 
@@ -38,5 +40,5 @@ class OutcomeForm(forms.Form):
 
 
 class ReportRangeForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = DateField(label=_("From"), required=False, widget=forms.DateInput(attrs=DATE_TYPED, format=DMY))
+    end = DateField(label=_("To"), required=False, widget=forms.DateInput(attrs=DATE_TYPED, format=DMY))

@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from vaxrecon.access import Scope
 from vaxrecon.errors import NotFoundInScope
@@ -157,14 +158,14 @@ def registry_answer(*, case: ReconciliationCase) -> PoliceVerification | None:
                                               at__gte=start).order_by("-at", "-id").first())
 
 
-def pending_for_registry(*, after_pk: int = 0, limit: int, case_ids: list[int] | None = None,
-                         now: datetime | None = None) -> list[ReconciliationCase]:
+def pending_for_registry(*, after_pk: int = 0, limit: int,
+                         case_ids: list[int] | None = None) -> list[ReconciliationCase]:
     """Cases (all wards: this is the system's batch) awaiting police with no registry answer
-    this round and no officer working on them, by id from `after_pk`."""
-    now = now or timezone.now()
+    this round, by id from `after_pk`. A case an officer has opened stays in: the answer is
+    stored for the officer (never applied over their head, see registry_answer_apply), and
+    opening a case early must not leave it without one."""
     qs = with_registry_answer(
         ReconciliationCase.objects.filter(status=S.AWAITING_POLICE, pk__gt=after_pk)
-        .filter(free_for(None, now))
     ).filter(registry_outcome__isnull=True)
     if case_ids is not None:
         qs = qs.filter(pk__in=case_ids)
@@ -202,6 +203,13 @@ def registry_delay() -> RegistryDelay | None:
 REPORT_COLUMNS = ["received", "verified_by_registry", "confirmed_by_officer", "mismatches", "not_found",
                   "foreign", "still_open"]
 AGE_BUCKETS = [(0, 1), (1, 2), (2, 7), (7, None)]  # days waiting
+# The report's spreadsheet header (the page's CSV, the reports room's CSV and XLSX), translated
+# when the file is written: date, ward code, ward, REPORT_COLUMNS, age in days.
+REPORT_HEADER = [gettext_lazy("Day"), gettext_lazy("Ward code"), gettext_lazy("Ward"),
+                 gettext_lazy("Received"), gettext_lazy("Verified by the registry"),
+                 gettext_lazy("Confirmed by an officer"),
+                 gettext_lazy("Mismatches"), gettext_lazy("Not found"), gettext_lazy("Foreign nationals"),
+                 gettext_lazy("Still open"), gettext_lazy("Age (days)")]
 
 
 @dataclass

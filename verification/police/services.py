@@ -126,6 +126,24 @@ def _send_batch(client: RegistryClient, cases: list[ReconciliationCase], summary
                                             batch_id=batch_id))
 
 
+def registry_ask_now(*, officer, case_id: int) -> str:
+    """Send one case of the officer's ward to the registry now instead of waiting for the
+    periodic batch. Returns "answered" (the answer is stored, and applied as the batch would),
+    "answered_before" (the registry had already answered this round) or "unanswered" (the
+    registry sent no answer for it). Raises NotFoundInScope outside the ward,
+    InvalidTransition when the case no longer awaits police, RegistryUnavailable when the
+    registry cannot be reached (the case stays in the batch)."""
+    case = selectors.case_for_police(scope=scope_for(officer), pk=case_id)
+    if case.status != S.AWAITING_POLICE:
+        raise InvalidTransition(_("This case is no longer awaiting police verification."))
+    if selectors.registry_answer(case=case) is not None:
+        return "answered_before"
+    summary = registry_verify_pending(case_ids=[case.pk], max_batches=1)
+    if summary.results.get("unanswered"):
+        return "unanswered"
+    return "answered" if selectors.registry_answer(case=case) is not None else "unanswered"
+
+
 def registry_answer_apply(*, case_id: int, answer: RegistryAnswer, sent: dict, batch_id: str) -> str:
     """Store one registry answer and act on it, in one transaction. Returns "verified" (an
     exact match moved on to signature), "for_officer" (stored for the commune police), or

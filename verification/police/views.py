@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +20,7 @@ from vaxrecon.errors import InvalidInput
 from vaxrecon.spreadsheets import csv_response
 from verification.models import PoliceVerification
 from verification.police import selectors, services
+from verification.police.client import RegistryUnavailable
 from verification.police.diff import char_diff, render_segments
 from verification.police.forms import OutcomeForm, ReportRangeForm
 from verification.workflow import CaseStatus
@@ -38,6 +40,7 @@ def police_queue(request: HttpRequest) -> HttpResponse:
         "cases": selectors.with_waiting_since(selectors.police_queue(scope=scope)[: selectors.QUEUE_PAGE]),
         "delay": selectors.registry_delay(),
         "now": timezone.now(),
+        "auto_verify": settings.POPULATION_REGISTRY_AUTO_VERIFY,
     })
 
 
@@ -135,6 +138,28 @@ def police_case(request: HttpRequest, pk: int) -> HttpResponse:
     }, status=400 if request.method == "POST" else 200)
 
 
+ASK_MESSAGES = {
+    "answered": gettext_lazy("The national population database has answered."),
+    "answered_before": gettext_lazy("The national population database had already answered."),
+    "unanswered": gettext_lazy("The national population database gave no answer for this case yet; "
+                               "it stays in the batch, which asks again automatically."),
+}
+
+
+@role_required(POLICE)
+@require_POST
+def police_ask_registry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask the registry about one case now (the periodic batch would ask later)."""
+    try:
+        result = services.registry_ask_now(officer=request.user, case_id=pk)
+    except RegistryUnavailable:
+        messages.warning(request, _("The national population database is not answering; the case stays "
+                                    "in the batch and is sent again automatically."))
+    else:
+        (messages.success if result != "unanswered" else messages.info)(request, ASK_MESSAGES[result])
+    return redirect("verification:police_case", pk=pk)
+
+
 @role_required(POLICE)
 def police_bulk(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
@@ -152,9 +177,11 @@ def police_bulk(request: HttpRequest) -> HttpResponse:
             messages.warning(request, _("%(n)d cases skipped: they changed or another officer has them.")
                              % {"n": len(result.skipped)})
         return redirect("verification:police_bulk")
+    cases = selectors.with_waiting_since(selectors.bulk_confirmable(scope=scope, officer_id=request.user.pk))
     return render(request, "verification/police/bulk.html", {
-        "cases": selectors.with_waiting_since(
-            selectors.bulk_confirmable(scope=scope, officer_id=request.user.pk)),
+        "cases": cases,
+        "auto_verify": settings.POPULATION_REGISTRY_AUTO_VERIFY,
+        "others_hold": 0 if cases else selectors.queue_counts(scope=scope)["registry_match"],
     })
 
 
@@ -167,7 +194,7 @@ def report_from_request(request: HttpRequest):
     start, end = today - timedelta(days=13), today
     if form.is_bound:
         if not form.is_valid():
-            raise InvalidInput(_("Dates are written yyyy-mm-dd."))
+            raise InvalidInput(_("Write the date as dd/mm/yyyy."))
         start = form.cleaned_data["start"] or start
         end = form.cleaned_data["end"] or end
     if start > end or (end - start).days >= REPORT_MAX_DAYS:
@@ -187,16 +214,15 @@ def police_report(request: HttpRequest) -> HttpResponse:
 
 
 def report_cells(row: selectors.ReportRow) -> list:
-    """One line of the report as spreadsheet cells, in the order of CSV_COLUMNS."""
+    """One line of the report as spreadsheet cells, in the order of selectors.REPORT_HEADER."""
     return [row.day.isoformat(), row.ward_code, row.ward_name,
             *[getattr(row, c) for c in selectors.REPORT_COLUMNS], row.age_days]
 
 
-CSV_COLUMNS = ["date", "ward_code", "ward", *selectors.REPORT_COLUMNS, "age_days"]
-
-
 @role_required(*REPORT_ROLES)
 def police_report_csv(request: HttpRequest) -> HttpResponse:
+    """The report as CSV, its header in the page's language."""
     _form, report = report_from_request(request)
-    return csv_response([CSV_COLUMNS, *map(report_cells, report.rows)],
+    header = [str(label) for label in selectors.REPORT_HEADER]
+    return csv_response([header, *map(report_cells, report.rows)],
                         filename=f"police-verification-{report.start:%Y%m%d}-{report.end:%Y%m%d}.csv")
