@@ -30,9 +30,11 @@ DSC_SUBJECT = {"organisation": "Bộ Y tế (Ministry of Health)", "unit": "Cụ
                "person": "DCC Document Signer VN"}
 
 
-def create_csca(*, valid_days: int = 3650, not_before: dt.datetime | None = None) -> pki.CertAndKey:
-    """A new CSCA (self-signed, EC P-256): development and tests; production imports its own."""
-    return pki.create_root_ca(common_name="VaxRecon CSCA Viet Nam", organisation="Bộ Y tế",
+def create_csca(*, valid_days: int = 3650, not_before: dt.datetime | None = None,
+                common_name: str = "VaxRecon CSCA Viet Nam") -> pki.CertAndKey:
+    """A new CSCA (self-signed, EC P-256): for tests and ``hcert_init_dev``, and for ``hcert_csca_init``
+    on the offline host where the production CSCA is kept."""
+    return pki.create_root_ca(common_name=common_name, organisation="Bộ Y tế",
                               valid_days=valid_days, not_before=not_before)
 
 

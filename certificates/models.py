@@ -6,6 +6,7 @@ private key in clear. A file DSC is kept as its encrypted PKCS#12, a token DSC a
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -120,3 +121,47 @@ class CertificateRecord(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["record", "certificate"],
                                                name="certificate_record_once")]
+
+
+class IssueRun(models.Model):
+    """One bulk issue asked for from the issuer's page: for everyone ready in a province (or, from
+    beat, the nation), run by a Celery worker; the page polls its counts."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Issuing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="+")
+    province = models.ForeignKey("records.Province", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")  # None: the nation
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)  # citizens with a signed dose, known once started
+    issued = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bulk certificate issue")
+        verbose_name_plural = _("bulk certificate issues")
+
+    @property
+    def done_count(self) -> int:
+        return self.issued + self.unchanged + self.refused
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.is_finished else 0
+        return min(100, round(100 * self.done_count / self.total))

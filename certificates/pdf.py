@@ -21,6 +21,7 @@ from certificates.selectors import vaccine_name
 # fontTools logs a line per pruned table at INFO for every PDF (the font subset): not news.
 logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 TITLE_VI, TITLE_EN = "Giấy chứng nhận tiêm chủng COVID-19", "EU Digital COVID Certificate — Vaccination"
+LANGUAGES = ("vi", "en")  # the label printed first
 SIZES = {"a4": ("A4", 18, 80), "a6": ((105, 148), 8, 62)}  # page (fpdf2 has no "A6"), margin, QR side (mm)
 LABELS = [  # (key, Vietnamese, English)
     ("name", "Họ và tên", "Name"), ("dob", "Ngày sinh", "Date of birth"),
@@ -48,8 +49,9 @@ def _values(cert: VaccinationCertificate) -> dict[str, str]:
             "uvci": cert.uvci, "expires": f"{cert.expires_at:%Y-%m-%d}"}
 
 
-def certificate_pdf(cert: VaccinationCertificate, *, size: str = "a4") -> bytes:
-    """The PDF of ``cert`` on one page of ``size`` ("a4" or "a6")."""
+def certificate_pdf(cert: VaccinationCertificate, *, size: str = "a4", lang: str = "vi") -> bytes:
+    """The PDF of ``cert`` on one page of ``size`` ("a4" or "a6"), labelled in both languages with
+    ``lang`` ("vi" or "en") first."""
     page, margin, side = SIZES[size]
     pdf = FPDF(format=page)
     pdf.set_margins(margin, margin, margin)
@@ -58,14 +60,16 @@ def certificate_pdf(cert: VaccinationCertificate, *, size: str = "a4") -> bytes:
     pdf.add_page()
     scale = 1 if size == "a4" else 0.6
     pdf.set_font("DejaVu", size=16 * scale)
-    pdf.multi_cell(0, 8 * scale, f"{TITLE_VI}\n{TITLE_EN}", align="C")
+    first, second = (0, 1) if lang == "vi" else (1, 0)
+    titles = (TITLE_VI, TITLE_EN)
+    pdf.multi_cell(0, 8 * scale, f"{titles[first]}\n{titles[second]}", align="C")
     width = pdf.w - 2 * margin
     pdf.image(io.BytesIO(qr.qr_png(cert.hc1, scale=4)), x=(pdf.w - side) / 2, w=side, h=side)
     pdf.ln(3)
     values = _values(cert)
-    for key, vi, en in LABELS:
+    for key, *label in LABELS:
         pdf.set_font("DejaVu", size=8 * scale)
-        pdf.cell(width * 0.45, 5 * scale, f"{vi} / {en}")
+        pdf.cell(width * 0.45, 5 * scale, f"{label[first]} / {label[second]}")
         pdf.set_font("DejaVu", size=10 * scale)
         pdf.multi_cell(width * 0.55, 5 * scale, values[key], new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certificates.models import DocumentSigner, VaccinationCertificate
+from certificates.models import DocumentSigner, IssueRun, VaccinationCertificate
 from records.models import Citizen, VaccineProduct
+from records.normalize import BirthDate
 from vaxrecon.access import scope_for
 from vaxrecon.errors import NotFoundInScope
 
@@ -82,3 +84,43 @@ def citizen_in_scope(*, user, pk: int) -> Citizen:
 def certificates_of(*, citizen) -> list[VaccinationCertificate]:
     """Every certificate of ``citizen``, newest first."""
     return list(VaccinationCertificate.objects.filter(citizen=citizen).select_related("signer"))
+
+
+def citizen_by_identity(*, cccd: str, birth: BirthDate) -> Citizen | None:
+    """The citizen with this CCCD whose date of birth is ``birth`` (a year only when that is all we
+    know of them, the full date otherwise); None when either differs."""
+    citizen = Citizen.objects.filter(cccd=cccd).first()
+    if citizen is None or not birth.is_known:
+        return None
+    if citizen.date_of_birth is not None:
+        return citizen if birth.value == citizen.date_of_birth else None
+    return citizen if birth.value is None and birth.year == citizen.birth_year else None
+
+
+def holder_certificates(*, citizen_ids: Iterable[int]) -> list[VaccinationCertificate]:
+    """The current certificates of the citizens a one-time code has proven the visitor to be."""
+    valid = VaccinationCertificate.Status.VALID
+    return list(VaccinationCertificate.objects.filter(citizen_id__in=list(citizen_ids), status=valid)
+                .select_related("citizen"))
+
+
+def holder_certificate(*, citizen_ids: Iterable[int], pk: int) -> VaccinationCertificate:
+    """Certificate ``pk`` if it is the current one of a proven citizen, else ``NotFoundInScope``."""
+    found = [c for c in holder_certificates(citizen_ids=citizen_ids) if c.pk == pk]
+    if not found:
+        raise NotFoundInScope(_("No such certificate."))
+    return found[0]
+
+
+def issue_runs_of(*, user, limit: int = 10) -> list[IssueRun]:
+    """The latest bulk issues of the acting user's province, newest first."""
+    return list(IssueRun.objects.filter(scope_for(user).q(province="province"))
+                .select_related("requested_by")[:limit])
+
+
+def issue_run_in_scope(*, user, pk: int) -> IssueRun:
+    """Bulk issue ``pk`` if it is of the acting user's province, else ``NotFoundInScope``."""
+    run = IssueRun.objects.filter(scope_for(user).q(province="province")).filter(pk=pk).first()
+    if run is None:
+        raise NotFoundInScope(_("No such bulk issue."))
+    return run

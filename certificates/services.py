@@ -4,6 +4,9 @@
   record versions (all of them); the same records give the same certificate back.
 * ``certificates_issue_all(actor=)`` - every citizen whose doses are all signed and who has no
   current certificate for exactly those doses (chunks, one key opening for the run).
+* ``issue_run_start(actor=, province=)`` / ``issue_run_execute(run_id=)`` - the bulk issue of a
+  province asked for from the issuer's page: a stored run, executed by a Celery worker, its counts
+  saved after each chunk for the page's progress bar.
 * ``certificates_revoke_for_record(record=, actor=)`` - the reaction to a correction of a signed
   record: the certificates built on it are revoked in the correction's transaction; the next
   issue (the citizen's doses signed again) makes a new certificate with a new UVCI, and the
@@ -24,18 +27,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates import valuesets
-from certificates.issuer import Issuer
-from certificates.models import CertificateRecord, VaccinationCertificate
+from certificates.issuer import Issuer, current_signer
+from certificates.models import CertificateRecord, IssueRun, VaccinationCertificate
 from certificates.payload import dcc_payload
 from certificates.uvci import new_uvci
+from records.audit import record_event
 from records.models import AuditEvent, Citizen, InjectionRecord
 from signing.models import Signature
-from vaxrecon.errors import InvalidInput, ServiceUnavailable
+from vaxrecon.errors import DomainError, InvalidInput, ServiceUnavailable
 from vaxrecon.middleware import current_request_id
+from verification.services.outbox import outbox_enqueue
 from verification.sms import send_sms
 
 logger = logging.getLogger(__name__)
 CHUNK = 2000
+RUN_TASK = "certificates.tasks.run_issue"  # by name: the tasks module imports this one
 Status = VaccinationCertificate.Status
 
 
@@ -180,10 +186,13 @@ def certificate_issue(*, citizen: Citizen, actor=None, issuer: Issuer | None = N
         return _issue_chunk(opened, [citizen], actor=actor, refuse=_raise)[0]
 
 
-def _candidates() -> Iterable[int]:
-    """Citizens with a signed current dose (the chunk decides whether all are signed)."""
-    return (InjectionRecord.objects.filter(status=InjectionRecord.Status.SIGNED)
-            .values_list("citizen_id", flat=True).distinct().order_by("citizen_id").iterator())
+def _candidates(province_id: int | None) -> Iterable[int]:
+    """Citizens (living in the province, when one is given) with a signed current dose (the chunk
+    decides whether all are signed)."""
+    signed = InjectionRecord.objects.filter(status=InjectionRecord.Status.SIGNED)
+    if province_id is not None:
+        signed = signed.filter(citizen__ward__province_id=province_id)
+    return signed.values_list("citizen_id", flat=True).distinct().order_by("citizen_id").iterator()
 
 
 @dataclass
@@ -191,17 +200,20 @@ class BulkResult:
     issued: int = 0
     unchanged: int = 0
     refused: int = 0
+    total: int = 0  # the citizens looked at (with a signed dose)
 
 
-def certificates_issue_all(*, actor=None,
+def certificates_issue_all(*, actor=None, province_id: int | None = None,
                            on_progress: Callable[[BulkResult], None] | None = None) -> BulkResult:
-    """Issue for every citizen whose current doses are all signed; one transaction per chunk."""
+    """Issue for every citizen (of ``province_id``, else the nation) whose current doses are all
+    signed; one transaction per chunk, ``on_progress`` told after each."""
     result = BulkResult()
 
     def refuse(_citizen, _why):
         result.refused += 1
 
-    ids = list(_candidates())
+    ids = list(_candidates(province_id))
+    result.total = len(ids)
     with Issuer() as issuer:
         for start in range(0, len(ids), CHUNK):
             with transaction.atomic():
@@ -231,3 +243,46 @@ def certificates_revoke_for_record(*, record: InjectionRecord, actor=None) -> in
         "uvci": c.uvci, "before_status": c.status, "record_id": record.pk, "reason": "record corrected",
         "revoked_at": now.isoformat()}) for c in certs])
     return len(certs)
+
+
+@transaction.atomic
+def issue_run_start(*, actor, province) -> IssueRun:
+    """Queue the bulk issue of ``province`` (a Celery worker runs it after commit); returns the
+    run. Refuses (``InvalidInput``) while one is queued or running there, and
+    (``ServiceUnavailable``) when no DSC is valid now, so the officer hears it at once."""
+    current_signer()
+    busy = IssueRun.objects.select_for_update().filter(
+        province=province, status__in=[IssueRun.Status.QUEUED, IssueRun.Status.RUNNING])
+    if busy.exists():
+        raise InvalidInput(_("A bulk issue is already under way for this province: wait for it to finish."))
+    run = IssueRun.objects.create(requested_by=actor, province=province)
+    record_event(actor=actor, action="certificates.issue_run", obj=run,
+                 after={"province_id": province.pk if province else None, "status": run.status})
+    outbox_enqueue(RUN_TASK, run.pk)  # sent once this commits; kept while the broker is down
+    return run
+
+
+def issue_run_execute(*, run_id: int) -> IssueRun | None:
+    """Run a queued bulk issue (claimed by one worker: a second delivery finds it taken and does
+    nothing, returning None); its counts are saved after each chunk; a failure is stored on it."""
+    claimed = IssueRun.objects.filter(pk=run_id, status=IssueRun.Status.QUEUED).update(
+        status=IssueRun.Status.RUNNING, started_at=timezone.now())
+    if claimed != 1:
+        return None
+    run = IssueRun.objects.select_related("requested_by").get(pk=run_id)
+
+    def save_progress(result: BulkResult) -> None:
+        IssueRun.objects.filter(pk=run_id).update(total=result.total, issued=result.issued,
+                                                  unchanged=result.unchanged, refused=result.refused)
+
+    try:
+        result = certificates_issue_all(actor=run.requested_by, province_id=run.province_id,
+                                        on_progress=save_progress)
+    except DomainError as exc:
+        IssueRun.objects.filter(pk=run_id).update(status=IssueRun.Status.FAILED, message=exc.message,
+                                                  finished_at=timezone.now())
+    else:
+        save_progress(result)
+        IssueRun.objects.filter(pk=run_id).update(status=IssueRun.Status.DONE, finished_at=timezone.now())
+    run.refresh_from_db()
+    return run

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
-from certificates.services import certificates_issue_all
+from certificates.services import certificates_issue_all, issue_run_execute
 from vaxrecon.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -28,3 +28,14 @@ def issue_all_certificates(actor_id: int | None = None) -> dict | None:
     except ServiceUnavailable as exc:
         logger.warning("certificates not issued: %s", exc)
         return None
+
+
+@shared_task(max_retries=0)
+def run_issue(run_id: int) -> None:
+    """The bulk issue asked for from the issuer's page (its progress saved on the run).
+
+    Not retried: a failure is stored on the run for the page, and the run is idempotent, so the
+    officer starts another (the hourly beat task also catches up). A second delivery of the same
+    run finds it claimed and does nothing.
+    """
+    issue_run_execute(run_id=run_id)

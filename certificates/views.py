@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
@@ -13,7 +16,8 @@ from accounts.models import Role
 from certificates import pdf, publication, qr, scan, selectors, services
 from certificates.forms import VerifyForm
 from certificates.verify import Verdict, verify_hc1
-from vaxrecon.access import rate_limited, role_required
+from records.models import Province
+from vaxrecon.access import rate_limited, role_required, scope_for
 from vaxrecon.errors import DomainError
 
 # The central issuer: a province's designated central signer (5772/QĐ-BYT), acting in its province.
@@ -34,6 +38,17 @@ def revocations(request):
     return JsonResponse(publication.published_revocations())
 
 
+CAMERA_LIBRARY = "vendor/jsqr/dist/jsQR.js"  # npm package jsqr (package.json)
+
+
+def camera_library_url() -> str | None:
+    """The QR decoder's static URL, or None when the npm package is not installed (the page then
+    offers paste and upload only: a missing file must not break it)."""
+    if finders.find(CAMERA_LIBRARY) or staticfiles_storage.exists(CAMERA_LIBRARY):
+        return staticfiles_storage.url(CAMERA_LIBRARY)
+    return None
+
+
 def _shown(dcc: dict) -> dict:
     """What the verifier shows: the name, the date of birth, the dose; nothing else."""
     nam, dose = dcc.get("nam") or {}, (dcc.get("v") or [{}])[0]
@@ -50,7 +65,7 @@ def verifier(request: HttpRequest) -> HttpResponse:
     """Paste an ``HC1:`` text or upload a photo of the QR: the verdict, then name, birth date and dose."""
     posted = request.method == "POST"
     form = VerifyForm(request.POST if posted else None, request.FILES if posted else None)
-    context: dict = {"form": form}
+    context: dict = {"form": form, "camera_library": camera_library_url()}
     if posted and form.is_valid():
         text = form.cleaned_data["hc1"].strip()
         if not text and form.cleaned_data["image"]:
@@ -91,6 +106,32 @@ def issue(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("certificates:citizen", pk=citizen.pk)
 
 
+@role_required(*ISSUERS)
+@require_http_methods(["GET", "POST"])
+def bulk_issue(request: HttpRequest) -> HttpResponse:
+    """Issue for everyone ready in the officer's province, in a Celery worker; the progress bar polls."""
+    province = Province.objects.get(pk=scope_for(request.user).province_id)
+    if request.method == "POST":
+        try:
+            services.issue_run_start(actor=request.user, province=province)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The bulk issue is queued."))
+            return redirect("certificates:bulk")
+    runs = selectors.issue_runs_of(user=request.user)
+    return render(request, "certificates/bulk.html", {"province": province, "runs": runs,
+                                                      "run": runs[0] if runs else None})
+
+
+@role_required(*ISSUERS)
+@require_GET
+def bulk_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress block of a bulk issue, polled by htmx until it is finished."""
+    return render(request, "certificates/_bulk_progress.html",
+                  {"run": selectors.issue_run_in_scope(user=request.user, pk=pk)})
+
+
 def _current(request: HttpRequest, pk: int):
     citizen = selectors.citizen_in_scope(user=request.user, pk=pk)
     cert = selectors.current_certificate(citizen=citizen)
@@ -99,24 +140,35 @@ def _current(request: HttpRequest, pk: int):
     return cert
 
 
+def png_response(cert) -> HttpResponse:
+    """The certificate's QR code as a PNG, never cached by a shared cache."""
+    response = HttpResponse(qr.qr_png(cert.hc1, scale=6), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def pdf_response(request: HttpRequest, cert) -> HttpResponse:
+    """The certificate as a PDF: ``?size=a4`` (default) or ``a6``, ``?lang=`` the labels printed
+    first (the page's language unless told); an unknown size or language is a 404."""
+    size = request.GET.get("size", "a4")
+    lang = request.GET.get("lang") or (translation.get_language() or "vi")[:2]
+    if size not in pdf.SIZES or lang not in pdf.LANGUAGES:
+        raise Http404(_("Unknown page size or language."))
+    response = HttpResponse(pdf.certificate_pdf(cert, size=size, lang=lang), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{size}-{lang}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @role_required(*ISSUERS)
 @require_GET
 def certificate_png(request: HttpRequest, pk: int) -> HttpResponse:
     """The current certificate's QR code as a PNG."""
-    response = HttpResponse(qr.qr_png(_current(request, pk).hc1, scale=6), content_type="image/png")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return png_response(_current(request, pk))
 
 
 @role_required(*ISSUERS)
 @require_GET
 def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The current certificate as a PDF, A4 (default) or A6 (``?size=a6``)."""
-    size = request.GET.get("size", "a4")
-    if size not in pdf.SIZES:
-        raise Http404(_("Unknown page size."))
-    cert = _current(request, pk)
-    response = HttpResponse(pdf.certificate_pdf(cert, size=size), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="certificate-{size}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(request, _current(request, pk))

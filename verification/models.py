@@ -189,6 +189,7 @@ class OneTimeCode(models.Model):
     class Purpose(models.TextChoices):
         CONFIRM_REPORT = "confirm_report", _("Confirm a report")
         VIEW_STATUS = "view_status", _("See case details")
+        VIEW_CERTIFICATE = "view_certificate", _("See one's vaccination certificate")
 
     phone = models.CharField(max_length=10, db_index=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)

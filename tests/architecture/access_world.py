@@ -1,7 +1,8 @@
 """The objects the access matrix opens: three facilities in two wards of province A (Hà Nội), one
 in province B (Hồ Chí Minh City), the personas, and in each place a case in each workflow state
 (reached through the real transitions), its evidence, an import, a match review, signed records,
-a signing batch, an API key of its facility and a daily-report submission.
+a signing batch, an API key of its facility and a daily-report submission (and per province a
+bulk certificate issue).
 
 Places: A1 (the personas' own facility and ward), A1F (another facility of the same ward: a
 facility scope widened to its ward shows here), A2 (same province, another facility and ward: a
@@ -19,6 +20,7 @@ from django.core.files.base import ContentFile
 
 from accounts.models import Role
 from api.services import api_key_create
+from certificates.models import IssueRun
 from records.models import InjectionRecord, Province, Ward
 from reports.models import ReportSubmission
 from signing import pki, services
@@ -70,6 +72,7 @@ class World:
     places: dict
     users: dict  # persona -> User (None for the anonymous citizen)
     submissions: dict  # province code -> ReportSubmission
+    issue_runs: dict = field(default_factory=dict)  # province code -> certificates' IssueRun
 
 
 def _case(place: Place, state: str, citizen) -> ReconciliationCase:
@@ -189,4 +192,7 @@ def build_world() -> World:
         code=HCM_PROVINCE))
     submissions = {1: _submission(province_a, province_user),
                    HCM_PROVINCE: _submission(Province.objects.get(code=HCM_PROVINCE), other)}
-    return World(places=places, users=users, submissions=submissions)
+    issue_runs = {code: IssueRun.objects.create(requested_by=user, province=Province.objects.get(code=code),
+                                                status=IssueRun.Status.DONE)
+                  for code, user in ((1, province_user), (HCM_PROVINCE, other))}
+    return World(places=places, users=users, submissions=submissions, issue_runs=issue_runs)

@@ -119,9 +119,17 @@ MATRIX: dict[str, Route] = {
     # Vaccination certificates: the signed trust list and revocation list are public.
     "certificates:trust_list": Route(PUBLIC), "certificates:revocations": Route(PUBLIC),
     "certificates:verify": Route(PUBLIC),
+    # The citizen's own certificate: public pages, opened by a one-time code (a certificate not
+    # granted to the session is a 404: tests/certificates/test_holder_pages.py).
+    "certificates:mine": Route(PUBLIC), "certificates:mine_lookup": Route(PUBLIC),
+    "certificates:mine_code": Route(PUBLIC, "POST"), "certificates:mine_case": Route(PUBLIC, kind="code"),
+    "certificates:mine_png": Route(PUBLIC, kind="patient"),
+    "certificates:mine_pdf": Route(PUBLIC, kind="patient"),
     # The central issuer (a province's officer) for a citizen of the province: page, issue, downloads
     # (a citizen without a current certificate has no PNG/PDF: 404 in scope too).
     "certificates:citizen": Route({PROVINCE}, kind="patient"),
+    # Bulk issue of the officer's province (a Celery worker) and its polled progress.
+    "certificates:bulk": Route({PROVINCE}), "certificates:bulk_progress": Route({PROVINCE}, kind="issue_run"),
     "certificates:issue": Route({PROVINCE}, "POST", "patient"),
     "certificates:png": Route({PROVINCE}, kind="patient", names_object=True),
     "certificates:pdf": Route({PROVINCE}, kind="patient", names_object=True),
@@ -241,6 +249,9 @@ def variants(world: World, route: Route) -> list[Variant]:
     if route.kind == "submission":
         return [Variant("province A", {"pk": world.submissions[1].pk}, frozenset({"province", "ministry"})),
                 Variant("province B", {"pk": world.submissions[HCM_PROVINCE].pk}, frozenset({"ministry"}))]
+    if route.kind == "issue_run":
+        return [Variant("province A", {"pk": world.issue_runs[1].pk}, frozenset({"province"})),
+                Variant("province B", {"pk": world.issue_runs[HCM_PROVINCE].pk}, frozenset())]
     if route.kind == "unit":
         return [*_scoped(world, "unit", set(PERSONAS)), Variant("nation", {"level": 0, "code": 0},
                                                                 frozenset({"ministry"}))]

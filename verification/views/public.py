@@ -81,7 +81,8 @@ def _form_error(form, exc: DomainError) -> None:
         form.add_error(field if field in form.fields else None, message)
 
 
-def _unlocked(request: HttpRequest, case: ReconciliationCase) -> bool:
+def case_unlocked(request: HttpRequest, case: ReconciliationCase) -> bool:
+    """True while a code typed on the status page keeps this case's details open (30 minutes)."""
     until = request.session.get(UNLOCKED_KEY, {}).get(case.tracking_code)
     return bool(until and until > time.time())
 
@@ -206,7 +207,7 @@ def _timeline(case: ReconciliationCase) -> list[dict]:
 def status(request: HttpRequest, code: str) -> HttpResponse:
     """Where the request is among the four steps; details once a code proves the phone."""
     case = _public_case(code)
-    unlocked = _unlocked(request, case)
+    unlocked = case_unlocked(request, case)
     context = {
         "case": case, "steps": _steps(), "step": workflow.STEP_OF_STATE.get(case.status, 0),
         "awaited": awaited_text(case), "unlocked": unlocked, "code_form": CodeForm(),
@@ -252,7 +253,7 @@ def status_code(request: HttpRequest, code: str) -> HttpResponse:
 
 def _unlocked_case_or_redirect(request: HttpRequest, code: str):
     case = _public_case(code)
-    if not _unlocked(request, case):
+    if not case_unlocked(request, case):
         messages.error(request, _("Confirm with the code sent to your phone first."))
         return case, redirect("verification:status", code=case.tracking_code)
     return case, None
