@@ -142,8 +142,10 @@ DATE_OF_BIRTH = Field(4, "date_of_birth", (
           "AND %(this_year)s", value="dob_t"),
 ))
 PHONE = Field(5, "phone", (
-    _malformed(_("Phone number must have 10 digits starting with 0 (e.g. 0912345678)."),
-               "phone", "is_valid_phone", "phone_re", value="ph_t"),
+    # On the text as written: "abc" has no digits, normalises to "" and is still a wrong phone.
+    Check(_("Phone number must have 10 digits starting with 0 (e.g. 0912345678)."),
+          "r['ph_t'] != '' and not is_valid_phone(r['phone'])", "r.ph_t <> '' AND r.phone !~ %(phone_re)s",
+          value="ph_t"),
 ))
 ID_NUMBER = Field(6, "id_number", (
     Check(_("A CCCD number has 12 digits; an old CMND number has 9."),

@@ -80,7 +80,8 @@ MATRIX: dict[str, Route] = {
     **{f"verification:case_{a}": _clinic_case(names_object=True) for a in (
         "link_citizen", "use_existing_dose", "correct_dose")},
     "verification:case_action": Route({CLINIC}, "POST", "case_action", found=False),
-    "verification:import_upload": Route({CLINIC}), "verification:import_job": Route({CLINIC}, kind="job"),
+    "verification:import_upload": Route({CLINIC}), "verification:import_template_csv": Route({CLINIC}),
+    "verification:import_template_xlsx": Route({CLINIC}), "verification:import_job": Route({CLINIC}, kind="job"),
     "verification:import_job_progress": Route({CLINIC}, kind="job"),
     "verification:import_error_report": Route({CLINIC}, kind="job"),
     "verification:import_job_resume": Route({CLINIC}, "POST", "job"),

@@ -12,6 +12,7 @@ from django.utils import translation
 
 from records.models import Ward
 from tests.factories import CitizenFactory
+from vaxrecon.celery import app
 from verification.imports.files import REPORT_COLUMNS
 
 FAMILIES = ["Trần", "Lê", "Phạm", "Hoàng", "Phan", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
@@ -74,6 +75,16 @@ LINKED_ROW = report_row("R-LINK", full_name="NGUYEN VAN HUNG", date_of_birth="17
 REVIEW_ROW = report_row("R-REVIEW", full_name="Ngô Thị Lan", date_of_birth="1985-03-02", sex="F")
 NONE_ROW = report_row("R-NONE", full_name="Lò Thị Páo", date_of_birth="2003", sex="F", vaccine="AstraZeneca",
                       injection_date="2021-07-15", lot_number="AZ-77")
+
+
+@pytest.fixture
+def eager_imports(settings, tmp_path):
+    """Uploaded files under tmp; the import task runs in-process (the worker tests cover Redis)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
 
 
 @pytest.fixture(autouse=True)

@@ -9,20 +9,14 @@ from django.urls import reverse
 
 from records.models import Citizen
 from tests.imports.conftest import LINKED_ROW, NONE_ROW, REVIEW_ROW, report_row, write_csv
-from vaxrecon.celery import app
 from verification.models import ImportJob, MatchReview
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def media_and_eager_tasks(settings, tmp_path):
+def media_and_eager_tasks(eager_imports):
     """Files under tmp; the import task runs in-process here (the worker test covers Redis)."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager
 
 
 def upload(client, user, tmp_path, rows) -> ImportJob:

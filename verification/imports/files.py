@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -24,6 +25,17 @@ REPORT_COLUMNS = ("record_id", "full_name", "date_of_birth", "sex", "id_number",
                   "ward_code", "vaccine", "dose_number", "injection_date", "lot_number")
 REGISTRY_COLUMNS = ("citizen_id", "legacy_id", "full_name", "date_of_birth", "sex", "province_code",
                     "ward_code", "phone")
+
+# The Vietnamese column names of the import template, accepted beside the English ones. Fixed
+# text, not a translation: a file written from the template must stay readable after a
+# catalogue changes.
+VIETNAMESE_COLUMNS = {
+    "record_id": "Mã bản ghi", "full_name": "Họ và tên", "date_of_birth": "Ngày sinh", "sex": "Giới tính",
+    "id_number": "Số CCCD/CMND", "phone": "Số điện thoại", "province_code": "Mã tỉnh",
+    "ward_code": "Mã xã/phường", "vaccine": "Vắc xin", "dose_number": "Mũi số",
+    "injection_date": "Ngày tiêm", "lot_number": "Số lô",
+}
+_ENGLISH_NAME = {unicodedata.normalize("NFC", v).lower(): k for k, v in VIETNAMESE_COLUMNS.items()}
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
@@ -102,8 +114,14 @@ def _check_csv_bytes(path: Path | str) -> None:
         pass
 
 
+def _column_name(cell) -> str:
+    """A header cell as the column it names: the English name, or the template's Vietnamese one."""
+    name = unicodedata.normalize("NFC", str(cell or "").strip().lstrip("\ufeff").strip().lower())
+    return _ENGLISH_NAME.get(name, name)
+
+
 def _header(cells, columns: tuple[str, ...]) -> list[str]:
-    header = [str(c or "").strip().lstrip("\ufeff").strip().lower() for c in cells]
+    header = [_column_name(c) for c in cells]
     missing = [c for c in columns if c not in header]
     if missing and any(";" in h for h in header):
         raise MalformedFile(

@@ -6,6 +6,8 @@ from verification.imports import views
 
 urlpatterns = [
     path("", views.import_upload, name="import_upload"),
+    path("template.csv", views.import_template, {"fmt": "csv"}, name="import_template_csv"),
+    path("template.xlsx", views.import_template, {"fmt": "xlsx"}, name="import_template_xlsx"),
     path("<int:pk>/", views.import_job, name="import_job"),
     path("<int:pk>/progress/", views.import_job_progress, name="import_job_progress"),
     path("<int:pk>/errors.csv", views.import_error_report, name="import_error_report"),

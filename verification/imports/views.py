@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,6 +14,8 @@ from accounts.models import Role
 from records.normalize import mask_id, mask_phone
 from vaxrecon.access import role_required, scope_for
 from vaxrecon.errors import InvalidInput
+from vaxrecon.spreadsheets import attachment, csv_lines, xlsx_file
+from verification.imports.files import REPORT_COLUMNS, VIETNAMESE_COLUMNS
 from verification.imports.forms import AcceptForm, NewCitizenForm, RegistrySearchForm, RejectForm, UploadForm
 from verification.imports.review_selectors import queue_texts, review_page, search_results
 from verification.imports.reviews import (
@@ -35,6 +38,21 @@ from verification.models import ImportJob
 
 clinic_only = role_required(Role.CLINIC_STAFF)
 PAGE_SIZE = 25
+TEMPLATE_FORMATS = {"csv": "text/csv; charset=utf-8",
+                    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@clinic_only
+def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
+    """An empty log to fill in: the import's columns, named in Vietnamese (the importer reads
+    those names as well as the English ones) unless the page is in English."""
+    english = get_language() == "en"
+    header = list(REPORT_COLUMNS) if english else [VIETNAMESE_COLUMNS[c] for c in REPORT_COLUMNS]
+    name = "vaxrecon-import-template" + ("" if english else "-vi") + "." + fmt
+    body = csv_lines([header]) if fmt == "csv" else xlsx_file([header], title="VaxRecon")
+    response = FileResponse(body) if fmt == "xlsx" else HttpResponse(b"".join(body))
+    response["Content-Type"] = TEMPLATE_FORMATS[fmt]
+    return attachment(response, name)
 
 
 @clinic_only
