@@ -108,7 +108,7 @@ class Citizen(models.Model):
         DAY = normalize.DAY, _("Full date")
         YEAR = normalize.YEAR, _("Year only")
 
-    cccd = models.CharField(_("CCCD number"), max_length=12, null=True, blank=True, unique=True)
+    cccd = models.CharField(_("CCCD number"), max_length=12, null=True, blank=True)
     cmnd = models.CharField(_("CMND number"), max_length=9, blank=True)
     full_name = models.CharField(_("full name"), max_length=150)
     # Diacritics-, case- and space-folded full name; kept in sync by save().
@@ -132,9 +132,11 @@ class Citizen(models.Model):
         ordering = ["name_key", "id"]
         verbose_name = _("citizen")
         verbose_name_plural = _("citizens")
-        # Exact look-ups only (CMND, phone, folded name), so plain B-tree indexes: a field's
-        # db_index would add a second varchar_pattern_ops one on PostgreSQL for LIKE 'x%',
-        # which no query runs and every registry import and correction would pay for.
+        # Exact look-ups only (CCCD, CMND, phone, folded name), so plain B-tree indexes and a
+        # unique constraint: a field's db_index or unique would add a second varchar_pattern_ops
+        # index on PostgreSQL for LIKE 'x%', which no query runs and every registry import and
+        # correction would pay for.
+        constraints = [models.UniqueConstraint(fields=["cccd"], name="citizen_cccd_unique")]
         indexes = [models.Index(fields=["birth_year", "name_key"], name="citizen_year_name"),
                    models.Index(fields=["name_key"], name="citizen_name_key"),
                    models.Index(fields=["cmnd"], name="citizen_cmnd"),

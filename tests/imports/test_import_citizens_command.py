@@ -51,9 +51,9 @@ def test_running_it_twice_adds_nothing(tmp_path, reference_data):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the writer thread is PostgreSQL's")
-def test_outside_a_transaction_the_batches_land_from_their_own_thread_in_file_order(
+def test_outside_a_transaction_the_batches_land_from_writer_threads_and_the_first_of_a_cccd_wins(
         tmp_path, reference_data, monkeypatch):
-    monkeypatch.setattr("verification.imports.citizens.BATCH", 2)  # five batches for the writer thread
+    monkeypatch.setattr("verification.imports.citizens.BATCH", 2)  # five batches for the writer threads
     rows = [{**ROWS[1], "citizen_id": f"0011850002{k:02d}", "full_name": f"Ngô Thị Lan {chr(65 + k)}"}
             for k in range(9)]
     rows.insert(5, {**rows[1], "full_name": "Ngô Thị Lặp"})  # the same CCCD in a later batch: the first wins

@@ -30,12 +30,16 @@ def _postgres_only():
 @pytest.mark.parametrize("table", TABLES)
 def test_no_pattern_ops_index_that_no_query_uses(table):
     pattern = {name: d for name, d in _indexes(table).items() if "pattern_ops" in d}
-    # The CCCD keeps its unique constraint (and with it Django's LIKE index); nothing else.
-    assert [name for name in pattern if "cccd" not in name] == [], pattern
+    assert pattern == {}
 
 
 def test_the_injection_source_record_id_is_not_indexed():
     assert not [d for d in _indexes("records_injectionrecord").values() if "source_record_id" in d]
+
+
+def test_the_cccd_stays_unique_with_one_index():
+    unique = [d for d in _indexes("records_citizen").values() if "(cccd)" in d]
+    assert len(unique) == 1 and "UNIQUE" in unique[0], unique
 
 
 @pytest.mark.parametrize("column,value", [("cmnd", "123456789"), ("phone", "0912345678"),
