@@ -68,6 +68,25 @@ def signatures_in_scope(*, scope: Scope) -> QuerySet[Signature]:
         "certificate", "record", "signed_by")
 
 
+SIGNED_PAGE = 50
+
+
+def signed_page(*, scope: Scope, before: int | None = None) -> tuple[list[Signature], int | None]:
+    """The scope's signatures, newest first, SIGNED_PAGE at a time from below the id `before`,
+    each with its record, citizen, vaccine, signer and certificate (and `words` for the
+    certificate); and the id to pass as `before` for the next page (None on the last).
+    Paged by id, not counted: a count of a nation's signatures would read them all."""
+    qs = signatures_in_scope(scope=scope).select_related("record__citizen", "record__vaccine")
+    if before is not None:
+        qs = qs.filter(pk__lt=before)
+    rows = list(qs.order_by("-pk")[:SIGNED_PAGE + 1])
+    more = len(rows) > SIGNED_PAGE
+    rows = rows[:SIGNED_PAGE]
+    for signature in rows:
+        signature.words = certificate_words(signature.certificate)
+    return rows, (rows[-1].pk if more else None)
+
+
 def signature_in_scope(*, scope: Scope, pk) -> Signature:
     signature = signatures_in_scope(scope=scope).filter(pk=pk).first()
     if signature is None:

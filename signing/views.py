@@ -16,7 +16,7 @@ from signing.errors import CertificateLocked, SigningError
 from signing.forms import Pkcs12UploadForm, ResumeForm, SignForm
 from signing.models import Signature
 from vaxrecon.access import role_required, scope_for
-from vaxrecon.errors import DomainError
+from vaxrecon.errors import DomainError, NotFoundInScope
 
 PAGE_SIZE = 100
 signers_only = role_required(Role.SIGNER, Role.PROVINCIAL_OFFICER)
@@ -135,6 +135,28 @@ def record_check(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("format") == "json" or "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(data)
     return render(request, "signing/check.html", {"record": record, "reports": reports, "data": data})
+
+
+@checkers
+def signed_records(request: HttpRequest) -> HttpResponse:
+    """Signed records of the scope with their signatures, newest first; a record number typed
+    in the box opens its signature check (when the scope may check it)."""
+    scope = scope_for(request.user)
+    wanted = (request.GET.get("record") or "").strip().lstrip("#")
+    if wanted:
+        if wanted.isdigit():
+            try:
+                record = selectors.record_for_check(scope=scope, pk=int(wanted))
+            except NotFoundInScope:
+                pass
+            else:
+                return redirect("signing:check", pk=record.pk)
+        messages.error(request, _("No record #%(n)s has a signature you may check.") % {"n": wanted[:12]})
+        return redirect("signing:signed")
+    before = request.GET.get("before") or ""
+    signatures, next_before = selectors.signed_page(scope=scope,
+                                                    before=int(before) if before.isdigit() else None)
+    return render(request, "signing/signed.html", {"signatures": signatures, "next_before": next_before})
 
 
 @checkers

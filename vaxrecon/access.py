@@ -178,6 +178,7 @@ NAVIGATION = [
     ("verification:police_report", _("Police verification report"),
      {Role.COMMUNE_POLICE, Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),
     ("signing:batch", _("Sign records"), {Role.SIGNER, Role.PROVINCIAL_OFFICER}),
+    ("signing:signed", _("Signed records"), {Role.SIGNER, Role.PROVINCIAL_OFFICER}),
     ("certificates:bulk", _("Issue certificates"), {Role.PROVINCIAL_OFFICER}),
     ("reports:dashboard", _("Dashboard"), {Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),
     ("reports:daily", _("Daily reports"), {Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),

@@ -102,6 +102,7 @@ MATRIX: dict[str, Route] = {
     "signing:batch_progress": Route({SIGNER, PROVINCE}, kind="batch"),
     "signing:batch_resume": Route({SIGNER, PROVINCE}, "POST", "batch"),
     "signing:check": Route(CHECKERS, kind="record"),
+    "signing:signed": Route(CHECKERS),
     "signing:signature_cms": Route(CHECKERS, kind="signature"),
     "signing:signature_payload": Route(CHECKERS, kind="signature"),
     # Reports.
