@@ -1,4 +1,5 @@
-"""Optimistic concurrency: an ETag on GET, If-Match required on PATCH, 412 for a stale write.
+"""Optimistic concurrency: an ETag on GET, If-Match required on PATCH (and honoured when sent
+with a case's workflow action), 412 for a stale write.
 
 The ETag is a digest of the representation the client read, so any change it could see changes
 it (a correction, a signature, a status)."""
@@ -12,6 +13,8 @@ from django.utils.translation import gettext as _
 
 from api.errors import PreconditionFailed, PreconditionRequired
 
+IF_MATCH = "If-Match"
+
 
 def etag_of(data) -> str:
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
@@ -20,7 +23,7 @@ def etag_of(data) -> str:
 
 def check_if_match(request, current: str) -> None:
     """Refuse the write unless If-Match names the current ETag (or is ``*``)."""
-    header = request.headers.get("If-Match", "").strip()
+    header = request.headers.get(IF_MATCH, "").strip()
     if not header:
         raise PreconditionRequired(_("Send If-Match with the ETag of the version you are correcting."),
                                    field="If-Match")

@@ -12,9 +12,14 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from api import fhir
+
+FHIR_BASE = "/api/v1/fhir/"
+
 
 class Unknown(APIView):
-    """Any other path under /api/: a problem-details 404 (not the HTML page of the site)."""
+    """Any other path under /api/: a problem-details 404 (not the HTML page of the site); under
+    /api/v1/fhir/ an OperationOutcome."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -24,6 +29,10 @@ class Unknown(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         raise NotFound()
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        return fhir.as_outcome(response) if self.request.path.startswith(FHIR_BASE) else response
 
 
 class SchemaView(SpectacularAPIView):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from rest_framework.response import Response
+
 from records.catalogue import COVID_19_VACCINES
 from records.models import Citizen, InjectionRecord, VaccineProduct
 
@@ -113,3 +115,37 @@ def searchset(resources: list[dict], *, base: str, self_url: str, next_url: str 
     if total is not None:
         bundle["total"] = total
     return bundle
+
+
+# FHIR's issue-type codes (http://hl7.org/fhir/issue-type) for the HTTP status of a refusal.
+ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
+               406: "not-supported", 409: "conflict", 412: "conflict", 415: "not-supported",
+               422: "processing", 428: "required", 429: "throttled"}
+
+
+def operation_outcome(problem: dict) -> dict:
+    """A problem-details body (vaxrecon.errors.problem) as a FHIR R4 OperationOutcome: one issue per
+    field error (its field as the expression), or one for the whole request; the machine-readable
+    code in `diagnostics`."""
+    code = ISSUE_CODES.get(problem["status"], "exception")
+    errors = problem.get("errors") or [{"field": None, "message": problem["detail"]}]
+    issues = []
+    for error in errors:
+        issue = {"severity": "error", "code": code, "details": {"text": error["message"]},
+                 "diagnostics": problem["code"]}
+        if error.get("field"):
+            issue["expression"] = [error["field"]]
+        issues.append(issue)
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+def as_outcome(problem_response):
+    """A problem-details response as the same refusal in FHIR (status, WWW-Authenticate and
+    Retry-After kept): what every path under /api/v1/fhir/ answers, a FHIR client reading no
+    problem details."""
+    outcome = Response(operation_outcome(problem_response.data), status=problem_response.status_code,
+                       content_type=FHIR_CONTENT_TYPE)
+    for header in ("WWW-Authenticate", "Retry-After"):
+        if problem_response.has_header(header):
+            outcome[header] = problem_response[header]
+    return outcome

@@ -9,7 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ApiKey(models.Model):
-    """A facility's key for one piece of software, acting in one role of that facility.
+    """A key for one piece of software, acting in one role: of a facility (clinic staff, signer),
+    of a province (its health officer: the province's figures and records) or of the Ministry
+    (the nation's figures). Each is made and revoked by staff of that same facility, province or
+    the Ministry.
 
     Only the SHA-256 of the token is stored; the token is shown once, at creation. The key acts
     through its own user (``user``, with a profile of the key's role and facility), so every
@@ -19,9 +22,14 @@ class ApiKey(models.Model):
     class KeyRole(models.TextChoices):
         CLINIC_STAFF = "clinic_staff", _("Clinic staff")
         SIGNER = "signer", _("Signer")
+        PROVINCIAL_OFFICER = "provincial_officer", _("Provincial health officer")
+        MINISTRY_ANALYST = "ministry_analyst", _("Ministry analyst")
 
     name = models.CharField(_("name"), max_length=100)
-    facility = models.ForeignKey("records.Facility", on_delete=models.PROTECT, related_name="api_keys")
+    facility = models.ForeignKey("records.Facility", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="api_keys")
+    province = models.ForeignKey("records.Province", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="api_keys")
     role = models.CharField(_("role"), max_length=20, choices=KeyRole.choices)
     prefix = models.CharField(max_length=12, unique=True)  # the token's public part, for look-up
     token_hash = models.CharField(max_length=64)  # hex SHA-256 of the whole token
@@ -38,6 +46,10 @@ class ApiKey(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
+        constraints = [models.CheckConstraint(name="api_key_scope_matches_role", condition=(
+            models.Q(role__in=["clinic_staff", "signer"], facility__isnull=False, province__isnull=True)
+            | models.Q(role="provincial_officer", facility__isnull=True, province__isnull=False)
+            | models.Q(role="ministry_analyst", facility__isnull=True, province__isnull=True)))]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"

@@ -1,4 +1,5 @@
-"""The facility's API keys page: its staff create a key (the token shown once) and revoke one."""
+"""The API keys page of a facility's staff, a provincial officer or a Ministry analyst: create a key
+(the token shown once) and revoke one, of their own facility, province or the Ministry."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from api.forms import ApiKeyForm
-from api.selectors import keys_of_facility
+from api.selectors import key_holder, keys_managed
 from api.services import api_key_create, api_key_revoke
 from vaxrecon.access import role_required, scope_for
 from vaxrecon.errors import InvalidInput
 
-clinic_only = role_required(Role.CLINIC_STAFF)
+key_managers = role_required(Role.CLINIC_STAFF, Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST)
 
 
-@clinic_only
+@key_managers
 def api_keys(request: HttpRequest) -> HttpResponse:
-    form = ApiKeyForm(request.POST or None)
+    scope = scope_for(request.user)
+    form = ApiKeyForm(request.POST or None, roles=key_holder(scope=scope).roles)
     created = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -29,13 +31,13 @@ def api_keys(request: HttpRequest) -> HttpResponse:
         except InvalidInput as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            form = ApiKeyForm()
-    keys = keys_of_facility(scope=scope_for(request.user))
+            form = ApiKeyForm(roles=key_holder(scope=scope).roles)
+    keys = keys_managed(scope=scope)
     return render(request, "api/keys.html", {"form": form, "keys": keys, "created": created},
                   status=400 if form.errors else (201 if created else 200))
 
 
-@clinic_only
+@key_managers
 @require_POST
 def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     key = api_key_revoke(actor=request.user, key_id=pk)

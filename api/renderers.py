@@ -23,3 +23,21 @@ class FhirRenderer(JSONRenderer):
 
     media_type = "application/fhir+json"
     format = "fhir"
+
+
+class _Download(CsvRenderer):
+    """A file the view streams itself (only a refusal is rendered, as problem details)."""
+
+
+class XlsxRenderer(_Download):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"
+    charset = None
+
+
+class AdxRenderer(_Download):
+    media_type = "application/adx+xml"
+    format = "adx"
+
+
+DOWNLOADS = [JSONRenderer, CsvRenderer, XlsxRenderer, AdxRenderer]

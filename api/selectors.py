@@ -1,21 +1,50 @@
-"""Reading API keys: a facility's keys for its page, and the key a token names."""
+"""Reading API keys: the keys an actor manages (their facility's, province's or the Ministry's),
+and the key a token names."""
 
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from accounts.models import Role
 from api.models import ApiKey
 from api.tokens import token_hash, token_prefix
 from vaxrecon.access import Scope
+from vaxrecon.errors import NotAllowed
 
 
-def keys_of_facility(*, scope: Scope) -> QuerySet[ApiKey]:
-    """The keys of the scope's facility, newest first (none for a scope without a facility)."""
-    if not scope.facility_id:
-        return ApiKey.objects.none()
-    return ApiKey.objects.filter(facility=scope.facility_id).select_related("created_by", "revoked_by")
+@dataclass(frozen=True)
+class KeyHolder:
+    """Where an actor's keys belong and the roles they may act in: a facility's staff make keys of
+    the facility (clinic staff or signer), a provincial officer of the province, the Ministry's."""
+
+    roles: tuple[str, ...]
+    facility_id: int | None = None
+    province_id: int | None = None
+
+    def keys(self) -> QuerySet[ApiKey]:
+        return ApiKey.objects.filter(role__in=self.roles, facility=self.facility_id,
+                                     province=self.province_id)
+
+
+def key_holder(*, scope: Scope) -> KeyHolder:
+    """The holder of the keys the scope's user manages; NotAllowed for any other role."""
+    if scope.role == Role.CLINIC_STAFF and scope.facility_id:
+        return KeyHolder((ApiKey.KeyRole.CLINIC_STAFF, ApiKey.KeyRole.SIGNER), facility_id=scope.facility_id)
+    if scope.role == Role.PROVINCIAL_OFFICER and scope.province_id:
+        return KeyHolder((ApiKey.KeyRole.PROVINCIAL_OFFICER,), province_id=scope.province_id)
+    if scope.role == Role.MINISTRY_ANALYST:
+        return KeyHolder((ApiKey.KeyRole.MINISTRY_ANALYST,))
+    raise NotAllowed(_("Only staff of a facility, a provincial health officer or a Ministry analyst can "
+                       "manage API keys."))
+
+
+def keys_managed(*, scope: Scope) -> QuerySet[ApiKey]:
+    """The keys the scope's user manages, newest first (NotAllowed for a role without keys)."""
+    return key_holder(scope=scope).keys().select_related("created_by", "revoked_by")
 
 
 def key_for_token(token: str) -> ApiKey | None:

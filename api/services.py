@@ -11,13 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Profile, Role
+from accounts.models import Profile
 from api.models import ApiKey
+from api.selectors import key_holder
 from api.tokens import new_token, token_hash
 from records.audit import record_event, snapshot
-from records.models import Facility
 from vaxrecon.access import scope_for
-from vaxrecon.errors import InvalidInput, NotAllowed, NotFoundInScope
+from vaxrecon.errors import InvalidInput, NotFoundInScope
 
 MAX_DAYS = 730
 # last_used_at is written at most this often per key: not one UPDATE per request.
@@ -30,43 +30,39 @@ class NewKey:
     token: str  # shown to the creator once, never stored
 
 
-def _managing_facility(actor) -> Facility:
-    scope = scope_for(actor)
-    if scope.role != Role.CLINIC_STAFF or not scope.facility_id:
-        raise NotAllowed(_("Only staff of a facility can manage its API keys."))
-    return Facility.objects.get(pk=scope.facility_id)
-
-
 @transaction.atomic
 def api_key_create(*, actor, name: str, role: str, days: int | None = None) -> NewKey:
-    """A new key of the actor's facility acting in `role` for `days` (default API_KEY_DAYS).
-    Returns the key and its token (the only time the token exists outside the caller)."""
-    facility = _managing_facility(actor)
+    """A new key of the actor's facility, province or of the Ministry (selectors.key_holder) acting
+    in `role` for `days` (default API_KEY_DAYS). Returns the key and its token (the only time the
+    token exists outside the caller). NotAllowed for a role that holds no keys."""
+    holder = key_holder(scope=scope_for(actor))
     name = (name or "").strip()
     if not name:
         raise InvalidInput(_("Name the software that will use the key."), field="name")
-    if role not in ApiKey.KeyRole.values:
+    if role not in holder.roles:
         raise InvalidInput(_("Choose the role the key acts in."), field="role")
     days = settings.API_KEY_DAYS if days is None else days
     if not 1 <= int(days) <= MAX_DAYS:
         raise InvalidInput(_("A key is valid for 1 to %(n)d days.") % {"n": MAX_DAYS}, field="days")
     prefix, token = new_token()
     user = User.objects.create_user(username=f"apikey-{prefix}", password=None, first_name=name[:150])
-    Profile.objects.create(user=user, role=role, facility=facility)
-    key = ApiKey.objects.create(name=name[:100], facility=facility, role=role, prefix=prefix,
+    Profile.objects.create(user=user, role=role, facility_id=holder.facility_id,
+                           province_id=holder.province_id)
+    key = ApiKey.objects.create(name=name[:100], facility_id=holder.facility_id,
+                                province_id=holder.province_id, role=role, prefix=prefix,
                                 token_hash=token_hash(token), user=user, created_by=actor,
                                 expires_at=timezone.now() + timedelta(days=int(days)))
-    after = snapshot(key, ["name", "facility", "role", "prefix", "user", "created_by", "expires_at"])
+    after = snapshot(key, ["name", "facility", "province", "role", "prefix", "user", "created_by",
+                           "expires_at"])
     record_event(actor=actor, action="api_key.create", obj=key, after=after)
     return NewKey(key=key, token=token)
 
 
 @transaction.atomic
 def api_key_revoke(*, actor, key_id: int) -> ApiKey:
-    """Revoke a key of the actor's facility at once (its user can no longer act). Returns it;
-    revoking a revoked key changes nothing."""
-    facility = _managing_facility(actor)
-    key = ApiKey.objects.select_for_update().filter(pk=key_id, facility=facility).first()
+    """Revoke a key the actor manages (their facility's, province's or the Ministry's) at once (its
+    user can no longer act). Returns it; revoking a revoked key changes nothing."""
+    key = key_holder(scope=scope_for(actor)).keys().select_for_update().filter(pk=key_id).first()
     if key is None:
         raise NotFoundInScope(_("No such API key."))
     if key.revoked_at is not None:

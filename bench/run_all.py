@@ -44,6 +44,9 @@ BENCHES = [
      ["--database", QUICK_NATIONAL, "--generate", "--quick", "--days", "14", "--requests", "50"]),
     ("web_load.py", [], ["--users", "10", "--duration", "20", "--warmup", "5"]),
     ("certificates_bench.py", ["--citizens", "50000"], ["--citizens", "2000"]),
+    # Last: it adds doses (dated today) to the national data it shares with the reports and web load.
+    ("api_bench.py", ["--database", NATIONAL, "--generate"],
+     ["--database", QUICK_NATIONAL, "--generate", "--quick"]),
 ]
 QUICK_DATABASES = ["vaxrecon_linkage_quick", "vaxrecon_import_quick", QUICK_NATIONAL, SIGNING[True][0],
                    CERTIFICATES[True]]

@@ -173,7 +173,7 @@ NAVIGATION = [
     ("verification:queue", _("Case queue"), {Role.CLINIC_STAFF}),
     ("verification:import_upload", _("Import a log"), {Role.CLINIC_STAFF}),
     ("verification:review_queue", _("Match review"), {Role.CLINIC_STAFF}),
-    ("api:keys", _("API keys"), {Role.CLINIC_STAFF}),
+    ("api:keys", _("API keys"), {Role.CLINIC_STAFF, Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),
     ("verification:police_queue", _("Verification queue"), {Role.COMMUNE_POLICE}),
     ("verification:police_report", _("Police verification report"),
      {Role.COMMUNE_POLICE, Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST}),

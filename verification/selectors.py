@@ -59,9 +59,13 @@ def shown_to_staff_q() -> Q:
     return Q(confirmed=True) | ~Q(origin=ReconciliationCase.Origin.CITIZEN_REPORT)
 
 
-def staff_case(*, scope: Scope, pk) -> ReconciliationCase:
-    """A case page's case: in scope and shown to staff; NotFoundInScope otherwise."""
-    case = cases_in_scope(scope=scope).filter(shown_to_staff_q(), pk=pk).first()
+def staff_case(*, scope: Scope, pk, for_update: bool = False) -> ReconciliationCase:
+    """A case page's case: in scope and shown to staff; NotFoundInScope otherwise. `for_update`:
+    its row locked until the transaction ends (a caller comparing it with what a client read)."""
+    cases = cases_in_scope(scope=scope)
+    if for_update:
+        cases = cases.select_for_update(of=("self",))
+    case = cases.filter(shown_to_staff_q(), pk=pk).first()
     if case is None:
         raise NotFoundInScope(_("No such case."))
     return case

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from api.serializers.fields import BirthField, vaccine_field
@@ -41,6 +42,10 @@ class CaseOut(serializers.ModelSerializer):
         return [t.name for t in workflow.allowed_transitions(case.status, role)]
 
 
+@extend_schema_serializer(examples=[OpenApiExample("A person at the desk", request_only=True, value={
+    "full_name": "Trần Thị Lan", "date_of_birth": "1991-03-12", "sex": "F",
+    "id_number": "001191004567", "phone": "0912345678", "vaccine": "astrazeneca", "dose_number": 2,
+    "injection_date": "2021-10-02", "lot_number": "NJ0342"})])
 class CaseCreateIn(serializers.Serializer):
     """A person at the clinic's desk: their identity as on the CCCD and the dose they claim."""
 
@@ -56,10 +61,15 @@ class CaseCreateIn(serializers.Serializer):
     lot_number = serializers.CharField(required=False, allow_blank=True, max_length=30, default="")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("A candidate", request_only=True, value={
+    "citizen": 1024})])
 class CitizenChoiceIn(serializers.Serializer):
     citizen = serializers.IntegerField(min_value=1, help_text="One of the case's candidates.")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("A new person", request_only=True, value={
+    "full_name": "Trần Thị Lan", "date_of_birth": "12/03/1991", "sex": "F",
+    "id_number": "001191004567", "phone": "0912345678"})])
 class CitizenCreateIn(serializers.Serializer):
     full_name = serializers.CharField(max_length=150)
     date_of_birth = BirthField()
@@ -68,6 +78,9 @@ class CitizenCreateIn(serializers.Serializer):
     phone = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("The identity as on the CCCD", request_only=True, value={
+    "full_name": "Trần Thị Lan", "date_of_birth": "1991-03-12", "sex": "F",
+    "id_number": "001191004567"})])
 class IdentityIn(serializers.Serializer):
     full_name = serializers.CharField(max_length=150)
     date_of_birth = BirthField()
@@ -75,6 +88,8 @@ class IdentityIn(serializers.Serializer):
     id_number = serializers.CharField(max_length=14, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("The missing dose", request_only=True, value={
+    "vaccine": "astrazeneca", "dose_number": 2, "injection_date": "2021-10-02", "lot_number": "NJ0342"})])
 class DoseIn(serializers.Serializer):
     vaccine = vaccine_field()
     dose_number = serializers.IntegerField(min_value=1, max_value=20)
@@ -84,19 +99,28 @@ class DoseIn(serializers.Serializer):
                                         "default.")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("A dose on the platform", request_only=True, value={
+    "injection": 52731})])
 class DoseChoiceIn(serializers.Serializer):
     injection = serializers.IntegerField(min_value=1, help_text="A current dose of the linked citizen.")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("The dose corrected", request_only=True, value={
+    "injection": 52731, "vaccine": "astrazeneca", "dose_number": 2, "injection_date": "2021-10-02",
+    "lot_number": "NJ0342"})])
 class DoseCorrectionIn(DoseIn):
     injection = serializers.IntegerField(min_value=1, help_text="The dose (current version) to correct.")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("No such injection", request_only=True, value={
+    "reason": "no_injection", "note": ""})])
 class RejectIn(serializers.Serializer):
     reason = serializers.ChoiceField(choices=workflow.RejectReason.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Ask for the slip", request_only=True, value={
+    "message": "Vui lòng gửi ảnh phiếu tiêm rõ nét."})])
 class RequestInfoIn(serializers.Serializer):
     message = serializers.CharField(max_length=2000)
 

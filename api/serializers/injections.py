@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from api.serializers.fields import vaccine_field
 from records.models import InjectionRecord
 
 
+@extend_schema_serializer(examples=[OpenApiExample("A booster by CCCD", request_only=True, value={
+    "cccd": "001191004567", "vaccine": "pfizer", "dose_number": 3, "injection_date": "2022-03-15",
+    "lot_number": "FK5127", "source_record_id": "HIS-2022-000187"})])
 class InjectionCreateIn(serializers.Serializer):
     """A dose given at the caller's facility. The person by CCCD, or by a citizen id in scope."""
 
@@ -20,6 +24,8 @@ class InjectionCreateIn(serializers.Serializer):
                                              help_text="The facility software's own id of the row.")
 
 
+@extend_schema_serializer(examples=[OpenApiExample("The lot number corrected", request_only=True, value={
+    "lot_number": "FK5128"})])
 class InjectionCorrectIn(serializers.Serializer):
     """The fields to correct; the others stay as they are."""
 
@@ -53,6 +59,11 @@ class InjectionOut(serializers.ModelSerializer):
 BULK_MAX = 1000
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Two doses", request_only=True, value={"records": [
+    {"cccd": "001191004567", "vaccine": "pfizer", "dose_number": 3, "injection_date": "2022-03-15",
+     "lot_number": "FK5127"},
+    {"citizen": 1024, "vaccine": "moderna", "dose_number": 1, "injection_date": "2021-09-20",
+     "lot_number": "3002183"}]})])
 class InjectionBulkIn(serializers.Serializer):
     """Up to 1,000 doses; each is checked and recorded on its own (all or nothing per dose)."""
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from records.models import Citizen
@@ -50,6 +51,8 @@ class PoliceCaseDetailOut(serializers.Serializer):
     claim_expires_at = serializers.DateTimeField(allow_null=True)
 
 
+@extend_schema_serializer(examples=[OpenApiExample("A wrong birth date", request_only=True, value={
+    "outcome": "mismatch", "note": "Sai ngày sinh", "date_of_birth": "1991-03-21"})])
 class DecisionIn(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=PoliceVerification.Outcome.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
@@ -65,6 +68,8 @@ class DecisionOut(serializers.Serializer):
     case_status = serializers.CharField()
 
 
+@extend_schema_serializer(examples=[OpenApiExample("Three matches", request_only=True, value={
+    "cases": [811, 812, 815], "note": ""})])
 class BulkConfirmIn(serializers.Serializer):
     cases = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from reports import exports
 from reports.figures import NAMES
 from reports.selectors import check_range
 
@@ -36,3 +37,44 @@ class UnitSummaryOut(serializers.Serializer):
 class DayOut(serializers.Serializer):
     day = serializers.DateField()
     figures = FiguresField()
+
+
+class FigureExportIn(serializers.Serializer):
+    """The export's query, as reports.exports reads it (which checks the unit's scope)."""
+
+    format = serializers.ChoiceField(exports.FORMATS, default="csv", help_text="The file's format.")
+    unit_level = serializers.ChoiceField(list(exports.LEVELS), required=False,
+                                         help_text="The unit whose units are listed (default: the caller's "
+                                                   "province, or the nation).")
+    unit_code = serializers.IntegerField(required=False, min_value=0,
+                                         help_text="Its code: province or ward code, facility id; 0 for the "
+                                                   "nation.")
+    level = serializers.ChoiceField(list(exports.LEVELS), required=False,
+                                    help_text="The level listed, the unit's own or below (default: the next "
+                                              "one below).")
+    start = serializers.DateField(required=False,
+                                  help_text="First local day (default: 29 days before the end).")
+    end = serializers.DateField(required=False, help_text="Last local day (default: today).")
+    lang = serializers.ChoiceField(exports.LANGS, default="vi", help_text="Language of the CSV/XLSX headers.")
+
+
+class PoliceExportIn(serializers.Serializer):
+    format = serializers.ChoiceField(exports.POLICE_FORMATS, default="csv", help_text="The file's format.")
+    start = serializers.DateField(required=False,
+                                  help_text="First local day (default: 13 days before the end).")
+    end = serializers.DateField(required=False, help_text="Last local day (default: today); at most 92 days.")
+    lang = serializers.ChoiceField(exports.LANGS, default="vi", help_text="Language of the headers.")
+
+
+class ExportRowOut(serializers.Serializer):
+    """One object of the JSON export: a unit's stored figures of one day."""
+
+    day = serializers.DateField()
+    level = serializers.ChoiceField(list(exports.LEVELS))
+    unit = serializers.IntegerField(help_text="The unit's code (0 for the nation, a facility's id).")
+    orgUnit = serializers.CharField(help_text="The unit's ADX/DHIS2 code: VN, P01, W00070, F123.")  # noqa: N815
+    name = serializers.CharField()
+    province = serializers.IntegerField(allow_null=True)
+    ward = serializers.IntegerField(allow_null=True)
+    figures = FiguresField(help_text="Every stored figure by its machine name.")
+    derived = FiguresField(help_text="coverage_dose1, coverage_dose2, dropout_1_2.")

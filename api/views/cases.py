@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from api.base import ApiView, PostView
-from api.concurrency import etag_of
+from api.concurrency import IF_MATCH, check_if_match, etag_of
 from api.pagination import OldestFirst
 from api.serializers import cases as shapes
 from records.models import Ward
@@ -39,8 +39,11 @@ class _CaseView(ApiView):
     roles = CLINIC
     serializer_class = shapes.CaseOut
 
+    def represented(self, case) -> dict:
+        return shapes.CaseOut(case, context={"role": self.scope.role}).data
+
     def shown(self, case, *, status_code=status.HTTP_200_OK, created=False) -> Response:
-        data = shapes.CaseOut(case, context={"role": self.scope.role}).data
+        data = self.represented(case)
         headers = {"ETag": etag_of(data)}
         if created:
             headers["Location"] = reverse("api:case", args=[case.pk])
@@ -87,15 +90,21 @@ class CaseDetail(_CaseView):
 
 class _Action(_CaseView, PostView):
     """POST /cases/{pk}/<action>/: the case found in the caller's scope, the body checked by
-    `input_serializer`, then `act` (one service); answers with the case as it is now."""
+    `input_serializer`, then `act` (one service); answers with the case as it is now. With
+    If-Match, the case (locked meanwhile) must still be the version the client read: else 412 and
+    nothing changes."""
 
     input_serializer = None
+    honours_if_match = True  # optional If-Match: documented by api.schema
 
     def post(self, request, pk: int):
         return super().post(request, pk)
 
     def perform_post(self, request, pk: int):
-        case = staff_case(scope=self.scope, pk=pk)
+        compare = IF_MATCH in request.headers
+        case = staff_case(scope=self.scope, pk=pk, for_update=compare)
+        if compare:
+            check_if_match(request, etag_of(self.represented(case)))
         data = self.parsed(self.input_serializer) if self.input_serializer else {}
         self.act(case, data)
         return self.shown(staff_case(scope=self.scope, pk=pk))

@@ -26,8 +26,15 @@ class _Fhir(ApiView):
     renderer_classes = [FhirRenderer, JSONRenderer]
     serializer_class = None
 
+    errors_as_fhir = True  # api.schema documents the refusals as OperationOutcome
+
     def fhir(self, resource: dict) -> Response:
         return Response(resource, content_type=fhir.FHIR_CONTENT_TYPE)
+
+    def handle_exception(self, exc):
+        """A refusal as a FHIR OperationOutcome (a FHIR client reads no problem details), with the
+        status and the headers (WWW-Authenticate, Retry-After) of the one error mapping."""
+        return fhir.as_outcome(super().handle_exception(exc))
 
     @property
     def base(self) -> str:

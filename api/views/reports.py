@@ -1,18 +1,31 @@
 """Daily figures, read-only: a unit's summary over a period and its stored days, from the stored
-figures only (reports.selectors), for provincial officers and the Ministry."""
+figures only (reports.selectors), and the exports of the reports room's export page (figures as
+CSV, XLSX, JSON or ADX; the police daily report as CSV or XLSX, reports.exports), for provincial
+officers and the Ministry (the police report also for commune police), each in the caller's scope."""
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from accounts.models import Role
 from api.base import ApiView
 from api.pagination import ByDay
-from api.serializers.reports import DayOut, PeriodIn, UnitSummaryOut
-from reports import selectors
+from api.renderers import DOWNLOADS
+from api.serializers.reports import (
+    DayOut,
+    ExportRowOut,
+    FigureExportIn,
+    PeriodIn,
+    PoliceExportIn,
+    UnitSummaryOut,
+)
+from reports import exports, selectors
 from reports.figures import NAMES
 from reports.models import DailyFigures
+from reports.views.exports import download
+from verification.police.views import REPORT_ROLES, report_cells, report_from_request
 
 REPORTERS = frozenset({Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST})
 
@@ -45,3 +58,45 @@ class UnitDays(ApiView):
         return self.get_paginated_response(DayOut(
             [{"day": row.day, "figures": {name: getattr(row, name) for name in NAMES}} for row in page],
             many=True).data)
+
+
+def _files(*formats: str) -> dict:
+    """The download of each format: a file, the JSON a list of day-unit objects."""
+    return {(200, exports.CONTENT_TYPES[f].split(";")[0]): ExportRowOut(many=True) if f == "json"
+            else OpenApiTypes.BINARY for f in formats}
+
+
+class FigureExport(ApiView):
+    roles = REPORTERS
+    names_unit_in_query = True  # a unit outside the scope is 404 (documented by api.schema)
+    renderer_classes = DOWNLOADS
+    serializer_class = None
+    pagination_class = None  # a whole file, streamed
+
+    @extend_schema(operation_id="reports_export_figures", parameters=[FigureExportIn],
+                   responses=_files(*exports.FORMATS),
+                   summary="The stored daily figures of the units of a level inside a unit in scope, "
+                           "one row per day and unit, as a file (the export page's download)")
+    def get(self, request):
+        self.parsed(FigureExportIn, data=request.query_params)  # documents and checks the types
+        export = exports.figure_export_from(request.query_params, scope=self.scope)
+        return download(exports.figure_file(scope=self.scope, export=export), filename=export.filename,
+                        content_type=export.content_type)
+
+
+class PoliceExport(ApiView):
+    roles = frozenset(REPORT_ROLES)
+    renderer_classes = DOWNLOADS
+    serializer_class = None
+    pagination_class = None  # a whole file, streamed
+
+    @extend_schema(operation_id="reports_export_police", parameters=[PoliceExportIn],
+                   responses=_files(*exports.POLICE_FORMATS),
+                   summary="The police daily verification report of the caller's scope, as a file")
+    def get(self, request):
+        self.parsed(PoliceExportIn, data=request.query_params)
+        fmt, lang = exports.police_format_from(request.query_params), exports.lang_from(request.query_params)
+        _form, report = report_from_request(request)
+        return download(exports.police_file(report=report, cells=report_cells, fmt=fmt, lang=lang),
+                        filename=exports.police_filename(scope=self.scope, report=report, fmt=fmt),
+                        content_type=exports.CONTENT_TYPES[fmt])

@@ -20,8 +20,9 @@ from verification.police.views import REPORT_ROLES, report_cells, report_from_re
 FIGURE_ROLES = (Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST)
 
 
-def _download(body, *, filename: str, content_type: str) -> StreamingHttpResponse:
-    """A download of `body`: a temporary file (XLSX) or an iterator of bytes, streamed."""
+def download(body, *, filename: str, content_type: str) -> StreamingHttpResponse:
+    """A download of `body`: a temporary file (XLSX) or an iterator of bytes, streamed (also the
+    API's exports, api/views/reports.py)."""
     response = FileResponse(body) if hasattr(body, "read") else StreamingHttpResponse(body)
     response["Content-Type"] = content_type
     return attachment(response, filename)
@@ -51,7 +52,7 @@ def export_page(request: HttpRequest) -> HttpResponse:
 def export_figures(request: HttpRequest) -> StreamingHttpResponse:
     scope = scope_for(request.user)
     export = exports.figure_export_from(request.GET, scope=scope)
-    return _download(exports.figure_file(scope=scope, export=export), filename=export.filename,
+    return download(exports.figure_file(scope=scope, export=export), filename=export.filename,
                      content_type=export.content_type)
 
 
@@ -61,6 +62,6 @@ def export_police(request: HttpRequest) -> StreamingHttpResponse:
     lang = exports.lang_from(request.GET)
     _form, report = report_from_request(request)
     scope = scope_for(request.user)
-    return _download(exports.police_file(report=report, cells=report_cells, fmt=fmt, lang=lang),
+    return download(exports.police_file(report=report, cells=report_cells, fmt=fmt, lang=lang),
                      filename=exports.police_filename(scope=scope, report=report, fmt=fmt),
                      content_type=exports.CONTENT_TYPES[fmt])

@@ -1,4 +1,5 @@
-"""API keys: made and revoked by the facility's staff on a page, shown once, stored hashed, expiring,
+"""API keys: made and revoked by the facility's staff (a province's officer, the Ministry) on a page,
+shown once, stored hashed, expiring,
 noting their last use, acting only in their facility and role; both steps audited."""
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from rest_framework.test import APIClient
 from api.models import ApiKey
 from api.services import api_key_create, api_key_revoke
 from api.tokens import token_hash
-from records.models import AuditEvent
+from records.models import AuditEvent, Province
 from tests.api.conftest import assert_problem, key_client
-from vaxrecon.errors import NotAllowed, NotFoundInScope
+from tests.factories import HCM_PROVINCE, Role, make_user
+from vaxrecon.errors import InvalidInput, NotAllowed, NotFoundInScope
 
 pytestmark = pytest.mark.django_db
 ME = "/api/v1/me/"
@@ -117,3 +119,51 @@ def test_problem_titles_and_details_follow_the_language(clinic_api):
     assert body["detail"] == "Nhập số CCCD, hoặc họ tên và ngày sinh."
     english = clinic_api.get("/api/v1/citizens/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert english["title"] == "The request is not valid"
+
+
+@pytest.mark.parametrize(("persona", "role", "scope"), [("provincial_user", "provincial_officer", "province"),
+                                                        ("ministry_user", "ministry_analyst", "nation")])
+def test_a_province_and_the_ministry_make_machine_keys_of_their_own_scope(persona, role, scope, client,
+                                                                          request):
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+    html = client.get(reverse("api:keys")).content.decode()
+    assert f'value="{role}"' in html and 'value="clinic_staff"' not in html
+    response = client.post(reverse("api:keys"), {"name": "Cổng dữ liệu", "role": role, "days": 30})
+    assert response.status_code == 201
+    key = ApiKey.objects.get()
+    assert key.facility is None and key.province_id == user.profile.province_id and key.created_by == user
+    body = key_client(response.context["created"].token).get(ME).json()
+    assert body["role"] == role and body["scope"] == scope and body["province"] == user.profile.province_id
+    assert AuditEvent.objects.get(action="api_key.create").after["province_id"] == user.profile.province_id
+
+
+@pytest.mark.parametrize(("persona", "refused"), [
+    ("provincial_user", ["clinic_staff", "ministry_analyst"]),
+    ("ministry_user", ["provincial_officer", "signer"]),
+    ("clinic_user", ["provincial_officer", "ministry_analyst"])])
+def test_no_one_makes_a_key_of_another_role_than_their_own_scope_holds(persona, refused, request):
+    user = request.getfixturevalue(persona)
+    for role in refused:
+        with pytest.raises(InvalidInput):
+            api_key_create(actor=user, name="x", role=role)
+    assert not ApiKey.objects.exists()
+
+
+def test_a_province_revokes_only_its_own_keys(provincial_user, clinic_key, reference_data):
+    hcm_officer = make_user(Role.PROVINCIAL_OFFICER, province=Province.objects.get(code=HCM_PROVINCE))
+    theirs = api_key_create(actor=hcm_officer, name="CDC HCM", role="provincial_officer")
+    for key in (theirs.key, clinic_key.key):
+        with pytest.raises(NotFoundInScope):
+            api_key_revoke(actor=provincial_user, key_id=key.pk)
+    assert api_key_revoke(actor=hcm_officer, key_id=theirs.key.pk).revoked_at is not None
+    assert_problem(key_client(theirs.token).get(ME), 401, "authentication_failed")
+    assert ApiKey.objects.get(pk=clinic_key.key.pk).revoked_at is None
+
+
+def test_the_ministry_revokes_its_keys_but_not_a_facility_s(ministry_user, clinic_key):
+    mine = api_key_create(actor=ministry_user, name="Cổng", role="ministry_analyst")
+    with pytest.raises(NotFoundInScope):
+        api_key_revoke(actor=ministry_user, key_id=clinic_key.key.pk)
+    api_key_revoke(actor=ministry_user, key_id=mine.key.pk)
+    assert_problem(key_client(mine.token).get(ME), 401, "authentication_failed")

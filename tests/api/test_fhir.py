@@ -8,15 +8,32 @@ from datetime import date
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.immunization import Immunization
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient
+from rest_framework.test import APIClient
 
 from api import fhir
 from records.models import VaccineProduct
-from tests.api.conftest import assert_problem, session_client
+from tests.api.conftest import session_client
 from tests.factories import CitizenFactory, InjectionRecordFactory
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/fhir/"
+ISSUE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found"}
+
+
+def assert_outcome(response, status: int, code: str, field: str | None = None) -> dict:
+    """The refusal is a valid FHIR R4 OperationOutcome (fhir.resources), as application/fhir+json,
+    with the problem's code as diagnostics (and the parameter at fault as the expression)."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/fhir+json")
+    body = response.json()
+    outcome = OperationOutcome.model_validate(body)
+    assert [(i.severity, i.code, i.diagnostics) for i in outcome.issue] == [("error", ISSUE[status], code)]
+    assert outcome.issue[0].details.text
+    if field is not None:
+        assert outcome.issue[0].expression == [field], body
+    return body
 
 
 @pytest.fixture
@@ -84,13 +101,13 @@ def test_date_prefixes_bound_the_search_and_bad_ones_name_the_parameter(clinic_a
     )
     assert [e["resource"]["occurrenceDateTime"] for e in found.json()["entry"]] == ["2021-09-05"]
     assert clinic_api.get(f"{BASE}Immunization", {"patient": lan.pk, "date": "2021-08-01"}).json()["entry"]
-    assert_problem(
+    assert_outcome(
         clinic_api.get(f"{BASE}Immunization", {"patient": lan.pk, "date": "ab2021"}),
         400,
         "invalid_input",
         field="date",
     )
-    assert_problem(clinic_api.get(f"{BASE}Immunization"), 400, "invalid_input", field="patient")
+    assert_outcome(clinic_api.get(f"{BASE}Immunization"), 400, "invalid_input", field="patient")
 
 
 def test_everything_round_trips_the_data(clinic_api, lan):
@@ -114,7 +131,21 @@ def test_everything_round_trips_the_data(clinic_api, lan):
 
 
 def test_outsiders_get_404_and_other_roles_403(other_clinic_api, police_user, lan):
-    assert_problem(other_clinic_api.get(f"{BASE}Patient/{lan.pk}"), 404, "not_found")
-    assert_problem(other_clinic_api.get(f"{BASE}Patient/{lan.pk}/$everything"), 404, "not_found")
-    assert_problem(other_clinic_api.get(f"{BASE}Immunization", {"patient": lan.pk}), 404, "not_found")
-    assert_problem(session_client(police_user).get(f"{BASE}Patient/{lan.pk}"), 403, "not_allowed")
+    assert_outcome(other_clinic_api.get(f"{BASE}Patient/{lan.pk}"), 404, "not_found")
+    assert_outcome(other_clinic_api.get(f"{BASE}Patient/{lan.pk}/$everything"), 404, "not_found")
+    assert_outcome(other_clinic_api.get(f"{BASE}Immunization", {"patient": lan.pk}), 404, "not_found")
+    assert_outcome(session_client(police_user).get(f"{BASE}Patient/{lan.pk}"), 403, "not_allowed")
+
+
+def test_an_anonymous_caller_gets_an_outcome_asking_to_log_in(lan):
+    response = APIClient().get(f"{BASE}Patient/{lan.pk}")
+    assert_outcome(response, 401, "not_authenticated")
+    wrong_key = APIClient(HTTP_AUTHORIZATION="ApiKey vxr_nope_nope").get(f"{BASE}Patient/{lan.pk}")
+    assert_outcome(wrong_key, 401, "authentication_failed")
+    assert wrong_key["WWW-Authenticate"] == "ApiKey"
+
+
+def test_an_unknown_fhir_path_is_an_outcome_too(clinic_api):
+    assert_outcome(clinic_api.get(f"{BASE}Patient/-1"), 404, "not_found")
+    assert_outcome(clinic_api.get(f"{BASE}Observation"), 404, "not_found")
+    assert clinic_api.get("/api/v1/nothing/")["Content-Type"].startswith("application/problem+json")

@@ -62,8 +62,10 @@ def fuzz_world(clinic_user, hanoi_facility, hcm_facility, ministry_user, police_
             InjectionRecordFactory(citizen=citizen, facility=facility, injection_date=date(2021, 8, 1 + n))
             _case(facility, citizen, status="submitted" if n else "in_review")
     key = api_key_create(actor=clinic_user, name="fuzzer", role=Role.CLINIC_STAFF)
+    ministry_key = api_key_create(actor=ministry_user, name="fuzzer", role=Role.MINISTRY_ANALYST)
     return {
         "clinic key": {"Authorization": f"ApiKey {key.token}"},
+        "ministry key": {"Authorization": f"ApiKey {ministry_key.token}"},
         "police": _session_headers(police_user),
         "ministry": _session_headers(ministry_user),
         "province": _session_headers(make_user(Role.PROVINCIAL_OFFICER, username="province-fuzz",
@@ -82,7 +84,7 @@ def outside_hanoi() -> tuple:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("persona", ["clinic key", "police", "province"])
+@pytest.mark.parametrize("persona", ["clinic key", "police", "province", "ministry key"])
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))

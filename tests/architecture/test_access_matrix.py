@@ -116,7 +116,9 @@ MATRIX: dict[str, Route] = {
     "reports:export": Route(REPORTERS), "reports:export_figures": Route(REPORTERS),
     "reports:export_police": Route({POLICE, *REPORTERS}),  # the police report, in the ward's scope
     # The API (api/): the key page of a facility's staff, the schema and its docs, the resources.
-    "api:keys": Route({CLINIC}), "api:key_revoke": Route({CLINIC}, "POST", "api_key"),
+    # Keys of a facility (its staff), a province (its officer) or the Ministry; a facility's key is
+    # revoked by its own staff only.
+    "api:keys": Route({CLINIC, *REPORTERS}), "api:key_revoke": Route({CLINIC, *REPORTERS}, "POST", "api_key"),
     "api:schema": Route(PUBLIC), "api:docs": Route(PUBLIC), "api:unknown": Route(PUBLIC),
     # Vaccination certificates: the signed trust list and revocation list are public.
     "certificates:trust_list": Route(PUBLIC), "certificates:revocations": Route(PUBLIC),
@@ -154,6 +156,8 @@ MATRIX: dict[str, Route] = {
     "api:police_release": Route({POLICE}, "POST", "police_case", api=True),
     "api:report_unit": Route(REPORTERS, kind="unit", api=True),
     "api:report_unit_days": Route(REPORTERS, kind="unit", api=True),
+    "api:report_export_figures": Route(REPORTERS, api=True),
+    "api:report_export_police": Route({POLICE, *REPORTERS}, api=True),
     "api:fhir_patient": Route({CLINIC, *REPORTERS}, kind="patient", api=True),
     "api:fhir_everything": Route({CLINIC, *REPORTERS}, kind="patient", api=True),
     "api:fhir_immunizations": Route({CLINIC, *REPORTERS}, api=True),
