@@ -31,8 +31,8 @@ def test_each_role_gets_the_menu_of_its_role_and_no_other(client, clinic_user, p
     assert _menu(client, clinic_user) == ["home", "verification:queue", "verification:import_upload",
                                           "verification:review_queue", "api:keys"]
     assert _menu(client, police_user) == ["home", "verification:police_queue", "verification:police_report"]
-    assert _menu(client, provincial_user) == ["home", "verification:police_report", "signing:batch",
-                                              "signing:signed", "certificates:bulk", "reports:dashboard", "reports:daily",
-                                              "reports:export"]
-    assert _menu(client, ministry_user) == ["home", "verification:police_report", "reports:dashboard",
-                                            "reports:daily", "reports:export"]
+    assert _menu(client, provincial_user) == ["home", "api:keys", "verification:police_report",
+                                              "signing:batch", "signing:signed", "certificates:bulk",
+                                              "reports:dashboard", "reports:daily", "reports:export"]
+    assert _menu(client, ministry_user) == ["home", "api:keys", "verification:police_report",
+                                            "reports:dashboard", "reports:daily", "reports:export"]
