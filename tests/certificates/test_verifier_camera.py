@@ -4,7 +4,6 @@ the page as before (paste, upload) when that file is missing."""
 from __future__ import annotations
 
 import io
-import os
 import shutil
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
 from certificates import qr, services
 from certificates.views import CAMERA_LIBRARY
@@ -77,24 +75,24 @@ def y4m(png: bytes, path: Path, *, side: int = 480, frames: int = 30) -> None:
 @pytest.mark.browser
 @pytest.mark.skipif(not INSTALLED, reason="npm package jsqr not installed (node_modules/jsqr)")
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed")
-def test_the_camera_reads_the_qr_code_and_checks_it(live_server, issued, tmp_path, reference_data):
+def test_the_camera_reads_the_qr_code_and_checks_it(browser, live_server, issued, tmp_path, reference_data):
     video = tmp_path / "qr.y4m"
     y4m(qr.qr_png(issued.hc1, scale=3), video)
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}"])
-        try:
-            context = browser.new_context(locale="vi-VN")
-            context.grant_permissions(["camera"], origin=live_server.url)
-            page = context.new_page()
-            page.set_default_timeout(20_000)
-            page.goto(live_server.url + reverse("certificates:verify"))
-            page.click("[data-camera-start]")
-            page.wait_for_selector("[data-verdict]")
-            assert page.locator("[data-verdict]").get_attribute("data-verdict") == "valid"
-        finally:
-            browser.close()
+    # A second Chromium with a fake camera, from the session's Playwright (a second
+    # sync_playwright() cannot start inside the first one's event loop).
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = camera.new_context(locale="vi-VN")
+        context.grant_permissions(["camera"], origin=live_server.url)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(live_server.url + reverse("certificates:verify"))
+        page.click("[data-camera-start]")
+        page.wait_for_selector("[data-verdict]")
+        assert page.locator("[data-verdict]").get_attribute("data-verdict") == "valid"
+    finally:
+        camera.close()
     shutil.rmtree(tmp_path, ignore_errors=True)
