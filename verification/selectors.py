@@ -244,6 +244,7 @@ def _engine_reason(field_name: str, level: str) -> str:
     sentences = {
         ("name", "exact"): _("Same name"), ("name", "folded"): _("Same name apart from accents"),
         ("name", "reordered"): _("Same name, words in another order"),
+        ("name", "merged"): _("Same name, words run together or split differently"),
         ("name", "partial"): _("Same family and given name"),
         ("name", "typo"): _("Name differs by one letter"), ("name", "fuzzy"): _("Similar name"),
         ("name", "disagree"): _("Different name"),
@@ -328,6 +329,7 @@ def _engine_scores(case: ReconciliationCase, block) -> tuple[dict, bool]:
         index = CitizenIndex.from_rows(rows, estimate_u=False)
         overrides = {name: value for name, value in (
             ("link_threshold", getattr(settings, "LINKAGE_LINK_THRESHOLD", None)),
+            ("link_probability", getattr(settings, "LINKAGE_LINK_PROBABILITY", None)),
             ("review_threshold", getattr(settings, "LINKAGE_REVIEW_THRESHOLD", None)),
             ("min_margin", getattr(settings, "LINKAGE_MIN_MARGIN", None))) if value is not None}
         config = LinkageConfig(**overrides)

@@ -24,7 +24,8 @@ def test_it_writes_one_row_per_input_with_decision_cccd_score_and_candidates(tmp
     with open(tmp_path / "matches.csv", newline="") as fh:
         reader = csv.DictReader(fh)
         rows = {r["record_id"]: r for r in reader}
-    assert reader.fieldnames == ["record_id", "decision", "citizen_id", "score", "candidates"]
+    assert reader.fieldnames == ["record_id", "decision", "citizen_id", "score", "candidates", "ties"]
+    assert {r["ties"] for r in rows.values()} == {""}  # no list here is cut inside a tie
     assert list(rows) == ["R-LINK", "R-REVIEW", "R-NONE"]
     linked = rows["R-LINK"]
     assert (linked["decision"], linked["citizen_id"]) == ("linked", "001090000777")
@@ -75,4 +76,36 @@ def test_a_header_only_file_gives_a_header_only_output(tmp_path, registry):
 
     call_command("match_records", str(source), "--output", str(tmp_path / "m.csv"), "--workers", "1")
 
-    assert (tmp_path / "m.csv").read_text().splitlines() == ["record_id,decision,citizen_id,score,candidates"]
+    header = "record_id,decision,citizen_id,score,candidates,ties"
+    assert (tmp_path / "m.csv").read_text().splitlines() == [header]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_explain_says_for_each_record_what_each_field_contributed(tmp_path, registry, monkeypatch, workers):
+    monkeypatch.setattr(matchfile, "CHUNK", 1)  # with 2 workers, rows explained in the forked process too
+    source = write_csv(tmp_path / "reports.csv", [LINKED_ROW, REVIEW_ROW, NONE_ROW])
+
+    call_command("match_records", str(source), "--output", str(tmp_path / "m.csv"), "--workers", workers,
+                 "--explain")
+
+    with open(tmp_path / "m.csv", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = {r["record_id"]: r for r in reader}
+    assert reader.fieldnames[-2:] == ["probability", "explanation"]
+    linked = rows["R-LINK"]
+    assert float(linked["probability"]) >= 0.999
+    parts = dict(p.rsplit(" ", 1) for p in linked["explanation"].split("; ") if not p.startswith("missing"))
+    assert parts["cccd exact"].startswith("+") and parts["phone exact"].startswith("+")
+    # The contributions and the prior add up to the score the row states.
+    assert abs(sum(float(v) for v in parts.values()) - float(linked["score"])) < 0.05
+    review = rows["R-REVIEW"]
+    assert float(review["probability"]) < 0.999
+    assert "missing: id_number, phone" in review["explanation"]
+    assert rows["R-NONE"]["explanation"] == ""
+
+
+def test_without_explain_the_output_has_no_explanation_columns(tmp_path, registry):
+    source = write_csv(tmp_path / "reports.csv", [LINKED_ROW])
+    call_command("match_records", str(source), "--output", str(tmp_path / "m.csv"), "--workers", "2")
+    header = (tmp_path / "m.csv").read_text().splitlines()[0]
+    assert "explanation" not in header and header.endswith(",ties")

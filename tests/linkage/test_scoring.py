@@ -41,6 +41,15 @@ def test_it_grades_swapped_misspelt_and_shortened_names():
     assert name_level(probe, "nguyễn văn nhân", "nguyen van nhan") == "disagree"
 
 
+def test_a_name_with_its_words_run_together_or_split_elsewhere_is_merged_not_different():
+    assert name_level(make_probe(full_name="Nguyễn Thanhhương"), "nguyễn thanh hương",
+                      "nguyen thanh huong") == "merged"
+    assert name_level(make_probe(full_name="Ng Uyen Thanh Huong"), "nguyễn thanh hương",
+                      "nguyen thanh huong") == "merged"
+    assert name_level(make_probe(full_name="Nguyen Thanhhuon"), "nguyễn thanh hương",
+                      "nguyen thanh huong") == "disagree"
+
+
 def test_a_name_with_its_accents_is_exact_and_without_them_folded_a_close_one_fuzzy():
     assert name_level(make_probe(full_name="Trần Thị Lan"), "trần thị lan", "tran thi lan") == "exact"
     assert name_level(make_probe(full_name="TRAN THI LAN"), "trần thị lan", "tran thi lan") == "folded"

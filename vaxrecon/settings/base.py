@@ -230,6 +230,7 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
 # Record linkage thresholds (log2 likelihood-ratio scores); see verification/linkage.
 LINKAGE_LINK_THRESHOLD = env.float("LINKAGE_LINK_THRESHOLD", default=None)
+LINKAGE_LINK_PROBABILITY = env.float("LINKAGE_LINK_PROBABILITY", default=None)
 LINKAGE_REVIEW_THRESHOLD = env.float("LINKAGE_REVIEW_THRESHOLD", default=None)
 LINKAGE_MIN_MARGIN = env.float("LINKAGE_MIN_MARGIN", default=None)
 

@@ -29,6 +29,7 @@ def linkage_config() -> LinkageConfig:
     """Thresholds from the settings; a setting left empty keeps the engine's default."""
     overrides = {name: value for name, value in (
         ("link_threshold", getattr(settings, "LINKAGE_LINK_THRESHOLD", None)),
+        ("link_probability", getattr(settings, "LINKAGE_LINK_PROBABILITY", None)),
         ("review_threshold", getattr(settings, "LINKAGE_REVIEW_THRESHOLD", None)),
         ("min_margin", getattr(settings, "LINKAGE_MIN_MARGIN", None))) if value is not None}
     return dataclasses.replace(LinkageConfig(), **overrides)
@@ -157,4 +158,4 @@ def external_ids(pks: Iterable[int]) -> dict[int, str]:
     return out
 
 
-MATCH_OUTPUT_COLUMNS = ("record_id", "decision", "citizen_id", "score", "candidates")
+MATCH_OUTPUT_COLUMNS = ("record_id", "decision", "citizen_id", "score", "candidates", "ties")

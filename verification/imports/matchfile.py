@@ -4,7 +4,11 @@ changes nothing in the database.
 Output, one row per input row: record_id, decision (linked / review / none), citizen_id
 (the linked citizen's CCCD, or the CMND when they have none; empty unless linked), score
 (log2 odds, 2 decimals), candidates: up to 5 "citizen_id:score" pairs, best first,
-separated by ";" (e.g. "001090000123:18.40;001090000456:-3.10").
+separated by ";" (e.g. "001090000123:18.40;001090000456:-3.10"), ties: empty, or when the
+candidates list was cut inside a run of equally strong citizens, how many share that score
+(the list names five of them; the others are as likely). With ``explain``, two more:
+probability (the best candidate's posterior, the link rule's figure) and explanation (its
+fields' levels and log2 contributions, the fields missing, the prior).
 
 How the work is spread over ``workers`` processes (default 2; POSIX fork):
 
@@ -48,20 +52,23 @@ from verification.imports.linking import (
 )
 from verification.linkage import Engine
 from verification.linkage.engine import DECISIONS, LINKED, NONE, REVIEW
-from verification.linkage.scoring import Probe, probe_values
+from verification.linkage.scoring import Probe, explain_pair, probe_values
 from verification.linkage.training import fit_m
 
 CHUNK = 20_000
+EXPLAIN_COLUMNS = ("probability", "explanation")
 _STATUS = "status.pickle"
 
 
 def match_file(path: Path, output: Path, *, fit: bool = True, workers: int = 2, progress=None,
-               timings: dict | None = None) -> dict[str, int]:
+               timings: dict | None = None, explain: bool = False) -> dict[str, int]:
     """Match every row of ``path`` and write ``output``; returns the count of each decision.
     Raises MalformedFile (a DomainError) for a file that is not a reports table; the
     output is then not written. ``timings`` (when given) receives the wall time of each
-    stage of this process."""
+    stage of this process. ``explain`` adds the columns ``probability`` and ``explanation``
+    (the best candidate's fields, each with its level and contribution)."""
     run = _Run(workers=workers, progress=progress, timings={} if timings is None else timings)
+    run.explain = explain
     with tempfile.TemporaryDirectory(prefix="match_records-") as tmp:
         run.work = Path(tmp)
         try:
@@ -72,7 +79,8 @@ def match_file(path: Path, output: Path, *, fit: bool = True, workers: int = 2, 
             engine, names = run.engine(index, n_chunks, fit=fit)
             run.lap("fit m")
             run.match(engine, names, total, n_chunks)  # 2.
-            counts = _join_parts(run.work, output, n_chunks)  # 3.
+            columns = MATCH_OUTPUT_COLUMNS + (EXPLAIN_COLUMNS if explain else ())
+            counts = _join_parts(run.work, output, n_chunks, columns)  # 3.
             if progress:
                 progress(total, total)
         finally:
@@ -94,6 +102,7 @@ class _Run:
         self.procs: list = []  # any process still running when this stops is ended
         self.reader = None
         self.work: Path | None = None
+        self.explain = False
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
@@ -140,7 +149,8 @@ class _Run:
         if self.forking and n_chunks > 1:
             for rank in range(1, min(self.workers, n_chunks)):
                 child = self.ctx.Process(target=_match_chunks, daemon=True, args=(engine, names, work),
-                                         kwargs={"n_chunks": n_chunks, "rank": rank, "step": self.workers})
+                                         kwargs={"n_chunks": n_chunks, "rank": rank, "step": self.workers,
+                                                 "explain": self.explain})
                 child.start()
                 children.append(child)
                 self.procs.append(child)
@@ -151,7 +161,8 @@ class _Run:
             if self.progress and done < total:
                 self.progress(done, total)
 
-        _match_chunks(engine, names, work, n_chunks=n_chunks, rank=0, step=len(children) + 1, report=report)
+        _match_chunks(engine, names, work, n_chunks=n_chunks, rank=0, step=len(children) + 1, report=report,
+                      explain=self.explain)
         self.lap("match")
         for child in children:
             child.join()
@@ -166,11 +177,11 @@ class _Run:
                 proc.join()
 
 
-def _join_parts(work: Path, output: Path, n_chunks: int) -> dict[str, int]:
+def _join_parts(work: Path, output: Path, n_chunks: int, columns: tuple) -> dict[str, int]:
     """The parts joined in input order into `output`; the count of each decision."""
     counts = {LINKED: 0, REVIEW: 0, NONE: 0}
     with open(output, "w", newline="", encoding="utf-8") as out:
-        csv.writer(out).writerow(MATCH_OUTPUT_COLUMNS)
+        csv.writer(out).writerow(columns)
         for k in range(n_chunks):
             with open(work / f"out-{k:05d}.csv", encoding="utf-8", newline="") as part:
                 shutil.copyfileobj(part, out, 1 << 20)
@@ -298,21 +309,37 @@ class _ExternalIds:
 
 
 def _match_chunks(engine: Engine, names: _ExternalIds, work: Path, *, n_chunks: int, rank: int, step: int,
-                  report=None) -> None:
+                  report=None, explain: bool = False) -> None:
     """Chunks rank, rank + step, ... of the file (here or in a forked process)."""
     for k in range(rank, n_chunks, step):
         record_ids, probes = _load_chunk(work, k)
         sel = engine.select_probes(probes)
-        _write_part(work, k, record_ids, sel, names)
+        extra = _explanations(sel, probes, engine.scorer.prior) if explain else None
+        _write_part(work, k, record_ids, sel, names, extra=extra)
         if report:
             report(k)
 
 
-def _write_part(work: Path, k: int, record_ids: list, sel, names: _ExternalIds) -> None:
+def _explanations(sel, probes: list[Probe], prior: float) -> list[tuple[str, str]]:
+    """(probability, explanation) of each record's best candidate; empty when nobody was listed."""
+    bounds = sel.bounds.tolist()
+    out = []
+    for b, p in enumerate(sel.posterior.tolist()):
+        lo = bounds[b]
+        if lo == bounds[b + 1]:
+            out.append(("" if math.isnan(p) else f"{p:.6f}", ""))
+            continue
+        text = explain_pair(bool(probes[b].cccd), sel.levels[:, lo], sel.weights[:, lo], prior)
+        out.append((f"{p:.6f}", text))
+    return out
+
+
+def _write_part(work: Path, k: int, record_ids: list, sel, names: _ExternalIds, *, extra=None) -> None:
     decisions = sel.decision.tolist()
     tops = sel.top.tolist()
     bounds = sel.bounds.tolist()
     scores = sel.scores.tolist()
+    ties = sel.ties.tolist()
     shown = names.lookup(sel.positions)
     linked = DECISIONS.index(LINKED)
     rows = []
@@ -324,6 +351,8 @@ def _write_part(work: Path, k: int, record_ids: list, sel, names: _ExternalIds) 
             (shown[lo] or "") if code == linked else "",
             "" if math.isnan(top) else f"{top:.2f}",
             ";".join([f"{shown[j]}:{scores[j]:.2f}" for j in range(lo, min(hi, lo + CANDIDATES_SHOWN))]),
+            ties[b] or "",
+            *(extra[b] if extra else ()),
         ))
     tmp = work / f"out-{k:05d}.tmp"
     with open(tmp, "w", newline="", encoding="utf-8") as fh:

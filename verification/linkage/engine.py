@@ -3,11 +3,13 @@ offered for review, or nobody.
 
 ``Engine(index, config).match(record)`` returns a :class:`MatchResult`:
 
-* ``linked`` – one citizen, only when the evidence is unambiguous: its score (log2
-  posterior odds, prior included) reaches ``link_threshold`` *and* beats the runner-up by
-  ``min_margin``;
+* ``linked`` – one citizen, only when the evidence is unambiguous: its posterior
+  probability against every citizen scored and "nobody" reaches ``link_probability``, its
+  score (log2 posterior odds, prior 1/N included) reaches ``link_threshold`` *and* it beats
+  the runner-up by ``min_margin``;
 * ``review`` – up to ``max_candidates`` citizens scoring at least ``review_threshold``,
-  best first, each with per-field reasons;
+  best first, each with per-field reasons, and ``ties``: when the list is cut inside a run
+  of equal scores, how many citizens share that score;
 * ``none`` – nobody plausible.
 
 Blocking is tiered so the common case stays cheap (:mod:`~verification.linkage.blocking`):
@@ -130,8 +132,9 @@ class Engine:
         everyone = np.arange(n, dtype=np.int64)
         pairs.add(self.scorer, pb, *self.blocker.exact(pb, everyone))
         top, second = pairs.top2(n)
-        with np.errstate(invalid="ignore"):
-            settled = (top >= cfg.link_threshold) & (top - second >= cfg.min_margin)
+        with np.errstate(invalid="ignore", over="ignore"):
+            sure = 1.0 / (np.exp2(-top) + 1.0 + np.exp2(second - top)) >= cfg.link_probability
+            settled = (top >= cfg.link_threshold) & (top - second >= cfg.min_margin) & sure
         unsettled = np.flatnonzero(~settled)
         if len(unsettled):
             pairs.add(self.scorer, pb, *self.blocker.broad(pb, unsettled))
@@ -203,10 +206,11 @@ class _Pairs:
 
     @staticmethod
     def _break_tie(b, lo, hi, sel, scores, *, c_all, pb, ix, review):
-        """The review list is cut inside a run of equal scores: order that run by evidence
-        the score does not weigh, so the slots go to the likeliest of equals rather than to
-        the lowest positions: a birth year nearer the record's (a year typed wrong), then
-        the closer name spelling (Indel similarity of the accented, then folded, names)."""
+        """(the slots, how many citizens share the cut score). The review list is cut inside a
+        run of equal scores: order that run by evidence the score does not weigh, so the slots
+        go to the likeliest of equals rather than to the lowest positions: a birth year nearer
+        the record's (a year typed wrong), then the closer name spelling (Indel similarity of
+        the accented, then folded, names)."""
         tied_score = scores[lo + len(sel) - 1]
         run = [j for j in range(lo, hi) if abs(scores[j] - tied_score) < _TIE]
         keep = [j for j in sel if abs(scores[j] - tied_score) >= _TIE]
@@ -220,7 +224,32 @@ class _Pairs:
             return (year_gap, -fuzz.ratio(p.accent, ix.accented(c)), -fuzz.ratio(p.folded, ix.folded(c)), c)
 
         ranked = [j for j, _c in sorted(zip(run, cits), key=key)]
-        return keep + ranked[: max(0, len(sel) - len(keep))]
+        return keep + ranked[: max(0, len(sel) - len(keep))], len(run)
+
+    def _cut_ties(self, pb, ix, cfg, *, reviewed, lo, hi, s_sorted, order, keep, slot) -> np.ndarray:
+        """Review lists cut inside a tie, ordered by evidence the score does not weigh (``keep``
+        and ``slot`` updated in place); how many citizens share the cut score, per record."""
+        review, k_max = cfg.review_threshold, cfg.max_candidates
+        ties = np.zeros(len(pb), np.int64)
+        cut = np.flatnonzero(reviewed & (hi - lo > k_max))
+        if len(cut):
+            gap = s_sorted[lo[cut] + k_max - 1] - s_sorted[lo[cut] + k_max]
+            cut = cut[gap < _TIE]
+        if not len(cut):
+            return ties
+        c_sorted = np.concatenate(self.c)[order]
+        scores = s_sorted.tolist()
+        for b in cut.tolist():
+            b_lo, b_hi = int(lo[b]), int(hi[b])
+            sel = [j for j in range(b_lo, b_lo + k_max) if scores[j] >= review]
+            if not sel:
+                continue
+            ranked, ties[b] = self._break_tie(b, b_lo, b_hi, sel, scores, c_all=c_sorted, pb=pb,
+                                              ix=ix, review=review)
+            keep[b_lo:b_hi] = False
+            keep[ranked] = True
+            slot[ranked] = np.arange(len(ranked))
+        return ties
 
     def select(self, pb: ProbeBatch, cfg: LinkageConfig, ix: CitizenIndex) -> Selection:
         """The decision of every record and the pairs it reports, vectorised; only records
@@ -231,7 +260,8 @@ class _Pairs:
         top = np.full(n, np.nan)
         if not len(r_all):
             return Selection(dec, top, np.zeros(n + 1, np.int64), _EMPTY, np.zeros(0),
-                             np.zeros((6, 0), np.int8), np.zeros((6, 0)))
+                             np.zeros((6, 0), np.int8), np.zeros((6, 0)), np.zeros(n, np.int64),
+                             np.full(n, np.nan))
         r_sorted, s_sorted = r_all[order], s_all[order]
         records = np.arange(n)
         lo = np.searchsorted(r_sorted, records, "left")
@@ -244,8 +274,10 @@ class _Pairs:
         second[two] = s_sorted[lo[two] + 1]
         link, margin = cfg.link_threshold, cfg.min_margin
         review, k_max = cfg.review_threshold, cfg.max_candidates
+        posterior = _posterior(r_sorted, s_sorted, top, n)
         with np.errstate(invalid="ignore"):
-            linked = has & (top >= link) & (top - second >= margin)
+            linked = (has & (top >= link) & (top - second >= margin)
+                      & (posterior >= cfg.link_probability))
             reviewed = has & ~linked & (top >= review)
         dec[linked] = CODE_LINKED
         dec[reviewed] = CODE_REVIEW
@@ -254,24 +286,8 @@ class _Pairs:
         keep = (((d == CODE_LINKED) & (rank == 0))
                 | ((d == CODE_REVIEW) & (rank < k_max) & (s_sorted >= review)))
         slot = rank.copy()
-        # Review lists cut inside a tie: ordered by evidence the score does not weigh.
-        cut = np.flatnonzero(reviewed & (cnt > k_max))
-        if len(cut):
-            gap = s_sorted[lo[cut] + k_max - 1] - s_sorted[lo[cut] + k_max]
-            cut = cut[gap < _TIE]
-        if len(cut):
-            c_sorted = np.concatenate(self.c)[order]
-            scores = s_sorted.tolist()
-            for b in cut.tolist():
-                b_lo, b_hi = int(lo[b]), int(hi[b])
-                sel = [j for j in range(b_lo, b_lo + k_max) if scores[j] >= review]
-                if not sel:
-                    continue
-                ranked = self._break_tie(b, b_lo, b_hi, sel, scores, c_all=c_sorted, pb=pb, ix=ix,
-                                         review=review)
-                keep[b_lo:b_hi] = False
-                keep[ranked] = True
-                slot[ranked] = np.arange(len(ranked))
+        ties = self._cut_ties(pb, ix, cfg, reviewed=reviewed, lo=lo, hi=hi, s_sorted=s_sorted, order=order,
+                              keep=keep, slot=slot)
         picked = np.flatnonzero(keep)
         picked = picked[np.lexsort((slot[picked], r_sorted[picked]))]
         at = order[picked]
@@ -279,7 +295,7 @@ class _Pairs:
         c_all = np.concatenate(self.c)
         lvs = np.concatenate(self.lv, axis=1)[:, at]
         ws = np.concatenate(self.w, axis=1)[:, at]
-        return Selection(dec, top, bounds, c_all[at].astype(np.int64), s_all[at], lvs, ws)
+        return Selection(dec, top, bounds, c_all[at].astype(np.int64), s_all[at], lvs, ws, ties, posterior)
 
     def decide(self, pb: ProbeBatch, cfg: LinkageConfig, ix: CitizenIndex) -> list[MatchResult]:
         sel = self.select(pb, cfg, ix)
@@ -291,7 +307,10 @@ class Selection:
     """Decisions of a batch as columns. ``decision[b]`` indexes :data:`DECISIONS`;
     ``top[b]`` is the best score (NaN when nobody was scored); the reported candidates of
     record ``b`` are ``positions[bounds[b]:bounds[b + 1]]`` (index positions, best first)
-    with their ``scores`` and per-field ``levels`` / ``weights`` (one column each)."""
+    with their ``scores`` and per-field ``levels`` / ``weights`` (one column each).
+    ``ties[b]`` > 0 when the review list was cut inside a run of equal scores: how many
+    citizens share the score of its last slot (the list names only some of them).
+    ``posterior[b]``: P(the best candidate is the person), the link rule's probability."""
 
     decision: np.ndarray
     top: np.ndarray
@@ -300,6 +319,8 @@ class Selection:
     scores: np.ndarray
     levels: np.ndarray
     weights: np.ndarray
+    ties: np.ndarray
+    posterior: np.ndarray
 
     def results(self, pb: ProbeBatch, ix: CitizenIndex) -> list[MatchResult]:
         ids, probes = ix.ids, pb.probes
@@ -321,8 +342,18 @@ class Selection:
             if code == CODE_LINKED:
                 out.append(MatchResult(LINKED, cands[0].citizen_id, top, cands))
             else:
-                out.append(MatchResult(REVIEW, None, top, cands))
+                out.append(MatchResult(REVIEW, None, top, cands, ties=int(self.ties[b])))
         return out
+
+
+def _posterior(r_sorted: np.ndarray, s_sorted: np.ndarray, top: np.ndarray, n: int) -> np.ndarray:
+    """P(the best candidate is the person) per record, against every citizen scored for it and
+    "nobody in the registry" (odds 1): 2^top / (1 + sum of 2^s), computed relative to the top
+    so no power overflows. NaN where nobody was scored."""
+    rel = np.exp2(np.minimum(s_sorted - top[r_sorted], 0.0))
+    mass = np.bincount(r_sorted, weights=rel, minlength=n)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return 1.0 / (np.exp2(-top) + mass)
 
 
 

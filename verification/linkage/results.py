@@ -3,14 +3,23 @@ settings), and the candidates and results of a match."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .scoring import ModelParams, pair_reasons, reason_dicts
 
-# Defaults exposed by the Django settings as LINKAGE_LINK_THRESHOLD,
+# Defaults exposed by the Django settings as LINKAGE_LINK_PROBABILITY, LINKAGE_LINK_THRESHOLD,
 # LINKAGE_REVIEW_THRESHOLD and LINKAGE_MIN_MARGIN. Scores are log2 posterior odds: 10 is
 # about 1000:1 that this citizen is the person.
-LINK_THRESHOLD = 12.0
+#
+# The link rule: the best candidate's posterior probability, against every citizen scored for
+# the record and against "nobody in the registry" (2^s1 / (1 + sum of 2^s)), reaches
+# LINK_PROBABILITY, and it beats the runner-up by MIN_MARGIN. The prior inside each score
+# already holds the registry's size (1 / N), so the same probability means the same risk at
+# 20,000 citizens and at 100 million. LINK_THRESHOLD, a floor on the score itself, is the
+# log2 odds of that probability by default (implied by it; an operator may set it higher).
+LINK_PROBABILITY = 0.999
+LINK_THRESHOLD = math.log2(LINK_PROBABILITY / (1 - LINK_PROBABILITY))
 REVIEW_THRESHOLD = -12.0
 MIN_MARGIN = 8.0
 MAX_CANDIDATES = 5
@@ -24,6 +33,7 @@ CODE_NONE, CODE_LINKED, CODE_REVIEW = 0, 1, 2
 @dataclass(frozen=True)
 class LinkageConfig:
     link_threshold: float = LINK_THRESHOLD
+    link_probability: float = LINK_PROBABILITY
     review_threshold: float = REVIEW_THRESHOLD
     min_margin: float = MIN_MARGIN
     max_candidates: int = MAX_CANDIDATES
@@ -39,6 +49,7 @@ class LinkageConfig:
 
         return cls(
             link_threshold=setting("LINKAGE_LINK_THRESHOLD", LINK_THRESHOLD),
+            link_probability=setting("LINKAGE_LINK_PROBABILITY", LINK_PROBABILITY),
             review_threshold=setting("LINKAGE_REVIEW_THRESHOLD", REVIEW_THRESHOLD),
             min_margin=setting("LINKAGE_MIN_MARGIN", MIN_MARGIN),
         )
@@ -104,6 +115,8 @@ class MatchResult:
     citizen_id: object = None
     score: float | None = None
     candidates: list[Candidate] = field(default_factory=list)
+    # Review lists cut inside a run of equal scores: how many citizens share the cut score.
+    ties: int = 0
 
     def __reduce__(self):
-        return (MatchResult, (self.decision, self.citizen_id, self.score, self.candidates))
+        return (MatchResult, (self.decision, self.citizen_id, self.score, self.candidates, self.ties))

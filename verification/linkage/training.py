@@ -93,6 +93,7 @@ def fit_m(index: CitizenIndex, records: Sequence[Mapping | Probe],
     params = estimate_m(index, records, config.params or index.params)
     return LinkageConfig(
         link_threshold=config.link_threshold,
+        link_probability=config.link_probability,
         review_threshold=config.review_threshold,
         min_margin=config.min_margin,
         max_candidates=config.max_candidates,

@@ -21,7 +21,7 @@ into ``{"field": "name", "level": "fuzzy", "weight": 4.1}`` for the review page.
 
 from ..keys import SEX_CODES, birth_to_ints, one_edit_apart
 from ..probes import Probe, ProbeBatch, make_probe, probe_values
-from .batch import FIELDS, BatchScorer, pair_reasons, reason_dicts
+from .batch import FIELDS, BatchScorer, explain_pair, pair_reasons, reason_dicts
 from .birth import CLOSE_DAYS, DOB_LEVELS
 from .identity import ID_LEVELS
 from .name import FUZZY_LOW, NAME_LEVELS, name_level
@@ -33,6 +33,6 @@ from .ward import WARD_LEVELS
 __all__ = [
     "CLOSE_DAYS", "DOB_LEVELS", "FIELDS", "FUZZY_LOW", "ID_LEVELS", "NAME_LEVELS", "PHONE_LEVELS",
     "SEX_CODES", "SEX_LEVELS", "WARD_LEVELS", "BatchScorer", "ModelParams", "Probe", "ProbeBatch",
-    "birth_to_ints", "default_m", "make_probe", "name_level", "one_edit_apart", "pair_reasons",
-    "probe_values", "reason_dicts",
+    "birth_to_ints", "default_m", "explain_pair", "make_probe", "name_level", "one_edit_apart",
+    "pair_reasons", "probe_values", "reason_dicts",
 ]

@@ -76,6 +76,23 @@ def pair_reasons(probe, levels, weights) -> list[tuple[str, str, float]]:
     return out
 
 
+# What a field is called when it is missing on either side (no level, no weight).
+_MISSING_LABELS = ("name", "date_of_birth", "sex", "id_number", "phone", "ward")
+
+
+def explain_pair(uses_cccd: bool, levels, weights, prior: float) -> str:
+    """One pair's score in words for ``match_records --explain``: each field's level and
+    log2 contribution (agreeing fields add, disagreeing ones subtract), the fields missing on
+    either side (no evidence), and the prior; e.g. ``name folded +9.12; date_of_birth exact
+    +14.20; ward disagree -2.74; missing: id_number, phone; prior -16.83``."""
+    parts = [f"{f} {lvl} {w:+.2f}" for f, lvl, w in pair_reasons(uses_cccd, levels, weights)]
+    missing = [label for label, lv in zip(_MISSING_LABELS, levels) if not int(lv)]
+    if missing:
+        parts.append("missing: " + ", ".join(missing))
+    parts.append(f"prior {prior:+.2f}")
+    return "; ".join(parts)
+
+
 def reason_dicts(reasons) -> list[dict]:
     """``[{"field": "name", "level": "fuzzy", "weight": 4.1}, ...]`` for the review page."""
     return [{"field": f, "level": lvl, "weight": round(w, 2)} for f, lvl, w in reasons]

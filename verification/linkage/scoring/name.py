@@ -1,5 +1,6 @@
 """Names: exact (accents and all), folded, reordered, partial (a middle name left out),
-typo, fuzzy or disagree.
+typo, fuzzy, merged (the same letters with the words run together or split elsewhere:
+"Thanhhương", "Ng Uyễn") or disagree.
 
 Similarity is on RapidFuzz's 0..100 scale (Indel ratio of the folded names, the better of
 as-written and tokens-sorted). Vietnamese names share long family + middle prefixes
@@ -20,7 +21,8 @@ from .params import FieldScorer, log2
 FUZZY_LOW = 70.0
 
 # Level codes (0 = a name missing on either side).
-NAME_LEVELS = ("", "exact", "folded", "reordered", "partial", "typo", "fuzzy", "disagree")
+NAME_LEVELS = ("", "exact", "folded", "reordered", "partial", "typo", "fuzzy", "disagree", "merged")
+_MERGED = 8
 _NAME_CODE = {lvl: k for k, lvl in enumerate(NAME_LEVELS) if lvl}
 
 
@@ -34,6 +36,8 @@ def name_level(probe, accent: str, folded: str) -> str:
     ctoks = folded.split()
     if probe.sorted_folded == " ".join(sorted(ctoks)):
         return "reordered"
+    if probe.folded.replace(" ", "") == folded.replace(" ", ""):
+        return "merged"
     ptoks = probe.tokens
     if _partial(ptoks, ctoks):
         return "partial"
@@ -116,7 +120,8 @@ class NameScorer(FieldScorer):
             lv[rest] = self._string_levels(pb, r[rest].tolist(), cn[rest].tolist())
         table = np.where(marks, 0, 1)
         w = self.tab[table, lv]
-        tfl = (lv >= 1) & (lv <= 3)
+        # The same name, as far as the registry can tell: weighed by how many citizens bear it.
+        tfl = ((lv >= 1) & (lv <= 3)) | (lv == _MERGED)
         w = np.where(tfl, w + self.tf(ix.name_count[cn0]), w)
         part = lv == 4
         if part.any():

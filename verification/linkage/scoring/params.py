@@ -17,12 +17,12 @@ def default_m() -> dict[str, dict[str, float]]:
         # Record name written with diacritics.
         "name": {
             "exact": 0.84, "folded": 0.04, "reordered": 0.02, "partial": 0.03,
-            "typo": 0.04, "fuzzy": 0.02, "disagree": 0.01,
+            "typo": 0.04, "fuzzy": 0.02, "merged": 0.005, "disagree": 0.005,
         },
         # Record name written without any diacritic: "exact" cannot happen.
         "name_plain": {
             "folded": 0.86, "reordered": 0.02, "partial": 0.04,
-            "typo": 0.05, "fuzzy": 0.02, "disagree": 0.01,
+            "typo": 0.05, "fuzzy": 0.02, "merged": 0.005, "disagree": 0.005,
         },
         # Both dates full.
         "dob": {"exact": 0.85, "swap": 0.02, "close": 0.09, "year": 0.02, "disagree": 0.02},

@@ -1,6 +1,6 @@
 """Match a log of injection records against the citizens; changes nothing in the database.
 
-    python manage.py match_records reports.csv --output matches.csv [--workers 2] [--no-fit]
+    python manage.py match_records reports.csv --output matches.csv [--workers 2] [--no-fit] [--explain]
 
 The work is in ``verification.imports.matchfile`` (see there for the output format and how
 it is spread over processes).
@@ -26,6 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--output", required=True)
         parser.add_argument("--workers", type=int, default=None, help="matching processes (default 2)")
         parser.add_argument("--no-fit", action="store_true", help="keep the prior m-probabilities")
+        parser.add_argument("--explain", action="store_true",
+                            help="add the best candidate's probability and each field's contribution")
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -36,7 +38,8 @@ class Command(BaseCommand):
             timings: dict[str, float] = {}
             counts = match_file(path, Path(options["output"]), fit=not options["no_fit"],
                                 workers=max(1, workers),
-                                progress=terminal_progress("match_records"), timings=timings)
+                                progress=terminal_progress("match_records"), timings=timings,
+                                explain=options["explain"])
         except DomainError as exc:
             raise CommandError(exc.message)
         if options["verbosity"] >= 2:
