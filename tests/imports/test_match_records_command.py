@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from records.models import AuditEvent, Citizen, InjectionRecord
 from tests.imports.conftest import LINKED_ROW, NONE_ROW, REVIEW_ROW, write_csv, write_xlsx
 from verification.imports import matchfile
+from verification.linkage.results import LINK_PROBABILITY
 
 pytestmark = pytest.mark.django_db
 
@@ -93,13 +94,13 @@ def test_explain_says_for_each_record_what_each_field_contributed(tmp_path, regi
         rows = {r["record_id"]: r for r in reader}
     assert reader.fieldnames[-2:] == ["probability", "explanation"]
     linked = rows["R-LINK"]
-    assert float(linked["probability"]) >= 0.999
+    assert float(linked["probability"]) >= LINK_PROBABILITY
     parts = dict(p.rsplit(" ", 1) for p in linked["explanation"].split("; ") if not p.startswith("missing"))
     assert parts["cccd exact"].startswith("+") and parts["phone exact"].startswith("+")
     # The contributions and the prior add up to the score the row states.
     assert abs(sum(float(v) for v in parts.values()) - float(linked["score"])) < 0.05
     review = rows["R-REVIEW"]
-    assert float(review["probability"]) < 0.999
+    assert float(review["probability"]) < LINK_PROBABILITY
     assert "missing: id_number, phone" in review["explanation"]
     assert rows["R-NONE"]["explanation"] == ""
 

@@ -134,7 +134,7 @@ def test_it_links_only_when_the_posterior_probability_reaches_the_setting(engine
     odds = 2.0 ** at_default.score
     others = sum(2.0 ** c.score for c in at_default.candidates[1:])
     posterior = odds / (1 + odds + others)
-    assert 0.999 < posterior < 1.0
+    assert LINK_PROBABILITY < posterior < 1.0
     below = Engine(engine.index, LinkageConfig(link_probability=posterior - (1 - posterior))).match(row)
     above = Engine(engine.index, LinkageConfig(link_probability=posterior + (1 - posterior) / 2)).match(row)
     assert below.decision == "linked"
@@ -144,8 +144,8 @@ def test_it_links_only_when_the_posterior_probability_reaches_the_setting(engine
 @pytest.mark.skipif(not SAMPLE.is_dir(), reason=f"shared linkage sample not found at {SAMPLE}")
 def test_it_meets_the_accuracy_targets_on_the_shared_sample():
     stats = run(SAMPLE, verbose=False)
-    assert stats["precision"] >= 0.999
-    assert stats["recall"] >= 0.97
+    assert stats["precision"] >= 0.9995  # issue 15's targets
+    assert stats["recall"] >= 0.980
     # Target (issue 15): >= 0.995 of the true matches not linked have their citizen among
     # the review candidates or inside a tie the output reports. The one record not listed
     # ("Nguyễn Quân": no birth date, ID or phone, a ward in another province, middle name

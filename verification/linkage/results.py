@@ -18,7 +18,7 @@ from .scoring import ModelParams, pair_reasons, reason_dicts
 # already holds the registry's size (1 / N), so the same probability means the same risk at
 # 20,000 citizens and at 100 million. LINK_THRESHOLD, a floor on the score itself, is the
 # log2 odds of that probability by default (implied by it; an operator may set it higher).
-LINK_PROBABILITY = 0.999
+LINK_PROBABILITY = 0.9995
 LINK_THRESHOLD = math.log2(LINK_PROBABILITY / (1 - LINK_PROBABILITY))
 REVIEW_THRESHOLD = -12.0
 MIN_MARGIN = 8.0

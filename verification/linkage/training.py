@@ -11,8 +11,10 @@ rounds are enough: the second uses the weights learnt in the first.
 from __future__ import annotations
 
 import copy
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -36,6 +38,7 @@ ANCHOR_MARGIN = 10.0
 PRIOR_PSEUDO_COUNT = 50.0
 MAX_SAMPLE = 5_000
 M_FLOOR = 0.002
+MATCH_RATE_LOW, MATCH_RATE_HIGH = 0.5, 0.99
 
 _LEVELS = {"sex": SEX_LEVELS, "id": ID_LEVELS, "phone": PHONE_LEVELS, "ward": WARD_LEVELS}
 
@@ -86,11 +89,43 @@ def estimate_m(index: CitizenIndex, records: Sequence[Mapping | Probe], params: 
     return current
 
 
+def estimate_match_rate(index: CitizenIndex, records: Sequence[Mapping | Probe], params: ModelParams, *,
+                        rounds: int = 20) -> ModelParams:
+    """``params`` with ``match_rate`` (the share of incoming records whose person is in the
+    registry: the prior odds, with 1/N, of every score) estimated on ``records`` by EM.
+
+    One matching pass gives each record its odds mass ``S`` (sum of 2^score over the citizens
+    scored, at the current rate). A new rate shifts every score of the record by the same
+    constant, so the E-step (P(in the registry) = S'/(1 + S')) and M-step (the rate = its mean)
+    iterate without matching again. Bounded to [MATCH_RATE_LOW, MATCH_RATE_HIGH]: a file of
+    strangers must not make the engine believe every namesake is the person."""
+    step = max(1, len(records) // MAX_SAMPLE)
+    probes = [r if isinstance(r, Probe) else make_probe(**r) for r in records[::step]]
+    if not probes:
+        return params
+    sel = Engine(index, LinkageConfig(params=params)).select_probes(probes)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        mass = np.where(np.isnan(sel.top), 0.0, np.exp2(sel.top) / sel.posterior - 1.0)
+    mass = np.nan_to_num(np.maximum(mass, 0.0), posinf=1e300)
+    base = _logit(params.match_rate)
+    rate = params.match_rate
+    for _ in range(rounds):
+        shifted = mass * 2.0 ** (_logit(rate) - base)
+        rate = float(np.clip(np.mean(shifted / (1.0 + shifted)), MATCH_RATE_LOW, MATCH_RATE_HIGH))
+    return replace(params, match_rate=rate)
+
+
+def _logit(p: float) -> float:
+    return math.log2(p / (1.0 - p))
+
+
 def fit_m(index: CitizenIndex, records: Sequence[Mapping | Probe],
           config: LinkageConfig | None = None) -> LinkageConfig:
-    """``config`` with m-probabilities estimated on ``records`` (thresholds unchanged)."""
+    """``config`` with m-probabilities and the match rate estimated on ``records``
+    (thresholds unchanged)."""
     config = config or LinkageConfig()
     params = estimate_m(index, records, config.params or index.params)
+    params = estimate_match_rate(index, records, params)
     return LinkageConfig(
         link_threshold=config.link_threshold,
         link_probability=config.link_probability,
