@@ -4,17 +4,7 @@ rebuilding it, a submission never; re-opening a locked day is the daily page's, 
 from django.contrib import admin
 
 from reports.models import ReportDay, ReportSubmission
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from vaxrecon.admin_readonly import ReadOnlyAdmin
 
 
 @admin.register(ReportDay)

@@ -158,6 +158,8 @@ class CaseEvent(models.Model):
     data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
         ordering = ["at", "id"]
         # (case, at): a case's state at a given instant (the daily reports' backlog and time
         # in step, the police round), answered from the index alone on PostgreSQL (the
@@ -229,6 +231,8 @@ class PoliceVerification(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("identity answer")
+        verbose_name_plural = _("identity answers")
         ordering = ["at", "id"]
 
 
@@ -275,6 +279,8 @@ class ImportJob(Leased):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
         ordering = ["-created_at"]
 
 
@@ -295,6 +301,8 @@ class ImportedRow(models.Model):
                                      blank=True, related_name="imported_row")
 
     class Meta:
+        verbose_name = _("imported row")
+        verbose_name_plural = _("imported rows")
         constraints = [models.UniqueConstraint(fields=["source_record_id", "content_hash"],
                                                name="imported_row_once")]
 
@@ -330,6 +338,8 @@ class MatchReview(models.Model):
                                      related_name="+", db_index=False)
 
     class Meta:
+        verbose_name = _("match review")
+        verbose_name_plural = _("match reviews")
         ordering = ["created_at", "id"]
 
 
