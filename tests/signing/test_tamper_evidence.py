@@ -252,3 +252,15 @@ def test_the_bulk_signing_path_writes_its_audit_rows_into_an_unbroken_chain(sign
     assert signing_rows.count() == 5
     assert not signing_rows.filter(chain_hash__isnull=True).exists()
     assert "0 problem(s)" in out.getvalue()
+
+
+def test_a_deleted_police_verification_is_named_by_its_reference(signed):
+    _cases, records = signed
+    reference = Signature.objects.get(record=records[0]).police_reference
+    superuser_sql("DELETE FROM verification_policeverification WHERE reference = %s", [reference])
+
+    out, code = run("--all")
+
+    assert code == 1
+    assert re.search(rf"FAIL record {records[0].pk}\b", out), out
+    assert f"The police verification {reference} no longer exists." in out, out

@@ -66,3 +66,10 @@ def test_a_clinic_elsewhere_cannot_see_the_case(case, other_clinic_user):
 def test_police_of_the_ward_cannot_review_at_the_clinic(case, police_user):
     with pytest.raises(NotAllowed):
         case_transition(case=case, name="start_review", actor=police_user)
+
+
+def test_reachable_states_are_the_state_and_what_the_table_leads_to_from_it():
+    assert workflow.reachable_states(S.AWAITING_SIGNATURE) == {S.AWAITING_SIGNATURE, S.SIGNED, S.CLOSED}
+    assert workflow.reachable_states(S.SIGNED) == {S.SIGNED, S.CLOSED}
+    assert workflow.reachable_states(S.CLOSED) == {S.CLOSED}
+    assert workflow.reachable_states(S.SUBMITTED) == set(S)
