@@ -11,8 +11,9 @@ cycle check counts it, as `house_check` does; the contracts below judge the modu
 The contracts:
 
 1. No cycle between project modules.
-2. The foundation -- `vaxrecon.errors` (the one error family), `vaxrecon.access` (the scope rules)
-   and `vaxrecon.middleware` (the request id) -- imports no room but `accounts.models` (a user's scope
+2. The foundation -- `vaxrecon.errors` (the one error family), `vaxrecon.access` (the scope rules),
+   `vaxrecon.cache` (the shared cache that survives Redis down) and `vaxrecon.middleware` (the
+   request id) -- imports no room but `accounts.models` (a user's scope
    is read from their profile). The rest of `vaxrecon` (settings, URLs, views, Celery, `seed_demo`) is
    the top floor and may import every room.
 3. `records` is the ground floor: it imports only itself and the foundation. A room above it reacts to
@@ -39,7 +40,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LEFT_OUT = {"tests", "bench", "migrations", "node_modules", "static", "templates", "locale", "var", "docs"}
 
-FOUNDATION = ("vaxrecon.errors", "vaxrecon.access", "vaxrecon.middleware")
+FOUNDATION = ("vaxrecon.errors", "vaxrecon.access", "vaxrecon.cache", "vaxrecon.middleware")
 FOUNDATION_MAY_IMPORT = ("accounts.models",)
 SIGNING_MAY_IMPORT_OF_VERIFICATION = ("verification.services", "verification.selectors",
                                       "verification.models", "verification.workflow")
