@@ -101,10 +101,21 @@ def _comparison(case, citizen) -> list[tuple]:
     return [(label, a, b, str(a or "") != str(b or "")) for label, a, b in pairs]
 
 
+def actor_words(event) -> str:
+    """Who acted, as the reader says it: the citizen, the system, or a person's name and role
+    (the stored label is a fixed key or a user name, in no language)."""
+    if event.actor is None:
+        return str({workflow.CITIZEN: _("Citizen"), workflow.SYSTEM: _("VaxRecon (automatic)")}.get(
+            event.actor_label, event.actor_label))
+    profile = getattr(event.actor, "profile", None)
+    name = event.actor.get_full_name() or event.actor.username
+    return _("%(who)s (%(role)s)") % {"who": name, "role": profile.get_role_display()} if profile else name
+
+
 def _events(case) -> list[tuple]:
-    """The timeline, each event with the label of the state it led to."""
-    return [(e, S(e.to_status).label if e.to_status in S.values else e.to_status)
-            for e in case.events.select_related("actor")]
+    """The timeline, each event with who acted in words and the label of the state it led to."""
+    return [(e, actor_words(e), S(e.to_status).label if e.to_status in S.values else e.to_status)
+            for e in case.events.select_related("actor__profile")]
 
 
 def _action_forms(case, *, facilities: list, claimed: list, own_facility_id, police: dict,
