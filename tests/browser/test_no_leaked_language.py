@@ -1,0 +1,115 @@
+"""No English on Vietnamese pages and no Vietnamese on English pages: every page of each role's
+menu (and the citizens' pages) is read in Chromium in both languages; a catalogue sentence
+shown in the other language, or a known leaked key ("None", the stored actor keys), fails the
+test. The Vietnamese catalogue has no untranslated or fuzzy entry."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from accounts.models import Role
+from tests.conftest import ROOT, browser_login
+from tests.factories import make_user
+from tests.verification.conftest import confirmed_report
+
+pytestmark = pytest.mark.browser
+
+CATALOGUE = Path(ROOT) / "locale" / "vi" / "LC_MESSAGES" / "django.po"
+KNOWN_LEAKS = re.compile(r"\bNone\b|>\s*citizen\s*<|>\s*system\s*<|\bTrue\b|\bFalse\b")
+PERSONAS = {  # user: pages besides their menu
+    None: ["/verification/report/", "/verification/status/", "/verification/guide/", "/login/"],
+    "clinic-hn": [], "police-hn": [], "signer-hn": ["/signing/certificates/"], "province-hn": [],
+    "ministry": [],
+}
+
+
+def _unquote(lines: list[str]) -> str:
+    return "".join(re.match(r'^(?:msgid|msgid_plural|msgstr(?:\[\d\])?)?\s*"(.*)"$', x).group(1)
+                   for x in lines).replace('\\"', '"').replace("\\n", "\n")
+
+
+def catalogue() -> list[dict]:
+    """The Vietnamese catalogue's entries: msgid, msgstr (the first form), fuzzy."""
+    entries, block = [], []
+    for line in CATALOGUE.read_text(encoding="utf-8").split("\n") + [""]:
+        if line.strip():
+            block.append(line)
+            continue
+        if block:
+            entry: dict = {"fuzzy": any(x.startswith("#,") and "fuzzy" in x for x in block)}
+            key = None
+            for x in block:
+                if x.startswith("#"):
+                    continue
+                head = x.split(" ", 1)[0]
+                if head in ("msgid", "msgid_plural", "msgstr", "msgstr[0]", "msgstr[1]", "msgctxt"):
+                    key = head
+                    entry.setdefault(key, [])
+                if key:
+                    entry[key].append(x if x.startswith(head) and head == key else x)
+            entries.append({"msgid": _unquote(entry.get("msgid", [])),
+                            "msgstr": _unquote(entry.get("msgstr", entry.get("msgstr[0]", []))),
+                            "fuzzy": entry["fuzzy"]})
+            block = []
+    return entries
+
+
+def sentences(entries, field: str) -> set[str]:
+    """Whole sentences of the catalogue in one language: long enough not to be a name or a value
+    that both languages share, with no placeholder."""
+    out = set()
+    for e in entries:
+        text = e[field]
+        if (e["msgid"] and e["msgid"] != e["msgstr"] and len(text.split()) >= 4 and "%" not in text
+                and "{" not in text and "<" not in text and "\n" not in text):
+            out.add(text)
+    return out
+
+
+def test_the_vietnamese_catalogue_has_no_untranslated_or_fuzzy_entry():
+    entries = [e for e in catalogue() if e["msgid"]]
+    assert len(entries) > 1000
+    assert [e["msgid"] for e in entries if not e["msgstr"]] == []
+    assert [e["msgid"] for e in entries if e["fuzzy"]] == []
+
+
+def _pages(page, user) -> list[str]:
+    if user is None:
+        return PERSONAS[None]
+    browser_login(page, user)
+    menu = page.locator("nav.mainnav a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    return [*menu, *PERSONAS[user]]
+
+
+@pytest.mark.parametrize("user", list(PERSONAS))
+def test_every_page_speaks_only_the_readers_language(page, user, clinic_user, police_user, provincial_user,
+                                                      ministry_user, hanoi_facility):
+    make_user(Role.SIGNER, username="signer-hn", ward=hanoi_facility.ward)
+    confirmed_report(hanoi_facility)
+    entries = catalogue()
+    english, vietnamese = sentences(entries, "msgid"), sentences(entries, "msgstr")
+    leaks, native = [], {"vi": 0, "en": 0}
+    for url in _pages(page, user):
+        for lang, foreign, own in (("vi", english, vietnamese), ("en", vietnamese, english)):
+            page.context.add_cookies([{"name": "django_language", "value": lang, "url": page.base_url}])
+            page.goto(page.base_url + url)
+            text = page.inner_text("body")
+            leaks += [f"{lang} {url}: {s!r}" for s in foreign if s in text]
+            native[lang] += sum(1 for s in own if s in text)
+            html = page.inner_html("main") if page.locator("main").count() else ""
+            leaks += [f"{lang} {url}: {m!r}" for m in KNOWN_LEAKS.findall(html)]
+    assert leaks == []
+    # The walk reads the catalogue's sentences where they are shown: the check can see a leak.
+    assert native["vi"] > 0 and native["en"] > 0
+
+
+@pytest.mark.xfail(strict=True, reason="case-history lines are stored as text in the language active when "
+                                       "written; message ids with parameters: not done yet")
+def test_the_case_timeline_speaks_the_readers_language(page, clinic_user, hanoi_facility):
+    case = confirmed_report(hanoi_facility)  # its opening line written while Vietnamese was active
+    browser_login(page, "clinic-hn")
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": page.base_url}])
+    page.goto(page.base_url + f"/verification/cases/{case.pk}/")
+    timeline = page.inner_text("ol.timeline")
+    assert not [s for s in sentences(catalogue(), "msgstr") if s in timeline]
