@@ -28,6 +28,15 @@ def test_a_file_of_strangers_drives_the_match_rate_to_its_floor_not_below():
     index = CitizenIndex.from_rows(PEOPLE + FILLER)
     strangers = [record(full_name=f"Châu Gia Bảo {k}", date_of_birth=f"{1950 + k}-02-02", sex="M",
                         id_number=f"0922049{k:05d}", phone=f"0399{k:06d}", ward_code="9999")
-                 for k in range(40)]
+                 for k in range(400)]
     params = estimate_match_rate(index, strangers, index.params)
     assert params.match_rate == MATCH_RATE_LOW
+
+
+def test_a_file_of_one_row_barely_moves_the_match_rate():
+    index = CitizenIndex.from_rows(PEOPLE + FILLER)
+    one = [record(full_name="NGUYEN VAN HUNG", date_of_birth="1990-04-12", sex="M", id_number="001090123456",
+                  ward_code="101")]
+    params = estimate_match_rate(index, one, index.params)
+    assert params.match_rate > index.params.match_rate
+    assert params.match_rate - index.params.match_rate < 0.01

@@ -97,8 +97,9 @@ def estimate_match_rate(index: CitizenIndex, records: Sequence[Mapping | Probe],
     One matching pass gives each record its odds mass ``S`` (sum of 2^score over the citizens
     scored, at the current rate). A new rate shifts every score of the record by the same
     constant, so the E-step (P(in the registry) = S'/(1 + S')) and M-step (the rate = its mean)
-    iterate without matching again. Bounded to [MATCH_RATE_LOW, MATCH_RATE_HIGH]: a file of
-    strangers must not make the engine believe every namesake is the person."""
+    iterate without matching again. Blended with the prior rate (PRIOR_PSEUDO_COUNT records'
+    worth) and bounded to [MATCH_RATE_LOW, MATCH_RATE_HIGH]: a file of a few rows, or of
+    strangers, must not make the engine believe every namesake is the person."""
     step = max(1, len(records) // MAX_SAMPLE)
     probes = [r if isinstance(r, Probe) else make_probe(**r) for r in records[::step]]
     if not probes:
@@ -109,9 +110,11 @@ def estimate_match_rate(index: CitizenIndex, records: Sequence[Mapping | Probe],
     mass = np.nan_to_num(np.maximum(mass, 0.0), posinf=1e300)
     base = _logit(params.match_rate)
     rate = params.match_rate
+    prior = params.match_rate * PRIOR_PSEUDO_COUNT  # as for m: a small file cannot move it far
     for _ in range(rounds):
         shifted = mass * 2.0 ** (_logit(rate) - base)
-        rate = float(np.clip(np.mean(shifted / (1.0 + shifted)), MATCH_RATE_LOW, MATCH_RATE_HIGH))
+        estimate = (float(np.sum(shifted / (1.0 + shifted))) + prior) / (len(mass) + PRIOR_PSEUDO_COUNT)
+        rate = float(np.clip(estimate, MATCH_RATE_LOW, MATCH_RATE_HIGH))
     return replace(params, match_rate=rate)
 
 
