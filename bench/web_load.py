@@ -61,8 +61,9 @@ CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 class Client:
     """One browser: keep-alive connection, cookies, CSRF token."""
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, address: str = ""):
         self.host, self.port = host, port
+        self.address = address  # the client's own address, as the site's proxy reports it
         self.cookies: dict[str, str] = {}
         self.conn: http.client.HTTPConnection | None = None
 
@@ -72,6 +73,8 @@ class Client:
         # HTTPS, so the SSL redirect lets it through and CSRF compares an https Referer.
         headers = {"Host": f"{self.host}:{self.port}", "Accept-Language": "vi", "X-Forwarded-Proto": "https",
                    "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if self.address:
+            headers["X-Forwarded-For"] = self.address
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["Referer"] = f"https://{self.host}:{self.port}{path}"
@@ -198,6 +201,9 @@ def officer_pages(stats, client, person, rng):
 
 
 def citizen_pages(stats, client, person, rng):
+    # Each look-up is another citizen, from their own address: one person following a case
+    # looks a few times a day, not every 2 s (the per-address limit would answer 429, rightly).
+    client.address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
     timed(stats, "citizen status page", client, "GET", f"/verification/status/{rng.choice(person['codes'])}/")
 
 
@@ -207,7 +213,7 @@ PAGES = {"clinic": clinic_pages, "police": police_pages, "signer": signer_pages,
 
 def person_loop(person, *, host, port, stats: Stats, stop: threading.Event, seed: int) -> None:
     rng = random.Random(seed)
-    client = Client(host, port)
+    client = Client(host, port, address=f"10.255.{(seed >> 8) & 255}.{seed & 255}")
     stop.wait(rng.uniform(0, 3))  # users arrive over the first seconds
     done = 0
     while not stop.is_set():
@@ -315,7 +321,10 @@ def start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Pop
            "ALLOWED_HOSTS": "127.0.0.1,localhost", "POPULATION_REGISTRY_API_KEY": "bench-registry-key",
            "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
            # plain http on loopback: the secure cookies of production would never come back
-           "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false", "LOG_LEVEL": "WARNING"}
+           "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false", "LOG_LEVEL": "WARNING",
+           # Behind production's proxy each person has their own address (the per-address limits
+           # of the citizens' pages count them apart); from loopback they would share one.
+           "CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR", "CLIENT_IP_PROXY_COUNT": "1"}
     bin_dir = Path(sys.executable).parent
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
                    check=True)
