@@ -134,7 +134,11 @@ def record_check(request: HttpRequest, pk: int) -> HttpResponse:
             "ok": bool(reports) and all(r.ok for r in reports), "signatures": [r.as_dict() for r in reports]}
     if request.GET.get("format") == "json" or "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(data)
-    return render(request, "signing/check.html", {"record": record, "reports": reports, "data": data})
+    # The certificate in words (holder, issuer, serial), as the signer's own pages show it.
+    words = {s.pk: selectors.certificate_words(s.certificate) for s in signatures}
+    rows = [(report, words[report.signature_id]) for report in reports]
+    return render(request, "signing/check.html", {"record": record, "reports": reports, "rows": rows,
+                                                  "data": data})
 
 
 @checkers

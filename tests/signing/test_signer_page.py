@@ -12,6 +12,7 @@ from django.urls import reverse
 from records.models import InjectionRecord
 from signing import pki, services
 from signing.models import Signature, SigningBatch
+from signing.selectors import certificate_words
 from tests.signing.conftest import PASSPHRASE
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +154,11 @@ def test_the_record_check_page_shows_a_tampered_record(client, signer_user, sign
     response = client.get(reverse("signing:check", args=[signed_own[0].pk]))
 
     assert response.status_code == 200
-    assert "differs from what was signed" in response.content.decode()
+    page = response.content.decode()
+    assert "differs from what was signed" in page
+    # The certificate in words, not its distinguished name.
+    words = certificate_words(Signature.objects.get(record=signed_own[0]).certificate)
+    assert f"with {words.holder}" in page and f"issued by {words.issuer}" in page and words.serial in page
 
 
 def test_the_record_check_of_an_outsiders_record_is_404(client, other_signer_user, signed_own):
