@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from records import normalize
-from records.audit import record_event, snapshot
+from records.audit import record_event, record_events, snapshot
 from records.catalogue import VACCINES
 from records.models import (
     Citizen,
@@ -115,6 +115,14 @@ def citizen_create(
     return citizen
 
 
+def injection_problem(*, dose_number, injection_date: date | None, lot_number: str) -> InvalidInput | None:
+    """The refusal `injection_record_create` raises for these dose fields (every field at fault), or
+    None when they may be right: a bulk writer checks each dose with it before writing any."""
+    errors = validate_injection(dose_number=dose_number, injection_date=injection_date,
+                                lot_number=(lot_number or "").strip())
+    return InvalidInput.first_of(errors) if errors else None
+
+
 @transaction.atomic
 def injection_record_create(
     *, citizen: Citizen, vaccine: VaccineProduct, dose_number: int, injection_date: date,
@@ -122,16 +130,37 @@ def injection_record_create(
     source: str = InjectionRecord.Source.ADMINISTERED, source_record_id: str = "", actor=None,
 ) -> InjectionRecord:
     """Validate and record one dose for a citizen; returns the new record (version 1)."""
-    lot_number = (lot_number or "").strip()
-    _raise_first(validate_injection(dose_number=dose_number, injection_date=injection_date,
-                                    lot_number=lot_number))
+    problem = injection_problem(dose_number=dose_number, injection_date=injection_date, lot_number=lot_number)
+    if problem is not None:
+        raise problem
     record = InjectionRecord.objects.create(
         citizen=citizen, vaccine=vaccine, dose_number=dose_number, injection_date=injection_date,
-        lot_number=lot_number, facility=facility, source=source, source_record_id=source_record_id,
+        lot_number=(lot_number or "").strip(), facility=facility, source=source,
+        source_record_id=source_record_id,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     record_event(actor=actor, action="injection.create", obj=record, after=snapshot(record))
     return record
+
+
+@transaction.atomic
+def injection_records_create(*, records: list[InjectionRecord], actor=None) -> list[InjectionRecord]:
+    """Write many new doses (unsaved records: citizen, vaccine, dose fields, facility, source) as
+    `injection_record_create` writes each, set-wise: one INSERT of the records (version 1, created by
+    the actor) and one of their audit events, an `injection.create` each. Returns them saved. A dose
+    `injection_problem` refuses is refused here too, and then nothing is written: check them first."""
+    for record in records:
+        problem = injection_problem(dose_number=record.dose_number, injection_date=record.injection_date,
+                                    lot_number=record.lot_number)
+        if problem is not None:
+            raise problem
+    created_by = actor if getattr(actor, "is_authenticated", False) else None
+    for record in records:
+        record.lot_number = (record.lot_number or "").strip()
+        record.created_by, record.version = created_by, 1
+    saved = InjectionRecord.objects.bulk_create(records)
+    record_events(actor=actor, action="injection.create", objs=saved)
+    return saved
 
 
 CORRECTABLE_FIELDS = ("vaccine", "dose_number", "injection_date", "lot_number", "facility")

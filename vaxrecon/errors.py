@@ -166,7 +166,12 @@ def api_exception_handler(exc, context):
     A DomainError keeps its status and code, its field in `errors`; anything unexpected is
     logged and answered 500 without its text."""
     _set_rollback()
-    request = (context or {}).get("request")
+    return problem_for(exc, (context or {}).get("request"))
+
+
+def problem_for(exc, request=None) -> Response:
+    """The problem-details response of `exc` (as `api_exception_handler` answers it), without
+    touching the transaction: a bulk request answers each refused item with it."""
     instance = request.path if request is not None else ""
     if isinstance(exc, DomainError):
         errors = [{"field": field, "message": message, "code": exc.code}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -155,14 +156,23 @@ def facilities_matching(*, text: str, province_id: int | None = None, limit: int
 DUPLICATE_WINDOW = timedelta(days=3)
 
 
-def duplicate_doses(*, citizen, vaccine, injection_date: date, exclude_ids=()) -> QuerySet:
-    """Current doses of this citizen that are the same dose: same vaccine family, date ± 3 days."""
-    return (InjectionRecord.objects
-            .filter(citizen=citizen, vaccine__family=vaccine.family,
-                    injection_date__range=(injection_date - DUPLICATE_WINDOW,
-                                           injection_date + DUPLICATE_WINDOW))
-            .exclude(status=InjectionRecord.Status.SUPERSEDED).exclude(pk__in=list(exclude_ids))
-            .select_related("vaccine", "facility"))
+def current_doses_of(*, citizen_ids: Iterable[int]) -> QuerySet[InjectionRecord]:
+    """The current doses (every version but the superseded) of these people, with their vaccine and
+    facility: what `same_dose_of` looks through, for one person or for a bulk request's people."""
+    return (InjectionRecord.objects.filter(citizen_id__in=list(citizen_ids))
+            .exclude(status=InjectionRecord.Status.SUPERSEDED).select_related("vaccine", "facility"))
+
+
+def same_dose_of(doses: Iterable[InjectionRecord], *, citizen_id: int, vaccine, injection_date: date,
+                 exclude_ids=()) -> InjectionRecord | None:
+    """The dose of `doses` that is this one (the one duplicate-dose rule): a current dose of the same
+    person, of the same vaccine family, given within 3 days; the earliest (date, dose number, id)
+    when several are; None when none is."""
+    twins = [d for d in doses
+             if d.citizen_id == citizen_id and d.is_current and d.pk not in exclude_ids
+             and d.vaccine.family == vaccine.family
+             and abs(d.injection_date - injection_date) <= DUPLICATE_WINDOW]
+    return min(twins, key=lambda d: (d.injection_date, d.dose_number, d.pk or 0), default=None)
 
 
 # --- The clinic's case page (the case itself comes from `staff_case`) ----------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+
+from django.utils.encoding import smart_str
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -27,6 +30,35 @@ class BirthField(serializers.Field):
         return value.value.isoformat() if value.value else str(value.year or "")
 
 
+class VaccineCodeField(serializers.SlugRelatedField):
+    """A vaccine by its catalogue code. The catalogue (a dozen rows) is read once per field
+    instance, so a bulk request's one serializer checks every item's vaccine with one query; the
+    answers, refusals included, are SlugRelatedField's."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, (str, int)) or isinstance(data, bool):
+            return super().to_internal_value(data)  # its own refusal of a value of another type
+        if getattr(self, "_catalogue", None) is None:
+            self._catalogue = {v.code: v for v in self.get_queryset()}
+        product = self._catalogue.get(str(data))
+        if product is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
+        return product
+
+
 def vaccine_field(**kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(slug_field="code", queryset=VaccineProduct.objects.all(),
-                                        help_text="The catalogue code (e.g. pfizer, astrazeneca).", **kwargs)
+    return VaccineCodeField(slug_field="code", queryset=VaccineProduct.objects.all(),
+                            help_text="The catalogue code (e.g. pfizer, astrazeneca).", **kwargs)
+
+
+# A ModelSerializer mixin: the fields DRF builds from the model for every instance (reading the
+# model's fields, choices, validators: most of a one-record answer's serializing time) are built
+# once per class and copied for each instance, as DRF copies declared fields. (No docstring: the
+# schema would take it as the description of every serializer using it.)
+class FieldsBuiltOnce:
+    def get_fields(self):
+        built = type(self).__dict__.get("_fields_built")
+        if built is None:
+            built = super().get_fields()
+            type(self)._fields_built = built
+        return copy.deepcopy(built)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -21,8 +20,9 @@ from api.serializers.injections import (
     InjectionOut,
 )
 from records.selectors import injection_in_scope, injections_in_scope
-from vaxrecon.errors import DomainError, api_exception_handler
+from vaxrecon.errors import problem_for
 from verification.services import dose_correct, dose_record
+from verification.services.doses import DoseIn, doses_record
 
 READERS = frozenset({Role.CLINIC_STAFF, Role.PROVINCIAL_OFFICER, Role.MINISTRY_ANALYST})
 WRITERS = frozenset({Role.CLINIC_STAFF})
@@ -60,25 +60,17 @@ class InjectionList(PostView):
         return _with_etag(record, status_code=status.HTTP_201_CREATED, created=True)
 
 
+def _dose(data: dict) -> DoseIn:
+    """One checked dose (InjectionCreateIn's validated data) as the dose services take it."""
+    return DoseIn(vaccine=data["vaccine"], dose_number=data["dose_number"],
+                  injection_date=data["injection_date"], lot_number=data["lot_number"],
+                  citizen_id=data.get("citizen"), cccd=data.get("cccd", ""),
+                  source_record_id=data["source_record_id"])
+
+
 def _record(request, data: dict):
-    """One checked dose (InjectionCreateIn's data) to `dose_record`, acting as the caller."""
-    return dose_record(actor=request.user, citizen_id=data.get("citizen"), cccd=data.get("cccd", ""),
-                       vaccine=data["vaccine"], dose_number=data["dose_number"],
-                       injection_date=data["injection_date"], lot_number=data["lot_number"],
-                       source_record_id=data["source_record_id"])
-
-
-def _one_of_many(request, item: dict) -> tuple[int, dict]:
-    """Record one item of a bulk request in its own savepoint: (201, the record) or (status, problem)."""
-    serializer = InjectionCreateIn(data=item)
-    try:
-        with transaction.atomic():
-            serializer.is_valid(raise_exception=True)
-            record = _record(request, serializer.validated_data)
-    except (DomainError, ValidationError) as exc:
-        answer = api_exception_handler(exc, {"request": request})
-        return answer.status_code, {"problem": answer.data}
-    return status.HTTP_201_CREATED, {"record": record}
+    """One checked dose to `dose_record`, acting as the caller."""
+    return dose_record(actor=request.user, **vars(_dose(data)))
 
 
 class InjectionBulk(PostView):
@@ -94,13 +86,27 @@ class InjectionBulk(PostView):
         return super().post(request)
 
     def perform_post(self, request):
+        # Each item checked by the one-dose serializer (one instance: its vaccine catalogue read
+        # once), then the valid ones to the set-wise service, answers kept in the items' order.
+        checker = InjectionCreateIn(context=self.get_serializer_context())
+        parsed: list[dict | ValidationError] = []
+        for item in self.parsed(InjectionBulkIn)["records"]:
+            try:
+                parsed.append(checker.run_validation(item))
+            except ValidationError as exc:
+                parsed.append(exc)
+        recorded = iter(doses_record(actor=request.user,
+                                     doses=[_dose(p) for p in parsed if not isinstance(p, ValidationError)]))
         items = []
-        for index, item in enumerate(self.parsed(InjectionBulkIn)["records"]):
-            code, body = _one_of_many(request, item)
-            items.append({"index": index, "status": code, **body})
-        recorded = sum(1 for i in items if i["status"] == status.HTTP_201_CREATED)
-        out = BulkOut({"recorded": recorded, "refused": len(items) - recorded, "items": items})
-        return Response(out.data)
+        for index, item in enumerate(parsed):
+            answer = item if isinstance(item, ValidationError) else next(recorded)
+            if isinstance(answer, Exception):
+                refusal = problem_for(answer, request)
+                items.append({"index": index, "status": refusal.status_code, "problem": refusal.data})
+            else:
+                items.append({"index": index, "status": status.HTTP_201_CREATED, "record": answer})
+        done = sum(1 for i in items if i["status"] == status.HTTP_201_CREATED)
+        return Response(BulkOut({"recorded": done, "refused": len(items) - done, "items": items}).data)
 
 
 class InjectionDetail(ApiView):

@@ -27,7 +27,13 @@ from vaxrecon.access import scope_for
 from vaxrecon.errors import InvalidInput, InvalidTransition, NotAllowed, NotFoundInScope
 from verification import workflow
 from verification.models import REVIEW_DEADLINE, ClaimedDose, OneTimeCode, ReconciliationCase
-from verification.selectors import DUPLICATE_WINDOW, case_candidates, case_scope_q, duplicate_doses
+from verification.selectors import (
+    DUPLICATE_WINDOW,
+    case_candidates,
+    case_scope_q,
+    current_doses_of,
+    same_dose_of,
+)
 from verification.services.evidence import evidence_attach, evidence_check
 from verification.services.otp import otp_allowance, otp_send, otp_verify
 from verification.services.transitions import AUDITED_FIELDS, case_event, case_transition
@@ -37,6 +43,7 @@ __all__ = [
     "case_link_citizen", "case_create_citizen", "case_correct_identity", "case_add_dose",
     "case_use_existing_dose", "case_correct_dose", "case_send_to_police", "case_reject",
     "case_request_info", "case_provide_info", "case_withdraw", "case_open", "check_not_duplicate",
+    "duplicate_refusal",
 ]
 
 S = workflow.CaseStatus
@@ -361,15 +368,20 @@ def check_not_duplicate(citizen: Citizen, vaccine: VaccineProduct, injection_dat
                         exclude_ids=()) -> None:
     """Refuse a dose the person already has (DuplicateDose naming it): the one duplicate-dose rule of
     the case page, the API's own records and their corrections."""
-    twin = duplicate_doses(citizen=citizen, vaccine=vaccine, injection_date=injection_date,
-                           exclude_ids=exclude_ids).first()
+    twin = same_dose_of(current_doses_of(citizen_ids=[citizen.pk]), citizen_id=citizen.pk, vaccine=vaccine,
+                        injection_date=injection_date, exclude_ids=exclude_ids)
     if twin is not None:
-        raise DuplicateDose(
-            _("This person already has this dose: %(vaccine)s on %(date)s (dose %(n)s). "
-              "Doses of the same vaccine within 3 days are the same dose; it was not added.")
-            % {"vaccine": twin.vaccine.name, "date": twin.injection_date.strftime("%d/%m/%Y"),
-               "n": twin.dose_number},
-            existing=twin)
+        raise duplicate_refusal(twin)
+
+
+def duplicate_refusal(twin: InjectionRecord) -> DuplicateDose:
+    """The refusal of a dose that is `twin` again (check_not_duplicate's, the bulk path's)."""
+    return DuplicateDose(
+        _("This person already has this dose: %(vaccine)s on %(date)s (dose %(n)s). "
+          "Doses of the same vaccine within 3 days are the same dose; it was not added.")
+        % {"vaccine": twin.vaccine.name, "date": twin.injection_date.strftime("%d/%m/%Y"),
+           "n": twin.dose_number},
+        existing=twin)
 
 
 def case_add_dose(*, case: ReconciliationCase | int, actor, vaccine: VaccineProduct, dose_number: int,

@@ -4,20 +4,28 @@ case page's "add a dose" and "correct a dose"."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from records import normalize
 from records.models import Citizen, Facility, InjectionRecord, VaccineProduct
 from records.selectors import citizens_in_scope, injections_in_scope
-from records.services import injection_record_correct, injection_record_create
+from records.services import (
+    injection_problem,
+    injection_record_correct,
+    injection_record_create,
+    injection_records_create,
+)
 from vaxrecon.access import Scope, scope_for
-from vaxrecon.errors import InvalidInput, NotAllowed, NotFoundInScope
-from verification.services.cases import check_not_duplicate
+from vaxrecon.errors import DomainError, InvalidInput, NotAllowed, NotFoundInScope
+from verification.selectors import current_doses_of, same_dose_of
+from verification.services.cases import check_not_duplicate, duplicate_refusal
 
 
 def _recording_scope(actor) -> Scope:
@@ -27,20 +35,55 @@ def _recording_scope(actor) -> Scope:
     return scope
 
 
-def _citizen(scope: Scope, *, citizen_id: int | None, cccd: str) -> Citizen:
-    """The person by CCCD (anyone may come to any facility) or by an id the scope can see; locked,
-    so two requests for the same person check duplicates one after the other."""
-    if cccd:
-        qs = Citizen.objects.filter(cccd=normalize.digits_only(cccd))
-    elif citizen_id:
-        qs = citizens_in_scope(scope=scope).filter(pk=citizen_id)
-    else:
-        raise InvalidInput(_("Name the person by CCCD number or citizen id."), field="cccd")
-    pk = qs.values_list("pk", flat=True).first()
-    citizen = Citizen.objects.select_for_update().filter(pk=pk).first() if pk else None
-    if citizen is None:
-        raise NotFoundInScope(_("No citizen with this CCCD number."), field="cccd" if cccd else "citizen")
-    return citizen
+@dataclass(frozen=True)
+class DoseIn:
+    """One dose of a bulk request, as `dose_record` takes it (the person by CCCD or by citizen id)."""
+
+    vaccine: VaccineProduct
+    dose_number: int
+    injection_date: date
+    lot_number: str = ""
+    citizen_id: int | None = None
+    cccd: str = ""
+    source_record_id: str = ""
+
+
+def _citizens(scope: Scope, doses: Sequence[DoseIn]) -> list[Citizen | DomainError]:
+    """Each dose's person, by CCCD (anyone may come to any facility) or by an id the scope can see,
+    or the refusal naming the field. The people are read locked, in id order, in one statement (one
+    more first for ids, to see which are in scope), so requests naming the same person check
+    duplicates one after the other, and two bulk requests cannot deadlock."""
+    cccds = {normalize.digits_only(d.cccd) for d in doses if d.cccd}
+    ids = {d.citizen_id for d in doses if not d.cccd and d.citizen_id}
+    seen = (set(citizens_in_scope(scope=scope).filter(pk__in=ids).values_list("pk", flat=True))
+            if ids else set())
+    locked = list(Citizen.objects.select_for_update().filter(Q(cccd__in=cccds) | Q(pk__in=seen))
+                  .order_by("pk")) if cccds or seen else []
+    by_cccd, by_id = {c.cccd: c for c in locked if c.cccd in cccds}, {c.pk: c for c in locked}
+    found: list[Citizen | DomainError] = []
+    for d in doses:
+        if not d.cccd and not d.citizen_id:
+            found.append(InvalidInput(_("Name the person by CCCD number or citizen id."), field="cccd"))
+            continue
+        citizen = by_cccd.get(normalize.digits_only(d.cccd)) if d.cccd else (
+            by_id.get(d.citizen_id) if d.citizen_id in seen else None)
+        found.append(citizen if citizen is not None else NotFoundInScope(
+            _("No citizen with this CCCD number."), field="cccd" if d.cccd else "citizen"))
+    return found
+
+
+def _facility(actor) -> Facility:
+    """The actor's facility (the scope's: `scope_for` reads it from the profile), with no query of
+    its own for an API key's user (the key brings its profile's facility)."""
+    return actor.profile.facility
+
+
+def _new_record(dose: DoseIn, citizen: Citizen, facility: Facility) -> InjectionRecord:
+    return InjectionRecord(
+        citizen=citizen, vaccine=dose.vaccine, dose_number=dose.dose_number,
+        injection_date=dose.injection_date,
+        lot_number=dose.lot_number, facility=facility, source=InjectionRecord.Source.ADMINISTERED,
+        source_record_id=dose.source_record_id[:64])
 
 
 def dose_record(*, actor, vaccine: VaccineProduct, dose_number: int, injection_date: date,
@@ -50,13 +93,52 @@ def dose_record(*, actor, vaccine: VaccineProduct, dose_number: int, injection_d
     Raises NotAllowed (not clinic staff), NotFoundInScope (no such person), DuplicateDose (the
     person has it: same vaccine family within 3 days), InvalidInput naming the field at fault."""
     scope = _recording_scope(actor)
-    with transaction.atomic():
-        citizen = _citizen(scope, citizen_id=citizen_id, cccd=cccd)
+    dose = DoseIn(vaccine=vaccine, dose_number=dose_number, injection_date=injection_date,
+                  lot_number=lot_number, citizen_id=citizen_id, cccd=cccd, source_record_id=source_record_id)
+    with transaction.atomic(savepoint=False):  # every refusal is raised: nothing to roll back to
+        citizen = _citizens(scope, [dose])[0]
+        if isinstance(citizen, DomainError):
+            raise citizen
         check_not_duplicate(citizen, vaccine, injection_date)
         return injection_record_create(
             citizen=citizen, vaccine=vaccine, dose_number=dose_number, injection_date=injection_date,
-            lot_number=lot_number, facility=Facility.objects.get(pk=scope.facility_id),
+            lot_number=lot_number, facility=_facility(actor),
             source=InjectionRecord.Source.ADMINISTERED, source_record_id=source_record_id[:64], actor=actor)
+
+
+def doses_record(*, actor, doses: Sequence[DoseIn]) -> list[InjectionRecord | DomainError]:
+    """Record many doses given at the actor's facility, each all or nothing, in one transaction.
+    Returns, for each dose in order, its record (version 1) or the refusal `dose_record` would have
+    raised for it had the doses before it been sent one by one: no such person, a duplicate (of a
+    dose on the platform or of an earlier dose of the same request), a field at fault. Set-wise:
+    the people in two statements (locked), their current doses in one, the records and their audit
+    events (one `injection.create` each) in one INSERT each. Raises NotAllowed (not clinic staff)."""
+    scope = _recording_scope(actor)
+    with transaction.atomic():
+        citizens = _citizens(scope, doses)
+        known = list(current_doses_of(citizen_ids={c.pk for c in citizens if isinstance(c, Citizen)}))
+        facility = _facility(actor)
+        answers: list[InjectionRecord | DomainError] = []
+        for dose, citizen in zip(doses, citizens, strict=True):
+            answers.append(citizen if isinstance(citizen, DomainError)
+                           else _checked(dose, citizen, facility, known))
+            if isinstance(answers[-1], InjectionRecord):
+                known.append(answers[-1])  # a later dose of the request may be this one again
+        injection_records_create(records=[a for a in answers if isinstance(a, InjectionRecord)], actor=actor)
+    return answers
+
+
+def _checked(dose: DoseIn, citizen: Citizen, facility: Facility,
+             known: list[InjectionRecord]) -> InjectionRecord | DomainError:
+    """The unsaved record of one dose of `doses_record`, or its refusal, in `dose_record`'s order:
+    the duplicate first, then the dose's fields."""
+    twin = same_dose_of(known, citizen_id=citizen.pk, vaccine=dose.vaccine,
+                        injection_date=dose.injection_date)
+    if twin is not None:
+        return duplicate_refusal(twin)
+    problem = injection_problem(dose_number=dose.dose_number, injection_date=dose.injection_date,
+                                lot_number=dose.lot_number)
+    return problem if problem is not None else _new_record(dose, citizen, facility)
 
 
 def dose_correct(*, actor, record_id: int, precondition: Callable[[InjectionRecord], None] | None = None,
