@@ -15,8 +15,9 @@ import re
 from collections.abc import Callable
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.errors import IdempotencyKeyMissing, IdempotencyKeyReused
@@ -67,6 +68,22 @@ def _replay(stored: IdempotentRequest, print_: str) -> HttpResponse:
     return response
 
 
+def _claim(owner: str, key: str, print_: str) -> int | None:
+    """Insert the (caller, key) row, or wait for a concurrent one's transaction and find it there:
+    the new row's id, or None when the key was used before. One statement (``ON CONFLICT DO
+    NOTHING`` waits on the unique index as a plain INSERT does), not an INSERT in a savepoint."""
+    table = connection.ops.quote_name(IdempotentRequest._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in
+                        ("owner", "key", "fingerprint", "content_type", "body", "headers", "created_at"))
+    with connection.cursor() as cursor:
+        cursor.execute(  # the table and column names are the model's own; every value a parameter
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, '', %s, '{{}}', %s) "  # noqa: S608
+            "ON CONFLICT DO NOTHING RETURNING id",
+            [owner, key, print_, b"", connection.ops.adapt_datetimefield_value(timezone.now())])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def idempotent(view, request, run: Callable[[], HttpResponse]) -> HttpResponse:
     """Run `run` (the POST's work, returning a DRF Response) once per (caller, Idempotency-Key)."""
     key = request.headers.get(HEADER, "")
@@ -75,17 +92,14 @@ def idempotent(view, request, run: Callable[[], HttpResponse]) -> HttpResponse:
                                       "POST, the same one when you retry."), field=HEADER)
     owner, print_ = _owner(request), fingerprint(request)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                claim = IdempotentRequest.objects.create(owner=owner, key=key, fingerprint=print_)
-        except IntegrityError:  # an earlier request with the key committed: answer as it was answered
-            claim = None
-        if claim is not None:
+        claim = _claim(owner, key, print_)
+        if claim is not None:  # the first request with the key: run it, keep its answer
             response = view.finalize_response(request, run())
             response.render()
-            claim.status_code, claim.body = response.status_code, response.content
-            claim.content_type = response.get("Content-Type", "")
-            claim.headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-            claim.save(update_fields=["status_code", "body", "content_type", "headers"])
+            IdempotentRequest.objects.filter(pk=claim).update(
+                status_code=response.status_code, body=response.content,
+                content_type=response.get("Content-Type", ""),
+                headers={name: response[name] for name in KEPT_HEADERS if response.has_header(name)})
             return response
+    # An earlier request with the key committed: answer as it was answered.
     return _replay(IdempotentRequest.objects.get(owner=owner, key=key), print_)

@@ -52,7 +52,10 @@ def key_for_token(token: str) -> ApiKey | None:
     prefix = token_prefix(token)
     if prefix is None:
         return None
-    key = ApiKey.objects.select_related("user", "user__profile", "facility").filter(prefix=prefix).first()
+    # With what `scope_for(key.user)` reads (the profile's facility and ward, and their province
+    # ids): the request's scope then costs no query of its own, however often a view asks for it.
+    key = (ApiKey.objects.select_related("user__profile__facility__ward", "user__profile__ward", "facility")
+           .filter(prefix=prefix).first())
     if key is None or not hmac.compare_digest(key.token_hash, token_hash(token)):
         return None
     return key if key.is_usable() else None

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from api.serializers.fields import vaccine_field
+from api.serializers.fields import FieldsBuiltOnce, vaccine_field
 from records.models import InjectionRecord
 
 
@@ -40,7 +40,7 @@ class InjectionCorrectIn(serializers.Serializer):
         return attrs
 
 
-class InjectionOut(serializers.ModelSerializer):
+class InjectionOut(FieldsBuiltOnce, serializers.ModelSerializer):
     vaccine = serializers.SlugRelatedField(slug_field="code", read_only=True)
     next_version = serializers.SerializerMethodField()
 

@@ -1,0 +1,54 @@
+"""What one request of a facility's software costs the database: reading a record, recording a dose.
+The budgets are the statements each needs today (docs/BENCHMARKS.md, REST API): a new query per
+request (a scope read again, a row fetched twice, a savepoint more) fails here."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from records.models import InjectionRecord
+from tests.api.conftest import post
+from tests.factories import CitizenFactory, InjectionRecordFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/injections/"
+
+
+@pytest.fixture
+def record(reference_data, hanoi_facility):
+    return InjectionRecordFactory(citizen=CitizenFactory(cccd="001191004567"), facility=hanoi_facility,
+                                  injection_date=date(2021, 9, 1))
+
+
+@pytest.fixture
+def warm_api(clinic_api, record):
+    """The key used once already: its last use (noted at most once a minute) is not counted."""
+    assert clinic_api.get(f"{URL}{record.pk}/").status_code == 200
+    return clinic_api
+
+
+def test_reading_a_record_is_the_key_and_the_record(warm_api, record, django_assert_max_num_queries):
+    # The key with its user, profile, facility and ward (the scope); the record with its vaccine.
+    with django_assert_max_num_queries(2):
+        response = warm_api.get(f"{URL}{record.pk}/")
+    assert response.status_code == 200 and response.json()["id"] == record.pk
+
+
+def test_reading_a_replaced_version_adds_only_its_successor(warm_api, record, django_assert_max_num_queries):
+    record.status = InjectionRecord.Status.SUPERSEDED
+    record.save(update_fields=["status"])
+    with django_assert_max_num_queries(3):
+        assert warm_api.get(f"{URL}{record.pk}/").status_code == 200
+
+
+def test_recording_a_dose_stays_within_its_statements(warm_api, record, django_assert_max_num_queries):
+    dose = {"cccd": "001191004567", "vaccine": "pfizer", "dose_number": 2, "injection_date": "2021-10-01",
+            "lot_number": "FK1234"}
+    # The key; the Idempotency-Key row claimed; the catalogue; the person (locked) and their doses;
+    # the record, its audit event (in the record service's savepoint: 2 more); the answer stored;
+    # and the savepoint the test's own transaction makes of the request's (2).
+    with django_assert_max_num_queries(12):
+        response = post(warm_api, URL, dose)
+    assert response.status_code == 201, response.json()
