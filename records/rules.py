@@ -219,9 +219,22 @@ def row_errors(fields: Iterable[Field], row: Row) -> list[tuple[str, str, str]]:
     return row_checker(tuple(fields))(row)
 
 
+# The checkers made so far, by the identity of their fields (the tables above: module constants,
+# kept alive here with their checker): a form or service checking one dose compiles nothing.
+_CHECKERS: dict[tuple[int, ...], tuple[tuple[Field, ...], Callable]] = {}
+
+
 def row_checker(fields: tuple[Field, ...]) -> Callable[[Row], list[tuple[str, str, str]]]:
     """`row_errors` of these fields as one function, for a validator called once per row of a file:
-    the checks' expressions are compiled together into one function (no call per check)."""
+    the checks' expressions are compiled together into one function (no call per check), once per
+    set of fields. Messages are translated when an error is made, in the language of the moment."""
+    key = tuple(id(f) for f in fields)
+    if key not in _CHECKERS:
+        _CHECKERS[key] = (fields, _compiled_checker(fields))
+    return _CHECKERS[key][1]
+
+
+def _compiled_checker(fields: tuple[Field, ...]) -> Callable[[Row], list[tuple[str, str, str]]]:
     flat = [(f.column, check) for f in fields for check in f.checks]
     body = "".join(f"    if {check.python}:\n        failed.append({k})\n"
                    for k, (_column, check) in enumerate(flat))

@@ -116,20 +116,22 @@ def doses_record(*, actor, doses: Sequence[DoseIn]) -> list[InjectionRecord | Do
     scope = _recording_scope(actor)
     with transaction.atomic():
         citizens = _citizens(scope, doses)
-        known = list(current_doses_of(citizen_ids={c.pk for c in citizens if isinstance(c, Citizen)}))
+        known: dict[int, list[InjectionRecord]] = {}  # each person's current doses
+        for record in current_doses_of(citizen_ids={c.pk for c in citizens if isinstance(c, Citizen)}):
+            known.setdefault(record.citizen_id, []).append(record)
         facility = _facility(actor)
         answers: list[InjectionRecord | DomainError] = []
         for dose, citizen in zip(doses, citizens, strict=True):
             answers.append(citizen if isinstance(citizen, DomainError)
-                           else _checked(dose, citizen, facility, known))
+                           else _checked(dose, citizen, facility, known.setdefault(citizen.pk, [])))
             if isinstance(answers[-1], InjectionRecord):
-                known.append(answers[-1])  # a later dose of the request may be this one again
+                known[citizen.pk].append(answers[-1])  # a later dose of the request may be this one again
         injection_records_create(records=[a for a in answers if isinstance(a, InjectionRecord)], actor=actor)
     return answers
 
 
 def _checked(dose: DoseIn, citizen: Citizen, facility: Facility,
-             known: list[InjectionRecord]) -> InjectionRecord | DomainError:
+             known: list[InjectionRecord]) -> InjectionRecord | DomainError:  # `known`: the person's doses
     """The unsaved record of one dose of `doses_record`, or its refusal, in `dose_record`'s order:
     the duplicate first, then the dose's fields."""
     twin = same_dose_of(known, citizen_id=citizen.pk, vaccine=dose.vaccine,
