@@ -26,7 +26,8 @@ so the read's p95 is its own time, not a queue's; ``--clients``, 8, for the crea
 Every answer must have the expected status (200, 201), else it counts as an error and the
 run exits 1. Figures go to bench/results.py (``make bench``'s table). The benchmark writes
 doses (dated today, so no duplicate of the generated 2021-2022 courses), their audit rows and
-idempotency rows: run it on a throwaway database, and drop it afterwards
+idempotency rows: run it on a throwaway database (a second run there gives its doses to people
+with none in the last week), and drop it afterwards
 (``dropdb -h 127.0.0.1 -U postgres vaxrecon_api_bench``).
 """
 
@@ -106,10 +107,16 @@ def subjects(database_url: str, *, reads: int, people: int, seed: int) -> dict:
         facility = cur.fetchone()[0]
         cur.execute("SELECT id FROM records_injectionrecord WHERE facility_id = %s", [facility])
         records = [r[0] for r in cur.fetchall()]
-        cur.execute("SELECT cccd FROM records_citizen WHERE cccd IS NOT NULL AND cccd <> '' "
-                    "ORDER BY md5(id::text || %s) LIMIT %s", [str(seed), people])
+        # People with no dose in the last week: a second run on the same data gives its doses
+        # (dated today) to people the first did not, so none is refused as the same dose again.
+        cur.execute("SELECT c.cccd FROM records_citizen c WHERE c.cccd IS NOT NULL AND c.cccd <> '' "
+                    "AND NOT EXISTS (SELECT 1 FROM records_injectionrecord r WHERE r.citizen_id = c.id "
+                    "AND r.injection_date > current_date - 7) "
+                    "ORDER BY md5(c.id::text || %s) LIMIT %s", [str(seed), people])
         cccds = [r[0] for r in cur.fetchall()]
-    staff = User.objects.get(profile__role="clinic_staff", profile__facility=facility)
+    # The facility's own clinic account, not a key user an earlier run made (a key has a clinic profile too).
+    staff = (User.objects.filter(profile__role="clinic_staff", profile__facility=facility)
+             .exclude(username__startswith="apikey-").order_by("pk").first())
     key = api_key_create(actor=staff, name="api bench", role="clinic_staff")
     rng = random.Random(seed)
     return {"facility": facility, "token": key.token, "reads": [rng.choice(records) for _ in range(reads)],
