@@ -1,6 +1,6 @@
 import pytest
 
-from tests.linkage.registry import FILLER, PEOPLE, SLIPS
+from tests.linkage.registry import FILLER, PEOPLE, SLIPS, TWICE
 from verification.linkage import CitizenIndex, Engine, LinkageConfig
 
 
@@ -13,3 +13,8 @@ def engine():
 @pytest.fixture(scope="module")
 def slip_engine():
     return Engine(CitizenIndex.from_rows(PEOPLE + FILLER + SLIPS), LinkageConfig())
+
+
+@pytest.fixture(scope="module")
+def twice_engine():
+    return Engine(CitizenIndex.from_rows(PEOPLE + FILLER + SLIPS + TWICE), LinkageConfig())

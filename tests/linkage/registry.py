@@ -28,6 +28,15 @@ SLIPS = [
     (902, "", "", "Lê Thị Ly", "1983-04-30", None, "F", 52, 5201, ""),
     (903, "", "", "Đặng Phương Ngọc", "2006-06-04", None, "F", 66, 6601, ""),
 ]
+# Names misspelt where the blocks' name filters looked hardest (issue 15's review coverage):
+# a typo in a token's first letter, the given name first, no birth year at all.
+TWICE = [
+    (911, "", "", "Lâm Văn Hậu", "1986-02-28", None, "M", 24, 2401, ""),
+    (912, "", "", "Hoàng Thị Thanh", "1969-03-23", None, "F", 31, 3101, ""),
+    (913, "", "", "Huỳnh Thị Hiền", "1931-08-16", None, "F", 33, 3301, ""),
+    (914, "", "", "Nguyễn Văn Phát", "1964-05-21", None, "M", 44, 4401, ""),
+    (915, "", "", "Ngô Văn Tiến", "1941-01-28", None, "M", 46, 4601, ""),
+]
 
 
 def record(**fields) -> dict:

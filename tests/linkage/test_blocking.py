@@ -2,6 +2,7 @@
 exact keys (a typo in the name and a slip in the date at once) is still found."""
 
 import numpy as np
+import pytest
 
 from tests.linkage.registry import listed, record
 from verification.linkage.blocking import Blocker, cat_pairs, dob_slips
@@ -77,3 +78,36 @@ def test_dob_slips_are_the_year_one_off_and_the_day_month_swap():
     rec, keys = dob_slips(np.array([7, 8, 9]), np.array([19830430, 0, 20060604]))
     got = sorted(zip(rec.tolist(), keys.tolist()))
     assert got == [(7, 19820430), (7, 19840430), (9, 20050604), (9, 20060406), (9, 20070604)]
+
+
+# Issue 15, review coverage: names misspelt so that no exact name key holds them, on records
+# with nothing else to find them by (no ID, no phone, a ward in another province). Each was a
+# true match missing from the review candidates on the team's generated registries.
+
+@pytest.mark.parametrize(("name", "born", "sex", "citizen"), [
+    # A typo in a middle name's first letter: same given name and year, but "avn" sorts
+    # before "hau", so the token-sorted ratio alone (64) dropped the pair.
+    ("Lâm ăVn Hậu", "1986", "M", 911),
+    # The given name first and its letter doubled: found through the given names one edit
+    # away; the plain ratio alone (58) dropped it, the token-sorted one (71) keeps it.
+    ("TThanh Hoàng Thị", "1969", "F", 912),
+    # No birth date at all and the given name misspelt: family and given name one edit away.
+    ("Huynh Thi Hienn", "", "F", 913),
+    # No birth date or sex, the family name misspelt.
+    ("NNgô Văn Tiến", "", "", 915),
+    # The birth year one off and a typo in the given name's first letters.
+    ("Nguyễn Văn hPát", "1965-05-21", "M", 914),
+])
+def test_a_name_misspelt_past_the_exact_keys_still_reaches_the_review_candidates(twice_engine, name, born,
+                                                                                 sex, citizen):
+    result = twice_engine.match(record(full_name=name, date_of_birth=born, sex=sex, province_code="1",
+                                       ward_code="1001"))
+    assert result.decision in ("linked", "review")
+    assert citizen in listed(result)
+
+
+def test_a_stranger_misspelt_the_same_way_is_not_linked_to_the_citizen(twice_engine):
+    # Same given name and year as citizen 911, a family and middle name nothing like his.
+    result = twice_engine.match(record(full_name="Quách ăVn Hậu", date_of_birth="1986", sex="M",
+                                       province_code="1", ward_code="1001"))
+    assert result.decision != "linked"

@@ -156,7 +156,11 @@ class Blocker:
         return self._filter(pb, *cat_pairs([r], [c]), _DOB_BLOCK_CUTOFF, ordered=True)
 
     def _same_given_year(self, pb, named):
-        """Same first or last token as given name, same birth year."""
+        """Same first or last token as given name, same birth year. A name the registry
+        does not hold exactly (a typo somewhere) also gets the plain ratio's second chance:
+        a typo in a token's first letter ("ăVn", "cia", "hTanh") moves that token in the
+        sorted order, so the token-sorted ratio alone drops a name one typo away; names the
+        registry holds were already searched in every birth year."""
         yr = pb.year[named].astype(np.int64)
         ys = yr - YEAR_BASE
         g_r, g_c = [], []
@@ -165,7 +169,7 @@ class Blocker:
             r, c = expand(self.index.by_given_year, named[m], toks[m] * YEAR_SLOTS + ys[m], _NAME_BLOCK_CAP)
             g_r.append(r)
             g_c.append(c)
-        return self._filter(pb, *cat_pairs(g_r, g_c), _GIVEN_BLOCK_CUTOFF)
+        return self._filter(pb, *cat_pairs(g_r, g_c), _GIVEN_BLOCK_CUTOFF, ordered=pb.nid < 0)
 
     def _same_ward(self, pb, named):
         """Same ward and birth year (without a year: the same ward)."""
@@ -189,7 +193,8 @@ class Blocker:
         rec, keys = dob_slips(typo, pb.dob[typo])
         if not len(rec):
             return _EMPTY, _EMPTY
-        return self._filter(pb, *expand(self.index.by_dob, rec, keys, _NAME_BLOCK_CAP), _SLIP_CUTOFF)
+        return self._filter(pb, *expand(self.index.by_dob, rec, keys, _NAME_BLOCK_CAP), _SLIP_CUTOFF,
+                            ordered=True)
 
     def _given_neighbours(self, pb, idx):
         """Given names one edit away, same birth year (best names first)."""
@@ -210,26 +215,51 @@ class Blocker:
         if not recs:
             return _EMPTY, _EMPTY
         r, c = expand(ix.by_given_year, np.array(recs, np.int64), np.array(keys, np.int64), _NAME_BLOCK_CAP)
-        return self._best(pb, r, c, fuzz.ratio, _SCAN_CUTOFF)
+        # Token-sorted or plain: the given name may come first ("TThanh Hoàng Thị").
+        return self._best(pb, r, c, _BROAD_SCORER, _SCAN_CUTOFF, ordered=True)
 
     def _same_ends(self, pb, idx):
-        """No birth year: same family and given name."""
+        """No birth year: same family and given name, or (a pair the registry does not hold)
+        one of the two one edit away ("NNgô … Tiến", "Huynh … Hienn")."""
         several = (np.array([len(pb.probes[b].tokens) for b in idx.tolist()]) >= 2 if len(idx)
                    else np.zeros(0, bool))
-        m = (pb.year[idx] == 0) & (pb.eid[idx] >= 0) & several
-        if not m.any():
+        no_year = (pb.year[idx] == 0) & several
+        m = no_year & (pb.eid[idx] >= 0)
+        recs, keys = [idx[m]], [pb.eid[idx[m]].astype(np.int64)]
+        rec, key = self._ends_neighbours(pb, idx[no_year & (pb.eid[idx] < 0)])
+        recs.append(rec)
+        keys.append(key)
+        rec, key = cat_pairs(recs, keys)
+        if not len(rec):
             return _EMPTY, _EMPTY
-        r, c = expand(self.index.by_ends, idx[m], pb.eid[idx[m]].astype(np.int64), _NAME_BLOCK_CAP * 5)
+        r, c = expand(self.index.by_ends, rec, key, _NAME_BLOCK_CAP * 5)
         return self._best(pb, r, c, fuzz.token_sort_ratio, 0)
+
+    def _ends_neighbours(self, pb, idx):
+        """(record, "family given" id) for the registry's pairs with the family or the given
+        name one edit from the record's."""
+        ix = self.index
+        tokens, ends_ids = ix.tokens, ix.ends_ids
+        recs, keys = [], []
+        for b in idx.tolist():
+            toks = pb.probes[b].tokens
+            family, given = toks[0], toks[-1]
+            found = {ends_ids.get(tokens[t] + " " + given) for t in self._neighbour_tokens(family).tolist()}
+            found |= {ends_ids.get(family + " " + tokens[t]) for t in self._neighbour_tokens(given).tolist()}
+            found.discard(None)
+            recs.extend([b] * len(found))
+            keys.extend(found)
+        return np.array(recs, np.int64), np.array(keys, np.int64)
 
     # -- name similarity --------------------------------------------------------------------
 
     def _similarity(self, pb, r: np.ndarray, c: np.ndarray, scorer, cutoff: float, *,
-                    ordered: bool = False) -> np.ndarray:
+                    ordered=False) -> np.ndarray:
         """Name similarity (0..100, 0 below ``cutoff``) of each pair, each distinct (record,
         name) pair computed once, all in one RapidFuzz call. ``ordered`` (with the broad
         token-sorted scorer): pairs below ``cutoff`` get a second chance with the plain
-        ratio, for blocks whose key (birth date, ward) is strong evidence on its own."""
+        ratio, for blocks whose key (birth date, ward) is strong evidence on its own; a
+        boolean array over the batch's records gives it to those records' pairs only."""
         if not len(r):
             return np.zeros(0, np.float32)
         ix = self.index
@@ -240,18 +270,19 @@ class Blocker:
         queries = _objects(pb, "_folded_objects", pb.folded_list)[uniq // m]
         choices = _objects(self, "_name_objects", lambda: ix.names)[uniq % m]
         sims = process.cpdist(queries, choices, scorer=scorer, score_cutoff=cutoff or None, dtype=np.float32)
-        if ordered and scorer is _BROAD_SCORER:
-            low = np.flatnonzero(sims < max(cutoff, 1e-6))
+        chance = ordered if isinstance(ordered, np.ndarray) else np.full(len(pb), bool(ordered))
+        if scorer is _BROAD_SCORER and chance.any():
+            low = np.flatnonzero((sims < max(cutoff, 1e-6)) & chance[uniq // m])
             if len(low):
-                ordered = process.cpdist(queries[low], choices[low], scorer=_ORDERED_SCORER,
-                                         score_cutoff=cutoff or None, dtype=np.float32)
-                sims[low] = np.maximum(sims[low], ordered)
+                plain = process.cpdist(queries[low], choices[low], scorer=_ORDERED_SCORER,
+                                       score_cutoff=cutoff or None, dtype=np.float32)
+                sims[low] = np.maximum(sims[low], plain)
         out = sims[inv]
         out[nid < 0] = 0
         return out
 
     def _filter(self, pb, r: np.ndarray, c: np.ndarray, cutoff: float, scorer=None, *,
-                ordered: bool = False):
+                ordered=False):
         """The pairs whose names are at least ``cutoff`` similar."""
         if not len(r):
             return r, c
@@ -259,7 +290,7 @@ class Blocker:
         keep = sims >= max(cutoff, 1e-6)
         return r[keep], c[keep]
 
-    def _best(self, pb, r: np.ndarray, c: np.ndarray, scorer, cutoff: float, *, ordered: bool = False):
+    def _best(self, pb, r: np.ndarray, c: np.ndarray, scorer, cutoff: float, *, ordered=False):
         """Per record, up to ``_SCAN_LIMIT`` pairs (sex not contradicting) with the most
         similar names, at least ``cutoff``."""
         if not len(r):
