@@ -76,9 +76,11 @@ def _claim(owner: str, key: str, print_: str) -> int | None:
     columns = ", ".join(connection.ops.quote_name(c) for c in
                         ("owner", "key", "fingerprint", "content_type", "body", "headers", "created_at"))
     with connection.cursor() as cursor:
-        cursor.execute(  # the table and column names are the model's own; every value a parameter
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, '', %s, '{{}}', %s) "  # noqa: S608
-            "ON CONFLICT DO NOTHING RETURNING id",
+        # the table and column names are the model's own; every value a parameter
+        statement = (f"INSERT INTO {table} ({columns}) "  # noqa: S608 # nosec B608 # model's names
+                     "VALUES (%s, %s, %s, '', %s, '{}', %s) ON CONFLICT DO NOTHING RETURNING id")
+        cursor.execute(
+            statement,
             [owner, key, print_, b"", connection.ops.adapt_datetimefield_value(timezone.now())])
         row = cursor.fetchone()
     return row[0] if row else None

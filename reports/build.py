@@ -105,24 +105,18 @@ def _drop_temp_tables(cursor) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _case_facts() -> list[str]:
-    """Cases received, and everything the timeline says happened that day."""
+def received_figure() -> str:
+    """The figure a received case counts in, by its origin (the channel)."""
+    return """CASE c.origin WHEN 'citizen_report' THEN 'received_citizen'
+                             WHEN 'clinic_entry' THEN 'received_clinic'
+                             WHEN 'bulk_import' THEN 'received_import' ELSE 'received_api' END"""
+
+
+def timeline_figure() -> str:
+    """The figure a timeline event `e` counts in (NULL: none), shared with the range build."""
     action = sql.json_text("e.data", "action")
     reason = sql.json_text("e.data", "reason")
-    received = f"""
-        INSERT INTO {BASE} (facility, ward, figure, value)
-        SELECT fac, ward, figure, COUNT(*) FROM (
-            SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward,
-                   CASE c.origin WHEN 'citizen_report' THEN 'received_citizen'
-                                 WHEN 'clinic_entry' THEN 'received_clinic'
-                                 WHEN 'bulk_import' THEN 'received_import' ELSE 'received_api' END AS figure
-            FROM {CASE_UNIT}
-            WHERE c.submitted_at >= %(lo)s AND c.submitted_at < %(hi)s AND {SHOWN}) x
-        GROUP BY fac, ward, figure"""  # nosec B608 # constant SQL
-    timeline = f"""
-        INSERT INTO {BASE} (facility, ward, figure, value)
-        SELECT fac, ward, figure, COUNT(*) FROM (
-            SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward, CASE
+    return f"""CASE
                 WHEN e.to_status = 'awaiting_police' AND e.from_status <> 'awaiting_police'
                      THEN 'sent_to_police'
                 WHEN e.transition = 'verify_identity' AND e.actor_id IS NULL THEN 'verified_by_registry'
@@ -136,7 +130,22 @@ def _case_facts() -> list[str]:
                 WHEN {action} IN ('add_dose', 'use_existing_dose') THEN 'doses_added'
                 WHEN {action} = 'confirm' THEN 'confirmed_by_code'
                 WHEN {action} = 'join_report' THEN 'joined_twin'
-                END AS figure
+                END"""
+
+
+def _case_facts() -> list[str]:
+    """Cases received, and everything the timeline says happened that day."""
+    received = f"""
+        INSERT INTO {BASE} (facility, ward, figure, value)
+        SELECT fac, ward, figure, COUNT(*) FROM (
+            SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward, {received_figure()} AS figure
+            FROM {CASE_UNIT}
+            WHERE c.submitted_at >= %(lo)s AND c.submitted_at < %(hi)s AND {SHOWN}) x
+        GROUP BY fac, ward, figure"""  # nosec B608 # constant SQL
+    timeline = f"""
+        INSERT INTO {BASE} (facility, ward, figure, value)
+        SELECT fac, ward, figure, COUNT(*) FROM (
+            SELECT {CASE_FACILITY} AS fac, c.ward_id AS ward, {timeline_figure()} AS figure
             FROM verification_caseevent e
                  JOIN verification_reconciliationcase c ON c.id = e.case_id {HEALTH_STATION}
             WHERE e.at >= %(lo)s AND e.at < %(hi)s) x

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from records.audit import record_event
 from records.models import InjectionRecord, Province
-from reports import selectors
+from reports import range_build, selectors
 from reports.build import DayBuild, build_day, day_bounds
 from reports.models import ReportDay, ReportSubmission
 from signing.cms import export_detached_cms, sign_payload
@@ -50,12 +50,17 @@ def is_locked(day: date, *, now: datetime | None = None, report_day: ReportDay |
 
 
 def build_days(*, start: date, end: date, now: datetime | None = None, skip_locked: bool = False,
-               full: bool = False, progress: Callable[[DayBuild], None] | None = None) -> list[DayBuild]:
-    """Build every day from `start` to `end` inclusive, each in its own transaction, in date
-    order (so each day's stocks carry from the one before; `full` counts them afresh).
+               full: bool = False, progress: Callable[[DayBuild], None] | None = None,
+               method: str = "auto", phase: Callable[[str, int, int], None] | None = None) -> list[DayBuild]:
+    """Build every day from `start` to `end` inclusive, in date order.
 
-    A locked day raises InvalidTransition before anything is built (or is skipped with
-    `skip_locked`, as the scheduled runs do). Returns what was built, in date order."""
+    `method`: "daily" builds each day in its own transaction (so each day's stocks carry
+    from the one before; `full` counts them afresh); "range" builds each run of days that
+    may be built in one pass and one transaction (reports.range_build: PostgreSQL only, its
+    figures those of a full count); "auto" takes the range build for two days or more where
+    the database has it. A locked day raises InvalidTransition before anything is built
+    (or is skipped with `skip_locked`, as the scheduled runs do). Returns what was built, in
+    date order; `phase` hears the range build's statements as they finish."""
     if start > end:
         raise InvalidInput(_("The first day must not be after the last day."))
     now = now or timezone.now()
@@ -68,6 +73,13 @@ def build_days(*, start: date, end: date, now: datetime | None = None, skip_lock
         raise InvalidTransition(
             _("%(day)s is locked (older than %(n)d days); a ministry analyst must re-open it first.")
             % {"day": locked[0].strftime("%d/%m/%Y"), "n": lock_after_days()})
+    if method not in ("auto", "daily", "range"):
+        raise InvalidInput(_("Unknown build method: %(m)s.") % {"m": method})
+    if method == "range" and not range_build.supported():
+        raise InvalidInput(_("A range build needs PostgreSQL; build the days one by one."))
+    if method == "range" or (method == "auto" and len(days) - len(locked) > 1 and range_build.supported()):
+        return _build_runs([d for d in days if d not in locked], now=now, progress=progress, phase=phase,
+                           lone_carried=method == "auto")
     built = []
     for day in days:
         if day in locked:
@@ -76,6 +88,27 @@ def build_days(*, start: date, end: date, now: datetime | None = None, skip_lock
         built.append(result)
         if progress:
             progress(result)
+    return built
+
+
+def _build_runs(days: list[date], *, now: datetime, progress, phase,
+                lone_carried: bool = True) -> list[DayBuild]:
+    """Range-build each run of consecutive days (locked days split a range); a lone day
+    between locked ones is built by itself, carried from the day before (`lone_carried`)."""
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    built = []
+    for run in runs:  # a lone day is cheaper carried from the day before than counted afresh
+        results = ([build_day(run[0], now=now)] if len(run) == 1 and lone_carried
+                   else range_build.build_range(run[0], run[-1], now=now, progress=phase))
+        for result in results:
+            built.append(result)
+            if progress:
+                progress(result)
     return built
 
 
@@ -122,15 +155,18 @@ def _records_entered_after(day: date, built_at: datetime) -> bool:
                                               created_at__gte=built_at).exists())
 
 
-def rebuild_stale(*, now: datetime | None = None) -> list[DayBuild]:
-    """Mark late-touched days and rebuild every stale day that is not locked."""
+def rebuild_stale(*, now: datetime | None = None,
+                  phase: Callable[[str, int, int], None] | None = None) -> list[DayBuild]:
+    """Mark late-touched days and rebuild every stale day that is not locked (consecutive
+    ones in one range build where the database has it; `phase` hears its statements)."""
     now = now or timezone.now()
     mark_stale(now=now)
-    built = []
-    for report_day in ReportDay.objects.filter(stale_since__isnull=False).order_by("day"):
-        if not is_locked(report_day.day, now=now, report_day=report_day):
-            built.append(build_day(report_day.day, now=now))
-    return built
+    stale = ReportDay.objects.filter(stale_since__isnull=False).order_by("day")
+    days = [report_day.day for report_day in stale
+            if not is_locked(report_day.day, now=now, report_day=report_day)]
+    if range_build.supported():  # consecutive stale days (a paper log's weeks): one pass each run
+        return _build_runs(days, now=now, progress=None, phase=phase)
+    return [build_day(day, now=now) for day in days]
 
 
 def build_closing_day(*, now: datetime | None = None) -> list[DayBuild]:

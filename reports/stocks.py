@@ -39,7 +39,7 @@ def current_at(param: str) -> str:
         f"AND n.created_at < %({param})s))"  # nosec B608 # constant SQL
 
 
-def _band() -> str:
+def age_band() -> str:
     age = f"{sql.year_of('r.injection_date')} - cz.birth_year"
     bands = " ".join(f"WHEN {age} <= {hi} THEN '{name}'"
                      for name, _lo, hi in PERSON_AGE_BANDS if hi is not None)
@@ -58,7 +58,7 @@ def _people_insert(per_citizen: str) -> str:
 
 def facts(*, carry: bool) -> list[str]:
     """The doses cross-table (whole, or that day's change) and the dose and people facts."""
-    group = f"r.facility_id, COALESCE(f.ward_id, cz.ward_id), v.code, r.dose_number, cz.sex, {_band()}"
+    group = f"r.facility_id, COALESCE(f.ward_id, cz.ward_id), v.code, r.dose_number, cz.sex, {age_band()}"
     if carry:
         changed = """SELECT id AS rid, 1 AS sign FROM records_injectionrecord
                      WHERE created_at >= %(lo)s AND created_at < %(hi)s

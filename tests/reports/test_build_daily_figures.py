@@ -176,10 +176,10 @@ def _stored():
 
 def test_stocks_carried_from_the_day_before_equal_a_full_count(scenario):
     start, end = DAY - timedelta(days=6), DAY + timedelta(days=1)
-    built = build_days(start=start, end=end)
+    built = build_days(start=start, end=end, method="daily")
     assert [b.carried for b in built] == [False] + [True] * 7
     carried = _stored()
-    assert [b.carried for b in build_days(start=start, end=end, full=True)] == [False] * 8
+    assert [b.carried for b in build_days(start=start, end=end, full=True, method="daily")] == [False] * 8
     assert _stored() == carried
     assert row(Level.NATION, 0, end)["doses_booster"] == 2  # Ba's dose 4, entered at 00:00:01
 

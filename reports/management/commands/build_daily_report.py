@@ -18,7 +18,8 @@ def _date(value: str) -> date:
 
 class Command(BaseCommand):
     help = ("Build the daily figures of --date D (default: today, local time), or of every day from "
-            "--from D1 to --to D2 (re-running replaces).")
+            "--from D1 to --to D2 (re-running replaces). On PostgreSQL a range of days is built in "
+            "one pass and one transaction (--method range, the default for two days or more).")
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="one local day, yyyy-mm-dd")
@@ -28,7 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--skip-locked", action="store_true", help="leave locked days as they are")
         parser.add_argument("--full", action="store_true",
                             help="count doses and people from every record instead of carrying "
-                                 "the day before's")
+                                 "the day before's (day by day; a range build always counts afresh)")
+        parser.add_argument("--method", choices=("auto", "daily", "range"), default="auto",
+                            help="range: every day in one pass (PostgreSQL); daily: one day after "
+                                 "another, each in its own transaction; auto (default): range for two "
+                                 "days or more on PostgreSQL, daily otherwise")
 
     def handle(self, *args, **options):
         if options["date"] and (options["start"] or options["end"]):
@@ -57,9 +62,16 @@ class Command(BaseCommand):
                               f"{result.day} {result.rows} rows {result.seconds:.1f} s", ending="")
             self.stderr.flush()
 
+        def phase(label, n, steps):  # the range build's statements, as each one finishes
+            width = 30
+            filled = width * n // max(steps, 1)
+            self.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] step {n}/{steps} "
+                              f"{label:<24.24}", ending="")
+            self.stderr.flush()
+
         try:
             built = build_days(start=start, end=end, skip_locked=options["skip_locked"],
-                               full=options["full"], progress=progress)
+                               full=options["full"], progress=progress, method=options["method"], phase=phase)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         if built:

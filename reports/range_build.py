@@ -1,0 +1,470 @@
+"""Building a range of days in one pass (PostgreSQL): the backfill path.
+
+A per-day build (reports.build) pays each day's random reads again; sixty of them cost
+25 minutes at national scale. This builds every day of a range at once and reads each
+source table once: flows are grouped by their local day, and every stock (the backlog by
+step and age, doses and people on record, the population) is written as a difference
+array: each fact's interval of midnights becomes +1 on the first day it counts and -1 on
+the first day it no longer does, and a running sum over the days per unit gives the
+stock at each midnight. The rules are the per-day build's own, restated over intervals,
+and `tests/reports/test_range_build.py` holds the two builds equal on random data; the
+figures of a range build are those of a per-day build counting every record
+(`full=True`), day by day.
+
+How each per-day rule becomes an interval of days (L(t): the local day of instant t; the
+midnight ending day d, hi(d), is after t exactly when d >= L(t)):
+- a case is in a state at hi(d) from the transition that brought it there (or its
+  submission), exclusive, to the next transition, inclusive: d in [L(a), L(b) - 1];
+- its age in the step is the whole seconds since the step's last change (rounded as the
+  per-day build rounds them), so the 24 h and 48 h bands start at L(E + 86,399.5 s - 1 µs)
+  and L(E + 172,799.5 s - 1 µs);
+- overdue from L(deadline) on, in a state where the clinic's clock runs;
+- a record version is on record from L(created) to L(its replacement's creation) - 1;
+  a person holds a dose of a kind while one of their versions of that kind is on record.
+
+The whole range is written in one transaction: a reader sees the old days or the new
+ones, never a mix. Wide scratch rows (one column per figure) keep the final pivot cheap:
+a narrow (figure, value) row per fact would be sixty times the per-day pivot's work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from reports import sql
+from reports.build import (
+    CASE_FACILITY,
+    CASE_UNIT,
+    CLOCK,
+    FINAL,
+    HEALTH_STATION,
+    SHOWN,
+    WARD_OF_RECORD,
+    DayBuild,
+    day_bounds,
+    received_figure,
+    timeline_figure,
+)
+from reports.figures import DURATION, FIGURES, REJECT_FIGURE, STEPS
+from reports.models import ReportDay
+from reports.stocks import age_band
+
+DAYS, FLOW, DELTA = "reports_rb_days", "reports_rb_flow", "reports_rb_delta"
+LEAVING, DUR, UNITS = "reports_rb_leaving", "reports_rb_dur", "reports_rb_units"
+DOSE_DELTA, DOSE_UNITS = "reports_rb_dose_delta", "reports_rb_dose_units"
+DURATIONS = [f.name for f in FIGURES if f.kind == DURATION]
+# Facts under a name the catalogue lacks (a rejection reason it does not know, a step-0
+# leaving) are not shown, but still give their unit a row, as the per-day build does.
+OTHER = "other_"
+COLUMNS = [f.name for f in FIGURES if f.kind != DURATION] + [OTHER]
+BACKLOG = [f"backlog_{step}_{band}" for step, _n, _l in STEPS for band in ("under24", "24to48", "over48")]
+STOCK_COLUMNS = [*BACKLOG, "overdue", "doses_dose1", "doses_dose2", "doses_booster",
+                 "people_dose1", "people_dose2", "people_booster", "population"]
+
+
+def supported() -> bool:
+    """The range build is written for PostgreSQL; elsewhere days are built one by one."""
+    return sql.is_postgres()
+
+
+def local_day(expr: str) -> str:
+    return f"(({expr}) AT TIME ZONE %(tz)s)::date"
+
+
+def _cols(names: list[str], kind: str) -> str:
+    return ", ".join(f"{n} {kind}" for n in names)
+
+
+def _temp_tables() -> dict[str, str]:
+    return {
+        DAYS: "day DATE PRIMARY KEY",
+        FLOW: f"day DATE, facility INTEGER, ward INTEGER, {_cols(COLUMNS, 'INTEGER')}",
+        DELTA: f"day DATE, facility INTEGER, ward INTEGER, {_cols(STOCK_COLUMNS, 'INTEGER')}",
+        LEAVING: "day DATE, facility INTEGER, ward INTEGER, province INTEGER, step INTEGER, secs BIGINT",
+        DUR: f"day DATE, level INTEGER, unit INTEGER, {_cols(DURATIONS, 'BIGINT')}",
+        UNITS: f"day DATE, level INTEGER, unit INTEGER, {_cols(COLUMNS, 'BIGINT')}",
+        DOSE_DELTA: ("day DATE, facility INTEGER, ward INTEGER, vaccine VARCHAR(40), dose_number INTEGER, "
+                     "sex VARCHAR(1), age_band VARCHAR(8), delta INTEGER"),
+        DOSE_UNITS: ("day DATE, level INTEGER, unit INTEGER, vaccine VARCHAR(40), dose_number INTEGER, "
+                     "sex VARCHAR(1), age_band VARCHAR(8), delta BIGINT"),
+    }
+
+
+def _counted(source: str, figures: list[str], *, other: bool = True) -> str:
+    """Flow facts from `source` (rows of day, facility, ward, figure) counted into one wide
+    row per day and unit; a figure outside `figures` counts in OTHER."""
+    counts = ", ".join(f"COUNT(*) FILTER (WHERE figure = '{f}')" for f in figures)
+    names = ", ".join(figures)
+    listed = ", ".join(f"'{f}'" for f in figures)
+    rest = f", COUNT(*) FILTER (WHERE figure NOT IN ({listed}))" if other else ""
+    return f"""INSERT INTO {FLOW} (day, facility, ward, {names}{f', {OTHER}' if other else ''})
+        SELECT day, facility, ward, {counts}{rest} FROM ({source}) x
+        GROUP BY day, facility, ward"""  # nosec B608 # constant SQL
+
+
+def _case_flows() -> list[str]:
+    received = f"""SELECT {local_day('c.submitted_at')} AS day, {CASE_FACILITY} AS facility,
+                          c.ward_id AS ward, {received_figure()} AS figure
+                   FROM {CASE_UNIT}
+                   WHERE c.submitted_at >= %(lo)s AND c.submitted_at < %(hi)s AND {SHOWN}"""  # nosec B608 # constant SQL
+    timeline = f"""SELECT * FROM (
+                       SELECT {local_day('e.at')} AS day, {CASE_FACILITY} AS facility, c.ward_id AS ward,
+                              {timeline_figure()} AS figure
+                       FROM verification_caseevent e
+                            JOIN verification_reconciliationcase c ON c.id = e.case_id {HEALTH_STATION}
+                       WHERE e.at >= %(lo)s AND e.at < %(hi)s) t
+                   WHERE figure IS NOT NULL"""  # nosec B608 # constant SQL
+    events = ["sent_to_police", "verified_by_registry", "confirmed_by_officer", "mismatch", "not_found",
+              "foreign_national", "info_requested", "cases_closed", *REJECT_FIGURE.values(), "doses_added",
+              "confirmed_by_code", "joined_twin"]
+    return [_counted(received, ["received_citizen", "received_clinic", "received_import", "received_api"],
+                     other=False),
+            _counted(timeline, events)]
+
+
+def _record_flows() -> list[str]:
+    record_unit = "records_injectionrecord r LEFT JOIN records_facility f ON f.id = r.facility_id"
+    signature_unit = """signing_signature s JOIN records_injectionrecord r ON r.id = s.record_id
+        LEFT JOIN records_facility f ON f.id = r.facility_id"""
+
+    def source(day: str, figure: str, unit: str, where: str) -> str:
+        return f"""SELECT {day} AS day, r.facility_id AS facility, {WARD_OF_RECORD} AS ward,
+                          {figure} AS figure
+                   FROM {unit} WHERE {where}"""  # nosec B608 # constant SQL
+
+    finished = "status = 'done' AND finished_at >= %(lo)s AND finished_at < %(hi)s"
+    return [
+        _counted(source(local_day("r.created_at"),
+                        "CASE WHEN r.previous_id IS NULL THEN 'records_created' ELSE 'records_corrected' END",
+                        record_unit, "r.created_at >= %(lo)s AND r.created_at < %(hi)s"),
+                 ["records_created", "records_corrected"], other=False),
+        _counted(source("r.injection_date", "'doses_given'", record_unit,
+                        "r.injection_date >= %(d1)s AND r.injection_date <= %(d2)s "
+                        "AND r.status <> 'superseded'"),
+                 ["doses_given"], other=False),
+        _counted(source(local_day("s.signing_time"), "'records_signed'", signature_unit,
+                        "s.signing_time >= %(lo)s AND s.signing_time < %(hi)s"),
+                 ["records_signed"], other=False),
+        _counted(source(local_day("s.superseded_at"), "'signatures_superseded'", signature_unit,
+                        "s.superseded_at >= %(lo)s AND s.superseded_at < %(hi)s"),
+                 ["signatures_superseded"], other=False),
+        f"""INSERT INTO {FLOW} (day, facility, ward, import_files, import_rows, import_invalid_rows)
+            SELECT x.day, x.facility_id, f.ward_id, x.files, x.total, x.invalid FROM (
+                SELECT {local_day('finished_at')} AS day, facility_id, COUNT(*) AS files,
+                       SUM(total_rows) AS total, SUM(invalid_rows) AS invalid
+                FROM verification_importjob WHERE {finished} GROUP BY 1, 2) x
+            LEFT JOIN records_facility f ON f.id = x.facility_id""",  # nosec B608 # constant SQL
+    ]
+
+
+def _step_change(prefix: str) -> str:
+    return f"{sql.step_of(prefix + 'from_status')} <> {sql.step_of(prefix + 'to_status')}"
+
+
+def _transitions() -> str:
+    """Every transition with, in (at, id) order per case: the next one's time and
+    from-state, and the time of the last step change up to it (inclusive) and before it."""
+    return f"""SELECT e.case_id, e.at, e.from_status, {sql.step_of('e.from_status')} AS from_step,
+                      {_step_change('e.')} AS changes_step,
+                      LEAD(e.at) OVER w AS next_at, LEAD(e.from_status) OVER w AS next_from,
+                      MAX(CASE WHEN {_step_change('e.')} THEN e.at END) OVER w AS changed_at,
+                      MAX(CASE WHEN {_step_change('e.')} THEN e.at END)
+                          OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS changed_before,
+                      ROW_NUMBER() OVER w AS k
+               FROM verification_caseevent e WHERE e.transition <> ''
+               WINDOW w AS (PARTITION BY e.case_id ORDER BY e.at, e.id)"""  # nosec B608 # constant SQL
+
+
+def _leaving() -> list[str]:
+    """Cases that left a step each day, with their time in it (leaving per-day rule)."""
+    left = ", ".join(f"COUNT(*) FILTER (WHERE step = {n})" for _name, n, _l in STEPS)
+    left_names = ", ".join(f"left_{name}" for name, _n, _l in STEPS)
+    steps = ", ".join(str(n) for _name, n, _l in STEPS)
+    return [f"""
+        INSERT INTO {LEAVING} (day, facility, ward, province, step, secs)
+        SELECT {local_day('t.at')}, {CASE_FACILITY}, c.ward_id, w.province_id, t.from_step,
+               {sql.seconds_between('t.at', 'COALESCE(t.changed_before, c.submitted_at)')}
+        FROM ({_transitions()}) t
+             JOIN verification_reconciliationcase c ON c.id = t.case_id {HEALTH_STATION}
+             LEFT JOIN records_ward w ON w.code = c.ward_id
+        WHERE t.at >= %(lo)s AND t.at < %(hi)s AND t.changes_step""",  # nosec B608 # constant SQL
+            f"""
+        INSERT INTO {FLOW} (day, facility, ward, {left_names}, {OTHER})
+        SELECT day, facility, ward, {left}, COUNT(*) FILTER (WHERE step NOT IN ({steps}))
+        FROM {LEAVING} GROUP BY day, facility, ward"""]  # nosec B608 # constant SQL
+
+
+def _durations() -> list[str]:
+    """Median and 90th percentile per day, unit and step, each level ranking its own cases."""
+    statements = []
+    for level, unit in ((3, "facility"), (2, "ward"), (1, "province"), (0, "0")):
+        median, p90 = sql.percentile_rank("n", 1, 2), sql.percentile_rank("n", 9, 10)
+        values = ", ".join(
+            f"MAX(secs) FILTER (WHERE step = {n} AND rn = {rank}) AS {name}_{suffix}"
+            for name, n, _l in STEPS for suffix, rank in (("median_s", median), ("p90_s", p90)))
+        statements.append(f"""
+            INSERT INTO {DUR} (day, level, unit, {", ".join(f"{name}_{s}" for name, _n, _l in STEPS
+                                                           for s in ("median_s", "p90_s"))})
+            SELECT day, {level}, unit, {values} FROM (
+                SELECT day, {unit} AS unit, step, secs,
+                       ROW_NUMBER() OVER (PARTITION BY day, {unit}, step ORDER BY secs) AS rn,
+                       COUNT(*) OVER (PARTITION BY day, {unit}, step) AS n
+                FROM {LEAVING} WHERE {unit} IS NOT NULL AND step > 0) r
+            WHERE rn = {median} OR rn = {p90}
+            GROUP BY day, unit""")  # nosec B608 # constant SQL
+    return statements
+
+
+def _backlog() -> str:
+    """The backlog as a difference array: each case's state segments (the initial one
+    from its submission, then one after each transition), each cut into its age bands and
+    its overdue part, each piece +1 on its first day and -1 after its last."""
+    step = sql.step_of("g.state")
+    seconds = {1: "86399.499999", 2: "172799.499999"}  # the per-day rounding of whole seconds
+    x24, x48 = (local_day(f"g.entered + INTERVAL '{seconds[k]} seconds'") for k in (1, 2))
+    s_day = f"GREATEST({local_day('q.a')}, {local_day('q.submitted_at')}, %(d1)s)"
+    e_day = f"LEAST({local_day('q.b')} - 1, {local_day('q.closed_at')} - 1, %(d2)s)"
+    overdue_from = (f"CASE WHEN g.deadline_at IS NOT NULL AND g.state IN ({CLOCK}) "
+                    f"THEN GREATEST(g.s, {local_day('g.deadline_at')}) END")
+    sums = ", ".join(f"SUM(d.delta) FILTER (WHERE p.fig = {i})" for i in range(len(BACKLOG) + 1))
+    segments = f"""
+        SELECT c.ward_id AS ward, {CASE_FACILITY} AS facility, c.submitted_at, c.closed_at, c.deadline_at,
+               s.a, s.b, s.state, s.entered
+        FROM ({_transitions()}) t
+             JOIN verification_reconciliationcase c ON c.id = t.case_id {HEALTH_STATION}
+             CROSS JOIN LATERAL (VALUES
+                 (c.submitted_at, t.at, t.from_status, c.submitted_at, t.k = 1),
+                 (t.at, t.next_at, CASE WHEN t.next_at IS NULL THEN c.status ELSE t.next_from END,
+                  COALESCE(t.changed_at, c.submitted_at), TRUE)) s(a, b, state, entered, keep)
+        WHERE s.keep AND {SHOWN}
+        UNION ALL
+        SELECT c.ward_id, {CASE_FACILITY}, c.submitted_at, c.closed_at, c.deadline_at,
+               c.submitted_at, NULL, c.status, c.submitted_at
+        FROM {CASE_UNIT}
+        WHERE {SHOWN} AND NOT EXISTS (SELECT 1 FROM verification_caseevent e
+                                      WHERE e.case_id = c.id AND e.transition <> '')"""  # nosec B608 # constant SQL
+    return f"""
+        INSERT INTO {DELTA} (day, facility, ward, {", ".join(BACKLOG)}, overdue)
+        SELECT d.day, g.facility, g.ward, {sums}
+        FROM (SELECT g.*, {step} AS step, {x24} AS x24, {x48} AS x48 FROM (
+                  SELECT q.*, {s_day} AS s, {e_day} AS e FROM ({segments}) q) g
+              WHERE g.state NOT IN ({FINAL}) AND g.s <= g.e) g
+             CROSS JOIN LATERAL (VALUES
+                 (CASE WHEN g.step BETWEEN 1 AND 4 THEN (g.step - 1) * 3 END, g.s, LEAST(g.e, g.x24 - 1)),
+                 (CASE WHEN g.step BETWEEN 1 AND 4 THEN (g.step - 1) * 3 + 1 END, GREATEST(g.s, g.x24),
+                  LEAST(g.e, g.x48 - 1)),
+                 (CASE WHEN g.step BETWEEN 1 AND 4 THEN (g.step - 1) * 3 + 2 END, GREATEST(g.s, g.x48), g.e),
+                 ({len(BACKLOG)}, {overdue_from}, g.e)) p(fig, lo, hi)
+             CROSS JOIN LATERAL (VALUES (p.lo, 1), (p.hi + 1, -1)) d(day, delta)
+        WHERE p.fig IS NOT NULL AND p.lo <= p.hi AND d.day <= %(d2)s
+        GROUP BY d.day, g.facility, g.ward"""  # nosec B608 # constant SQL
+
+
+def _versions(*, placed: bool) -> str:
+    """Each record version's days on record [s, e] in the range (`placed`: with what
+    places it: its person, facility and vaccine)."""
+    joins = """JOIN records_citizen cz ON cz.id = r.citizen_id
+               LEFT JOIN records_facility f ON f.id = r.facility_id
+               JOIN records_vaccineproduct v ON v.id = r.vaccine_id""" if placed else ""
+    placing = ", cz.ward_id AS cz_ward, cz.sex, cz.birth_year, f.ward_id AS f_ward, v.code" if placed else ""
+    return f"""SELECT r.*{placing},
+                      GREATEST({local_day('r.created_at')}, %(d1)s) AS s,
+                      LEAST({local_day('n.replaced_at')} - 1, %(d2)s) AS e
+               FROM records_injectionrecord r {joins}
+                    LEFT JOIN (SELECT previous_id, MIN(created_at) AS replaced_at FROM records_injectionrecord
+                               WHERE previous_id IS NOT NULL GROUP BY previous_id) n ON n.previous_id = r.id
+               WHERE r.created_at < %(hi)s"""  # nosec B608 # constant SQL
+
+
+def _doses() -> list[str]:
+    band = age_band().replace("r.injection_date", "x.injection_date").replace("cz.birth_year", "x.birth_year")
+    dose_class = {"doses_dose1": "dose_number = 1", "doses_dose2": "dose_number = 2",
+                  "doses_booster": "dose_number NOT IN (1, 2)"}
+    return [f"""
+        INSERT INTO {DOSE_DELTA} (day, facility, ward, vaccine, dose_number, sex, age_band, delta)
+        SELECT d.day, x.facility_id, COALESCE(x.f_ward, x.cz_ward), x.code, x.dose_number, x.sex, {band},
+               SUM(d.delta)
+        FROM ({_versions(placed=True)}) x
+             CROSS JOIN LATERAL (VALUES (x.s, 1), (x.e + 1, -1)) d(day, delta)
+        WHERE x.s <= x.e AND d.day <= %(d2)s
+        GROUP BY 1, 2, 3, 4, 5, 6, 7""",  # nosec B608 # constant SQL
+            f"""
+        INSERT INTO {DELTA} (day, facility, ward, {", ".join(dose_class)})
+        SELECT day, facility, ward, {", ".join(f"SUM(delta) FILTER (WHERE {c})" for c in dose_class.values())}
+        FROM {DOSE_DELTA} GROUP BY day, facility, ward""",  # nosec B608 # constant SQL
+            f"""
+        INSERT INTO {DOSE_UNITS} (day, level, unit, vaccine, dose_number, sex, age_band, delta)
+        SELECT d.day, 1, w.province_id, d.vaccine, d.dose_number, d.sex, d.age_band, SUM(d.delta)
+        FROM {DOSE_DELTA} d JOIN records_ward w ON w.code = d.ward GROUP BY 1, 3, 4, 5, 6, 7
+        UNION ALL
+        SELECT day, 0, 0, vaccine, dose_number, sex, age_band, SUM(delta) FROM {DOSE_DELTA}
+        GROUP BY 1, 4, 5, 6, 7"""]  # nosec B608 # constant SQL
+
+
+def _people() -> str:
+    """People holding a dose of each kind: per person and kind, the running count of their
+    versions on record, and +1/-1 where it turns positive or back to 0."""
+    kind = ("CASE WHEN x.dose_number = 1 THEN 1 WHEN x.dose_number = 2 THEN 2 "
+            "WHEN x.dose_number >= 3 THEN 3 END")
+    return f"""
+        INSERT INTO {DELTA} (day, facility, ward, people_dose1, people_dose2, people_booster)
+        WITH pts AS (
+            SELECT x.citizen_id, {kind} AS kind, d.day, SUM(d.delta) AS delta
+            FROM ({_versions(placed=False)}) x
+                 CROSS JOIN LATERAL (VALUES (x.s, 1), (x.e + 1, -1)) d(day, delta)
+            WHERE x.s <= x.e AND d.day <= %(d2)s AND {kind} IS NOT NULL
+            GROUP BY 1, 2, 3),
+        held AS (
+            SELECT citizen_id, kind, day,
+                   CASE WHEN SUM(delta) OVER w > 0 THEN 1 ELSE 0 END AS held
+            FROM pts WINDOW w AS (PARTITION BY citizen_id, kind ORDER BY day)),
+        change AS (
+            SELECT citizen_id, kind, day,
+                   held - COALESCE(LAG(held) OVER (PARTITION BY citizen_id, kind ORDER BY day), 0) AS change
+            FROM held)
+        SELECT ch.day, CAST(NULL AS INTEGER), cz.ward_id,
+               {", ".join(f"SUM(ch.change) FILTER (WHERE ch.kind = {k})" for k in (1, 2, 3))}
+        FROM change ch JOIN records_citizen cz ON cz.id = ch.citizen_id
+        WHERE ch.change <> 0 GROUP BY ch.day, cz.ward_id"""  # nosec B608 # constant SQL
+
+
+def _population() -> str:
+    return f"""INSERT INTO {DELTA} (day, facility, ward, population)
+        SELECT GREATEST({local_day('created_at')}, %(d1)s), CAST(NULL AS INTEGER), ward_id, COUNT(*)
+        FROM records_citizen WHERE created_at < %(hi)s AND ward_id IS NOT NULL GROUP BY 1, 3"""  # nosec B608 # constant SQL
+
+
+def _running_stocks() -> str:
+    """The stocks at each midnight: running sums of the day changes, per unit, over every
+    day of the range (a unit with no change on a day keeps the day before's)."""
+    summed = ", ".join(f"SUM({c}) AS {c}" for c in STOCK_COLUMNS)
+    running = ", ".join(f"SUM(COALESCE(d.{c}, 0)) OVER w AS {c}" for c in STOCK_COLUMNS)
+    nonzero = " OR ".join(f"{c} <> 0" for c in STOCK_COLUMNS)
+    return f"""
+        INSERT INTO {FLOW} (day, facility, ward, {", ".join(STOCK_COLUMNS)})
+        SELECT day, NULLIF(fk, -1), NULLIF(wk, -1), {", ".join(STOCK_COLUMNS)} FROM (
+            SELECT g.day, k.fk, k.wk, {running}
+            FROM (SELECT DISTINCT COALESCE(facility, -1) AS fk, COALESCE(ward, -1) AS wk FROM {DELTA}) k
+                 CROSS JOIN {DAYS} g
+                 LEFT JOIN (SELECT day, COALESCE(facility, -1) AS fk, COALESCE(ward, -1) AS wk, {summed}
+                            FROM {DELTA} GROUP BY 1, 2, 3) d
+                        ON d.day = g.day AND d.fk = k.fk AND d.wk = k.wk
+            WINDOW w AS (PARTITION BY k.fk, k.wk ORDER BY g.day)) x
+        WHERE {nonzero}"""  # nosec B608 # constant SQL
+
+
+def _rollup() -> str:
+    """Every day's facts at facility, ward, province and nation in one grouped pass."""
+    summed = ", ".join(f"SUM({c}) AS {c}" for c in COLUMNS)
+    level = ("CASE WHEN GROUPING(f.facility) = 0 THEN 3 WHEN GROUPING(f.ward) = 0 THEN 2 "
+             "WHEN GROUPING(w.province_id) = 0 THEN 1 ELSE 0 END")
+    unit = ("CASE WHEN GROUPING(f.facility) = 0 THEN f.facility WHEN GROUPING(f.ward) = 0 THEN f.ward "
+            "WHEN GROUPING(w.province_id) = 0 THEN w.province_id ELSE 0 END")
+    return f"""
+        INSERT INTO {UNITS} (day, level, unit, {", ".join(COLUMNS)})
+        SELECT * FROM (
+            SELECT f.day, {level} AS level, {unit} AS unit, {", ".join(f"SUM(f.{c})" for c in COLUMNS)}
+            FROM (SELECT day, facility, ward, {summed} FROM {FLOW} GROUP BY day, facility, ward) f
+                 LEFT JOIN records_ward w ON w.code = f.ward
+            GROUP BY GROUPING SETS ((f.day, f.facility), (f.day, f.ward), (f.day, w.province_id), (f.day))) x
+        WHERE unit IS NOT NULL"""  # nosec B608 # constant SQL
+
+
+def _write() -> list[str]:
+    shown = [f.name for f in FIGURES]
+    values = ", ".join(f"d.{f.name}" if f.kind == DURATION else f"COALESCE(u.{f.name}, 0)" for f in FIGURES)
+    nonzero = " OR ".join(f"COALESCE(u.{c}, 0) <> 0" for c in COLUMNS)
+    return [
+        "DELETE FROM reports_dailyfigures WHERE day >= %(d1)s AND day <= %(d2)s",
+        f"""INSERT INTO reports_dailyfigures (day, level, unit, province, ward, {", ".join(shown)})
+            SELECT u.day, u.level, u.unit,
+                   CASE u.level WHEN 1 THEN u.unit WHEN 2 THEN w.province_id WHEN 3 THEN fw.province_id END,
+                   CASE u.level WHEN 2 THEN u.unit WHEN 3 THEN f.ward_id END, {values}
+            FROM {UNITS} u
+                 LEFT JOIN {DUR} d ON d.day = u.day AND d.level = u.level AND d.unit = u.unit
+                 LEFT JOIN records_ward w ON u.level = 2 AND w.code = u.unit
+                 LEFT JOIN records_facility f ON u.level = 3 AND f.id = u.unit
+                 LEFT JOIN records_ward fw ON fw.code = f.ward_id
+            WHERE {nonzero} OR d.day IS NOT NULL""",  # nosec B608 # constant SQL
+        "DELETE FROM reports_dailydoses WHERE day >= %(d1)s AND day <= %(d2)s",
+        f"""INSERT INTO reports_dailydoses (day, level, unit, vaccine, dose_number, sex, age_band, doses)
+            SELECT day, level, unit, vaccine, dose_number, sex, age_band, doses FROM (
+                SELECT g.day, k.level, k.unit, k.vaccine, k.dose_number, k.sex, k.age_band,
+                       SUM(COALESCE(d.delta, 0)) OVER (PARTITION BY k.level, k.unit, k.vaccine, k.dose_number,
+                                                                 k.sex, k.age_band ORDER BY g.day) AS doses
+                FROM (SELECT DISTINCT level, unit, vaccine, dose_number, sex, age_band FROM {DOSE_UNITS}) k
+                     CROSS JOIN {DAYS} g
+                     LEFT JOIN {DOSE_UNITS} d ON d.day = g.day AND d.level = k.level AND d.unit = k.unit
+                          AND d.vaccine = k.vaccine AND d.dose_number = k.dose_number AND d.sex = k.sex
+                          AND d.age_band = k.age_band) x
+            WHERE doses <> 0""",  # nosec B608 # constant SQL
+    ]
+
+
+def statements() -> list[tuple[str, str]]:
+    """Every statement of a range build after its scratch tables, labelled, in order (the
+    benchmark times them one by one)."""
+    days = (f"INSERT INTO {DAYS} (day) SELECT CAST(g AS DATE) FROM "  # nosec B608 # constant SQL
+            "generate_series(CAST(%(d1)s AS DATE), CAST(%(d2)s AS DATE), INTERVAL '1 day') g")
+    labelled = [("days", days)]
+    labelled += [(f"case flows {n}", s) for n, s in enumerate(_case_flows(), 1)]
+    labelled += [(f"record flows {n}", s) for n, s in enumerate(_record_flows(), 1)]
+    labelled += [(f"leaving {n}", s) for n, s in enumerate(_leaving(), 1)]
+    labelled += [(f"durations level {3 - n}", s) for n, s in enumerate(_durations())]
+    labelled += [("backlog segments", _backlog())]
+    labelled += [(f"doses {n}", s) for n, s in enumerate(_doses(), 1)]
+    labelled += [("people", _people()), ("population", _population()), ("running stocks", _running_stocks()),
+                 ("rollup", _rollup())]
+    labelled += [(f"write {n}", s) for n, s in enumerate(_write(), 1)]
+    return labelled
+
+
+def params(start: date, end: date) -> dict:
+    return {"d1": start, "d2": end, "lo": day_bounds(start)[0], "hi": day_bounds(end)[1],
+            "tz": settings.TIME_ZONE}
+
+
+def create_temp_tables(cursor) -> None:
+    for name, columns in _temp_tables().items():
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
+
+
+def tune(cursor) -> None:
+    """The per-day build's settings, with room for the range's larger sorts and hashes."""
+    cursor.execute("SET LOCAL work_mem = '512MB'")
+    cursor.execute("SET LOCAL jit = off")
+    cursor.execute("SET LOCAL random_page_cost = 1.1")
+
+
+def build_range(start: date, end: date, *, now: datetime | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> list[DayBuild]:
+    """Replace the stored figures of every day from `start` to `end` in one transaction;
+    the caller checks the days may be rebuilt (reports.services.build_days)."""
+    started = time.monotonic()
+    values = params(start, end)
+    steps = statements()
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune(cursor)
+        create_temp_tables(cursor)
+        for n, (label, statement) in enumerate(steps, 1):
+            cursor.execute(statement, values)
+            if progress:
+                progress(label, n, len(steps))
+        cursor.execute("SELECT day, COUNT(*) FROM reports_dailyfigures WHERE day >= %(d1)s AND day <= %(d2)s "
+                       "GROUP BY day", values)
+        rows = dict(cursor.fetchall())
+        seconds = time.monotonic() - started
+        days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+        built_at = now or timezone.now()
+        for day in days:
+            ReportDay.objects.update_or_create(day=day, defaults={
+                "built_at": built_at, "build_ms": int(seconds * 1000 / len(days)), "rows": rows.get(day, 0),
+                "stale_since": None, "stale_reason": ""})
+    return [DayBuild(day=day, rows=rows.get(day, 0), seconds=seconds / len(days)) for day in days]
