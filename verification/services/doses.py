@@ -24,8 +24,8 @@ from records.services import (
 )
 from vaxrecon.access import Scope, scope_for
 from vaxrecon.errors import DomainError, InvalidInput, NotAllowed, NotFoundInScope
-from verification.selectors import current_doses_of, same_dose_of
-from verification.services.cases import check_not_duplicate, duplicate_refusal
+from verification.selectors import DoseSeen, current_doses_seen, same_dose_of
+from verification.services.cases import DuplicateDose, check_not_duplicate, duplicate_refusal
 
 
 def _recording_scope(actor) -> Scope:
@@ -58,7 +58,7 @@ def _citizens(scope: Scope, doses: Sequence[DoseIn]) -> list[Citizen | DomainErr
     seen = (set(citizens_in_scope(scope=scope).filter(pk__in=ids).values_list("pk", flat=True))
             if ids else set())
     locked = list(Citizen.objects.select_for_update().filter(Q(cccd__in=cccds) | Q(pk__in=seen))
-                  .order_by("pk")) if cccds or seen else []
+                  .only("pk", "cccd").order_by("pk")) if cccds or seen else []
     by_cccd, by_id = {c.cccd: c for c in locked if c.cccd in cccds}, {c.pk: c for c in locked}
     found: list[Citizen | DomainError] = []
     for d in doses:
@@ -116,9 +116,11 @@ def doses_record(*, actor, doses: Sequence[DoseIn]) -> list[InjectionRecord | Do
     scope = _recording_scope(actor)
     with transaction.atomic():
         citizens = _citizens(scope, doses)
-        known: dict[int, list[InjectionRecord]] = {}  # each person's current doses
-        for record in current_doses_of(citizen_ids={c.pk for c in citizens if isinstance(c, Citizen)}):
-            known.setdefault(record.citizen_id, []).append(record)
+        known: dict[int, list[InjectionRecord | DoseSeen]] = {}  # each person's current doses
+        catalogue = {v.pk: v for v in VaccineProduct.objects.all()}
+        for seen in current_doses_seen(citizen_ids={c.pk for c in citizens if isinstance(c, Citizen)},
+                                       catalogue=catalogue):
+            known.setdefault(seen.citizen_id, []).append(seen)
         facility = _facility(actor)
         answers: list[InjectionRecord | DomainError] = []
         for dose, citizen in zip(doses, citizens, strict=True):
@@ -126,12 +128,24 @@ def doses_record(*, actor, doses: Sequence[DoseIn]) -> list[InjectionRecord | Do
                            else _checked(dose, citizen, facility, known.setdefault(citizen.pk, [])))
             if isinstance(answers[-1], InjectionRecord):
                 known[citizen.pk].append(answers[-1])  # a later dose of the request may be this one again
+        _with_existing_records(answers)
         injection_records_create(records=[a for a in answers if isinstance(a, InjectionRecord)], actor=actor)
     return answers
 
 
+def _with_existing_records(answers: list) -> None:
+    """Each refusal's twin found on the platform as the record itself (vaccine and facility), as
+    `check_not_duplicate` names it: all of them in one statement."""
+    seen = [a for a in answers if isinstance(a, DuplicateDose) and isinstance(a.existing, DoseSeen)]
+    if seen:
+        records = InjectionRecord.objects.select_related("vaccine", "facility").in_bulk(
+            {a.existing.pk for a in seen})
+        for refusal in seen:
+            refusal.existing = records[refusal.existing.pk]
+
+
 def _checked(dose: DoseIn, citizen: Citizen, facility: Facility,
-             known: list[InjectionRecord]) -> InjectionRecord | DomainError:  # `known`: the person's doses
+             known: list) -> InjectionRecord | DomainError:  # `known`: the person's doses
     """The unsaved record of one dose of `doses_record`, or its refusal, in `dose_record`'s order:
     the duplicate first, then the dose's fields."""
     twin = same_dose_of(known, citizen_id=citizen.pk, vaccine=dose.vaccine,
