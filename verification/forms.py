@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from records import normalize
 from records.models import Facility, Province, VaccineProduct, Ward
+from vaxrecon.widgets import PlainSelect
 from verification.selectors import QUEUE_OLDEST_FIRST, QUEUE_OVERDUE_FIRST, facilities_matching
 from verification.workflow import CaseStatus, RejectReason
 
@@ -157,21 +158,39 @@ class IdentityCorrectionForm(IdentityFields):
     pass
 
 
+class DoseChoices:
+    """The options of several dose forms of one page, read once: the vaccines, and every form's
+    facilities in one query (each form shows its own, in the order its queryset would). The
+    fields still validate what is sent against their querysets."""
+
+    def __init__(self, facility_ids):
+        self.vaccines = list(DoseForm.base_fields["vaccine"].queryset)
+        self.facilities = list(Facility.objects.filter(pk__in={i for i in facility_ids if i}))
+
+    @staticmethod
+    def apply(field: forms.ModelChoiceField, objects: list) -> None:
+        choice = field.iterator(field).choice
+        field.choices = [("", field.empty_label)] + [choice(obj) for obj in objects]
+
+
 class DoseForm(forms.Form):
     vaccine = forms.ModelChoiceField(label=_("Vaccine"), queryset=VaccineProduct.objects.all(),
-                                     to_field_name="code", empty_label=_("— choose —"))
-    dose_number = forms.TypedChoiceField(label=_("Dose number"), coerce=int,
+                                     to_field_name="code", empty_label=_("— choose —"), widget=PlainSelect)
+    dose_number = forms.TypedChoiceField(label=_("Dose number"), coerce=int, widget=PlainSelect,
                                          choices=[(n, n) for n in range(1, 11)])
     injection_date = DateField(label=_("Injection date"),
                                widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy"}))
     lot_number = forms.CharField(label=_("Lot number"), max_length=30, required=False)
     facility = forms.ModelChoiceField(label=_("Given at"), queryset=Facility.objects.none(), required=False,
-                                      empty_label=_("— unknown —"))
+                                      empty_label=_("— unknown —"), widget=PlainSelect)
 
-    def __init__(self, *args, facilities=None, **kwargs):
+    def __init__(self, *args, facilities=None, choices: DoseChoices | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         ids = [f.pk for f in (facilities or []) if f]
         self.fields["facility"].queryset = Facility.objects.filter(pk__in=ids)
+        if choices is not None:  # the options read once for every form of the page
+            choices.apply(self.fields["vaccine"], choices.vaccines)
+            choices.apply(self.fields["facility"], [f for f in choices.facilities if f.pk in ids])
 
     def clean_injection_date(self):
         value = self.cleaned_data["injection_date"]

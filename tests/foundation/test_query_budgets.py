@@ -7,6 +7,8 @@ measured by bench/web_load.py, never here.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -15,7 +17,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from records.models import Province
-from tests.factories import CitizenFactory, InjectionRecordFactory, make_user
+from tests.factories import CitizenFactory, FacilityFactory, InjectionRecordFactory, make_user
 from verification import workflow
 from verification.models import PoliceVerification, ReconciliationCase
 from verification.services import case_transition
@@ -25,7 +27,8 @@ S = workflow.CaseStatus
 N = 3
 # Queries per page, whatever the rows: session, user, profile and scope look-ups included.
 # The signer's home counts the doses awaiting their signature as it stands: one query more.
-BUDGET = {"clinic queue": 8, "police queue": 7, "signer page": 8, "home": 8, "signer home": 9}
+BUDGET = {"clinic queue": 8, "police queue": 7, "signer page": 8, "home": 8, "signer home": 9,
+          "case page": 16}
 
 
 def new_case(*, facility, status=S.IN_REVIEW, **extra) -> ReconciliationCase:
@@ -139,3 +142,19 @@ def test_a_provinces_home_figures_are_counted_once_and_say_when(client, provinci
     assert second.context["injection_counts"][0][1] == 1  # the shared figure, as counted
     assert "Figures as of" in second.content.decode()
     cache.clear()
+
+
+def test_the_case_page_costs_the_same_queries_for_3_and_9_doses_of_the_person(
+        client, clinic_user, hanoi_facility, django_assert_max_num_queries):
+    """Each current dose has its correction form (vaccine and facility selects): their options
+    are read once for the page, not once per form."""
+    case = new_case(facility=hanoi_facility)
+    other = FacilityFactory(ward=hanoi_facility.ward)
+    dose = itertools.count(1)
+    client.force_login(clinic_user)
+    assert_flat(client, reverse("verification:case_detail", args=[case.pk]), budget=BUDGET["case page"],
+                add_rows=lambda n: [InjectionRecordFactory(citizen=case.citizen, dose_number=next(dose),
+                                                           facility=(hanoi_facility, other)[i % 2])
+                                    for i in range(n)],
+                shown=lambda response: len(response.context["correct_forms"]),
+                max_queries=django_assert_max_num_queries)

@@ -20,6 +20,7 @@ from vaxrecon.errors import NotFoundInScope
 from verification import workflow
 from verification.forms import (
     CitizenCreateForm,
+    DoseChoices,
     DoseForm,
     IdentityCorrectionForm,
     RejectForm,
@@ -119,7 +120,7 @@ def _events(case) -> list[tuple]:
 
 
 def _action_forms(case, *, facilities: list, claimed: list, own_facility_id, police: dict,
-                  given: dict) -> dict:
+                  given: dict, choices: DoseChoices) -> dict:
     """The forms of the case's actions; one the user sent back refused (`given`) is shown as typed."""
     identity = _identity_initial(case)
     return {
@@ -128,19 +129,19 @@ def _action_forms(case, *, facilities: list, claimed: list, own_facility_id, pol
         "identity_form": given.get("identity_form") or IdentityCorrectionForm(
             initial=_correction_initial(identity, police), prefix="identity"),
         "dose_form": given.get("dose_form") or DoseForm(initial=_dose_initial(claimed, own_facility_id),
-                                                        facilities=facilities),
+                                                        facilities=facilities, choices=choices),
         "reject_form": given.get("reject_form") or RejectForm(),
         "info_form": given.get("info_form") or RequestInfoForm(),
     }
 
 
-def _correct_forms(platform_doses, facilities: list, given: dict) -> dict:
+def _correct_forms(platform_doses, facilities: list, given: dict, choices: DoseChoices) -> dict:
     """A correction form for each current dose, by record id (a refused one kept as typed)."""
     forms = given
     for record in platform_doses:
         if record.is_current and record.pk not in forms:
             forms[record.pk] = DoseForm(
-                prefix=f"fix{record.pk}",
+                prefix=f"fix{record.pk}", choices=choices,
                 facilities=facilities + ([record.facility] if record.facility else []),
                 initial={"vaccine": record.vaccine.code, "dose_number": record.dose_number,
                          "injection_date": record.injection_date.strftime("%d/%m/%Y"),
@@ -158,7 +159,10 @@ def case_context(request: HttpRequest, case, **given) -> dict:
     claimed = list(case.claimed_doses.select_related("vaccine", "facility"))
     police = case.police_values or {}
     editable = case.status in workflow.EDITABLE_STATES
-    correct_forms = _correct_forms(platform_doses, facilities, given.get("correct_forms") or {})
+    # The dose forms' options (vaccines, facilities) read once for the page, not once per form.
+    choices = DoseChoices([f.pk for f in facilities]
+                          + [r.facility_id for r in platform_doses if r.is_current])
+    correct_forms = _correct_forms(platform_doses, facilities, given.get("correct_forms") or {}, choices)
     return {
         "case": case, "deadline": deadline_info(case, timezone.now()), "claimed": claimed,
         "citizen": citizen, "comparison": _comparison(case, citizen), "platform_doses": platform_doses,
@@ -169,7 +173,7 @@ def case_context(request: HttpRequest, case, **given) -> dict:
         "editable": editable, "police_values": police,
         "police_differences": _police_differences(case, police),
         **_action_forms(case, facilities=facilities, claimed=claimed, own_facility_id=scope.facility_id,
-                        police=police, given=given),
+                        police=police, given=given, choices=choices),
         "correct_forms": correct_forms,
         "correct_rows": [(r, correct_forms.get(r.pk)) for r in platform_doses],
         "duplicate": given.get("duplicate"),
