@@ -119,6 +119,8 @@ def attempt_count(bucket: str, key: str, *, seconds: int) -> tuple[int, int]:
     the default cache (Redis in production: shared by every web process and worker)."""
     now = time.time()
     counter, ends = _counter(bucket, key, seconds, now)
+    if hasattr(cache, "count"):  # the shared Redis cache: add and incr in one round trip
+        return cache.count(counter, timeout=seconds + 1), max(1, math.ceil(ends - now))
     cache.add(counter, 0, timeout=seconds + 1)
     try:
         count = cache.incr(counter)

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from tests.foundation.test_settings import _settings_value
 from tests.imports.test_broker_down import ThrowawayRedis
+from vaxrecon.access import attempt_count
 from vaxrecon.cache import CacheUnavailable, cache_reachable
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +90,24 @@ def test_when_the_cache_is_back_the_limits_count_again(settings, client, redis_s
     assert _lookups(client, 2) == [200, 200]  # down again: served, not counted
     redis_server.start()  # an empty Redis: the window starts again
     assert _lookups(client, LIMIT + 1)[-1] == 429
+
+
+def test_on_redis_a_count_is_one_round_trip_and_its_window_expires(settings, redis_server):
+    use_cache(settings, redis_server.url)
+    cache.clear()
+    client = cache._cache.get_client(write=True)
+    sent = []
+    real = client.connection_pool.get_connection
+
+    def counting(*args, **kwargs):  # each round trip takes a connection from the pool
+        sent.append(args)
+        return real(*args, **kwargs)
+
+    client.connection_pool.get_connection = counting
+    try:
+        counts = [attempt_count("lookup", "198.51.100.9", seconds=600)[0] for _ in range(3)]
+    finally:
+        client.connection_pool.get_connection = real
+    assert counts == [1, 2, 3] and len(sent) == 3
+    [counter] = [k for k in client.keys("*") if b"198.51.100.9" in k]
+    assert 0 < client.ttl(counter) <= 601  # the window's counter does not outlive it
