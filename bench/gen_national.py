@@ -599,7 +599,7 @@ class Generator:
             JOIN verification_reconciliationcase cs ON cs.id = g.m
             UNION ALL
             SELECT g.m * 16, g.m, g.submitted, NULL, 'citizen', '', 'submitted', 'submitted',
-                   'Report confirmed with the code sent to the phone.', '{{"action": "confirm"}}'::jsonb
+                   '', '{{"action": "confirm", "msg": "confirm", "msg_args": {{}}}}'::jsonb
             FROM g_case g WHERE g.origin = 'citizen_report' AND NOT g.draft""")
         self.run(c, "verification_policeverification", f"""
             INSERT INTO verification_policeverification (id, case_id, reference, source, outcome,

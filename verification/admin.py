@@ -15,6 +15,7 @@ from verification.models import (
     PoliceVerification,
     ReconciliationCase,
 )
+from verification.timeline import event_line
 
 
 @admin.register(ReconciliationCase)
@@ -33,9 +34,14 @@ class ReconciliationCaseAdmin(ReadOnlyAdmin):
 
 @admin.register(CaseEvent)
 class CaseEventAdmin(ReadOnlyAdmin):
-    list_display = ("case", "at", "transition", "from_status", "to_status", "actor_label")
+    list_display = ("case", "at", "transition", "from_status", "to_status", "actor_label", "said")
     list_filter = ("transition",)
     show_full_result_count = False
+
+    @admin.display(description=_("What it says"))
+    def said(self, event):
+        """The timeline line in the reader's language (stored as an id with its parameters)."""
+        return event_line(event)
 
 
 @admin.register(PoliceVerification)

@@ -17,6 +17,8 @@ NAMES = {
     "en": ["Reconciliation cases", "Case events", "Imports", "Imported rows", "Match reviews",
            "Identity answers", "Signatures", "Signer certificates", "Vaccination certificates"],
 }
+CONFIRMED = {"vi": "Phản ánh đã được xác nhận bằng mã gửi đến điện thoại.",
+             "en": "Report confirmed with the code sent to the phone."}
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -41,6 +43,11 @@ def test_the_admin_lists_the_rooms_models_read_only_and_masked(page, hanoi_facil
     assert case.id_number not in page.content() and case.id_number[-3:] in listing
     # Nothing is added here: cases come from their pages.
     assert page.locator(".object-tools a.addlink").count() == 0
+
+    # The timeline's lines in the reader's language (stored as ids), whichever was active.
+    page.goto(page.base_url + "/admin/verification/caseevent/")
+    assert CONFIRMED[lang] in page.inner_text("#result_list")
+    assert CONFIRMED["en" if lang == "vi" else "vi"] not in page.inner_text("#result_list")
 
     event = CaseEvent.objects.filter(case=case).first()
     page.goto(page.base_url + f"/admin/verification/caseevent/{event.pk}/change/")

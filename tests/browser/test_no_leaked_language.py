@@ -7,11 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from accounts.models import Role
 from tests.conftest import ROOT, browser_login
 from tests.factories import make_user
 from tests.verification.conftest import confirmed_report
+from verification.services import case_reject, case_start_review
 
 pytestmark = pytest.mark.browser
 
@@ -104,12 +106,19 @@ def test_every_page_speaks_only_the_readers_language(page, user, clinic_user, po
     assert native["vi"] > 0 and native["en"] > 0
 
 
-@pytest.mark.xfail(strict=True, reason="case-history lines are stored as text in the language active when "
-                                       "written; message ids with parameters: not done yet")
-def test_the_case_timeline_speaks_the_readers_language(page, clinic_user, hanoi_facility):
-    case = confirmed_report(hanoi_facility)  # its opening line written while Vietnamese was active
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_case_timeline_speaks_the_readers_language(page, clinic_user, hanoi_facility, lang):
+    with translation.override("vi" if lang == "en" else "en"):  # written in the other language
+        case = confirmed_report(hanoi_facility)
+        case_start_review(case=case, actor=clinic_user)
+        case_reject(case=case, actor=clinic_user, reason="no_injection")
     browser_login(page, "clinic-hn")
-    page.context.add_cookies([{"name": "django_language", "value": "en", "url": page.base_url}])
+    page.context.add_cookies([{"name": "django_language", "value": lang, "url": page.base_url}])
     page.goto(page.base_url + f"/verification/cases/{case.pk}/")
     timeline = page.inner_text("ol.timeline")
-    assert not [s for s in sentences(catalogue(), "msgstr") if s in timeline]
+    entries = catalogue()
+    foreign, own = (sentences(entries, "msgstr"), sentences(entries, "msgid")) if lang == "en" else \
+        (sentences(entries, "msgid"), sentences(entries, "msgstr"))
+    assert [s for s in foreign if s in timeline] == []
+    # the opening line and the rejection's reason, in the reader's language
+    assert len([s for s in own if s in timeline]) >= 2

@@ -32,6 +32,7 @@ from verification.police import selectors
 from verification.police.client import RegistryAnswer, RegistryClient
 from verification.selectors import case_scope_q
 from verification.services.transitions import case_lock, case_transition_locked
+from verification.timeline import line
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +168,8 @@ def registry_answer_apply(*, case_id: int, answer: RegistryAnswer, sent: dict, b
         if answer.outcome != V.Outcome.MATCH or claimed or not settings.POPULATION_REGISTRY_AUTO_VERIFY:
             return "for_officer"
         data = {"verification": verification.reference, "source": V.Source.REGISTRY, "batch_id": batch_id}
-        case_transition_locked(case=case, name="verify_identity", actor=workflow.SYSTEM, data=data,
-                               message=_("Identity verified by the national population database."))
+        case_transition_locked(case=case, name="verify_identity", actor=workflow.SYSTEM,
+                               data={**data, **line("verified_by_registry")})
         case_transition_locked(case=case, name="queue_for_signature", actor=workflow.SYSTEM, data=data)
         return "verified"
 

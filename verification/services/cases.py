@@ -37,6 +37,7 @@ from verification.selectors import (
 from verification.services.evidence import evidence_attach, evidence_check
 from verification.services.otp import otp_allowance, otp_send, otp_verify
 from verification.services.transitions import AUDITED_FIELDS, case_event, case_transition
+from verification.timeline import line
 
 __all__ = [
     "DuplicateDose", "case_submit", "case_resend_code", "case_confirm", "case_start_review",
@@ -221,20 +222,16 @@ def case_confirm(*, case: ReconciliationCase, code: str) -> ReconciliationCase:
             twin = ReconciliationCase.objects.select_for_update().get(pk=twin.pk)
             moved = draft.evidence.update(case=twin)
             case_event(case=twin, actor=workflow.CITIZEN, action="join_report",
-                       message=_("The citizen reported the same dose again; %(n)s new file(s) added.")
-                       % {"n": moved},
-                       data={"joined_report": draft.tracking_code})
+                       data={"joined_report": draft.tracking_code, **line("join_report", n=moved)})
             # The draft stays unconfirmed (never shown, purged with the other stale drafts).
             case_event(case=draft, actor=workflow.CITIZEN, action="joined",
-                       message=_("Joined the open request %(code)s.") % {"code": twin.tracking_code},
-                       data={"joined_into": twin.tracking_code})
+                       data={"joined_into": twin.tracking_code, **line("joined", code=twin.tracking_code)})
             return twin
         now = timezone.now()
         before = snapshot(draft, AUDITED_FIELDS)
         draft.confirmed, draft.submitted_at, draft.deadline_at = True, now, now + REVIEW_DEADLINE
         draft.save(update_fields=["confirmed", "submitted_at", "deadline_at", "updated_at"])
-        case_event(case=draft, actor=workflow.CITIZEN, action="confirm",
-                   message=_("Report confirmed with the code sent to the phone."), before=before)
+        case_event(case=draft, actor=workflow.CITIZEN, action="confirm", data=line("confirm"), before=before)
     return draft
 
 
@@ -256,15 +253,16 @@ def _clinic_case(case: ReconciliationCase | int, actor, *, states=workflow.EDITA
     return locked
 
 
-def _mark_updated(case: ReconciliationCase, actor, *, action: str, message: str,
+def _mark_updated(case: ReconciliationCase, actor, *, action: str, said: dict,
                   data=None) -> ReconciliationCase:
-    """After a change to the records: the first one moves the case to “record updated”."""
+    """After a change to the records: the first one moves the case to “record updated”.
+    `said`: the timeline line (``timeline.line``)."""
+    data = {**(data or {}), **said}
     if case.status == S.RECORD_UPDATED:
-        case_event(case=case, actor=actor, action=action, message=message, data=data)
+        case_event(case=case, actor=actor, action=action, data=data)
         return case
     # The timeline names what was done either way (the daily reports count doses added).
-    return case_transition(case=case, name="update_record", actor=actor, message=message,
-                           data={"action": action, **(data or {})})
+    return case_transition(case=case, name="update_record", actor=actor, data={"action": action, **data})
 
 
 def case_start_review(*, case: ReconciliationCase | int, actor) -> ReconciliationCase:
@@ -287,18 +285,18 @@ def case_link_citizen(*, case: ReconciliationCase | int, actor, citizen_id: int)
         if locked.injections.exclude(citizen=citizen).exists():
             raise InvalidInput(_("Doses were already recorded for another person on this case."),
                                field="citizen")
-        _set_citizen(locked, citizen, actor=actor, action="link_citizen",
-                     message=_("Linked to the citizen %(name)s.") % {"name": citizen.full_name})
+        _set_citizen(locked, citizen, actor=actor, action="link_citizen")
     return locked
 
 
-def _set_citizen(locked: ReconciliationCase, citizen: Citizen, *, actor, action: str, message: str) -> None:
-    """Bind the (locked) case to `citizen`, with its timeline event and audit snapshot."""
+def _set_citizen(locked: ReconciliationCase, citizen: Citizen, *, actor, action: str) -> None:
+    """Bind the (locked) case to `citizen`, with its timeline event ("Linked to the citizen X"
+    or "Created the citizen X", by `action`) and audit snapshot."""
     before = snapshot(locked, AUDITED_FIELDS)
     locked.citizen = citizen
     locked.save(update_fields=["citizen", "updated_at"])
-    case_event(case=locked, actor=actor, action=action, before=before, message=message,
-               data={"citizen": citizen.pk})
+    case_event(case=locked, actor=actor, action=action, before=before,
+               data={"citizen": citizen.pk, **line(action, name=citizen.full_name)})
 
 
 def _split_id_number(typed: str) -> tuple[str, str]:
@@ -323,8 +321,7 @@ def case_create_citizen(*, case: ReconciliationCase | int, actor, full_name: str
         nationality = locked.nationality
         citizen = citizen_create(full_name=full_name, birth=birth, sex=sex, cccd=cccd, cmnd=cmnd, phone=phone,
                                  ward=locked.ward, nationality=nationality, actor=actor)
-        _set_citizen(locked, citizen, actor=actor, action="create_citizen",
-                     message=_("Created the citizen %(name)s on the platform.") % {"name": citizen.full_name})
+        _set_citizen(locked, citizen, actor=actor, action="create_citizen")
     return citizen
 
 
@@ -361,7 +358,7 @@ def case_correct_identity(*, case: ReconciliationCase | int, actor, full_name: s
         locked.dob_precision = birth.precision
         locked.save()
         return _mark_updated(locked, actor, action="correct_identity",
-                             message=_("Identity corrected: %(name)s.") % {"name": citizen.full_name})
+                             said=line("correct_identity", name=citizen.full_name))
 
 
 def check_not_duplicate(citizen: Citizen, vaccine: VaccineProduct, injection_date: date,
@@ -402,9 +399,7 @@ def case_add_dose(*, case: ReconciliationCase | int, actor, vaccine: VaccineProd
         (ClaimedDose.objects.filter(case=locked, injection__isnull=True, dose_number=dose_number)
          .update(injection=record))
         _mark_updated(locked, actor, action="add_dose", data={"injection": record.pk},
-                      message=_("Dose added: %(vaccine)s, dose %(n)s, %(date)s.")
-                      % {"vaccine": vaccine.name, "n": dose_number,
-                         "date": injection_date.strftime("%d/%m/%Y")})
+                      said=line("add_dose", vaccine=vaccine.name, n=dose_number, date=injection_date))
     return record
 
 
@@ -418,8 +413,7 @@ def case_use_existing_dose(*, case: ReconciliationCase | int, actor, injection_i
             raise NotFoundInScope(_("No such dose for the linked citizen."))
         locked.injections.add(record)
         _mark_updated(locked, actor, action="use_existing_dose", data={"injection": record.pk},
-                      message=_("The dose was already on the platform: %(vaccine)s, %(date)s.")
-                      % {"vaccine": record.vaccine.name, "date": record.injection_date.strftime("%d/%m/%Y")})
+                      said=line("use_existing_dose", vaccine=record.vaccine.name, date=record.injection_date))
     return record
 
 
@@ -443,9 +437,8 @@ def case_correct_dose(*, case: ReconciliationCase | int, actor, injection_id: in
         locked.injections.add(new)
         _mark_updated(locked, actor, action="correct_dose",
                       data={"injection": new.pk, "previous": current.pk},
-                      message=_("Dose corrected (version %(v)s): %(vaccine)s, dose %(n)s, %(date)s.")
-                      % {"v": new.version, "vaccine": new.vaccine.name, "n": new.dose_number,
-                         "date": new.injection_date.strftime("%d/%m/%Y")})
+                      said=line("correct_dose", v=new.version, vaccine=new.vaccine.name, n=new.dose_number,
+                                date=new.injection_date))
     return new
 
 
@@ -459,8 +452,7 @@ def case_send_to_police(*, case: ReconciliationCase | int, actor) -> Reconciliat
         if not locked.injections.exclude(status=InjectionRecord.Status.SUPERSEDED).exists():
             raise InvalidInput(_("Add or confirm at least one dose before sending the case to the police."))
         return case_transition(case=locked, name="send_to_police", actor=actor,
-                               message=_("Sent to the commune police of %(ward)s.")
-                               % {"ward": locked.ward.name})
+                               data=line("send_to_police", ward=locked.ward.name))
 
 
 def case_reject(*, case: ReconciliationCase | int, actor, reason: str, note: str = "") -> ReconciliationCase:
@@ -498,5 +490,4 @@ def case_provide_info(*, case: ReconciliationCase, message: str = "", files=()) 
 
 def case_withdraw(*, case: ReconciliationCase) -> ReconciliationCase:
     """The citizen withdraws their report (proven by a code on the status page)."""
-    return case_transition(case=case, name="withdraw", actor=workflow.CITIZEN,
-                           message=_("Withdrawn by the citizen."))
+    return case_transition(case=case, name="withdraw", actor=workflow.CITIZEN, data=line("withdraw"))

@@ -30,6 +30,7 @@ from verification.services import (
     otp_verify,
     report_errors,
 )
+from verification.timeline import event_line
 
 PENDING_KEY = "pending_report"
 UNKNOWN_BIRTH = BirthDate(None, None, "")
@@ -199,7 +200,7 @@ def _timeline(case: ReconciliationCase) -> list[dict]:
     rows = []
     for event in case.events.exclude(transition=""):
         rows.append({"at": event.at, "state": S(event.to_status).label,
-                     "message": event.message if event.transition in ("reject", "request_info") else ""})
+                     "message": event_line(event) if event.transition in ("reject", "request_info") else ""})
     return rows
 
 

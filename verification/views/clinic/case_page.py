@@ -28,6 +28,7 @@ from verification.forms import (
 )
 from verification.police.selectors import registry_delay
 from verification.selectors import case_candidates, case_facilities, citizen_doses, staff_case
+from verification.timeline import event_line
 from verification.views.clinic.queue import clinic_only, deadline_info
 
 S = workflow.CaseStatus
@@ -114,8 +115,10 @@ def actor_words(event) -> str:
 
 
 def _events(case) -> list[tuple]:
-    """The timeline, each event with who acted in words and the label of the state it led to."""
-    return [(e, actor_words(e), S(e.to_status).label if e.to_status in S.values else e.to_status)
+    """The timeline, each event with who acted in words, the label of the state it led to and
+    what it says (in the reader's language)."""
+    return [(e, actor_words(e), S(e.to_status).label if e.to_status in S.values else e.to_status,
+             event_line(e))
             for e in case.events.select_related("actor__profile")]
 
 
