@@ -1,9 +1,10 @@
 """The commune police pages: queue, next case, case view and outcomes, bulk confirm."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from vaxrecon.access import scope_for
 from verification.models import PoliceVerification, ReconciliationCase
@@ -178,3 +179,23 @@ def test_giving_a_case_back_frees_it(police_user, second_police, client, hanoi_f
     client.post(f"{QUEUE}next/")
     client.post(f"{QUEUE}cases/{case.pk}/release/")
     assert ReconciliationCase.objects.get(pk=case.pk).claimed_by is None
+
+
+def test_the_queue_names_the_officer_holding_each_case_and_no_expired_claim(
+        police_user, second_police, client, hanoi_facility, django_assert_max_num_queries):
+    now = timezone.now()
+    second_police.first_name, second_police.last_name = "Hải", "Đỗ"
+    second_police.save()
+    held = awaiting_case(facility=hanoi_facility, id_number="001090000011")
+    expired = awaiting_case(facility=hanoi_facility, id_number="001090000012")
+    ReconciliationCase.objects.filter(pk=held.pk).update(claimed_by=second_police,
+                                                         claim_expires_at=now + timedelta(minutes=10))
+    ReconciliationCase.objects.filter(pk=expired.pk).update(claimed_by=police_user,
+                                                            claim_expires_at=now - timedelta(minutes=1))
+    client.force_login(police_user)
+    with django_assert_max_num_queries(8):  # the holders read in one query for the rows shown
+        html = client.get(QUEUE).content.decode()
+    rows = {code: html.split(f'data-case="{code}"', 1)[1].split("</tr>", 1)[0]
+            for code in (held.tracking_code, expired.tracking_code)}
+    assert "Hải Đỗ</td>" in rows[held.tracking_code]
+    assert "police-hn" not in rows[expired.tracking_code]

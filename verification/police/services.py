@@ -195,7 +195,7 @@ def case_claim_next(*, officer) -> ReconciliationCase | None:
         for _attempt in range(5):
             # One row at a time: locking more would hide them from other officers until we commit.
             pk = (selectors.police_queue(scope=scope).filter(selectors.free_for(None, now))
-                  .exclude(pk__in=tried).select_related(None)
+                  .exclude(pk__in=tried).prefetch_related(None)
                   .select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True).first())
             if pk is None:
                 return None
