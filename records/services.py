@@ -25,6 +25,7 @@ from records.models import (
     Ward,
     validate_identity,
 )
+from records.rows import insert_objects
 from records.rules import validate_injection
 from records.supersession import signed_version_replaced
 from vaxrecon.errors import InvalidInput
@@ -158,7 +159,7 @@ def injection_records_create(*, records: list[InjectionRecord], actor=None) -> l
     for record in records:
         record.lot_number = (record.lot_number or "").strip()
         record.created_by, record.version = created_by, 1
-    saved = InjectionRecord.objects.bulk_create(records)
+    saved = insert_objects(records)
     record_events(actor=actor, action="injection.create", objs=saved)
     return saved
 
