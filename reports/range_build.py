@@ -57,7 +57,8 @@ from reports.stocks import age_band
 
 DAYS, FLOW, DELTA = "reports_rb_days", "reports_rb_flow", "reports_rb_delta"
 LEAVING, DUR, UNITS = "reports_rb_leaving", "reports_rb_dur", "reports_rb_units"
-DOSE_DELTA, DOSE_UNITS = "reports_rb_dose_delta", "reports_rb_dose_units"
+DOSE_UNITS = "reports_rb_dose_units"
+TRANS, SEG, VERS = "reports_rb_trans", "reports_rb_seg", "reports_rb_vers"
 DURATIONS = [f.name for f in FIGURES if f.kind == DURATION]
 # Facts under a name the catalogue lacks (a rejection reason it does not know, a step-0
 # leaving) are not shown, but still give their unit a row, as the per-day build does.
@@ -89,22 +90,29 @@ def _temp_tables() -> dict[str, str]:
         LEAVING: "day DATE, facility INTEGER, ward INTEGER, province INTEGER, step INTEGER, secs BIGINT",
         DUR: f"day DATE, level INTEGER, unit INTEGER, {_cols(DURATIONS, 'BIGINT')}",
         UNITS: f"day DATE, level INTEGER, unit INTEGER, {_cols(COLUMNS, 'BIGINT')}",
-        DOSE_DELTA: ("day DATE, facility INTEGER, ward INTEGER, vaccine VARCHAR(40), dose_number INTEGER, "
-                     "sex VARCHAR(1), age_band VARCHAR(8), delta INTEGER"),
         DOSE_UNITS: ("day DATE, level INTEGER, unit INTEGER, vaccine VARCHAR(40), dose_number INTEGER, "
                      "sex VARCHAR(1), age_band VARCHAR(8), delta BIGINT"),
+        TRANS: ("case_id BIGINT, at TIMESTAMPTZ, from_status TEXT, from_step INTEGER, changes_step BOOLEAN, "
+                "next_at TIMESTAMPTZ, next_from TEXT, changed_at TIMESTAMPTZ, changed_before TIMESTAMPTZ, "
+                "k BIGINT"),
+        SEG: "facility INTEGER, ward INTEGER, step INTEGER, s DATE, e DATE, x24 DATE, x48 DATE, od DATE, "
+             "n INTEGER",
+        VERS: ("citizen_id BIGINT, dose_number INTEGER, facility INTEGER, ward INTEGER, vaccine BIGINT, "
+               "sex VARCHAR(1), band VARCHAR(8), s DATE, e DATE"),
     }
 
 
 def _counted(source: str, figures: list[str], *, other: bool = True) -> str:
     """Flow facts from `source` (rows of day, facility, ward, figure) counted into one wide
     row per day and unit; a figure outside `figures` counts in OTHER."""
-    counts = ", ".join(f"COUNT(*) FILTER (WHERE figure = '{f}')" for f in figures)
+    counts = ", ".join(f"COALESCE(SUM(n) FILTER (WHERE figure = '{f}'), 0)" for f in figures)
     names = ", ".join(figures)
     listed = ", ".join(f"'{f}'" for f in figures)
-    rest = f", COUNT(*) FILTER (WHERE figure NOT IN ({listed}))" if other else ""
+    rest = f", COALESCE(SUM(n) FILTER (WHERE figure NOT IN ({listed})), 0)" if other else ""
     return f"""INSERT INTO {FLOW} (day, facility, ward, {names}{f', {OTHER}' if other else ''})
-        SELECT day, facility, ward, {counts}{rest} FROM ({source}) x
+        SELECT day, facility, ward, {counts}{rest} FROM (
+            SELECT day, facility, ward, figure, COUNT(*) AS n FROM ({source}) x
+            GROUP BY day, facility, ward, figure) y
         GROUP BY day, facility, ward"""  # nosec B608 # constant SQL
 
 
@@ -113,13 +121,13 @@ def _case_flows() -> list[str]:
                           c.ward_id AS ward, {received_figure()} AS figure
                    FROM {CASE_UNIT}
                    WHERE c.submitted_at >= %(lo)s AND c.submitted_at < %(hi)s AND {SHOWN}"""  # nosec B608 # constant SQL
-    timeline = f"""SELECT * FROM (
-                       SELECT {local_day('e.at')} AS day, {CASE_FACILITY} AS facility, c.ward_id AS ward,
-                              {timeline_figure()} AS figure
-                       FROM verification_caseevent e
-                            JOIN verification_reconciliationcase c ON c.id = e.case_id {HEALTH_STATION}
-                       WHERE e.at >= %(lo)s AND e.at < %(hi)s) t
-                   WHERE figure IS NOT NULL"""  # nosec B608 # constant SQL
+    # each event's figure worked out once (OFFSET 0), and only the events that count joined to their case
+    timeline = f"""SELECT t.day, {CASE_FACILITY} AS facility, c.ward_id AS ward, t.figure
+                   FROM (SELECT e.case_id, {local_day('e.at')} AS day, {timeline_figure()} AS figure
+                         FROM verification_caseevent e
+                         WHERE e.at >= %(lo)s AND e.at < %(hi)s OFFSET 0) t
+                        JOIN verification_reconciliationcase c ON c.id = t.case_id {HEALTH_STATION}
+                   WHERE t.figure IS NOT NULL"""  # nosec B608 # constant SQL
     events = ["sent_to_police", "verified_by_registry", "confirmed_by_officer", "mismatch", "not_found",
               "foreign_national", "info_requested", "cases_closed", *REJECT_FIGURE.values(), "doses_added",
               "confirmed_by_code", "joined_twin"]
@@ -187,10 +195,13 @@ def _leaving() -> list[str]:
     left_names = ", ".join(f"left_{name}" for name, _n, _l in STEPS)
     steps = ", ".join(str(n) for _name, n, _l in STEPS)
     return [f"""
+        INSERT INTO {TRANS} (case_id, at, from_status, from_step, changes_step, next_at, next_from,
+                             changed_at, changed_before, k)
+        {_transitions()}""", f"""
         INSERT INTO {LEAVING} (day, facility, ward, province, step, secs)
         SELECT {local_day('t.at')}, {CASE_FACILITY}, c.ward_id, w.province_id, t.from_step,
                {sql.seconds_between('t.at', 'COALESCE(t.changed_before, c.submitted_at)')}
-        FROM ({_transitions()}) t
+        FROM {TRANS} t
              JOIN verification_reconciliationcase c ON c.id = t.case_id {HEALTH_STATION}
              LEFT JOIN records_ward w ON w.code = c.ward_id
         WHERE t.at >= %(lo)s AND t.at < %(hi)s AND t.changes_step""",  # nosec B608 # constant SQL
@@ -201,42 +212,44 @@ def _leaving() -> list[str]:
 
 
 def _durations() -> list[str]:
-    """Median and 90th percentile per day, unit and step, each level ranking its own cases."""
-    statements = []
-    for level, unit in ((3, "facility"), (2, "ward"), (1, "province"), (0, "0")):
-        median, p90 = sql.percentile_rank("n", 1, 2), sql.percentile_rank("n", 9, 10)
-        values = ", ".join(
-            f"MAX(secs) FILTER (WHERE step = {n} AND rn = {rank}) AS {name}_{suffix}"
-            for name, n, _l in STEPS for suffix, rank in (("median_s", median), ("p90_s", p90)))
-        statements.append(f"""
-            INSERT INTO {DUR} (day, level, unit, {", ".join(f"{name}_{s}" for name, _n, _l in STEPS
-                                                           for s in ("median_s", "p90_s"))})
-            SELECT day, {level}, unit, {values} FROM (
-                SELECT day, {unit} AS unit, step, secs,
-                       ROW_NUMBER() OVER (PARTITION BY day, {unit}, step ORDER BY secs) AS rn,
-                       COUNT(*) OVER (PARTITION BY day, {unit}, step) AS n
-                FROM {LEAVING} WHERE {unit} IS NOT NULL AND step > 0) r
-            WHERE rn = {median} OR rn = {p90}
-            GROUP BY day, unit""")  # nosec B608 # constant SQL
-    return statements
+    """Median and 90th percentile per day, unit and step, every level in one grouped pass.
+
+    The per-day build takes the value at nearest rank ceil(p * n) (sql.percentile_rank);
+    percentile_disc is that value (the first whose position n' has n' / n >= p)."""
+    names = ", ".join(f"{name}_{s}" for name, _n, _l in STEPS for s in ("median_s", "p90_s"))
+    values = ", ".join(f"MAX(p[{k}]) FILTER (WHERE step = {n})"
+                       for _name, n, _l in STEPS for k in (1, 2))
+    level = ("CASE WHEN GROUPING(facility) = 0 THEN 3 WHEN GROUPING(ward) = 0 THEN 2 "
+             "WHEN GROUPING(province) = 0 THEN 1 ELSE 0 END")
+    unit = ("CASE WHEN GROUPING(facility) = 0 THEN facility WHEN GROUPING(ward) = 0 THEN ward "
+            "WHEN GROUPING(province) = 0 THEN province ELSE 0 END")
+    return [f"""
+        INSERT INTO {DUR} (day, level, unit, {names})
+        SELECT day, level, unit, {values} FROM (
+            SELECT day, step, {level} AS level, {unit} AS unit,
+                   percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY secs) AS p
+            FROM {LEAVING} WHERE step > 0
+            GROUP BY day, step, GROUPING SETS ((facility), (province, ward), (province), ())) x
+        WHERE unit IS NOT NULL
+        GROUP BY day, level, unit"""]  # nosec B608 # constant SQL
 
 
-def _backlog() -> str:
+def _backlog() -> list[str]:
     """The backlog as a difference array: each case's state segments (the initial one
     from its submission, then one after each transition), each cut into its age bands and
-    its overdue part, each piece +1 on its first day and -1 after its last."""
-    step = sql.step_of("g.state")
+    its overdue part, each piece +1 on its first day and -1 after its last. The segments'
+    days are stored first (computed once a segment), then expanded."""
+    step = sql.step_of("q.state")
     seconds = {1: "86399.499999", 2: "172799.499999"}  # the per-day rounding of whole seconds
-    x24, x48 = (local_day(f"g.entered + INTERVAL '{seconds[k]} seconds'") for k in (1, 2))
-    s_day = f"GREATEST({local_day('q.a')}, {local_day('q.submitted_at')}, %(d1)s)"
-    e_day = f"LEAST({local_day('q.b')} - 1, {local_day('q.closed_at')} - 1, %(d2)s)"
-    overdue_from = (f"CASE WHEN g.deadline_at IS NOT NULL AND g.state IN ({CLOCK}) "
-                    f"THEN GREATEST(g.s, {local_day('g.deadline_at')}) END")
-    sums = ", ".join(f"SUM(d.delta) FILTER (WHERE p.fig = {i})" for i in range(len(BACKLOG) + 1))
+    x24, x48 = (local_day(f"q.entered + INTERVAL '{seconds[k]} seconds'") for k in (1, 2))
+    overdue_from = (f"CASE WHEN q.deadline_at IS NOT NULL AND q.state IN ({CLOCK}) "
+                    f"THEN {local_day('q.deadline_at')} END")
+    sums = ", ".join(f"COALESCE(SUM(n) FILTER (WHERE fig = {i}), 0)" for i in range(len(BACKLOG) + 1))
+    band = "CASE WHEN g.step BETWEEN 1 AND 4 THEN (g.step - 1) * 3"  # the step's first column
     segments = f"""
         SELECT c.ward_id AS ward, {CASE_FACILITY} AS facility, c.submitted_at, c.closed_at, c.deadline_at,
                s.a, s.b, s.state, s.entered
-        FROM ({_transitions()}) t
+        FROM {TRANS} t
              JOIN verification_reconciliationcase c ON c.id = t.case_id {HEALTH_STATION}
              CROSS JOIN LATERAL (VALUES
                  (c.submitted_at, t.at, t.from_status, c.submitted_at, t.k = 1),
@@ -249,62 +262,83 @@ def _backlog() -> str:
         FROM {CASE_UNIT}
         WHERE {SHOWN} AND NOT EXISTS (SELECT 1 FROM verification_caseevent e
                                       WHERE e.case_id = c.id AND e.transition <> '')"""  # nosec B608 # constant SQL
-    return f"""
+    # The band edges and the overdue day clamped to [s, e + 1] cut the same pieces, and let
+    # the many open cases of a unit that share their days count as one segment of n.
+    return [f"""
+        INSERT INTO {SEG} (facility, ward, step, s, e, x24, x48, od, n)
+        SELECT facility, ward, step, s, e, LEAST(GREATEST(x24, s), e + 1), LEAST(GREATEST(x48, s), e + 1),
+               CASE WHEN od IS NOT NULL THEN LEAST(GREATEST(od, s), e + 1) END, COUNT(*) FROM (
+            SELECT q.facility, q.ward, {step} AS step,
+                   GREATEST({local_day('q.a')}, {local_day('q.submitted_at')}, %(d1)s) AS s,
+                   LEAST({local_day('q.b')} - 1, {local_day('q.closed_at')} - 1, %(d2)s) AS e,
+                   {x24} AS x24, {x48} AS x48, {overdue_from} AS od
+            FROM ({segments}) q WHERE q.state NOT IN ({FINAL}) OFFSET 0) g
+        WHERE g.s <= g.e
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",  # nosec B608 # constant SQL
+            f"""
         INSERT INTO {DELTA} (day, facility, ward, {", ".join(BACKLOG)}, overdue)
-        SELECT d.day, g.facility, g.ward, {sums}
-        FROM (SELECT g.*, {step} AS step, {x24} AS x24, {x48} AS x48 FROM (
-                  SELECT q.*, {s_day} AS s, {e_day} AS e FROM ({segments}) q) g
-              WHERE g.state NOT IN ({FINAL}) AND g.s <= g.e) g
-             CROSS JOIN LATERAL (VALUES
-                 (CASE WHEN g.step BETWEEN 1 AND 4 THEN (g.step - 1) * 3 END, g.s, LEAST(g.e, g.x24 - 1)),
-                 (CASE WHEN g.step BETWEEN 1 AND 4 THEN (g.step - 1) * 3 + 1 END, GREATEST(g.s, g.x24),
-                  LEAST(g.e, g.x48 - 1)),
-                 (CASE WHEN g.step BETWEEN 1 AND 4 THEN (g.step - 1) * 3 + 2 END, GREATEST(g.s, g.x48), g.e),
-                 ({len(BACKLOG)}, {overdue_from}, g.e)) p(fig, lo, hi)
-             CROSS JOIN LATERAL (VALUES (p.lo, 1), (p.hi + 1, -1)) d(day, delta)
-        WHERE p.fig IS NOT NULL AND p.lo <= p.hi AND d.day <= %(d2)s
-        GROUP BY d.day, g.facility, g.ward"""  # nosec B608 # constant SQL
+        SELECT day, facility, ward, {sums} FROM (
+            SELECT d.day, g.facility, g.ward, p.fig, SUM(d.delta * g.n) AS n
+            FROM {SEG} g
+                 CROSS JOIN LATERAL (VALUES
+                     ({band} END, g.s, LEAST(g.e, g.x24 - 1)),
+                     ({band} + 1 END, GREATEST(g.s, g.x24), LEAST(g.e, g.x48 - 1)),
+                     ({band} + 2 END, GREATEST(g.s, g.x48), g.e),
+                     ({len(BACKLOG)}, CASE WHEN g.od IS NOT NULL THEN GREATEST(g.s, g.od) END, g.e))
+                     p(fig, lo, hi)
+                 CROSS JOIN LATERAL (VALUES (p.lo, 1), (p.hi + 1, -1)) d(day, delta)
+            WHERE p.fig IS NOT NULL AND p.lo <= p.hi AND d.day <= %(d2)s
+            GROUP BY 1, 2, 3, 4) x
+        GROUP BY day, facility, ward"""]  # nosec B608 # constant SQL
 
 
-def _versions(*, placed: bool) -> str:
-    """Each record version's days on record [s, e] in the range (`placed`: with what
-    places it: its person, facility and vaccine)."""
-    joins = """JOIN records_citizen cz ON cz.id = r.citizen_id
-               LEFT JOIN records_facility f ON f.id = r.facility_id
-               JOIN records_vaccineproduct v ON v.id = r.vaccine_id""" if placed else ""
-    placing = ", cz.ward_id AS cz_ward, cz.sex, cz.birth_year, f.ward_id AS f_ward, v.code" if placed else ""
-    return f"""SELECT r.*{placing},
-                      GREATEST({local_day('r.created_at')}, %(d1)s) AS s,
-                      LEAST({local_day('n.replaced_at')} - 1, %(d2)s) AS e
-               FROM records_injectionrecord r {joins}
-                    LEFT JOIN (SELECT previous_id, MIN(created_at) AS replaced_at FROM records_injectionrecord
-                               WHERE previous_id IS NOT NULL GROUP BY previous_id) n ON n.previous_id = r.id
-               WHERE r.created_at < %(hi)s"""  # nosec B608 # constant SQL
+def _versions() -> str:
+    """Each record version's days on record [s, e] in the range, with what places and
+    classes it (its unit, vaccine, the person's sex and age band), stored once for the
+    doses and the people."""
+    return f"""
+        INSERT INTO {VERS} (citizen_id, dose_number, facility, ward, vaccine, sex, band, s, e)
+        SELECT * FROM (
+            SELECT r.citizen_id, r.dose_number, r.facility_id, COALESCE(f.ward_id, cz.ward_id), r.vaccine_id,
+                   cz.sex, {age_band()},
+                   GREATEST({local_day('r.created_at')}, %(d1)s) AS s,
+                   LEAST({local_day('n.replaced_at')} - 1, %(d2)s) AS e
+            FROM records_injectionrecord r
+                 JOIN records_citizen cz ON cz.id = r.citizen_id
+                 LEFT JOIN records_facility f ON f.id = r.facility_id
+                 LEFT JOIN (SELECT previous_id, MIN(created_at) AS replaced_at FROM records_injectionrecord
+                            WHERE previous_id IS NOT NULL GROUP BY previous_id) n ON n.previous_id = r.id
+            WHERE r.created_at < %(hi)s OFFSET 0) x
+        WHERE s <= e"""  # nosec B608 # constant SQL
 
 
 def _doses() -> list[str]:
-    band = age_band().replace("r.injection_date", "x.injection_date").replace("cz.birth_year", "x.birth_year")
-    dose_class = {"doses_dose1": "dose_number = 1", "doses_dose2": "dose_number = 2",
-                  "doses_booster": "dose_number NOT IN (1, 2)"}
+    """Doses on record as day changes: by unit and dose class for DailyFigures, and by
+    province (and nation) × vaccine × dose × sex × age band for DailyDoses, each grouped
+    straight from the versions (two small groupings, not one by every key at once)."""
+    changes = f"""{VERS} g CROSS JOIN LATERAL (VALUES (g.s, 1), (g.e + 1, -1)) d(day, delta)"""
+    classes = {"doses_dose1": 1, "doses_dose2": 2, "doses_booster": 3}
     return [f"""
-        INSERT INTO {DOSE_DELTA} (day, facility, ward, vaccine, dose_number, sex, age_band, delta)
-        SELECT d.day, x.facility_id, COALESCE(x.f_ward, x.cz_ward), x.code, x.dose_number, x.sex, {band},
-               SUM(d.delta)
-        FROM ({_versions(placed=True)}) x
-             CROSS JOIN LATERAL (VALUES (x.s, 1), (x.e + 1, -1)) d(day, delta)
-        WHERE x.s <= x.e AND d.day <= %(d2)s
-        GROUP BY 1, 2, 3, 4, 5, 6, 7""",  # nosec B608 # constant SQL
-            f"""
-        INSERT INTO {DELTA} (day, facility, ward, {", ".join(dose_class)})
-        SELECT day, facility, ward, {", ".join(f"SUM(delta) FILTER (WHERE {c})" for c in dose_class.values())}
-        FROM {DOSE_DELTA} GROUP BY day, facility, ward""",  # nosec B608 # constant SQL
+        INSERT INTO {DELTA} (day, facility, ward, {", ".join(classes)})
+        SELECT day, facility, ward, {", ".join(f"SUM(n) FILTER (WHERE cls = {k})" for k in classes.values())}
+        FROM (SELECT d.day, g.facility, g.ward,
+                     CASE WHEN g.dose_number = 1 THEN 1 WHEN g.dose_number = 2 THEN 2
+                          WHEN g.dose_number NOT IN (1, 2) THEN 3 END AS cls, SUM(d.delta) AS n
+              FROM {changes} WHERE d.day <= %(d2)s GROUP BY 1, 2, 3, 4) x
+        WHERE cls IS NOT NULL
+        GROUP BY day, facility, ward""",  # nosec B608 # constant SQL
             f"""
         INSERT INTO {DOSE_UNITS} (day, level, unit, vaccine, dose_number, sex, age_band, delta)
-        SELECT d.day, 1, w.province_id, d.vaccine, d.dose_number, d.sex, d.age_band, SUM(d.delta)
-        FROM {DOSE_DELTA} d JOIN records_ward w ON w.code = d.ward GROUP BY 1, 3, 4, 5, 6, 7
+        WITH x AS (
+            SELECT d.day, w.province_id AS province, v.code AS vaccine, g.dose_number, g.sex, g.band,
+                   SUM(d.delta) AS delta
+            FROM {changes} LEFT JOIN records_ward w ON w.code = g.ward
+                 JOIN records_vaccineproduct v ON v.id = g.vaccine
+            WHERE d.day <= %(d2)s GROUP BY 1, 2, 3, 4, 5, 6)
+        SELECT day, 1, province, vaccine, dose_number, sex, band, SUM(delta) FROM x
+        WHERE province IS NOT NULL GROUP BY 1, 3, 4, 5, 6, 7
         UNION ALL
-        SELECT day, 0, 0, vaccine, dose_number, sex, age_band, SUM(delta) FROM {DOSE_DELTA}
-        GROUP BY 1, 4, 5, 6, 7"""]  # nosec B608 # constant SQL
+        SELECT day, 0, 0, vaccine, dose_number, sex, band, SUM(delta) FROM x GROUP BY 1, 4, 5, 6, 7"""]  # nosec B608 # constant SQL
 
 
 def _people() -> str:
@@ -316,9 +350,9 @@ def _people() -> str:
         INSERT INTO {DELTA} (day, facility, ward, people_dose1, people_dose2, people_booster)
         WITH pts AS (
             SELECT x.citizen_id, {kind} AS kind, d.day, SUM(d.delta) AS delta
-            FROM ({_versions(placed=False)}) x
+            FROM {VERS} x
                  CROSS JOIN LATERAL (VALUES (x.s, 1), (x.e + 1, -1)) d(day, delta)
-            WHERE x.s <= x.e AND d.day <= %(d2)s AND {kind} IS NOT NULL
+            WHERE d.day <= %(d2)s AND {kind} IS NOT NULL
             GROUP BY 1, 2, 3),
         held AS (
             SELECT citizen_id, kind, day,
@@ -415,9 +449,10 @@ def statements() -> list[tuple[str, str]]:
     labelled = [("days", days)]
     labelled += [(f"case flows {n}", s) for n, s in enumerate(_case_flows(), 1)]
     labelled += [(f"record flows {n}", s) for n, s in enumerate(_record_flows(), 1)]
-    labelled += [(f"leaving {n}", s) for n, s in enumerate(_leaving(), 1)]
-    labelled += [(f"durations level {3 - n}", s) for n, s in enumerate(_durations())]
-    labelled += [("backlog segments", _backlog())]
+    labelled += [(f"leaving {n}", s) for n, s in enumerate(_leaving(), 1)]  # 1: the transitions
+    labelled += [("durations", s) for s in _durations()]
+    labelled += [(f"backlog {n}", s) for n, s in enumerate(_backlog(), 1)]
+    labelled += [("record versions", _versions())]
     labelled += [(f"doses {n}", s) for n, s in enumerate(_doses(), 1)]
     labelled += [("people", _people()), ("population", _population()), ("running stocks", _running_stocks()),
                  ("rollup", _rollup())]
