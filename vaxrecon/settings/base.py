@@ -63,6 +63,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out log-in into the lockout page
 ]
 
+# Forms: Django's template renderer, with the templates each field renders (its group, label, empty
+# error list, text-like input) and the selects written in Python, the same HTML (vaxrecon/widgets.py).
+FORM_RENDERER = "vaxrecon.widgets.PlainRenderer"
+
 ROOT_URLCONF = "vaxrecon.urls"
 WSGI_APPLICATION = "vaxrecon.wsgi.application"
 
