@@ -29,6 +29,7 @@ a narrow (figure, value) row per fact would be sixty times the per-day pivot's w
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -457,7 +458,25 @@ def statements() -> list[tuple[str, str]]:
     labelled += [("people", _people()), ("population", _population()), ("running stocks", _running_stocks()),
                  ("rollup", _rollup())]
     labelled += [(f"write {n}", s) for n, s in enumerate(_write(), 1)]
-    return labelled
+    return _with_statistics(labelled)
+
+
+def _with_statistics(labelled: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """ANALYZE each scratch table once it is filled and before a statement reads it: with
+    no statistics the planner takes a table of millions of rows for a small one (a nested
+    loop over the running stocks' days took minutes)."""
+    out, filled = [], set()
+    for label, statement in labelled:
+        target = re.match(r"\s*INSERT INTO (reports_rb_\w+)", statement)
+        target = target.group(1) if target else None
+        for table in sorted(filled):
+            if len(re.findall(rf"\b{table}\b", statement)) > (table == target):
+                out.append((f"statistics {table.removeprefix('reports_rb_')}", f"ANALYZE {table}"))
+                filled.discard(table)
+        out.append((label, statement))
+        if target:
+            filled.add(target)
+    return out
 
 
 def params(start: date, end: date) -> dict:
