@@ -23,6 +23,11 @@ so the read's p95 is its own time, not a queue's; ``--clients``, 8, for the crea
    all), each item all or nothing: records/s over the phase (target ≥ 5,000 records/s); every
    item must be recorded (201), or the run fails.
 
+Each phase also reports the server's CPU per request: gunicorn's workers and the database's
+PostgreSQL backends, read from /proc before and after it (other work on the machine is not
+counted), and what that CPU per request allows on this machine's cores at most (cores / CPU per
+request): where a target is out of reach of the hardware, that figure says so.
+
 Every answer must have the expected status (200, 201), else it counts as an error and the
 run exits 1. Figures go to bench/results.py (``make bench``'s table). The benchmark writes
 doses (dated today, so no duplicate of the generated 2021-2022 courses), their audit rows and
@@ -160,14 +165,61 @@ def run_phase(port: int, token: str, clients: int, jobs: list, expect: int) -> t
     return latencies, errors[0], time.perf_counter() - began
 
 
-def summary(name: str, latencies: list[float], errors: int, wall: float, items: int) -> dict:
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ServerCpu:
+    """CPU the server side spends: gunicorn's workers and the PostgreSQL backends of the database
+    (kept across requests: CONN_MAX_AGE), read from /proc, so a phase's CPU per request is known
+    whatever else the machine runs (Linux, the database on this machine)."""
+
+    def __init__(self, server_pid: int, database: str):
+        self.server_pid, self.database = server_pid, database
+
+    def pids(self) -> list[int]:
+        children = Path(f"/proc/{self.server_pid}/task/{self.server_pid}/children")
+        workers = [int(p) for p in children.read_text().split()] if children.exists() else []
+        probe = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", self.database, "-Atc",
+                                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND pid <> pg_backend_pid()"], capture_output=True, text=True, check=False)
+        return workers + [int(p) for p in probe.stdout.split()]
+
+    def seconds(self) -> dict[int, float]:
+        return {pid: _cpu_of(pid) for pid in self.pids()}
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float:
+        return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def summary(name: str, latencies: list[float], errors: int, wall: float, items: int, *,
+            cpu: float | None = None) -> dict:
     ms = [v * 1000 for v in latencies]
     out = {"phase": name, "requests": len(ms), "errors": errors, "p50": percentile(ms, 0.5),
            "p95": percentile(ms, 0.95), "p99": percentile(ms, 0.99), "per_s": len(ms) / wall,
-           "items_per_s": items / wall, "wall": wall}
+           "items_per_s": items / wall, "wall": wall,
+           "cpu_ms": None if cpu is None else cpu * 1000 / max(1, len(ms))}
     print(f"{name:28} {out['requests']:7} req {errors:4} err  p50 {out['p50']:6.1f}  p95 {out['p95']:6.1f}  "
           f"p99 {out['p99']:6.1f} ms  {out['per_s']:8.1f} req/s  {out['items_per_s']:9.1f} items/s")
+    if cpu is not None:  # what 2 cores could serve at this CPU per request, nothing else running
+        cores, per_request = os.cpu_count() or 1, out["cpu_ms"]
+        ceiling = cores * 1000 / per_request
+        print(f"{'':28} server CPU {per_request:.1f} ms a request (gunicorn + PostgreSQL): at most "
+              f"{ceiling:.0f} req/s, {ceiling * items / len(ms):.0f} items/s on {cores} cores")
     return out
+
+
+def measured(name: str, cpu: ServerCpu, items: int, run) -> dict:
+    """One phase (`run()` -> latencies, errors, wall) with the server's CPU over it."""
+    before = cpu.seconds()
+    latencies, errors, wall = run()
+    return summary(name, latencies, errors, wall, items, cpu=ServerCpu.spent(before, cpu.seconds()))
 
 
 def generate(database: str, citizens: int) -> None:
@@ -220,17 +272,19 @@ def main() -> int:
         token = people["token"]
         run_phase(port, token, args.clients, [("GET", f"/api/v1/injections/{pk}/", None)
                                               for pk in people["reads"][:200]], 200)  # warm-up
+        cpu = ServerCpu(server.pid, database_url.rsplit("/", 1)[1])
         reads = [("GET", f"/api/v1/injections/{pk}/", None) for pk in people["reads"]]
-        read = summary("GET a record", *run_phase(port, token, args.read_clients, reads, 200), len(reads))
+        read = measured("GET a record", cpu, len(reads),
+                        lambda: run_phase(port, token, args.read_clients, reads, 200))
         creates = [("POST", "/api/v1/injections/", dose(c, n)) for n, c in enumerate(cccds[:args.creates])]
-        create = summary("POST one dose per request", *run_phase(port, token, args.clients, creates, 201),
-                         args.creates)
+        create = measured("POST one dose per request", cpu, args.creates,
+                          lambda: run_phase(port, token, args.clients, creates, 201))
         rest = cccds[args.creates:args.creates + args.bulk]
         batches = [[dose(c, args.creates + i + n) for n, c in enumerate(rest[i:i + args.batch])]
                    for i in range(0, len(rest), args.batch)]
-        bulk = summary(f"POST bulk ({args.batch} a request)", *run_phase(
+        bulk = measured(f"POST bulk ({args.batch} a request)", cpu, len(rest), lambda: run_phase(
             port, token, min(args.clients, 2), [("POST", "/api/v1/injections/bulk/", {"records": b})
-                                                for b in batches], 200), len(rest))
+                                                for b in batches], 200))
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
