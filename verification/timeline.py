@@ -24,14 +24,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from verification import workflow
+from verification.imports.review_selectors import field_names
 
 # id -> the English message (the catalogue's msgid). Parameters are JSON values; a date is
-# stored as ISO (yyyy-mm-dd) and shown as dd/mm/yyyy.
+# stored as ISO (yyyy-mm-dd) and shown as dd/mm/yyyy; "fields" is a list of field keys shown by
+# their names.
 LINES: dict[str, str] = {
     "confirm": gettext_noop("Report confirmed with the code sent to the phone."),
     "join_report": gettext_noop("The citizen reported the same dose again; %(n)s new file(s) added."),
     "joined": gettext_noop("Joined the open request %(code)s."),
     "link_citizen": gettext_noop("Linked to the citizen %(name)s."),
+    "link_citizen_differs": gettext_noop("Linked to the citizen %(name)s, who differs from the claim in "
+                                         "%(fields)s; reason: %(reason)s"),
     "create_citizen": gettext_noop("Created the citizen %(name)s on the platform."),
     "correct_identity": gettext_noop("Identity corrected: %(name)s."),
     "add_dose": gettext_noop("Dose added: %(vaccine)s, dose %(n)s, %(date)s."),
@@ -55,6 +59,8 @@ def line(msg: str, **args) -> dict:
 
 
 def _shown(name: str, value) -> str:
+    if name == "fields" and isinstance(value, list):  # the confirmed fields that differ, by key
+        return field_names(value)
     if name == "date" and isinstance(value, str):
         try:
             return date.fromisoformat(value).strftime("%d/%m/%Y")

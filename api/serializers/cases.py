@@ -65,6 +65,13 @@ class CaseCreateIn(serializers.Serializer):
     "citizen": 1024})])
 class CitizenChoiceIn(serializers.Serializer):
     citizen = serializers.IntegerField(min_value=1, help_text="One of the case's candidates.")
+    confirm = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Required (true) when the citizen differs from the claim in date of birth, CCCD/CMND or "
+                  "commune/ward: the person at the desk checked the papers.")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, default="",
+        help_text="Why this is the same person although those fields differ (required with confirm).")
 
 
 @extend_schema_serializer(examples=[OpenApiExample("A new person", request_only=True, value={

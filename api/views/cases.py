@@ -139,7 +139,8 @@ class LinkCitizen(_Action):
     input_serializer = shapes.CitizenChoiceIn
 
     def act(self, case, data):
-        case_link_citizen(case=case, actor=self.request.user, citizen_id=data["citizen"])
+        case_link_citizen(case=case, actor=self.request.user, citizen_id=data["citizen"],
+                          confirmed=data.get("confirm", False), reason=data.get("reason", ""))
 
 
 @action_schema("cases_create_citizen", "Create the person on the platform and link")

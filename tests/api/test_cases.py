@@ -197,3 +197,19 @@ def test_create_citizen_and_correct_identity(clinic_api, opened):
     ).json()
     assert fixed["full_name"] == "Trần Thị Lan Anh" and fixed["status"] == CaseStatus.RECORD_UPDATED
     assert AuditEvent.objects.filter(action="citizen.correct_identity").exists()
+
+
+def test_linking_a_citizen_who_differs_from_the_claim_needs_confirm_and_reason(clinic_api, opened, lan):
+    pk = opened["id"]
+    act(clinic_api, pk, "start-review")
+    lan.cccd = "001191004568"  # one digit off the claim's
+    lan.save()
+    assert_problem(act(clinic_api, pk, "link-citizen", {"citizen": lan.pk}), 400, "invalid_input",
+                   field="confirm")
+    assert_problem(act(clinic_api, pk, "link-citizen", {"citizen": lan.pk, "confirm": True}), 400,
+                   "invalid_input", field="reason")
+    assert ReconciliationCase.objects.get(pk=pk).citizen_id is None
+    why = {"citizen": lan.pk, "confirm": True, "reason": "CCCD matches"}
+    linked = act(clinic_api, pk, "link-citizen", why)
+    assert linked.json()["citizen"] == lan.pk
+    assert AuditEvent.objects.get(action="case.link_citizen").after["reason"] == "CCCD matches"

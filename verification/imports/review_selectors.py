@@ -143,6 +143,19 @@ def differing_fields(record: dict, citizen: Citizen) -> list[str]:
     return [key for key in CONFIRMED_FIELDS if agree[key] is False]
 
 
+def field_names(keys: list[str]) -> str:
+    """The confirmed fields `keys` in words, in the active language."""
+    return ", ".join(str(CONFIRMED_FIELDS[k]) for k in keys if k in CONFIRMED_FIELDS)
+
+
+def claim_record(case) -> dict:
+    """A case's claimed identity as a record of the keys `agreements` compares, so the case page
+    and the match review ask for the same confirmations."""
+    return {"full_name": case.full_name, "sex": case.sex, "id_number": case.id_number, "phone": case.phone,
+            "date_of_birth": case.date_of_birth.isoformat() if case.date_of_birth else None,
+            "birth_year": case.birth_year, "ward_code": case.ward_id}
+
+
 LABELS = {"full_name": gettext_lazy("Full name"), "date_of_birth": gettext_lazy("Date of birth"),
           "sex": gettext_lazy("Sex"), "id_number": gettext_lazy("CCCD/CMND"), "phone": gettext_lazy("Phone"),
           "ward": gettext_lazy("Commune/ward")}

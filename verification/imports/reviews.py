@@ -19,8 +19,8 @@ from records.services import citizen_create, injection_record_create
 from vaxrecon.access import scope_for
 from vaxrecon.errors import InvalidInput, InvalidTransition, NotFoundInScope
 from verification.imports.review_selectors import (
-    CONFIRMED_FIELDS,
     differing_fields,
+    field_names,
     registry_search,
 )
 from verification.imports.selectors import reviews_in_scope
@@ -80,6 +80,20 @@ def _chosen_citizen(review: MatchReview, citizen_id: int, search: dict | None) -
     return found[citizen_id]
 
 
+def confirmed_reason(differs: list[str], *, confirmed: bool, reason: str, refusal: str) -> str:
+    """The reason given for taking a citizen who differs in `differs` (confirmed fields' keys) as
+    the person, stripped. With differences, refuses (InvalidInput) when they were not confirmed
+    (`refusal`, naming %(fields)s; field "confirm") or no reason was given (field "reason").
+    The match review and the case page ask the same."""
+    reason = (reason or "").strip()
+    if differs and not confirmed:
+        raise InvalidInput(refusal % {"fields": field_names(differs)}, field="confirm")
+    if differs and not reason:
+        raise InvalidInput(_("Say why this is the same person although %(fields)s differ.")
+                           % {"fields": field_names(differs)}, field="reason")
+    return reason
+
+
 @transaction.atomic
 def review_accept(*, review: MatchReview | int, actor, citizen_id: int, search: dict | None = None,
                   confirmed: bool = False, reason: str = "") -> MatchReview:
@@ -92,23 +106,14 @@ def review_accept(*, review: MatchReview | int, actor, citizen_id: int, search: 
     review = _open_review(review, actor)
     citizen = _chosen_citizen(review, citizen_id, search)
     differs = differing_fields(review.record, citizen)
-    reason = (reason or "").strip()
-    if differs and not confirmed:
-        raise InvalidInput(_("This person differs from the record in: %(fields)s. Confirm that it is "
-                             "the same person.") % {"fields": _field_names(differs)}, field="confirm")
-    if differs and not reason:
-        raise InvalidInput(_("Say why this is the same person although %(fields)s differ.")
-                           % {"fields": _field_names(differs)}, field="reason")
+    reason = confirmed_reason(differs, confirmed=confirmed, reason=reason, refusal=_(
+        "This person differs from the record in: %(fields)s. Confirm that it is the same person."))
     injection = _dose(review, citizen, actor)
     extra = {"differs_in": differs, "reason": reason} if differs else {}
     if search and citizen_id not in {c["citizen_id"] for c in review.candidates}:
         extra["found_by_search"] = sorted(k for k, v in search.items() if v)
     return _decide(review, actor=actor, status=MatchReview.Status.ACCEPTED, action="match_review.accept",
                    citizen=citizen, injection=injection, note=reason if differs else "", extra=extra or None)
-
-
-def _field_names(keys: list[str]) -> str:
-    return ", ".join(str(CONFIRMED_FIELDS[k]) for k in keys)
 
 
 def missing_for_citizen(record: dict) -> dict[str, bool]:

@@ -26,6 +26,8 @@ from records.services import (
 from vaxrecon.access import scope_for
 from vaxrecon.errors import InvalidInput, InvalidTransition, NotAllowed, NotFoundInScope
 from verification import workflow
+from verification.imports.review_selectors import claim_record, differing_fields
+from verification.imports.reviews import confirmed_reason
 from verification.models import REVIEW_DEADLINE, ClaimedDose, OneTimeCode, ReconciliationCase
 from verification.selectors import (
     DUPLICATE_WINDOW,
@@ -270,8 +272,13 @@ def case_start_review(*, case: ReconciliationCase | int, actor) -> Reconciliatio
     return case_transition(case=case, name="start_review", actor=actor)
 
 
-def case_link_citizen(*, case: ReconciliationCase | int, actor, citizen_id: int) -> ReconciliationCase:
-    """Link the case to one of its candidate citizens (never to anyone else). Returns the case."""
+def case_link_citizen(*, case: ReconciliationCase | int, actor, citizen_id: int, confirmed: bool = False,
+                      reason: str = "") -> ReconciliationCase:
+    """Link the case to one of its candidate citizens (never to anyone else). Returns the case.
+
+    When the citizen differs from the claim in date of birth, CCCD/CMND or commune/ward, staff
+    must confirm it (`confirmed`) and say why (`reason`), as on the match review: the fields and
+    the reason are kept in the timeline and the audit event. Raises InvalidInput otherwise."""
     with transaction.atomic():
         locked = _clinic_case(case, actor, action=_("link a citizen"))
         candidates = {c.citizen.pk: c for c in case_candidates(locked)}
@@ -285,18 +292,27 @@ def case_link_citizen(*, case: ReconciliationCase | int, actor, citizen_id: int)
         if locked.injections.exclude(citizen=citizen).exists():
             raise InvalidInput(_("Doses were already recorded for another person on this case."),
                                field="citizen")
-        _set_citizen(locked, citizen, actor=actor, action="link_citizen")
+        differs = differing_fields(claim_record(locked), citizen)
+        reason = confirmed_reason(differs, confirmed=confirmed, reason=reason, refusal=_(
+            "This person differs from the claim in: %(fields)s. Confirm that it is the same person."))
+        _set_citizen(locked, citizen, actor=actor, action="link_citizen",
+                     differs={"differs_in": differs, "reason": reason} if differs else None)
     return locked
 
 
-def _set_citizen(locked: ReconciliationCase, citizen: Citizen, *, actor, action: str) -> None:
+def _set_citizen(locked: ReconciliationCase, citizen: Citizen, *, actor, action: str,
+                 differs: dict | None = None) -> None:
     """Bind the (locked) case to `citizen`, with its timeline event ("Linked to the citizen X"
-    or "Created the citizen X", by `action`) and audit snapshot."""
+    or "Created the citizen X", by `action`) and audit snapshot; `differs`: the confirmed
+    differences ({"differs_in": field keys, "reason": why}), kept in both."""
     before = snapshot(locked, AUDITED_FIELDS)
     locked.citizen = citizen
     locked.save(update_fields=["citizen", "updated_at"])
+    said = (line("link_citizen_differs", name=citizen.full_name, fields=differs["differs_in"],
+                 reason=differs["reason"]) if differs else line(action, name=citizen.full_name))
     case_event(case=locked, actor=actor, action=action, before=before,
-               data={"citizen": citizen.pk, **line(action, name=citizen.full_name)})
+               after={**snapshot(locked, AUDITED_FIELDS), **(differs or {})},
+               data={"citizen": citizen.pk, **(differs or {}), **said})
 
 
 def _split_id_number(typed: str) -> tuple[str, str]:

@@ -113,7 +113,8 @@ def start_review(request: HttpRequest, case) -> HttpResponse:
 @case_action
 def link_citizen(request: HttpRequest, case) -> HttpResponse:
     return _step(request, case, case_link_citizen, done=_("The case is linked to the citizen."),
-                 citizen_id=_posted_id(request, "citizen", _("No such citizen.")))
+                 citizen_id=_posted_id(request, "citizen", _("No such citizen.")),
+                 confirmed=request.POST.get("confirm") == "on", reason=request.POST.get("reason", ""))
 
 
 @case_action

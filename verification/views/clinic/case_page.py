@@ -26,6 +26,7 @@ from verification.forms import (
     RejectForm,
     RequestInfoForm,
 )
+from verification.imports.review_selectors import claim_record, differing_fields, field_names
 from verification.police.selectors import registry_delay
 from verification.selectors import case_candidates, case_facilities, citizen_doses, staff_case
 from verification.timeline import event_line
@@ -114,6 +115,15 @@ def actor_words(event) -> str:
     return _("%(who)s (%(role)s)") % {"who": name, "role": profile.get_role_display()} if profile else name
 
 
+def _with_differences(case, candidates: list) -> list:
+    """Each candidate with `differs`: the names of the fields that differ from the claim and must
+    be confirmed, with a reason, before staff link it (as on the match review)."""
+    claim = claim_record(case)
+    for candidate in candidates:
+        candidate.differs = field_names(differing_fields(claim, candidate.citizen))
+    return candidates
+
+
 def _events(case) -> list[tuple]:
     """The timeline, each event with who acted in words, the label of the state it led to and
     what it says (in the reader's language)."""
@@ -171,7 +181,7 @@ def case_context(request: HttpRequest, case, **given) -> dict:
         "citizen": citizen, "comparison": _comparison(case, citizen), "platform_doses": platform_doses,
         "case_injection_ids": set(case.injections.values_list("pk", flat=True)),
         "evidence": case.evidence.all(), "events": _events(case),
-        "candidates": case_candidates(case) if editable and not citizen else [],
+        "candidates": _with_differences(case, case_candidates(case)) if editable and not citizen else [],
         "allowed": {t.name for t in workflow.allowed_transitions(case.status, Role.CLINIC_STAFF)},
         "editable": editable, "police_values": police,
         "police_differences": _police_differences(case, police),
