@@ -57,9 +57,11 @@ def build_days(*, start: date, end: date, now: datetime | None = None, skip_lock
     `method`: "daily" builds each day in its own transaction (so each day's stocks carry
     from the one before; `full` counts them afresh); "range" builds each run of days that
     may be built in one pass and one transaction (reports.range_build: PostgreSQL only, its
-    figures those of a full count); "auto" takes the range build for two days or more where
-    the database has it. A locked day raises InvalidTransition before anything is built
-    (or is skipped with `skip_locked`, as the scheduled runs do). Returns what was built, in
+    figures those of a full count); "auto" takes the range build where the database has it
+    for a run of at least REPORTS_RANGE_MIN_DAYS days (it reads every table once, whatever
+    the range's length, so a few days are cheaper carried one by one). A locked day raises
+    InvalidTransition before anything is built (or is skipped with `skip_locked`, as the
+    scheduled runs do). Returns what was built, in
     date order; `phase` hears the range build's statements as they finish."""
     if start > end:
         raise InvalidInput(_("The first day must not be after the last day."))
@@ -77,24 +79,21 @@ def build_days(*, start: date, end: date, now: datetime | None = None, skip_lock
         raise InvalidInput(_("Unknown build method: %(m)s.") % {"m": method})
     if method == "range" and not range_build.supported():
         raise InvalidInput(_("A range build needs PostgreSQL; build the days one by one."))
-    if method == "range" or (method == "auto" and len(days) - len(locked) > 1 and range_build.supported()):
-        return _build_runs([d for d in days if d not in locked], now=now, progress=progress, phase=phase,
-                           lone_carried=method == "auto")
-    built = []
-    for day in days:
-        if day in locked:
-            continue
-        result = build_day(day, now=now, full=full)
-        built.append(result)
-        if progress:
-            progress(result)
-    return built
+    shortest = 1 if method == "range" else _range_min_days() if method == "auto" else None
+    return _build_runs([d for d in days if d not in locked], now=now, progress=progress, phase=phase,
+                       shortest=shortest, full=full)
 
 
-def _build_runs(days: list[date], *, now: datetime, progress, phase,
-                lone_carried: bool = True) -> list[DayBuild]:
-    """Range-build each run of consecutive days (locked days split a range); a lone day
-    between locked ones is built by itself, carried from the day before (`lone_carried`)."""
+def _range_min_days() -> int | None:
+    """The shortest run of days `auto` range-builds (None: never, on SQLite)."""
+    return max(getattr(settings, "REPORTS_RANGE_MIN_DAYS", 10), 1) if range_build.supported() else None
+
+
+def _build_runs(days: list[date], *, now: datetime, progress, phase, shortest: int | None,
+                full: bool = False) -> list[DayBuild]:
+    """Range-build each run of consecutive days (locked days split a range) of at least
+    `shortest` days; shorter runs (or all, when `shortest` is None) day by day in date order,
+    each carried from the day before (`full`: counted afresh)."""
     runs: list[list[date]] = []
     for day in days:
         if runs and (day - runs[-1][-1]).days == 1:
@@ -102,9 +101,10 @@ def _build_runs(days: list[date], *, now: datetime, progress, phase,
         else:
             runs.append([day])
     built = []
-    for run in runs:  # a lone day is cheaper carried from the day before than counted afresh
-        results = ([build_day(run[0], now=now)] if len(run) == 1 and lone_carried
-                   else range_build.build_range(run[0], run[-1], now=now, progress=phase))
+    for run in runs:
+        ranged = shortest is not None and len(run) >= shortest
+        results = (range_build.build_range(run[0], run[-1], now=now, progress=phase) if ranged
+                   else (build_day(day, now=now, full=full) for day in run))
         for result in results:
             built.append(result)
             if progress:
@@ -164,9 +164,8 @@ def rebuild_stale(*, now: datetime | None = None,
     stale = ReportDay.objects.filter(stale_since__isnull=False).order_by("day")
     days = [report_day.day for report_day in stale
             if not is_locked(report_day.day, now=now, report_day=report_day)]
-    if range_build.supported():  # consecutive stale days (a paper log's weeks): one pass each run
-        return _build_runs(days, now=now, progress=None, phase=phase)
-    return [build_day(day, now=now) for day in days]
+    # consecutive stale days (a paper log's weeks) in one pass where that is cheaper
+    return _build_runs(days, now=now, progress=None, phase=phase, shortest=_range_min_days())
 
 
 def build_closing_day(*, now: datetime | None = None) -> list[DayBuild]:

@@ -114,9 +114,11 @@ def test_a_range_built_in_one_pass_equals_its_days_built_one_by_one(hanoi_facili
     assert ReportDay.objects.filter(day__gte=FIRST, day__lte=LAST, stale_since__isnull=True).count() == 12
 
 
-def test_auto_takes_the_range_build_for_several_days_and_replaces_them_exactly(hanoi_facility):
+def test_auto_takes_the_range_build_for_several_days_and_replaces_them_exactly(hanoi_facility, settings):
     build_scenario(hanoi_facility)
+    settings.REPORTS_RANGE_MIN_DAYS = 3
     first = build_days(start=DAY - timedelta(days=1), end=DAY + timedelta(days=1))
+    assert [b.carried for b in first] == [False] * 3  # one pass, counted afresh
     stored = _stored()
     again = build_days(start=DAY - timedelta(days=1), end=DAY + timedelta(days=1))
     assert [b.rows for b in again] == [b.rows for b in first]
@@ -139,7 +141,7 @@ def test_a_locked_day_splits_the_range_and_keeps_its_figures(hanoi_facility, set
 
 def test_consecutive_stale_days_are_rebuilt_in_one_pass_as_a_full_count(hanoi_facility, settings):
     scenario = build_scenario(hanoi_facility)
-    settings.REPORTS_LOCK_AFTER_DAYS = 36500
+    settings.REPORTS_LOCK_AFTER_DAYS, settings.REPORTS_RANGE_MIN_DAYS = 36500, 2
     build_days(start=DAY - timedelta(days=3), end=DAY, method="daily")
     lan = scenario["records"][1]
     for late in (DAY - timedelta(days=2), DAY - timedelta(days=1)):  # a paper log typed in now
@@ -153,3 +155,13 @@ def test_consecutive_stale_days_are_rebuilt_in_one_pass_as_a_full_count(hanoi_fa
     in_one_pass = _stored()
     build_days(start=DAY - timedelta(days=3), end=DAY, method="daily", full=True)
     assert _stored() == in_one_pass
+
+
+def test_auto_builds_a_run_shorter_than_the_setting_day_by_day(hanoi_facility, settings):
+    build_scenario(hanoi_facility)
+    settings.REPORTS_RANGE_MIN_DAYS = 4
+    short = build_days(start=DAY - timedelta(days=2), end=DAY)
+    assert [b.carried for b in short] == [False, True, True]  # carried, not a range pass
+    stored = _stored()
+    assert [b.carried for b in build_days(start=DAY - timedelta(days=3), end=DAY)] == [False] * 4
+    assert [r for r in _stored()[0] if r[0] >= DAY - timedelta(days=2)] == stored[0]

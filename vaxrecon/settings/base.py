@@ -262,6 +262,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 REPORTS_BUILD_AT = tuple(int(x) for x in env("REPORTS_BUILD_AT", default="23:30").split(":"))
 REPORTS_STALE_CHECK_MINUTE = env.int("REPORTS_STALE_CHECK_MINUTE", default=15)
 REPORTS_LOCK_AFTER_DAYS = env.int("REPORTS_LOCK_AFTER_DAYS", default=14)
+# PostgreSQL: a backfill of at least this many consecutive days is built in one pass (reports.range_build)
+REPORTS_RANGE_MIN_DAYS = env.int("REPORTS_RANGE_MIN_DAYS", default=10)
 REPORTS_REOPEN_HOURS = env.int("REPORTS_REOPEN_HOURS", default=48)
 REPORTS_SUBMISSION_DEADLINE_HOURS = env.int("REPORTS_SUBMISSION_DEADLINE_HOURS", default=12)
 # Needs `celery beat` (the compose worker runs it with -B); without it, run `manage.py verify_identities`.
