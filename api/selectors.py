@@ -54,8 +54,9 @@ def key_for_token(token: str) -> ApiKey | None:
         return None
     # With what `scope_for(key.user)` reads (the profile's facility and ward, and their province
     # ids): the request's scope then costs no query of its own, however often a view asks for it.
-    key = (ApiKey.objects.select_related("user__profile__facility__ward", "user__profile__ward", "facility")
-           .filter(prefix=prefix).first())
+    # The prefix is unique: no ORDER BY to compile (`.first()` would add the model's ordering).
+    key = next(iter(ApiKey.objects.select_related("user__profile__facility__ward", "user__profile__ward",
+                                                  "facility").filter(prefix=prefix).order_by()[:1]), None)
     if key is None or not hmac.compare_digest(key.token_hash, token_hash(token)):
         return None
     return key if key.is_usable() else None

@@ -63,8 +63,9 @@ def injections_in_scope(*, scope: Scope, current_only: bool = True) -> QuerySet[
 def injection_in_scope(*, scope: Scope, pk) -> InjectionRecord:
     """One record (any version) given in the scope, with its vaccine (its citizen and facility by
     id: one row read, not three); NotFoundInScope otherwise."""
-    record = (injections_in_scope(scope=scope, current_only=False).select_related(None)
-              .select_related("vaccine").filter(pk=pk).first())
+    # by its key: no ORDER BY to compile (`.first()` would add the list's ordering)
+    record = next(iter(injections_in_scope(scope=scope, current_only=False).select_related(None)
+                       .select_related("vaccine").filter(pk=pk).order_by()[:1]), None)
     if record is None:
         raise NotFoundInScope(gettext("No such dose."))
     return record
