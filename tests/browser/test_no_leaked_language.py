@@ -1,9 +1,11 @@
 """No English on Vietnamese pages and no Vietnamese on English pages: every page of each role's
-menu (and the citizens' pages) is read in Chromium in both languages; a catalogue sentence
-shown in the other language, or a known leaked key ("None", the stored actor keys), fails the
-test. The Vietnamese catalogue has no untranslated or fuzzy entry."""
+menu (and the citizens' pages, and a case's pages for the clinic, the police and the citizen) is
+read in Chromium in both languages; a catalogue sentence shown in the other language, or a known
+leaked key ("None", the stored actor keys), fails the test. The Vietnamese catalogue has no
+untranslated or fuzzy entry."""
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,14 +13,16 @@ from django.utils import translation
 
 from accounts.models import Role
 from tests.conftest import ROOT, browser_login
-from tests.factories import make_user
+from tests.factories import CitizenFactory, make_user
 from tests.verification.conftest import confirmed_report
-from verification.services import case_reject, case_start_review
+from tests.verification.helpers import update_record
+from verification.services import case_reject, case_send_to_police, case_start_review
 
 pytestmark = pytest.mark.browser
 
 CATALOGUE = Path(ROOT) / "locale" / "vi" / "LC_MESSAGES" / "django.po"
-KNOWN_LEAKS = re.compile(r"\bNone\b|>\s*citizen\s*<|>\s*system\s*<|\bTrue\b|\bFalse\b")
+# "None" as a value (not the English sentence "None of them: ...").
+KNOWN_LEAKS = re.compile(r"\bNone\b(?! of\b)|>\s*citizen\s*<|>\s*system\s*<|\bTrue\b|\bFalse\b")
 PERSONAS = {  # user: pages besides their menu
     None: ["/verification/report/", "/verification/status/", "/verification/guide/", "/login/"],
     "clinic-hn": [], "police-hn": [], "signer-hn": ["/signing/certificates/"], "province-hn": [],
@@ -76,23 +80,39 @@ def test_the_vietnamese_catalogue_has_no_untranslated_or_fuzzy_entry():
     assert [e["msgid"] for e in entries if e["fuzzy"]] == []
 
 
-def _pages(page, user) -> list[str]:
+def _cases(facility, clinic_user) -> dict:
+    """Each persona's case pages: one in review with candidates (one of them differing from the
+    claim), one sent to the police (its timeline full of lines), the citizen's status pages."""
+    sent = confirmed_report(facility)
+    case_start_review(case=sent, actor=clinic_user)
+    update_record(sent, clinic_user)
+    case_send_to_police(case=sent, actor=clinic_user)
+    in_review = confirmed_report(facility, phone="0987654321")
+    case_start_review(case=in_review, actor=clinic_user)
+    CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=date(1991, 3, 12), cccd="001191004568",
+                   phone="0987654321")
+    return {None: [f"/verification/status/{c.tracking_code}/" for c in (in_review, sent)],
+            "clinic-hn": [f"/verification/cases/{c.pk}/" for c in (in_review, sent)],
+            "police-hn": [f"/verification/police/cases/{sent.pk}/"]}
+
+
+def _pages(page, user, cases: dict) -> list[str]:
     if user is None:
-        return PERSONAS[None]
+        return PERSONAS[None] + cases[None]
     browser_login(page, user)
     menu = page.locator("nav.mainnav a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
-    return [*menu, *PERSONAS[user]]
+    return [*menu, *PERSONAS[user], *cases.get(user, [])]
 
 
 @pytest.mark.parametrize("user", list(PERSONAS))
 def test_every_page_speaks_only_the_readers_language(page, user, clinic_user, police_user, provincial_user,
                                                       ministry_user, hanoi_facility):
     make_user(Role.SIGNER, username="signer-hn", ward=hanoi_facility.ward)
-    confirmed_report(hanoi_facility)
+    cases = _cases(hanoi_facility, clinic_user)
     entries = catalogue()
     english, vietnamese = sentences(entries, "msgid"), sentences(entries, "msgstr")
     leaks, native = [], {"vi": 0, "en": 0}
-    for url in _pages(page, user):
+    for url in _pages(page, user, cases):
         for lang, foreign, own in (("vi", english, vietnamese), ("en", vietnamese, english)):
             page.context.add_cookies([{"name": "django_language", "value": lang, "url": page.base_url}])
             page.goto(page.base_url + url)

@@ -69,12 +69,16 @@ def test_a_case_with_candidates_fits_a_phone(phone_page, clinic_user, reported_c
     CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=date(1991, 3, 12), cccd="001191004567",
                    phone="0912345678")
     CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=date(1991, 7, 1), phone="0912000111")
+    # one digit off the claimed CCCD: its link asks for a confirmation and a reason
+    CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=date(1991, 3, 12), cccd="001191004568",
+                   phone="0912345678")
     case_start_review(case=reported_case, actor=clinic_user)
     page = phone_page
     browser_login(page, "clinic-hn")
     _open(page, reported_case)
 
     assert page.locator("form[action$='/link/'] button").count() >= 1
+    assert page.locator("form[action$='/link/'] [data-testid=confirm-differences] textarea").count() == 1
     _fits(page)
     with page.expect_navigation():
         page.select_option("select[name=language]", "en")
