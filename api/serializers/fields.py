@@ -39,7 +39,7 @@ class VaccineCodeField(serializers.SlugRelatedField):
         if not isinstance(data, (str, int)) or isinstance(data, bool):
             return super().to_internal_value(data)  # its own refusal of a value of another type
         if getattr(self, "_catalogue", None) is None:
-            self._catalogue = {v.code: v for v in self.get_queryset()}
+            self._catalogue = {v.code: v for v in self.get_queryset().order_by()}  # by code: in no order
         product = self._catalogue.get(str(data))
         if product is None:
             self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))

@@ -381,8 +381,9 @@ def check_not_duplicate(citizen: Citizen, vaccine: VaccineProduct, injection_dat
                         exclude_ids=()) -> None:
     """Refuse a dose the person already has (DuplicateDose naming it): the one duplicate-dose rule of
     the case page, the API's own records and their corrections."""
-    twin = same_dose_of(current_doses_of(citizen_ids=[citizen.pk]), citizen_id=citizen.pk, vaccine=vaccine,
-                        injection_date=injection_date, exclude_ids=exclude_ids)
+    # in no order (no ORDER BY to compile): the rule picks the earliest twin itself
+    twin = same_dose_of(current_doses_of(citizen_ids=[citizen.pk]).order_by(), citizen_id=citizen.pk,
+                        vaccine=vaccine, injection_date=injection_date, exclude_ids=exclude_ids)
     if twin is not None:
         raise duplicate_refusal(twin)
 
