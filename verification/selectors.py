@@ -262,7 +262,7 @@ class Verdict:
 @dataclass
 class CaseCandidate(Verdict):
     citizen: object
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     score: float | None = None  # the engine's log2 odds, when the engine scored it
     probability: float | None = None
     against: bool = False  # the engine ran and did not list this citizen (below its review threshold)
@@ -272,7 +272,27 @@ class CaseCandidate(Verdict):
         return "unlikely" if self.against else strength_of(self.score)
 
 
-def _engine_reason(field_name: str, level: str) -> str:
+class Reason(str):
+    """A reason in words, and how the field compares (`kind`): "agree", "near" (nearly: a typo,
+    accents, swapped day and month, the same province) or "differ"; the page marks each."""
+
+    kind: str
+
+    def __new__(cls, text: str, kind: str = "agree") -> Reason:
+        made = super().__new__(cls, text)
+        made.kind = kind
+        return made
+
+
+def _kind(field_name: str, level: str) -> str:
+    if level == "disagree":
+        return "differ"
+    if level in ("exact", "agree", "ward") or (field_name == "birth_year" and level == "year"):
+        return "agree"
+    return "near"
+
+
+def _engine_reason(field_name: str, level: str) -> Reason:
     """The engine's (field, level) in a sentence staff can check against the papers."""
     sentences = {
         ("name", "exact"): _("Same name"), ("name", "folded"): _("Same name apart from accents"),
@@ -299,10 +319,10 @@ def _engine_reason(field_name: str, level: str) -> str:
         ("ward", "province"): _("Lives in the same province"),
         ("ward", "disagree"): _("Lives elsewhere"),
     }
-    return str(sentences.get((field_name, level), f"{field_name}: {level}"))
+    return Reason(str(sentences.get((field_name, level), f"{field_name}: {level}")), _kind(field_name, level))
 
 
-def _blocking_reasons(case: ReconciliationCase, citizen) -> list[str]:
+def _blocking_reasons(case: ReconciliationCase, citizen) -> list[Reason]:
     reasons = []
     if case.id_number and case.id_number in (citizen.cccd, citizen.cmnd):
         reasons.append(_("Same CCCD/CMND number"))
@@ -315,7 +335,7 @@ def _blocking_reasons(case: ReconciliationCase, citizen) -> list[str]:
     elif case.birth_year == citizen.birth_year:
         reasons.append(_("Same year of birth"))
     if case.sex != citizen.sex:
-        reasons.append(_("Different sex"))
+        reasons.append(Reason(_("Different sex"), "differ"))
     if case.ward_id and case.ward_id == citizen.ward_id:
         reasons.append(_("Lives in the same commune"))
     return reasons

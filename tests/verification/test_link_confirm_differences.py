@@ -87,3 +87,23 @@ def test_a_candidate_who_agrees_is_linked_without_confirmation(clinic_user, case
     with translation.override("en"):
         case_link_citizen(case=case_in_review, actor=clinic_user, citizen_id=same.pk)
     assert "differs_in" not in AuditEvent.objects.get(action="case.link_citizen").after
+
+
+MARKED = {"vi": {("reason-agree", "✓ Trùng họ tên"), ("reason-near", "≈ Số CCCD khác một chữ số")},
+          "en": {("reason-agree", "✓ Same name"), ("reason-near", "≈ CCCD number differs by one digit")}}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_each_candidate_marks_what_agrees_nearly_agrees_and_differs(page, clinic_user, case_in_review,
+                                                                   typo_cccd, lang):
+    CitizenFactory(full_name="Trần Thị Lan", sex="F", date_of_birth=date(1991, 3, 12), cccd="001191004567",
+                   phone="0999888777")  # the claimed CCCD, another phone
+    browser_login(page, "clinic-hn")
+    page.context.add_cookies([{"name": "django_language", "value": lang, "url": page.base_url}])
+    page.goto(page.base_url + f"/verification/cases/{case_in_review.pk}/")
+    marks = page.locator("table.candidates ul.reasons li").evaluate_all(
+        "ls => ls.map(l => [l.className, l.innerText.trim()])")
+    assert MARKED[lang] <= {tuple(m) for m in marks}
+    differ = {text for kind, text in marks if kind == "reason-differ"}
+    assert differ == {"✗ Khác số điện thoại" if lang == "vi" else "✗ Different phone number"}
