@@ -58,7 +58,7 @@ from reports.stocks import age_band
 
 DAYS, FLOW, DELTA = "reports_rb_days", "reports_rb_flow", "reports_rb_delta"
 LEAVING, DUR, UNITS = "reports_rb_leaving", "reports_rb_dur", "reports_rb_units"
-DOSE_UNITS = "reports_rb_dose_units"
+DOSE_UNITS, STOCK_UNITS = "reports_rb_dose_units", "reports_rb_stock_units"
 TRANS, SEG, VERS = "reports_rb_trans", "reports_rb_seg", "reports_rb_vers"
 DURATIONS = [f.name for f in FIGURES if f.kind == DURATION]
 # Facts under a name the catalogue lacks (a rejection reason it does not know, a step-0
@@ -91,6 +91,7 @@ def _temp_tables() -> dict[str, str]:
         LEAVING: "day DATE, facility INTEGER, ward INTEGER, province INTEGER, step INTEGER, secs BIGINT",
         DUR: f"day DATE, level INTEGER, unit INTEGER, {_cols(DURATIONS, 'BIGINT')}",
         UNITS: f"day DATE, level INTEGER, unit INTEGER, {_cols(COLUMNS, 'BIGINT')}",
+        STOCK_UNITS: f"day DATE, level INTEGER, unit INTEGER, {_cols(STOCK_COLUMNS, 'BIGINT')}",
         DOSE_UNITS: ("day DATE, level INTEGER, unit INTEGER, vaccine VARCHAR(40), dose_number INTEGER, "
                      "sex VARCHAR(1), age_band VARCHAR(8), delta BIGINT"),
         TRANS: ("case_id BIGINT, at TIMESTAMPTZ, from_status TEXT, from_step INTEGER, changes_step BOOLEAN, "
@@ -375,40 +376,45 @@ def _population() -> str:
         FROM records_citizen WHERE created_at < %(hi)s AND ward_id IS NOT NULL GROUP BY 1, 3"""  # nosec B608 # constant SQL
 
 
-def _running_stocks() -> str:
-    """The stocks at each midnight: running sums of the day changes, per unit, over every
-    day of the range (a unit with no change on a day keeps the day before's)."""
-    summed = ", ".join(f"SUM({c}) AS {c}" for c in STOCK_COLUMNS)
-    running = ", ".join(f"SUM(COALESCE(d.{c}, 0)) OVER w AS {c}" for c in STOCK_COLUMNS)
-    nonzero = " OR ".join(f"{c} <> 0" for c in STOCK_COLUMNS)
-    return f"""
-        INSERT INTO {FLOW} (day, facility, ward, {", ".join(STOCK_COLUMNS)})
-        SELECT day, NULLIF(fk, -1), NULLIF(wk, -1), {", ".join(STOCK_COLUMNS)} FROM (
-            SELECT g.day, k.fk, k.wk, {running}
-            FROM (SELECT DISTINCT COALESCE(facility, -1) AS fk, COALESCE(ward, -1) AS wk FROM {DELTA}) k
-                 CROSS JOIN {DAYS} g
-                 LEFT JOIN (SELECT day, COALESCE(facility, -1) AS fk, COALESCE(ward, -1) AS wk, {summed}
-                            FROM {DELTA} GROUP BY 1, 2, 3) d
-                        ON d.day = g.day AND d.fk = k.fk AND d.wk = k.wk
-            WINDOW w AS (PARTITION BY k.fk, k.wk ORDER BY g.day)) x
-        WHERE {nonzero}"""  # nosec B608 # constant SQL
-
-
-def _rollup() -> str:
-    """Every day's facts at facility, ward, province and nation in one grouped pass."""
-    summed = ", ".join(f"SUM({c}) AS {c}" for c in COLUMNS)
+def _levels(source: str, columns: list[str], target: str) -> str:
+    """Rows of (day, facility, ward) summed to every unit of every level, in one grouped
+    pass: (day, level, unit) into `target`."""
     level = ("CASE WHEN GROUPING(f.facility) = 0 THEN 3 WHEN GROUPING(f.ward) = 0 THEN 2 "
              "WHEN GROUPING(w.province_id) = 0 THEN 1 ELSE 0 END")
     unit = ("CASE WHEN GROUPING(f.facility) = 0 THEN f.facility WHEN GROUPING(f.ward) = 0 THEN f.ward "
             "WHEN GROUPING(w.province_id) = 0 THEN w.province_id ELSE 0 END")
+    summed = ", ".join(f"SUM({c}) AS {c}" for c in columns)
     return f"""
-        INSERT INTO {UNITS} (day, level, unit, {", ".join(COLUMNS)})
+        INSERT INTO {target} (day, level, unit, {", ".join(columns)})
         SELECT * FROM (
-            SELECT f.day, {level} AS level, {unit} AS unit, {", ".join(f"SUM(f.{c})" for c in COLUMNS)}
-            FROM (SELECT day, facility, ward, {summed} FROM {FLOW} GROUP BY day, facility, ward) f
+            SELECT f.day, {level} AS level, {unit} AS unit, {", ".join(f"SUM(f.{c})" for c in columns)}
+            FROM (SELECT day, facility, ward, {summed} FROM {source} GROUP BY day, facility, ward) f
                  LEFT JOIN records_ward w ON w.code = f.ward
             GROUP BY GROUPING SETS ((f.day, f.facility), (f.day, f.ward), (f.day, w.province_id), (f.day))) x
         WHERE unit IS NOT NULL"""  # nosec B608 # constant SQL
+
+
+def _running_stocks() -> list[str]:
+    """The stocks at each midnight: the day changes summed to every unit, then running sums
+    per unit over every day of the range (a unit with no change on a day keeps the day
+    before's). Stocks add up, so summing the changes first gives the sums of the units'
+    parts' stocks, over a few thousand units rather than every (facility, ward) pair."""
+    running = ", ".join(f"SUM(COALESCE(d.{c}, 0)) OVER w AS {c}" for c in STOCK_COLUMNS)
+    nonzero = " OR ".join(f"{c} <> 0" for c in STOCK_COLUMNS)
+    return [_levels(DELTA, STOCK_COLUMNS, STOCK_UNITS), f"""
+        INSERT INTO {UNITS} (day, level, unit, {", ".join(STOCK_COLUMNS)})
+        SELECT day, level, unit, {", ".join(STOCK_COLUMNS)} FROM (
+            SELECT g.day, k.level, k.unit, {running}
+            FROM (SELECT DISTINCT level, unit FROM {STOCK_UNITS}) k
+                 CROSS JOIN {DAYS} g
+                 LEFT JOIN {STOCK_UNITS} d ON d.day = g.day AND d.level = k.level AND d.unit = k.unit
+            WINDOW w AS (PARTITION BY k.level, k.unit ORDER BY g.day)) x
+        WHERE {nonzero}"""]  # nosec B608 # constant SQL
+
+
+def _rollup() -> str:
+    """Every day's flows at facility, ward, province and nation in one grouped pass."""
+    return _levels(FLOW, COLUMNS, UNITS)
 
 
 def _write() -> list[str]:
@@ -421,7 +427,8 @@ def _write() -> list[str]:
             SELECT u.day, u.level, u.unit,
                    CASE u.level WHEN 1 THEN u.unit WHEN 2 THEN w.province_id WHEN 3 THEN fw.province_id END,
                    CASE u.level WHEN 2 THEN u.unit WHEN 3 THEN f.ward_id END, {values}
-            FROM {UNITS} u
+            FROM (SELECT day, level, unit, {", ".join(f"SUM({c}) AS {c}" for c in COLUMNS)}
+                  FROM {UNITS} GROUP BY day, level, unit) u
                  LEFT JOIN {DUR} d ON d.day = u.day AND d.level = u.level AND d.unit = u.unit
                  LEFT JOIN records_ward w ON u.level = 2 AND w.code = u.unit
                  LEFT JOIN records_facility f ON u.level = 3 AND f.id = u.unit
@@ -455,8 +462,9 @@ def statements() -> list[tuple[str, str]]:
     labelled += [(f"backlog {n}", s) for n, s in enumerate(_backlog(), 1)]
     labelled += [("record versions", _versions())]
     labelled += [(f"doses {n}", s) for n, s in enumerate(_doses(), 1)]
-    labelled += [("people", _people()), ("population", _population()), ("running stocks", _running_stocks()),
-                 ("rollup", _rollup())]
+    labelled += [("people", _people()), ("population", _population())]
+    labelled += [(f"running stocks {n}", s) for n, s in enumerate(_running_stocks(), 1)]
+    labelled += [("rollup", _rollup())]
     labelled += [(f"write {n}", s) for n, s in enumerate(_write(), 1)]
     return _with_statistics(labelled)
 
