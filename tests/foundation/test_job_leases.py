@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from records.models import AuditEvent
 from verification.models import ImportJob, TaskOutbox
-from verification.services.leases import lease_claim, lease_held
+from verification.services.leases import lease_claim, lease_held, leases_reap
 from verification.services.outbox import outbox_enqueue
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +79,43 @@ def test_a_task_enqueued_in_a_transaction_that_rolls_back_is_never_kept(django_c
         outbox_enqueue("verification.tasks.purge_unconfirmed_reports")
         raise RuntimeError("the work failed")
     assert not TaskOutbox.objects.exists() and not callbacks
+
+
+# What the lease helpers select and what the reaper writes (mutation run, docs/TESTING.md).
+
+def test_the_holder_finishes_only_its_own_job_and_only_while_it_runs(job):
+    other = ImportJob.objects.create(facility=job.facility, original_name="b.csv", file="imports/b.csv")
+    lease_claim(ImportJob, pk=job.pk, owner="w1")
+    lease_claim(ImportJob, pk=other.pk, owner="w1")
+    assert list(lease_held(ImportJob, pk=job.pk, owner="w1")) == [job]
+    ImportJob.objects.filter(pk=job.pk).update(status="failed")  # reaped, say; the owner is still named
+    assert not lease_held(ImportJob, pk=job.pk, owner="w1").exists()
+
+
+def test_the_reaper_takes_only_running_jobs_and_writes_when_and_what(job):
+    queued = ImportJob.objects.create(facility=job.facility, original_name="q.csv", file="imports/q.csv")
+    done = ImportJob.objects.create(facility=job.facility, original_name="d.csv", file="imports/d.csv",
+                                    status="done")
+    lease_claim(ImportJob, pk=job.pk, owner="gone")
+    ImportJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    before = timezone.now()
+
+    reaped = leases_reap(ImportJob, action="import.lease_expired", message="stopped")
+
+    assert reaped == [job.pk]
+    job.refresh_from_db()
+    assert (job.status, job.message) == ("failed", "stopped")
+    assert before <= job.finished_at <= timezone.now()
+    assert [ImportJob.objects.get(pk=j.pk).status for j in (queued, done)] == ["queued", "done"]
+    audit = AuditEvent.objects.get(action="import.lease_expired")
+    assert (audit.actor, audit.actor_label, audit.object_type, audit.object_id) == (
+        None, "system", "verification.importjob", str(job.pk))
+    assert audit.before == {"status": "running", "lease_owner": "gone", "attempts": 1}
+    assert audit.after == {"status": "failed", "resumable": True}
+
+
+def test_a_resumed_job_once_claimed_is_no_longer_offered_for_resuming(job):
+    ImportJob.objects.filter(pk=job.pk).update(resumable=True)  # queued again after a failure
+    assert lease_claim(ImportJob, pk=job.pk, owner="w1")
+    job.refresh_from_db()
+    assert (job.status, job.resumable) == ("running", False)

@@ -4,8 +4,9 @@ import pytest
 
 from records.models import InjectionRecord, VaccineProduct
 from tests.factories import CitizenFactory, InjectionRecordFactory
-from vaxrecon.errors import InvalidInput, NotAllowed, NotFoundInScope
+from vaxrecon.errors import InvalidInput, InvalidTransition, NotAllowed, NotFoundInScope
 from verification.services import DuplicateDose, case_add_dose, case_link_citizen, case_use_existing_dose
+from verification.timeline import event_line
 
 
 @pytest.fixture
@@ -98,3 +99,45 @@ def test_outsiders_cannot_add_doses(linked_case, other_clinic_user, police_user)
     with pytest.raises(NotAllowed):
         case_add_dose(case=linked_case, actor=police_user, vaccine=az(), dose_number=2,
                       injection_date=date(2021, 10, 2))
+
+
+# What is attached, refused and written on the timeline (mutation run of verification/services,
+# docs/TESTING.md).
+
+def test_the_named_dose_is_attached_and_the_timeline_says_so(linked_case, clinic_user):
+    InjectionRecordFactory(citizen=linked_case.citizen, vaccine=az(), injection_date=date(2021, 8, 2))
+    second = InjectionRecordFactory(citizen=linked_case.citizen, vaccine=az(), dose_number=2,
+                                    injection_date=date(2021, 10, 2))
+    case_use_existing_dose(case=linked_case, actor=clinic_user, injection_id=second.pk)
+    assert list(linked_case.injections.all()) == [second]
+    event = linked_case.events.get(transition="update_record")
+    assert (event_line(event), {k: event.data[k] for k in ("action", "injection")}) == (
+        f"The dose was already on the platform: {az().name}, 02/10/2021.",
+        {"action": "use_existing_dose", "injection": second.pk})
+
+
+def test_a_replaced_version_cannot_be_attached(linked_case, clinic_user):
+    old = InjectionRecordFactory(citizen=linked_case.citizen, vaccine=az(), injection_date=date(2021, 10, 2),
+                                 status=InjectionRecord.Status.SUPERSEDED)
+    with pytest.raises(NotFoundInScope) as err:
+        case_use_existing_dose(case=linked_case, actor=clinic_user, injection_id=old.pk)
+    assert err.value.message == "No such dose for the linked citizen."
+    assert not linked_case.injections.exists()
+
+
+def test_a_case_not_in_review_cannot_take_a_dose_naming_the_step(reported_case, clinic_user):
+    dose = InjectionRecordFactory(citizen__cccd="001191004567", citizen__phone="0912345678")
+    with pytest.raises(InvalidTransition) as err:
+        case_use_existing_dose(case=reported_case, actor=clinic_user, injection_id=dose.pk)
+    assert err.value.message == "A case that is “Submitted” cannot be changed this way: use an existing dose."
+
+
+def test_the_duplicate_refusal_names_the_dose_already_there(linked_case, clinic_user):
+    InjectionRecordFactory(citizen=linked_case.citizen, vaccine=az(), dose_number=2,
+                           injection_date=date(2021, 10, 2))
+    with pytest.raises(DuplicateDose) as err:
+        case_add_dose(case=linked_case, actor=clinic_user, vaccine=az(), dose_number=2,
+                      injection_date=date(2021, 10, 4))
+    assert err.value.message == (
+        f"This person already has this dose: {az().name} on 02/10/2021 (dose 2). "
+        "Doses of the same vaccine within 3 days are the same dose; it was not added.")

@@ -5,6 +5,7 @@ from records.normalize import parse_birth_date
 from tests.factories import CitizenFactory
 from vaxrecon.errors import InvalidInput, InvalidTransition, NotAllowed, NotFoundInScope
 from verification.services import case_create_citizen, case_link_citizen, case_start_review
+from verification.timeline import event_line
 
 from .conftest import confirmed_report
 
@@ -67,3 +68,47 @@ def test_the_number_as_typed_is_told_apart_by_its_length(case_in_review, clinic_
     by_cccd = case_create_citizen(case=other, actor=clinic_user, full_name="Lê Văn Nam",
                                   birth=parse_birth_date("1980"), sex="M", id_number="001.080.000.001")
     assert (by_cccd.cccd, by_cccd.cmnd) == ("001080000001", "")
+
+
+# What is stored, audited and refused (mutation run of verification/services, docs/TESTING.md).
+
+def test_a_created_person_is_audited_and_on_the_timeline(case_in_review, clinic_user):
+    citizen = case_create_citizen(case=case_in_review, actor=clinic_user, full_name="Trần Thị Lan",
+                                  birth=parse_birth_date("12/03/1991"), sex="F", cccd="001191004567")
+    assert (citizen.cccd, citizen.cmnd, citizen.nationality) == ("001191004567", "", "VN")
+    assert AuditEvent.objects.get(action="citizen.create").actor == clinic_user
+    event = case_in_review.events.get(data__action="create_citizen")
+    assert (event.actor, event_line(event), {k: event.data[k] for k in ("action", "citizen")}) == (
+        clinic_user, "Created the citizen Trần Thị Lan on the platform.",
+        {"action": "create_citizen", "citizen": citizen.pk})
+
+
+def test_a_person_given_by_cmnd_alone_gets_no_cccd(case_in_review, clinic_user):
+    citizen = case_create_citizen(case=case_in_review, actor=clinic_user, full_name="Trần Thị Lan",
+                                  birth=parse_birth_date("12/03/1991"), sex="F", cmnd="123456789")
+    assert (citizen.cccd, citizen.cmnd) == (None, "123456789")
+
+
+def test_a_foreign_nationals_case_creates_a_foreign_citizen(case_in_review, clinic_user):
+    type(case_in_review).objects.filter(pk=case_in_review.pk).update(nationality="KR", id_number="")
+    citizen = case_create_citizen(case=case_in_review, actor=clinic_user, full_name="Kim Min Jun",
+                                  birth=parse_birth_date("1990"), sex="M")
+    assert citizen.nationality == "KR"
+
+
+def test_a_case_not_in_review_is_refused_naming_the_step(reported_case, clinic_user):
+    with pytest.raises(InvalidTransition) as err:
+        case_create_citizen(case=reported_case, actor=clinic_user, full_name="Trần Thị Lan",
+                            birth=parse_birth_date("12/03/1991"), sex="F", cccd="001191004567")
+    assert err.value.message == "A case that is “Submitted” cannot be changed this way: create a citizen."
+    assert not Citizen.objects.exists()
+
+
+def test_a_second_person_is_refused_on_the_citizen_field(case_in_review, clinic_user):
+    case_create_citizen(case=case_in_review, actor=clinic_user, full_name="Trần Thị Lan",
+                        birth=parse_birth_date("12/03/1991"), sex="F", cccd="001191004567")
+    with pytest.raises(InvalidInput) as err:
+        case_create_citizen(case=case_in_review, actor=clinic_user, full_name="Trần Thị Lan",
+                            birth=parse_birth_date("12/03/1991"), sex="F", cmnd="123456789")
+    assert (err.value.message, err.value.field) == ("The case is already linked to a citizen.", "citizen")
+    assert Citizen.objects.count() == 1

@@ -42,3 +42,24 @@ def test_outsiders_cannot_reject(reported_case, other_clinic_user, police_user):
         case_reject(case=reported_case, actor=other_clinic_user, reason="duplicate")
     with pytest.raises(NotAllowed):
         case_reject(case=reported_case, actor=police_user, reason="duplicate")
+
+
+# The exact refusals and the timeline row (mutation run of verification/services, docs/TESTING.md).
+
+def test_the_refusals_name_the_field_and_say_what_to_do(reported_case, clinic_user):
+    with pytest.raises(InvalidInput) as err:
+        case_reject(case=reported_case, actor=clinic_user, reason="bored")
+    assert (err.value.message, err.value.field) == ("Choose a reason.", "reason")
+    with pytest.raises(InvalidInput) as err:
+        case_reject(case=reported_case, actor=clinic_user, reason="other", note="  ")
+    assert (err.value.message, err.value.field) == ("Explain the reason in a few words.", "note")
+    reported_case.refresh_from_db()
+    assert reported_case.status == "submitted"
+    assert not reported_case.events.filter(transition="reject").exists()
+
+
+def test_the_timeline_keeps_the_reason_and_the_note(reported_case, clinic_user):
+    case = case_reject(case=reported_case, actor=clinic_user, reason="other", note=" Tiêm ở tỉnh khác ")
+    event = case.events.get(transition="reject")
+    assert (event.message, event.data) == ("Tiêm ở tỉnh khác", {"reason": "other"})
+    assert (case.reject_reason, case.reject_note) == ("other", "Tiêm ở tỉnh khác")

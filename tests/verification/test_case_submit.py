@@ -105,3 +105,18 @@ def test_a_bad_file_stores_nothing(hanoi_facility):
     assert err.value.field == "evidence"
     assert ReconciliationCase.objects.count() == 0 and Evidence.objects.count() == 0
     assert VaccineProduct.objects.exists()
+
+
+# Which repeat joins (mutation run of verification/services, docs/TESTING.md): the same vaccine
+# family and either the same dose number or a date at most 3 days apart.
+
+def test_a_repeat_three_days_apart_joins_even_under_another_dose_number(hanoi_facility):
+    first = confirmed_report(hanoi_facility)
+    again = confirmed_report(hanoi_facility, dose_number=1, injection_date=date(2021, 10, 5), files=[])
+    assert again.pk == first.pk
+
+
+def test_the_same_dose_number_of_another_vaccine_family_opens_its_own_case(hanoi_facility):
+    first = confirmed_report(hanoi_facility)
+    other = confirmed_report(hanoi_facility, vaccine=VaccineProduct.objects.get(code="pfizer"))
+    assert other.pk != first.pk
