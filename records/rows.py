@@ -37,7 +37,8 @@ def insert_columns(model: type[models.Model], columns: dict[str, list], *, retur
     arrays = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
     tail = f" RETURNING {quote(opts.pk.column)}" if returning else ""
     # the table and column names and types are the model's own; every value is a parameter
-    sql = f"INSERT INTO {quote(opts.db_table)} ({names}) SELECT * FROM UNNEST({arrays}){tail}"  # nosec B608
+    sql = (f"INSERT INTO {quote(opts.db_table)} ({names}) "  # nosec B608 # the model's names
+           f"SELECT * FROM UNNEST({arrays}){tail}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [_column(f, columns[f.attname]) for f in fields])
         return [row[0] for row in cursor.fetchall()] if returning else []
