@@ -12,6 +12,7 @@ from django.utils import translation
 
 from records.models import Ward
 from tests.factories import CitizenFactory
+from tests.faults import private_cluster  # noqa: F401 - a fixture of the restart test
 from vaxrecon.celery import app
 from verification.imports.files import REPORT_COLUMNS
 

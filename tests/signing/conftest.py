@@ -22,6 +22,7 @@ from signing.keystores import Algorithm, FileKeySigner, Pkcs11Signer, Signer
 from signing.models import SignerCertificate
 from signing.softhsm import SoftHsm, find_softhsm_module
 from tests.factories import CitizenFactory, InjectionRecordFactory, make_user
+from tests.faults import django_on_private_cluster, private_cluster  # noqa: F401 - fixtures of the restart test
 from verification.models import PoliceVerification, ReconciliationCase
 from verification.workflow import CaseStatus
 
