@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +18,8 @@ from records.models import Citizen, Facility, InjectionRecord
 from vaxrecon.access import FACILITY, NATION, PROVINCE, WARD, Scope
 from vaxrecon.errors import NotFoundInScope
 from verification import workflow
-from verification.linkage import CITIZEN_ROW_FIELDS, CitizenIndex, Engine, LinkageConfig
+from verification.imports.linking import calibrated_index, linkage_config
+from verification.linkage import Engine
 from verification.models import TRACKING_ALPHABET, TRACKING_LENGTH, ReconciliationCase
 
 
@@ -378,15 +378,10 @@ def _engine_scores(case: ReconciliationCase, block) -> tuple[dict, bool]:
     if not block:
         return {}, False
     try:
-        rows = Citizen.objects.filter(pk__in=[c.pk for c in block]).values_list(*CITIZEN_ROW_FIELDS)
-        index = CitizenIndex.from_rows(rows, estimate_u=False)
-        overrides = {name: value for name, value in (
-            ("link_threshold", getattr(settings, "LINKAGE_LINK_THRESHOLD", None)),
-            ("link_probability", getattr(settings, "LINKAGE_LINK_PROBABILITY", None)),
-            ("review_threshold", getattr(settings, "LINKAGE_REVIEW_THRESHOLD", None)),
-            ("min_margin", getattr(settings, "LINKAGE_MIN_MARGIN", None))) if value is not None}
-        config = LinkageConfig(**overrides)
-        engine = Engine(index, config)
+        # The block scored as against the whole registry (its N and frequencies): the verdict
+        # the import's engine and the match review give the same pair.
+        config = linkage_config()
+        engine = Engine(calibrated_index([c.pk for c in block], full_name=case.full_name), config)
         result = engine.match({
             "full_name": case.full_name, "date_of_birth": case.date_of_birth or case.birth_year,
             "sex": case.sex, "id_number": case.id_number, "phone": case.phone,

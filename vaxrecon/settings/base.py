@@ -237,6 +237,9 @@ LINKAGE_LINK_THRESHOLD = env.float("LINKAGE_LINK_THRESHOLD", default=None)
 LINKAGE_LINK_PROBABILITY = env.float("LINKAGE_LINK_PROBABILITY", default=None)
 LINKAGE_REVIEW_THRESHOLD = env.float("LINKAGE_REVIEW_THRESHOLD", default=None)
 LINKAGE_MIN_MARGIN = env.float("LINKAGE_MIN_MARGIN", default=None)
+# Seconds the registry's size and each province's count (the case page's candidates are scored
+# against them) are shared before being recounted; 0 counts on every case page.
+LINKAGE_REGISTRY_SIZE_MAX_AGE = env.int("LINKAGE_REGISTRY_SIZE_MAX_AGE", default=300)
 
 # Police identity verification against the national population database (verification/police).
 # Development and tests talk to the stand-in (`manage.py run_population_registry`); production

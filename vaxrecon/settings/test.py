@@ -12,6 +12,7 @@ SMS_BACKEND = "verification.sms.LocmemBackend"
 # Tests see the figures they just made: no shared cache between tests or runs.
 CACHES["default"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 SCOPE_FIGURES_MAX_AGE = 0
+LINKAGE_REGISTRY_SIZE_MAX_AGE = 0
 # The rate limits' counters live in the in-process cache, kept from test to test: the suite's own
 # requests must not trip them (tests of the limits set their own).
 RATE_LIMITS = {bucket: (100_000, 60) for bucket in RATE_LIMITS}

@@ -11,12 +11,24 @@ import multiprocessing as mp
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 
+import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
+from django.db.models import Count, Q
 
+from records import normalize
 from records.models import Citizen
-from verification.linkage import CITIZEN_ROW_FIELDS, CitizenIndex, Engine, LinkageConfig, MatchResult
+from verification.linkage import (
+    CITIZEN_ROW_FIELDS,
+    CitizenIndex,
+    Engine,
+    LinkageConfig,
+    MatchResult,
+    RegistryCounts,
+)
 from verification.linkage.engine import fork_pool
 from verification.linkage.training import fit_m
 
@@ -50,6 +62,70 @@ def load_citizen_index() -> CitizenIndex:
             pass
     rows = Citizen.objects.values_list(*CITIZEN_ROW_FIELDS).order_by().iterator(chunk_size=20_000)
     return CitizenIndex.from_rows(rows)
+
+
+def calibrated_index(pks: Iterable[int], *, full_name: str = "") -> CitizenIndex:
+    """These citizens (a case's block) as an index that scores them as the whole registry
+    would: its N and term frequencies are the registry's (`registry_counts`), so a pair gets
+    the score `load_citizen_index` would give it, without loading a million citizens."""
+    rows = Citizen.objects.filter(pk__in=list(pks)).values_list(*CITIZEN_ROW_FIELDS)
+    index = CitizenIndex.from_rows(rows, estimate_u=False)
+    index.calibrate(registry_counts(index, full_name=full_name))
+    return index
+
+
+def _counted(qs, key: str, values) -> dict:
+    values = [v for v in values if v]
+    if not values:
+        return {}
+    return dict(qs.filter(**{f"{key}__in": values}).order_by().values(key).annotate(n=Count("pk"))
+                .values_list(key, "n"))
+
+
+def _shared(name: str, count):
+    """`count()`, shared through the cache for LINKAGE_REGISTRY_SIZE_MAX_AGE seconds: these
+    figures read thousands of rows or all of them, and a few citizens more or less do not move
+    a log2 weight."""
+    age = settings.LINKAGE_REGISTRY_SIZE_MAX_AGE
+    value = cache.get(name) if age else None
+    if value is None:
+        value = count()
+        if age:
+            cache.set(name, value, age)
+    return value
+
+
+def _table(qs, key: str) -> dict:
+    """How many rows of `qs` hold each value of `key`: one scan for all its values."""
+    return dict(qs.order_by().values(key).annotate(n=Count("pk")).values_list(key, "n"))
+
+
+def registry_counts(index: CitizenIndex, *, full_name: str = "") -> RegistryCounts:
+    """How many citizens of the registry share each value the citizens of `index` hold; the
+    "family given" of `full_name` (the record's name) is counted only when a citizen of
+    another name shares it (the one comparison that reads it, and a scan)."""
+    people = Citizen.objects
+    years = [int(y) for y in np.unique(index.year) if y]
+    days = [date(d // 10000, d // 100 % 100, d % 100) for d in (int(d) for d in np.unique(index.dob)) if d]
+    phones = [str(int(p))[1:] for p in np.unique(index.phone) if p]
+    dobs: dict = {}
+    for year in years:  # every date of the year at once, cached per year
+        dobs.update(_shared(f"linkage:dobs:{year}", lambda y=year: _table(people.filter(birth_year=y),
+                                                                           "date_of_birth")))
+    counts = RegistryCounts(
+        population=_shared("linkage:population", people.count),
+        provinces=_shared("linkage:provinces", lambda: _table(people, "ward__province_id")),
+        years=_shared("linkage:years", lambda: _table(people, "birth_year")),
+        dobs={int(day.strftime("%Y%m%d")): dobs.get(day, 0) for day in days},
+        names=_counted(people, "name_key", index.names),
+        wards=_counted(people, "ward_id", [int(w) for w in np.unique(index.ward)]),
+        phones={int("1" + phone): n for phone, n in _counted(people, "phone", phones).items()})
+    words = normalize.fold_name(full_name).split()
+    ends = f"{words[0]} {words[-1]}" if len(words) > 1 else ""
+    if ends in index.ends_ids and any(name != " ".join(words) for name in index.names):
+        counts.ends[ends] = people.filter(Q(name_key=ends) | Q(
+            name_key__startswith=f"{words[0]} ", name_key__endswith=f" {words[-1]}")).count()
+    return counts
 
 
 def default_workers() -> int:

@@ -24,7 +24,7 @@ listed before it:
 """
 
 from .engine import Candidate, Engine, LinkageConfig, MatchResult
-from .index import CitizenIndex
+from .index import CitizenIndex, RegistryCounts
 from .loaders import CITIZEN_ROW_FIELDS, iter_registry_csv
 from .probes import make_probe
 from .results import LINK_THRESHOLD, LINKED, MAX_CANDIDATES, MIN_MARGIN, NONE, REVIEW, REVIEW_THRESHOLD
@@ -33,5 +33,5 @@ from .scoring import ModelParams
 __all__ = [
     "CITIZEN_ROW_FIELDS", "LINK_THRESHOLD", "LINKED", "MAX_CANDIDATES", "MIN_MARGIN", "NONE",
     "REVIEW", "REVIEW_THRESHOLD", "Candidate", "CitizenIndex", "Engine", "LinkageConfig",
-    "MatchResult", "ModelParams", "iter_registry_csv", "make_probe",
+    "MatchResult", "ModelParams", "RegistryCounts", "iter_registry_csv", "make_probe",
 ]

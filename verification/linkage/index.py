@@ -23,6 +23,7 @@ import gc
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from itertools import islice
 
 import numpy as np
@@ -111,10 +112,16 @@ class CitizenIndex:
         self.params = ModelParams()
         self.name_sorted = None
         self.finished = False
+        self.population = 0  # the registry's size when the index holds only part of it (``calibrate``)
 
     @property
     def size(self) -> int:
         return len(self.ids)
+
+    @property
+    def registry_size(self) -> int:
+        """N of the scores' 1/N prior and term frequencies: the registry's, not only this index's."""
+        return max(self.population, self.size)
 
     # -- building -----------------------------------------------------------------------
 
@@ -295,6 +302,23 @@ class CitizenIndex:
             for attr, block in zip(specs, pool.map(lambda kv: Block(*kv), specs.values())):
                 setattr(self, attr, block)
 
+    def calibrate(self, counts: RegistryCounts) -> None:
+        """Score this index's few citizens as the whole registry would: N and every term
+        frequency taken from ``counts`` (never below what the index itself holds), so a block
+        read from the database weighs a name, a date or a commune by how common it is in the
+        registry, not in the block."""
+        ends = {v: k for k, v in self.ends_ids.items()}
+        self.population = counts.population
+        self.name_count = _at_least(self.name_count, [counts.names.get(n, 0) for n in self.names])
+        self.ends_count = _at_least(self.ends_count, [counts.ends.get(ends.get(i, ""), 0)
+                                                      for i in range(len(self.ends_count))])
+        for attr, registry in (("year_count", counts.years), ("ward_count", counts.wards),
+                               ("province_count", counts.provinces)):
+            mine = getattr(self, attr)
+            setattr(self, attr, _at_least(mine, [registry.get(v, 0) for v in range(len(mine))]))
+        self.dob_count = _at_least(self.dob_count, [counts.dobs.get(int(d), 0) for d in self.dob])
+        self.phone_count = _at_least(self.phone_count, [counts.phones.get(int(p), 0) for p in self.phone])
+
     def estimate_u(self, params: ModelParams, *, sample: int = 2000, seed: int = 7) -> ModelParams:
         """``params`` with u sampled from random citizen pairs
         (:func:`~verification.linkage.scoring.sampling.estimate_u`)."""
@@ -308,6 +332,27 @@ class CitizenIndex:
 
     def accented(self, i: int) -> str:
         return self.accents[int(self.accent[i])] if self.name[i] >= 0 else ""
+
+
+@dataclass
+class RegistryCounts:
+    """How many citizens the whole registry holds (``population``) and how many share each
+    value a block's citizens have, keyed as the index encodes them: folded name, "family
+    given", birth year, ward and province code, yyyymmdd date, phone digit key
+    (``int("1" + digits)``)."""
+
+    population: int
+    names: dict[str, int] = field(default_factory=dict)
+    ends: dict[str, int] = field(default_factory=dict)
+    years: dict[int, int] = field(default_factory=dict)
+    wards: dict[int, int] = field(default_factory=dict)
+    provinces: dict[int, int] = field(default_factory=dict)
+    dobs: dict[int, int] = field(default_factory=dict)
+    phones: dict[int, int] = field(default_factory=dict)
+
+
+def _at_least(mine: np.ndarray, registry: list[int]) -> np.ndarray:
+    return np.maximum(mine, np.asarray(registry, dtype=np.int64)).astype(np.int32)
 
 
 def _value_counts(values: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ class BatchScorer:
     def __init__(self, index, params: ModelParams | None = None):
         self.index = index
         self.params = p = params or ModelParams()
-        self.n = max(index.size, 1)
+        self.n = max(index.registry_size, 1)
         self.log_n = log2(self.n)
         self.lm = log_m(p)
         self.fields = tuple(scorer(index, p, self.lm, self.log_n) for scorer in FIELD_SCORERS)

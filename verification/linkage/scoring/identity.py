@@ -30,8 +30,10 @@ class IdScorer(FieldScorer):
 
     def __init__(self, index, params, lm, log_n):
         super().__init__(index, params, lm, log_n)
+        # A number one typo away is no rarer among other citizens than the number itself (u of
+        # the exact level is 1/N): below one neighbour the typo would outweigh an exact number.
         self.weight = np.array([0.0, lm["id"]["exact"] + log_n,
-                                lm["id"]["typo"] + log_n - log2(max(params.id_typo_neighbours, 1e-3)),
+                                lm["id"]["typo"] + log_n - log2(max(params.id_typo_neighbours, 1.0)),
                                 lm["id"]["disagree"]])
 
     def score(self, pb, r, c):
