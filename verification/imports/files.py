@@ -180,7 +180,7 @@ class Table:
                     raise MalformedFile(_("The file is empty."))
                 header = _header(first, self.columns)
                 for cells in reader:
-                    if not any(c.strip() for c in cells):
+                    if not "".join(cells).strip():  # every cell blank (or only spaces)
                         continue
                     yield reader.line_num, header, cells
             return
