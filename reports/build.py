@@ -47,7 +47,7 @@ TEMP_TABLES = {
     ENTERED: "case_id BIGINT PRIMARY KEY, entered {timestamp}",
     OPEN: "facility INTEGER, ward INTEGER, figure VARCHAR(40), overdue INTEGER, n BIGINT",
     CHANGED: "case_id BIGINT PRIMARY KEY",
-    sql.TOUCHED: "citizen_id BIGINT PRIMARY KEY",
+    sql.TOUCHED: "citizen_id BIGINT, lo INTEGER, hi INTEGER, PRIMARY KEY (citizen_id, lo)",
     sql.TOUCHED_RECORDS: ("citizen_id BIGINT, dose_number INTEGER, created_at {timestamp}, "
                           "replaced_at {timestamp}"),
 }

@@ -13,7 +13,7 @@ from verification.workflow import STEP_OF_STATE
 # grain, facts per unit, cases that left a step, and the doses cross-table.
 BASE, UNITS = "reports_tmp_base", "reports_tmp_units"
 LEAVING, DOSES = "reports_tmp_leaving", "reports_tmp_doses"
-TOUCHED = "reports_tmp_touched"  # the people with a record entered that day
+TOUCHED = "reports_tmp_touched"  # the people and dose kinds with a version entered or replaced that day
 TOUCHED_RECORDS = "reports_tmp_touched_records"  # and their records
 
 

@@ -9,7 +9,8 @@ adds what changed that day, which is exact for records:
                             - versions a correction entered that day replaced
 
 and for people: for each person with a record entered that day, whether they have a dose
-of each kind on record now minus whether they had one the midnight before. People and
+of each kind on record now minus whether they had one the midnight before (the people and
+kinds of the versions entered that day and of the versions they replace). People and
 doses are placed by the person's ward and sex, the dose's facility and the person's age at
 the injection as they are at the build; a later correction of a person's ward, sex or birth
 date moves their counts only from a full count on (`build_daily_report --full`).
@@ -29,6 +30,7 @@ RECORD_JOINS = """JOIN records_citizen cz ON cz.id = r.citizen_id
     JOIN records_vaccineproduct v ON v.id = r.vaccine_id"""
 DOSE_CLASS = "CASE dose_number WHEN 1 THEN 'doses_dose1' WHEN 2 THEN 'doses_dose2' ELSE 'doses_booster' END"
 DOSE_KINDS = (("d1", "r.dose_number = 1"), ("d2", "r.dose_number = 2"), ("b", "r.dose_number >= 3"))
+DOSE_TOP = 32767  # above any dose number (a SMALLINT's largest): the booster kind's range is 3..this
 
 
 def current_at(param: str) -> str:
@@ -79,14 +81,28 @@ def facts(*, carry: bool) -> list[str]:
             f"MAX(CASE WHEN {cond} AND {held('hi')} THEN 1 ELSE 0 END)"
             f" - MAX(CASE WHEN {cond} AND {held('lo')} THEN 1 ELSE 0 END) AS {name}"
             for name, cond in DOSE_KINDS)
-        touched = f"""INSERT INTO {TOUCHED} (citizen_id)
-                      SELECT DISTINCT citizen_id FROM records_injectionrecord
-                      WHERE created_at >= %(lo)s AND created_at < %(hi)s"""  # nosec B608 # constant SQL
+        # Whether a person holds a dose of a kind changes only where a version of that kind was
+        # entered or replaced: the people and kinds of the day's versions and of the versions
+        # they replace (a correction may move a dose to another person or kind), each kind as
+        # its range of dose numbers, so only those records are read.
+        kind_range = ", ".join(
+            f"CASE WHEN {{d}} = 1 THEN 1 WHEN {{d}} = 2 THEN 2 WHEN {{d}} >= 3 THEN {top} END AS {name}"
+            for top, name in ((3, "lo"), (DOSE_TOP, "hi")))
+        touched = f"""INSERT INTO {TOUCHED} (citizen_id, lo, hi)
+            WITH entered AS (SELECT citizen_id, dose_number, previous_id FROM records_injectionrecord
+                             WHERE created_at >= %(lo)s AND created_at < %(hi)s)
+            SELECT citizen_id, lo, hi FROM (
+                SELECT citizen_id, {kind_range.format(d='dose_number')} FROM entered
+                UNION
+                SELECT p.citizen_id, {kind_range.format(d='p.dose_number')}
+                FROM entered r JOIN records_injectionrecord p ON p.id = r.previous_id) k
+            WHERE lo IS NOT NULL"""  # nosec B608 # constant SQL
         # Their records come from the covering (citizen, dose, created, id) index; the few
         # corrections (previous_id set) are hashed once rather than probed per record.
         their_records = f"""INSERT INTO {TOUCHED_RECORDS} (citizen_id, dose_number, created_at, replaced_at)
             SELECT r.citizen_id, r.dose_number, r.created_at, n.created_at
             FROM {TOUCHED} t JOIN records_injectionrecord r ON r.citizen_id = t.citizen_id
+                 AND r.dose_number >= t.lo AND r.dose_number <= t.hi
             LEFT JOIN (SELECT previous_id, created_at FROM records_injectionrecord
                        WHERE previous_id IS NOT NULL) n ON n.previous_id = r.id"""  # nosec B608 # constant SQL
         per_citizen = (f"SELECT r.citizen_id, {kinds} FROM {TOUCHED_RECORDS} r "
