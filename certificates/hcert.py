@@ -15,6 +15,7 @@ The layout (eHealth Network HCERT specification 1.0.5, §3):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import zlib
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ CLAIM_ISS, CLAIM_EXP, CLAIM_IAT, CLAIM_HCERT = 1, 4, 6, -260
 DCC_V1 = 1
 SCHEMA_VERSION = "1.3.0"
 EC_HALF = 32  # P-256: r and s are 32 bytes each
+ZLIB_WINDOW_BITS, ZLIB_MEM_LEVEL = 11, 4
+ZLIB_HEADER = b"\x78\xda"  # deflate, 32 KiB window declared, level 9 (FCHECK makes it a multiple of 31)
 
 
 class Malformed(ValueError):
@@ -54,13 +57,42 @@ def claims(*, issuer: str, issued_at: int, expires_at: int, payload: dict) -> di
             CLAIM_HCERT: {DCC_V1: payload}}
 
 
+def _bstr(data: bytes) -> bytes:
+    """``data`` as a CBOR byte string (major type 2, the shortest length form, as cbor2 writes it).
+
+    The two fixed arrays around the payload (the Sig_structure and the COSE_Sign1) are framed here
+    by hand instead of by two more cbor2 calls per certificate: the bulk issue's hot path. Their
+    bytes are the same (tests/certificates/test_encodings.py compares them with cbor2's)."""
+    size = len(data)
+    if size < 24:
+        head = bytes((0x40 | size,))
+    elif size < 0x100:
+        head = bytes((0x58, size))
+    elif size < 0x10000:
+        head = b"\x59" + size.to_bytes(2, "big")
+    else:
+        head = b"\x5a" + size.to_bytes(4, "big")
+    return head + data
+
+
+_SIG1_HEAD = b"\x84\x6aSignature1"  # array(4), text(10) "Signature1"
+_COSE_HEAD = b"\xd2\x84"  # tag 18 (COSE_Sign1), array(4)
+
+
 def _sig_structure(protected: bytes, payload: bytes) -> bytes:
-    return cbor2.dumps(["Signature1", protected, b"", payload])
+    """CBOR of ["Signature1", protected, b"", payload]: the bytes a COSE_Sign1 signs."""
+    return _SIG1_HEAD + _bstr(protected) + b"\x40" + _bstr(payload)
+
+
+@functools.cache
+def protected_header(algorithm: str, kid: bytes) -> bytes:
+    """The protected header {1: alg, 4: kid}, CBOR (the same for every certificate of a DSC)."""
+    return cbor2.dumps({ALG: ALGORITHMS[algorithm], KID: kid})
 
 
 def to_be_signed(*, algorithm: str, kid: bytes, claims_map: dict) -> tuple[bytes, bytes, bytes]:
     """Return (protected header, payload, the bytes to sign) of a COSE_Sign1."""
-    protected = cbor2.dumps({ALG: ALGORITHMS[algorithm], KID: kid})
+    protected = protected_header(algorithm, kid)
     payload = cbor2.dumps(claims_map)
     return protected, payload, _sig_structure(protected, payload)
 
@@ -75,8 +107,20 @@ def cose_signature(algorithm: str, der_or_raw: bytes) -> bytes:
 
 def pack(protected: bytes, payload: bytes, signature: bytes) -> str:
     """The ``HC1:`` text of a signed COSE_Sign1."""
-    cose = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
-    return PREFIX + b45encode(zlib.compress(cose, 9))
+    cose = _COSE_HEAD + _bstr(protected) + b"\xa0" + _bstr(payload) + _bstr(signature)  # {}: 0xa0
+    return PREFIX + b45encode(_zlib(cose))
+
+
+def _zlib(data: bytes) -> bytes:
+    """``data`` in the zlib format (RFC 1950), as ``zlib.compress(data, 9)`` would write it for a
+    certificate: the usual header 78 DA (verifiers look for 0x78), the deflate stream, Adler-32.
+
+    The deflate stream is made with a 2 KiB window and a small hash table (an HCERT's COSE is well
+    under 2 KiB: the same bytes as with the default 32 KiB): setting up zlib's default sizes was
+    most of the time of compressing 400 bytes. The header may declare the larger window: a
+    decompressor only needs at least the window the stream uses."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -ZLIB_WINDOW_BITS, ZLIB_MEM_LEVEL)
+    return ZLIB_HEADER + packer.compress(data) + packer.flush() + zlib.adler32(data).to_bytes(4, "big")
 
 
 @dataclass(frozen=True)

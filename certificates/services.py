@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from collections import defaultdict
@@ -22,17 +23,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates import valuesets
-from certificates.issuer import Issuer, current_signer
+from certificates.issuer import Issuer, Sealed, current_signer
 from certificates.models import CertificateRecord, IssueRun, VaccinationCertificate
 from certificates.payload import dcc_payload
 from certificates.uvci import new_uvci
 from records.audit import record_event
-from records.models import AuditEvent, Citizen, InjectionRecord
+from records.models import AuditEvent, Citizen, InjectionRecord, VaccineProduct
+from records.rows import insert_columns
 from signing.models import Signature
 from vaxrecon.errors import DomainError, InvalidInput, ServiceUnavailable
 from vaxrecon.middleware import current_request_id
@@ -45,7 +48,7 @@ RUN_TASK = "certificates.tasks.run_issue"  # by name: the tasks module imports t
 Status = VaccinationCertificate.Status
 
 
-def records_key(records: Iterable[InjectionRecord]) -> str:
+def records_key(records: Iterable) -> str:
     """SHA-256 of the sorted record version ids: what makes two issues "the same records"."""
     return hashlib.sha256(",".join(str(pk) for pk in sorted(r.pk for r in records)).encode()).hexdigest()
 
@@ -58,26 +61,149 @@ class Outcome:
     created: bool
 
 
-def _signed_doses(citizen_ids: Sequence[int]) -> tuple[dict[int, list[InjectionRecord]], dict[int, str]]:
+# A chunk reads rows, not model instances: a bulk issue of 2,000 citizens would otherwise build
+# about 10,000 instances (citizens, records, vaccines, certificates, audit events) only to read a
+# few attributes of each, and Django's per-field preparation of every bulk_create value was a third
+# of the issue's Python time (docs/BENCHMARKS.md, vaccination certificates).
+@dataclass(slots=True)
+class Holder:
+    """What a certificate needs of a citizen (``certificates.payload`` reads these attributes)."""
+
+    pk: int
+    full_name: str
+    date_of_birth: dt.date | None
+    dob_precision: str
+    birth_year: int
+    phone: str
+
+
+@dataclass(slots=True)
+class Dose:
+    """A current record version of a citizen; ``signed``: signed, with a valid signature."""
+
+    pk: int
+    vaccine: VaccineProduct
+    dose_number: int
+    injection_date: dt.date
+    signed: bool
+
+
+@dataclass(slots=True)
+class Prior:
+    """A citizen's latest certificate (valid first): what a new one replaces."""
+
+    pk: int
+    status: str
+    records_key: str
+    expires_at: dt.datetime
+    uvci: str
+
+
+@dataclass(slots=True)
+class Issued:
+    """A new certificate of the chunk, before its row is written."""
+
+    holder: Holder
+    doses: list[Dose]
+    key: str
+    uvci: str
+    sealed: Sealed
+    prior: Prior | None
+
+
+def _lock_holders(citizen_ids: Sequence[int]) -> list[Holder]:
+    """The citizens, locked (in id order, as every issuer locks them) and read as rows."""
+    rows = (Citizen.objects.select_for_update().filter(pk__in=citizen_ids).order_by("pk")
+            .values_list("pk", "full_name", "date_of_birth", "dob_precision", "birth_year", "phone"))
+    return [Holder(*row) for row in rows]
+
+
+def _signed_doses(citizen_ids: Sequence[int]) -> tuple[dict[int, list[Dose]], dict[int, str]]:
     """(citizen id -> current records, all signed with a valid signature; citizen id -> why not)."""
-    current = (InjectionRecord.objects.filter(citizen_id__in=citizen_ids)
-               .exclude(status=InjectionRecord.Status.SUPERSEDED).select_related("vaccine"))
-    by_citizen: dict[int, list[InjectionRecord]] = defaultdict(list)
-    for record in current:
-        by_citizen[record.citizen_id].append(record)
-    signed = set(Signature.objects.filter(record__in=[r for rs in by_citizen.values() for r in rs],
-                                          status=Signature.Status.VALID).values_list("record_id", flat=True))
+    valid = Signature.objects.filter(record_id=OuterRef("pk"), status=Signature.Status.VALID)
+    rows = list(InjectionRecord.objects.filter(citizen_id__in=citizen_ids)
+                .exclude(status=InjectionRecord.Status.SUPERSEDED).annotate(valid_signature=Exists(valid))
+                .values_list("pk", "citizen_id", "vaccine_id", "dose_number", "injection_date", "status",
+                             "valid_signature"))
+    vaccines = VaccineProduct.objects.in_bulk({row[2] for row in rows})
+    by_citizen: dict[int, list[Dose]] = defaultdict(list)
+    signed = InjectionRecord.Status.SIGNED
+    for pk, citizen_id, vaccine_id, number, day, status, valid_signature in rows:
+        by_citizen[citizen_id].append(
+            Dose(pk, vaccines[vaccine_id], number, day, status == signed and valid_signature))
     refused: dict[int, str] = {}
     for citizen_id in citizen_ids:
-        records = by_citizen.get(citizen_id, [])
-        unsigned = [r for r in records if r.status != InjectionRecord.Status.SIGNED or r.pk not in signed]
-        if not records:
+        doses = by_citizen.get(citizen_id, [])
+        unsigned = sum(1 for dose in doses if not dose.signed)
+        if not doses:
             refused[citizen_id] = _("This citizen has no recorded doses.")
         elif unsigned:
             refused[citizen_id] = _(
                 "%(count)d of this citizen's doses are not signed yet: a certificate is issued only when "
-                "every current dose is signed.") % {"count": len(unsigned)}
-    return {c: rs for c, rs in by_citizen.items() if c not in refused}, refused
+                "every current dose is signed.") % {"count": unsigned}
+    return {c: ds for c, ds in by_citizen.items() if c not in refused}, refused
+
+
+def _previous(citizen_ids: Sequence[int]) -> dict[int, Prior]:
+    """The latest certificate of each citizen (valid first): what a new one replaces."""
+    latest: dict[int, Prior] = {}
+    for citizen_id, *fields in (VaccinationCertificate.objects.filter(citizen_id__in=citizen_ids)
+                                .order_by("citizen_id", "-issued_at", "-id")
+                                .values_list("citizen_id", "pk", "status", "records_key", "expires_at",
+                                             "uvci")):
+        kept = latest.get(citizen_id)
+        if kept is None or (fields[1] == Status.VALID and kept.status != Status.VALID):
+            latest[citizen_id] = Prior(*fields)
+    return latest
+
+
+def _seal(issuer: Issuer, holder: Holder, doses: list[Dose], *, now, checked: set[int]) -> tuple[str, Sealed]:
+    """(UVCI, sealed HCERT) of ``holder``'s doses; a vaccine's EU codes are checked once a chunk."""
+    for dose in doses:
+        if dose.vaccine.pk not in checked:
+            valuesets.check_product(dose.vaccine)
+            checked.add(dose.vaccine.pk)
+    uvci = new_uvci(settings.CERTIFICATES_UVCI_ISSUER)
+    payload = dcc_payload(citizen=holder, records=doses, uvci=uvci,
+                          issuer_name=settings.CERTIFICATES_ISSUER_NAME)
+    return uvci, issuer.seal(payload, uvci=uvci, issued_at=now)
+
+
+@dataclass
+class ChunkResult:
+    """A chunk's outcome: citizen id -> (certificate id, created) of those who have one."""
+
+    certificates: dict[int, tuple[int, bool]]
+    issued: int = 0
+    unchanged: int = 0
+
+
+def _issue_chunk(issuer: Issuer, citizen_ids: Sequence[int], *, actor,
+                 refuse: Callable[[int, str], None]) -> ChunkResult:
+    """Issue for ``citizen_ids`` set-wise (locked here; the caller holds the transaction);
+    ``refuse`` hears who could not have one and why."""
+    holders = _lock_holders(citizen_ids)
+    ids = [h.pk for h in holders]
+    doses, refused = _signed_doses(ids)
+    previous = _previous(ids)
+    now, checked = timezone.now(), set()
+    result, new = ChunkResult({}), []
+    for holder in holders:
+        if holder.pk in refused:
+            refuse(holder.pk, refused[holder.pk])
+            continue
+        records, prior = doses[holder.pk], previous.get(holder.pk)
+        key = records_key(records)
+        if prior and prior.status == Status.VALID and prior.records_key == key and prior.expires_at > now:
+            result.certificates[holder.pk] = (prior.pk, False)
+            result.unchanged += 1
+            continue
+        uvci, sealed = _seal(issuer, holder, records, now=now, checked=checked)
+        new.append(Issued(holder, records, key, uvci, sealed, prior))
+    for issued, pk in zip(new, _write(issuer, new, actor=actor, now=now), strict=True):
+        result.certificates[issued.holder.pk] = (pk, True)
+    result.issued = len(new)
+    return result
 
 
 def _audit(actor, action: str, certificate: VaccinationCertificate, after: dict) -> AuditEvent:
@@ -87,88 +213,70 @@ def _audit(actor, action: str, certificate: VaccinationCertificate, after: dict)
                       after=after, request_id=current_request_id())
 
 
-def _build(issuer: Issuer, citizen: Citizen, records: list[InjectionRecord], key: str, *,
-           replaces: VaccinationCertificate | None, now) -> VaccinationCertificate:
-    for vaccine in {record.vaccine_id: record.vaccine for record in records}.values():
-        valuesets.check_product(vaccine)
-    uvci = new_uvci(settings.CERTIFICATES_UVCI_ISSUER)
-    payload = dcc_payload(citizen=citizen, records=records, uvci=uvci,
-                          issuer_name=settings.CERTIFICATES_ISSUER_NAME)
-    sealed = issuer.seal(payload, uvci=uvci, issued_at=now)
-    return VaccinationCertificate(citizen=citizen, uvci=uvci, signer=issuer.dsc, records_key=key,
-                                  hc1=sealed.hc1, issued_at=sealed.issued_at, expires_at=sealed.expires_at,
-                                  replaces=replaces, **sealed.hashes)
+def _insert(model, columns: dict[str, list], *, returning: bool = True) -> list[int]:
+    """One INSERT of the rows given column by column (records.rows); elsewhere than on PostgreSQL
+    bulk_create. Returns the new ids in the rows' order when ``returning``."""
+    if connection.vendor == "postgresql":
+        return insert_columns(model, columns, returning=returning)
+    count = len(next(iter(columns.values())))
+    objs = model.objects.bulk_create([model(**{name: values[i] for name, values in columns.items()})
+                                      for i in range(count)])
+    return [obj.pk for obj in objs]
 
 
-def _previous(citizen_ids: Sequence[int]) -> dict[int, VaccinationCertificate]:
-    """The latest certificate of each citizen (valid first): what a new one replaces."""
-    latest: dict[int, VaccinationCertificate] = {}
-    for cert in (VaccinationCertificate.objects.filter(citizen_id__in=citizen_ids)
-                 .order_by("citizen_id", "-issued_at", "-id")):
-        kept = latest.get(cert.citizen_id)
-        if kept is None or (cert.status == Status.VALID and kept.status != Status.VALID):
-            latest[cert.citizen_id] = cert
-    return latest
-
-
-def _issue_chunk(issuer: Issuer, citizens: Sequence[Citizen], *, actor,
-                 refuse: Callable[[Citizen, str], None]) -> list[Outcome]:
-    """Issue for ``citizens`` set-wise (one transaction); ``refuse`` hears who could not have one."""
-    ids = [c.pk for c in citizens]
-    doses, refused = _signed_doses(ids)
-    previous = _previous(ids)
-    now = timezone.now()
-    outcomes, new, replaced = [], [], []
-    for citizen in citizens:
-        if citizen.pk in refused:
-            refuse(citizen, refused[citizen.pk])
-            continue
-        records, prior = doses[citizen.pk], previous.get(citizen.pk)
-        key = records_key(records)
-        if prior and prior.status == Status.VALID and prior.records_key == key and prior.expires_at > now:
-            outcomes.append(Outcome(prior, created=False))
-            continue
-        cert = _build(issuer, citizen, records, key, replaces=prior, now=now)
-        cert.records_for_link = records
-        new.append(cert)
-        outcomes.append(Outcome(cert, created=True))
-        if prior and prior.status == Status.VALID:
-            replaced.append(prior.pk)
-    _write(new, replaced, actor=actor)
-    return outcomes
-
-
-def _write(new: list[VaccinationCertificate], replaced: list[int], *, actor) -> None:
+def _write(issuer: Issuer, new: list[Issued], *, actor, now) -> list[int]:
+    """Write the chunk's new certificates, their record links and one ``certificate.issue`` audit
+    event each (one INSERT per table); the valid ones they replace become replaced first (one valid
+    certificate per citizen). Returns the new certificates' ids in ``new``'s order."""
     if not new:
-        return
-    VaccinationCertificate.objects.filter(pk__in=replaced).update(status=Status.REPLACED)
-    VaccinationCertificate.objects.bulk_create(new, batch_size=CHUNK)
-    CertificateRecord.objects.bulk_create(
-        [CertificateRecord(certificate_id=c.pk, record_id=r.pk) for c in new for r in c.records_for_link],
-        batch_size=CHUNK)
-    AuditEvent.objects.bulk_create([_audit(actor, "certificate.issue", c, {
-        "uvci": c.uvci, "citizen_id": c.citizen_id, "records": sorted(r.pk for r in c.records_for_link),
-        "kid": c.signer.kid, "expires_at": c.expires_at.isoformat(),
-        "replaces": c.replaces.uvci if c.replaces else None}) for c in new], batch_size=CHUNK)
-    reissued = [c for c in new if c.replaces and c.replaces.status == Status.REVOKED]
+        return []
+    replaced = [i.prior.pk for i in new if i.prior and i.prior.status == Status.VALID]
+    if replaced:
+        VaccinationCertificate.objects.filter(pk__in=replaced).update(status=Status.REPLACED)
+    n = len(new)
+    ids = _insert(VaccinationCertificate, {
+        "citizen_id": [i.holder.pk for i in new], "uvci": [i.uvci for i in new],
+        "signer_id": [issuer.dsc.pk] * n, "records_key": [i.key for i in new],
+        "hc1": [i.sealed.hc1 for i in new], "issued_at": [i.sealed.issued_at for i in new],
+        "expires_at": [i.sealed.expires_at for i in new], "status": [Status.VALID.value] * n,
+        **{name: [i.sealed.hashes[name] for i in new]
+           for name in ("uvci_hash", "country_uvci_hash", "signature_hash")},
+        "replaces_id": [i.prior.pk if i.prior else None for i in new], "created_at": [now] * n})
+    links = [(pk, dose.pk) for pk, i in zip(ids, new, strict=True) for dose in i.doses]
+    _insert(CertificateRecord, {"certificate_id": [c for c, _r in links],
+                                "record_id": [r for _c, r in links]}, returning=False)
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    _insert(AuditEvent, {
+        "actor_id": [user.pk if user else None] * n,
+        "actor_label": [user.get_username() if user else "system"] * n, "action": ["certificate.issue"] * n,
+        "object_type": [VaccinationCertificate._meta.label_lower] * n, "object_id": [str(pk) for pk in ids],
+        "before": [None] * n, "after": [{
+            "uvci": i.uvci, "citizen_id": i.holder.pk, "records": sorted(d.pk for d in i.doses),
+            "kid": issuer.dsc.kid, "expires_at": i.sealed.expires_at.isoformat(),
+            "replaces": i.prior.uvci if i.prior else None} for i in new],
+        "at": [now] * n, "request_id": [current_request_id()] * n}, returning=False)
+    reissued = [(i.holder.phone, i.uvci, pk) for i, pk in zip(new, ids, strict=True)
+                if i.prior and i.prior.status == Status.REVOKED]
     if reissued:
         transaction.on_commit(lambda: _tell_citizens(reissued))
+    return ids
 
 
-def _tell_citizens(certificates: list[VaccinationCertificate]) -> None:
-    """SMS: a correction replaced the certificate (a failing provider does not undo the issue)."""
-    for cert in certificates:
-        if not cert.citizen.phone:
+def _tell_citizens(reissued: list[tuple[str, str, int]]) -> None:
+    """SMS to (phone, new UVCI, certificate id): a correction replaced the certificate (a failing
+    provider does not undo the issue)."""
+    for phone, uvci, pk in reissued:
+        if not phone:
             continue
         try:
-            send_sms(cert.citizen.phone, _(
+            send_sms(phone, _(
                 "VaxRecon: your vaccination record was corrected; your EU vaccination certificate was "
-                "reissued (new code %(uvci)s). The old QR code is no longer valid.") % {"uvci": cert.uvci})
+                "reissued (new code %(uvci)s). The old QR code is no longer valid.") % {"uvci": uvci})
         except ServiceUnavailable:
-            logger.warning("certificate SMS not sent for certificate %s", cert.pk)
+            logger.warning("certificate SMS not sent for certificate %s", pk)
 
 
-def _raise(citizen: Citizen, message: str) -> None:
+def _raise(_citizen_id: int, message: str) -> None:
     raise InvalidInput(message)
 
 
@@ -179,11 +287,15 @@ def certificate_issue(*, citizen: Citizen, actor=None, issuer: Issuer | None = N
     Raises ``InvalidInput`` when a current dose is not signed (or has none), or a vaccine has no
     valid EU code; ``ServiceUnavailable`` when no DSC is valid now. Writes nothing then.
     """
-    citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
     if issuer is not None:
-        return _issue_chunk(issuer, [citizen], actor=actor, refuse=_raise)[0]
-    with Issuer() as opened:
-        return _issue_chunk(opened, [citizen], actor=actor, refuse=_raise)[0]
+        result = _issue_chunk(issuer, [citizen.pk], actor=actor, refuse=_raise)
+    else:
+        with Issuer() as opened:
+            result = _issue_chunk(opened, [citizen.pk], actor=actor, refuse=_raise)
+    if citizen.pk not in result.certificates:
+        raise Citizen.DoesNotExist(f"citizen {citizen.pk}")
+    pk, created = result.certificates[citizen.pk]
+    return Outcome(VaccinationCertificate.objects.select_related("signer").get(pk=pk), created)
 
 
 def _candidates(province_id: int | None) -> Iterable[int]:
@@ -209,7 +321,7 @@ def certificates_issue_all(*, actor=None, province_id: int | None = None,
     signed; one transaction per chunk, ``on_progress`` told after each."""
     result = BulkResult()
 
-    def refuse(_citizen, _why):
+    def refuse(_citizen_id, _why):
         result.refused += 1
 
     ids = list(_candidates(province_id))
@@ -217,13 +329,9 @@ def certificates_issue_all(*, actor=None, province_id: int | None = None,
     with Issuer() as issuer:
         for start in range(0, len(ids), CHUNK):
             with transaction.atomic():
-                citizens = list(Citizen.objects.select_for_update().filter(pk__in=ids[start:start + CHUNK])
-                                .order_by("pk"))
-                for outcome in _issue_chunk(issuer, citizens, actor=actor, refuse=refuse):
-                    if outcome.created:
-                        result.issued += 1
-                    else:
-                        result.unchanged += 1
+                chunk = _issue_chunk(issuer, ids[start:start + CHUNK], actor=actor, refuse=refuse)
+            result.issued += chunk.issued
+            result.unchanged += chunk.unchanged
             if on_progress:
                 on_progress(result)
     return result

@@ -11,6 +11,7 @@ given names Thị Ánh (fnt NGUYEN, gnt THI<ANH).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -18,6 +19,7 @@ MAX_LENGTH = 80
 _FILLER = re.compile(r"[\s\-]+")
 
 
+@functools.lru_cache(maxsize=65536)  # family and given names repeat across a bulk issue
 def icao_transliterate(name: str) -> str:
     """Return ``name`` in ICAO 9303 form: "Nguyễn Thị Ánh" -> "NGUYEN<THI<ANH"."""
     text = name.replace("Đ", "D").replace("đ", "d")

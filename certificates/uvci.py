@@ -16,13 +16,21 @@ N = len(CHARSET)
 PREFIX = "URN:UVCI:01:VN:"
 
 
+# Each character's Luhn addend at a doubled position and at a plain one (looked up, not computed:
+# one UVCI per certificate of a bulk issue).
+_DOUBLED = {char: (2 * i) // N + (2 * i) % N for i, char in enumerate(CHARSET)}
+_PLAIN = {char: i for i, char in enumerate(CHARSET)}
+
+
 def luhn_mod_n(text: str) -> str:
-    """Return the Luhn mod N check character of ``text`` (characters of ``CHARSET`` only)."""
-    factor, total = 2, 0
-    for char in reversed(text):
-        addend = factor * CHARSET.index(char)
-        factor = 1 if factor == 2 else 2
-        total += addend // N + addend % N
+    """Return the Luhn mod N check character of ``text`` (characters of ``CHARSET`` only; another
+    raises ``ValueError``)."""
+    backwards = text[::-1]
+    try:
+        total = (sum(map(_DOUBLED.__getitem__, backwards[0::2]))
+                 + sum(map(_PLAIN.__getitem__, backwards[1::2])))
+    except KeyError as exc:
+        raise ValueError(f"{exc.args[0]!r} is not a UVCI character") from None
     return CHARSET[(N - total % N) % N]
 
 

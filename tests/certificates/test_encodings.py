@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import random
+import zlib
 
+import cbor2
 import pytest
 
-from certificates import uvci
+from certificates import hcert, uvci
 from certificates.base45 import Base45Error, b45decode, b45encode
 from certificates.translit import hcert_name, icao_transliterate
 
@@ -70,3 +73,42 @@ def test_the_name_object_splits_family_and_given_names():
                                             "gn": "Thị Ánh", "gnt": "THI<ANH"}
     assert hcert_name("Sơn") == {"fn": "Sơn", "fnt": "SON"}
     assert len(icao_transliterate("Nguyễn " * 30)) == 80
+
+
+@pytest.mark.parametrize("size", [0, 23, 24, 255, 256, 65535, 65536])
+def test_the_hand_framed_cose_is_the_cbor_that_cbor2_writes(size):
+    """The Sig_structure and the COSE_Sign1 are framed by hand around the payload (the bulk
+    issue's hot path); their bytes must be what a CBOR library writes for the same structures,
+    across each length form of a byte string."""
+    protected, payload, signature = hcert.protected_header("ES256", b"12345678"), os.urandom(size), b"s" * 64
+    assert hcert._sig_structure(protected, payload) == cbor2.dumps(["Signature1", protected, b"", payload])
+    cose = zlib.decompress(b45decode(hcert.pack(protected, payload, signature)[len(hcert.PREFIX):]))
+    assert cose == cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]))
+
+
+def test_the_uvci_check_character_is_luhn_mod_n_over_random_text():
+    def by_the_book(text):  # the algorithm as the UVCI guidelines write it, one character at a time
+        factor, total = 2, 0
+        for char in reversed(text):
+            addend = factor * uvci.CHARSET.index(char)
+            factor = 1 if factor == 2 else 2
+            total += addend // uvci.N + addend % uvci.N
+        return uvci.CHARSET[(uvci.N - total % uvci.N) % uvci.N]
+
+    rng = random.Random(14)
+    for length in range(1, 60):
+        text = "".join(rng.choice(uvci.CHARSET) for _ in range(length))
+        assert uvci.luhn_mod_n(text) == by_the_book(text), text
+    with pytest.raises(ValueError, match="'#' is not a UVCI character"):
+        uvci.luhn_mod_n("URN:UVCI:01#")
+
+
+@pytest.mark.parametrize("size", [0, 1, 400, 1024, 2048, 5000])
+def test_the_certificate_zlib_is_what_zlib_writes_at_level_9(size):
+    """The small-window deflate behind the usual 78 DA header: zlib reads it back, verifiers that
+    look for 0x78 find it, and up to a certificate's size it is byte for byte zlib.compress(data, 9)."""
+    data = (os.urandom(size // 2) + b"NGUYEN<THI<ANH " * size)[:size]
+    packed = hcert._zlib(data)
+    assert packed[:2] == b"\x78\xda" and zlib.decompress(packed) == data
+    if size <= 1024:  # a certificate's COSE is about 400 bytes
+        assert packed == zlib.compress(data, 9)
