@@ -10,6 +10,7 @@ encrypted PKCS#12, a token key as its labels (the key never leaves the token).
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -45,6 +46,21 @@ def issue_dsc(csca: pki.CertAndKey, public_key: pki.PublicKey, *, valid_days: in
     return pki.issue_signer_certificate(csca, public_key, **DSC_SUBJECT, valid_days=valid_days,
                                         not_before=not_before, not_after=not_after,
                                         extended_key_usage=DSC_EKUS)
+
+
+def csca_load(key_path: Path, cert_path: Path, passphrase: str) -> pki.CertAndKey:
+    """The CSCA's key (encrypted PEM, opened with ``passphrase``) and its certificate; raises
+    ``InvalidInput`` naming the files when they cannot be read or do not belong together."""
+    try:
+        key = serialization.load_pem_private_key(key_path.read_bytes(), passphrase.encode())
+        cert = pki.load_certificates(cert_path.read_bytes())[0]
+    except (ValueError, TypeError, OSError) as exc:
+        raise InvalidInput(_("%(key)s or %(cert)s cannot be read with CERTIFICATES_CSCA_KEY_PASSPHRASE: "
+                             "%(error)s") % {"key": key_path, "cert": cert_path, "error": exc}) from None
+    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+        raise InvalidInput(_("The key %(key)s does not belong to the certificate %(cert)s.")
+                           % {"key": key_path, "cert": cert_path})
+    return pki.CertAndKey(cert, key)
 
 
 def _fields(cert: x509.Certificate) -> dict:

@@ -15,19 +15,14 @@ from django.utils.translation import gettext as _
 
 from certificates import dsc
 from signing import pki
+from vaxrecon.errors import InvalidInput
 
 
 def _load(key_path: Path, cert_path: Path, passphrase: str) -> pki.CertAndKey:
     try:
-        key = serialization.load_pem_private_key(key_path.read_bytes(), passphrase.encode())
-        cert = pki.load_certificates(cert_path.read_bytes())[0]
-    except (ValueError, TypeError) as exc:
-        raise CommandError(_("%(key)s or %(cert)s cannot be read with CERTIFICATES_CSCA_KEY_PASSPHRASE: "
-                             "%(error)s") % {"key": key_path, "cert": cert_path, "error": exc}) from None
-    if cert.public_key().public_numbers() != key.public_key().public_numbers():
-        raise CommandError(_("The key %(key)s does not belong to the certificate %(cert)s.")
-                           % {"key": key_path, "cert": cert_path})
-    return pki.CertAndKey(cert, key)
+        return dsc.csca_load(key_path, cert_path, passphrase)
+    except InvalidInput as exc:
+        raise CommandError(exc.message) from None
 
 
 def _write(key_path: Path, cert_path: Path, csca: pki.CertAndKey, passphrase: str) -> None:
