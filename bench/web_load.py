@@ -8,8 +8,10 @@ required variables, PostgreSQL from DATABASE_URL, Redis at 127.0.0.1:6379) on a 
 port after ``collectstatic``, or uses ``--url`` (loopback only). Then ``--users`` threads, each
 a person with a real account of the national data (``bench/gen_national.py``): clinic staff,
 commune police, signers, provincial officers, the ministry analyst, and citizens following
-a case by its tracking code. Each logs in, then loops over its role's pages with a think
-time of 1-3 s (closed loop, as locust's ``between(1, 3)``) and logs in again every 25 pages.
+a case by its tracking code. Each logs in, then loops over its role's visits (a visit: 1-5
+pages, e.g. the clinic queue, a filtered queue, a case) with a think time of 1-3 s before every
+page (closed loop, as locust's ``between(1, 3)`` per page; ``--think visit``: only between
+visits, each visit's pages back to back) and logs in again every 25 visits.
 A warm-up (not counted) precedes the measured window; requests started in the window are
 counted however late they end, and one taking over 30 s counts as an error. The run stops
 by itself after at most 180 s (plus gunicorn's start).
@@ -41,6 +43,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
@@ -66,6 +69,10 @@ class Client:
         self.address = address  # the client's own address, as the site's proxy reports it
         self.cookies: dict[str, str] = {}
         self.conn: http.client.HTTPConnection | None = None
+        # Called before each measured page but the first of a visit (--think page): a person
+        # reads a page before opening the next one.
+        self.think: Callable[[], object] | None = None
+        self.pages_in_visit = 0
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, str]:
         body = urlencode(form) if form is not None else None
@@ -124,6 +131,9 @@ class Stats:
 
 def timed(stats: Stats, page: str, client: Client, method: str, path: str, *, form=None,
           expect=(200, 302)):
+    if client.think is not None and client.pages_in_visit:
+        client.think()
+    client.pages_in_visit += 1
     started = time.monotonic()
     try:
         status, location, text = client.request(method, path, form)
@@ -166,8 +176,7 @@ def clinic_pages(stats, client, person, rng):
 
 
 def police_pages(stats, client, person, rng):
-    timed(stats, "police queue", client, "GET", "/verification/police/")
-    text = unmeasured(client, "/verification/police/")
+    _status, _location, text = timed(stats, "police queue", client, "GET", "/verification/police/")
     status, location, _t = timed(stats, "police next case", client, "POST", "/verification/police/next/",
                                  form={"csrfmiddlewaretoken": csrf_of(text)}, expect=(302,))
     if status == 302 and "/police/cases/" in location:
@@ -211,12 +220,16 @@ PAGES = {"clinic": clinic_pages, "police": police_pages, "signer": signer_pages,
          "ministry": officer_pages, "citizen": citizen_pages}
 
 
-def person_loop(person, *, host, port, stats: Stats, stop: threading.Event, seed: int) -> None:
+def person_loop(person, *, host, port, stats: Stats, stop: threading.Event, seed: int,
+                think: str = "page") -> None:
     rng = random.Random(seed)
     client = Client(host, port, address=f"10.255.{(seed >> 8) & 255}.{seed & 255}")
+    if think == "page":
+        client.think = lambda: stop.wait(rng.uniform(1, 3))
     stop.wait(rng.uniform(0, 3))  # users arrive over the first seconds
     done = 0
     while not stop.is_set():
+        client.pages_in_visit = 0
         if person["username"] and done % RELOGIN_EVERY == 0:
             login(stats, client, person["username"])
         if person["role"] in ("clinic", "police", "signer") and rng.random() < 0.1:
@@ -344,7 +357,7 @@ def start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Pop
     return process
 
 
-def main() -> int:
+def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=int, default=125, help="measured seconds")
@@ -353,10 +366,18 @@ def main() -> int:
     parser.add_argument("--url", default="",
                         help="a running server (loopback only) instead of starting gunicorn")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--think", choices=["page", "visit"], default="page",
+                        help="1-3 s of think time before every page (page), or only between visits, "
+                             "each visit's 2-5 pages back to back (visit: the model of the runs before "
+                             "2026-12-03 evening)")
     parser.add_argument("--markdown", default="", help="also write the table to this file")
     parser.add_argument("--without", action="append", default=[], choices=[r for r, _ in MIX],
                         help="leave this role out (its users go to the others); repeatable")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = _args()
     if args.warmup + args.duration + REQUEST_TIMEOUT + 5 > 180:
         raise SystemExit(f"warmup + duration must stay within {180 - REQUEST_TIMEOUT - 5} s")
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/vaxrecon_national")
@@ -376,7 +397,7 @@ def main() -> int:
         stats, stop = Stats(), threading.Event()
         threads = [threading.Thread(target=person_loop, args=(p,), daemon=True,
                                     kwargs={"host": host, "port": port, "stats": stats, "stop": stop,
-                                            "seed": args.seed * 1000 + i})
+                                            "seed": args.seed * 1000 + i, "think": args.think})
                    for i, p in enumerate(persons)]
         for thread in threads:
             thread.start()
@@ -398,7 +419,8 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
     table, clean = report(stats, window)
-    print(f"\n{args.users} users, {args.workers} gunicorn workers, measured {window:.0f} s after "
+    print(f"\n{args.users} users, {args.workers} gunicorn workers, think time before every "
+          f"{'page' if args.think == 'page' else 'visit'}, measured {window:.0f} s after "
           f"{args.warmup} s warm-up\n")
     print(table)
     for example in stats.error_examples:
