@@ -8,6 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from certificates import services
 from certificates.models import DocumentSigner
@@ -103,3 +104,9 @@ def test_a_public_key_of_the_wrong_kind_or_without_its_token_is_refused(csca_hos
     with pytest.raises(CommandError, match="needs --token and --key-label"):
         call_command("hcert_dsc_issue", "--public-key", str(pem), "--algorithm", "PS256")
     assert not DocumentSigner.objects.exists()
+
+
+def test_the_refusal_reads_in_vietnamese(csca_host, tmp_path):
+    csca_host.CERTIFICATES_DSC_SECRET = ""
+    with translation.override("vi"), pytest.raises(CommandError, match="Hãy đặt CERTIFICATES_DSC_SECRET"):
+        call_command("hcert_dsc_issue", "--out", str(tmp_path / "dsc.p12"))
