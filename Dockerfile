@@ -14,4 +14,5 @@ RUN SECRET_KEY=build DATABASE_URL=sqlite:////tmp/build.db ALLOWED_HOSTS=build PO
 RUN useradd --system --home /app vaxrecon && mkdir -p /app/var/media /app/var/pki/crl && chown -R vaxrecon /app/var
 USER vaxrecon
 EXPOSE 8000
-CMD ["gunicorn", "vaxrecon.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
+CMD ["gunicorn", "vaxrecon.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
+     "--worker-class", "gthread", "--threads", "4", "--timeout", "120"]

@@ -3,8 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vaxrecon_national \\
       .venv/bin/python bench/web_load.py [--users 50] [--duration 125] [--warmup 15] [--markdown out.md]
 
-Starts gunicorn (2 sync workers, ``vaxrecon.settings.prod`` with local values for its
-required variables, PostgreSQL from DATABASE_URL, Redis at 127.0.0.1:6379) on a loopback
+Starts gunicorn (2 workers of 4 threads each as production runs them, ``--threads 1``: sync
+workers; ``vaxrecon.settings.prod`` with local values for its required variables, PostgreSQL
+from DATABASE_URL, Redis at 127.0.0.1:6379) on a loopback
 port after ``collectstatic``, or uses ``--url`` (loopback only). Then ``--users`` threads, each
 a person with a real account of the national data (``bench/gen_national.py``): clinic staff,
 commune police, signers, provincial officers, the ministry analyst, and citizens following
@@ -328,7 +329,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(database_url: str, port: int, workers: int, threads: int = 1) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "vaxrecon.settings.prod", "DATABASE_URL": database_url,
            "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
            "ALLOWED_HOSTS": "127.0.0.1,localhost", "POPULATION_REGISTRY_API_KEY": "bench-registry-key",
@@ -342,7 +343,9 @@ def start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Pop
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
                    check=True)
     process = subprocess.Popen([str(bin_dir / "gunicorn"), "vaxrecon.wsgi", "--workers", str(workers),
-                                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"],
+                                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120",
+                                *(["--worker-class", "gthread", "--threads", str(threads)]
+                                  if threads > 1 else [])],
                                cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -363,6 +366,9 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=125, help="measured seconds")
     parser.add_argument("--warmup", type=int, default=15, help="seconds before measuring")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per worker (gunicorn's gthread worker, as production runs it; "
+                             "1: sync workers)")
     parser.add_argument("--url", default="",
                         help="a running server (loopback only) instead of starting gunicorn")
     parser.add_argument("--seed", type=int, default=1)
@@ -389,7 +395,7 @@ def main() -> int:
         host, port = parsed.hostname, parsed.port or 80
     else:
         host, port = "127.0.0.1", free_port()
-        server = start_gunicorn(database_url, port, args.workers)
+        server = start_gunicorn(database_url, port, args.workers, args.threads)
     try:
         persons = people(database_url, args.users, args.seed, set(args.without))
         print(f"{len(persons)} users: "
