@@ -60,6 +60,7 @@ def _subset(source: str, _changed: int) -> tuple[str, frozenset[int]]:
     font = TTFont(source)
     options = subset.Options()
     options.layout_features, options.name_IDs, options.notdef_outline = ["*"], ["*"], True
+    options.drop_tables += ["FFTM"]  # FontForge's timestamps: fontTools cannot cut it and says so
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=[c for block in SUBSET_RANGES for c in block])
     subsetter.subset(font)
