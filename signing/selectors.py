@@ -36,9 +36,13 @@ def records_awaiting_signature(*, scope: Scope) -> QuerySet[InjectionRecord]:
         reconciliationcase__in=in_scope.filter(status=CaseStatus.AWAITING_SIGNATURE).values("pk"),
     ).values("injectionrecord_id").order_by()
     # Only a case awaiting signature is signed, and from there it can only be signed and
-    # closed: the cases that can hold a signature, read from the transition table.
+    # closed: the cases that can hold a signature, read from the transition table. A
+    # correction of a signed version supersedes its signature in the same transaction
+    # (records.services -> signing.services.signatures_supersede): the corrected versions
+    # are those of the superseded signatures, not of every signature the scope ever made.
     signed_in = Signature.objects.filter(
-        case__in=in_scope.filter(status__in=CAN_HOLD_SIGNATURES).values("pk"))
+        case__in=in_scope.filter(status__in=CAN_HOLD_SIGNATURES).values("pk"),
+        status=Signature.Status.SUPERSEDED)
     corrections = (InjectionRecord.objects.filter(previous__in=signed_in.values("record_id"))
                    .values("pk").order_by())
     return (InjectionRecord.objects.filter(pk__in=of_awaiting_cases.union(corrections), status__in=UNSIGNED)

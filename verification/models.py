@@ -78,7 +78,9 @@ class ReconciliationCase(models.Model):
         # UPDATE is never HOT): only the indexes some query needs, no `_like` twins (no LIKE
         # query uses them; `name_key__contains` cannot), partial where most rows need no
         # entry. The ward/facility FKs are served by the (ward|facility, status) pairs.
-        indexes = [models.Index(fields=["ward", "status"], name="case_ward_status"),
+        # The ward's pair carries the id, so a scope's cases of some states (the signer's
+        # page: every case of the ward that can hold a signature) come from the index alone.
+        indexes = [models.Index(fields=["ward", "status"], name="case_ward_status", include=["id"]),
                    models.Index(fields=["facility", "status"], name="case_facility_status"),
                    models.Index(fields=["name_key"], name="case_name_key"),
                    # The only queries on status across wards (pending_for_registry, the

@@ -3,6 +3,7 @@
 serial number and validity; in Vietnamese and in English."""
 
 import pytest
+from django.utils import timezone
 
 from tests.conftest import browser_login
 
@@ -47,7 +48,9 @@ def test_the_certificate_is_shown_as_holder_issuer_serial_and_validity(page, sig
     assert row.locator("[data-field=issuer]").inner_text() == "VaxRecon Development Issuing CA"
     assert row.locator("[data-field=serial]").inner_text().replace(" ", "") == cert.serial.upper()
     validity = row.locator("[data-field=validity]").inner_text()
-    assert cert.not_after.strftime("%d/%m/%Y") in validity and "còn hiệu lực, còn" in validity
+    # the local (Asia/Ho_Chi_Minh) date: after 17:00 UTC it is already the next day there
+    assert timezone.localtime(cert.not_after).strftime("%d/%m/%Y") in validity
+    assert "còn hiệu lực, còn" in validity
     assert "CN=" not in page.inner_text("main") and "O=" not in page.inner_text("main")
     assert "Người được cấp" in page.inner_text("main thead")
 
