@@ -75,7 +75,11 @@ def _font_for(texts: Iterable[str]) -> str:
     """The subset font when it has every character of ``texts``, else the whole font (a name in
     another script)."""
     full = _font()
-    path, characters = _subset(full, os.stat(full).st_mtime_ns)
+    changed = os.stat(full).st_mtime_ns
+    path, characters = _subset(full, changed)
+    if not os.path.exists(path):  # the temporary copy cleaned away under a long-running process
+        _subset.cache_clear()
+        path, characters = _subset(full, changed)
     return path if all(ord(char) in characters for text in texts for char in text) else full
 
 

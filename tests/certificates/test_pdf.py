@@ -4,6 +4,7 @@ whole font when a name has a letter outside that cut; either way every letter is
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from pypdf import PdfReader
@@ -33,3 +34,13 @@ def test_the_cut_font_serves_vietnamese_and_the_whole_font_other_scripts(setting
     assert pdf._font_for(["Иванов Иван"]) == full
     cut, characters = pdf._subset(full, 0)
     assert {ord(c) for c in "ĐđƠơƯưẠỹ—"} <= characters and ord("И") not in characters
+
+
+def test_a_cut_font_cleaned_from_the_temporary_directory_is_made_again(dsc, signed_citizen):
+    citizen, _records = signed_citizen()
+    cert = services.certificate_issue(citizen=citizen).certificate
+    first = pdf._font_for(["Nguyễn"])
+    os.unlink(first)
+
+    assert "Nguyễn" in _text(pdf.certificate_pdf(cert))
+    assert os.path.exists(pdf._font_for(["Nguyễn"]))
