@@ -96,6 +96,8 @@ def pages(subjects: dict) -> dict:
         "police decision": (police["username"], decision),
         "signer list": (signer["username"], get("/signing/")),
         "signer list page 2": (signer["username"], get("/signing/?page=2")),
+        "home (signer)": (signer["username"], get("/")),
+        "home (police)": (police["username"], get("/")),
         "home (province)": (province["username"], get("/")),
         "dashboard JSON (province)": (province["username"],
                                       get(f"/reports/units/1/{province['province']}/figures.json?{days}")),
