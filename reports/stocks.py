@@ -58,6 +58,26 @@ def _people_insert(per_citizen: str) -> str:
         " UNION ALL ".join(parts)
 
 
+def _touched() -> str:
+    """The people and dose kinds whose holding can change that day (see facts)."""
+    # Whether a person holds a dose of a kind changes only where a version of that kind was
+    # entered or replaced: the people and kinds of the day's versions and of the versions
+    # they replace (a correction may move a dose to another person or kind), each kind as
+    # its range of dose numbers, so only those records are read.
+    kind_range = ", ".join(
+        f"CASE WHEN {{d}} = 1 THEN 1 WHEN {{d}} = 2 THEN 2 WHEN {{d}} >= 3 THEN {top} END AS {name}"
+        for top, name in ((3, "lo"), (DOSE_TOP, "hi")))
+    return f"""INSERT INTO {TOUCHED} (citizen_id, lo, hi)
+        WITH entered AS (SELECT citizen_id, dose_number, previous_id FROM records_injectionrecord
+                         WHERE created_at >= %(lo)s AND created_at < %(hi)s)
+        SELECT citizen_id, lo, hi FROM (
+            SELECT citizen_id, {kind_range.format(d='dose_number')} FROM entered
+            UNION
+            SELECT p.citizen_id, {kind_range.format(d='p.dose_number')}
+            FROM entered r JOIN records_injectionrecord p ON p.id = r.previous_id) k
+        WHERE lo IS NOT NULL"""  # nosec B608 # constant SQL
+
+
 def facts(*, carry: bool) -> list[str]:
     """The doses cross-table (whole, or that day's change) and the dose and people facts."""
     group = f"r.facility_id, COALESCE(f.ward_id, cz.ward_id), v.code, r.dose_number, cz.sex, {age_band()}"
@@ -81,22 +101,7 @@ def facts(*, carry: bool) -> list[str]:
             f"MAX(CASE WHEN {cond} AND {held('hi')} THEN 1 ELSE 0 END)"
             f" - MAX(CASE WHEN {cond} AND {held('lo')} THEN 1 ELSE 0 END) AS {name}"
             for name, cond in DOSE_KINDS)
-        # Whether a person holds a dose of a kind changes only where a version of that kind was
-        # entered or replaced: the people and kinds of the day's versions and of the versions
-        # they replace (a correction may move a dose to another person or kind), each kind as
-        # its range of dose numbers, so only those records are read.
-        kind_range = ", ".join(
-            f"CASE WHEN {{d}} = 1 THEN 1 WHEN {{d}} = 2 THEN 2 WHEN {{d}} >= 3 THEN {top} END AS {name}"
-            for top, name in ((3, "lo"), (DOSE_TOP, "hi")))
-        touched = f"""INSERT INTO {TOUCHED} (citizen_id, lo, hi)
-            WITH entered AS (SELECT citizen_id, dose_number, previous_id FROM records_injectionrecord
-                             WHERE created_at >= %(lo)s AND created_at < %(hi)s)
-            SELECT citizen_id, lo, hi FROM (
-                SELECT citizen_id, {kind_range.format(d='dose_number')} FROM entered
-                UNION
-                SELECT p.citizen_id, {kind_range.format(d='p.dose_number')}
-                FROM entered r JOIN records_injectionrecord p ON p.id = r.previous_id) k
-            WHERE lo IS NOT NULL"""  # nosec B608 # constant SQL
+        touched = _touched()
         # Their records come from the covering (citizen, dose, created, id) index; the few
         # corrections (previous_id set) are hashed once rather than probed per record.
         their_records = f"""INSERT INTO {TOUCHED_RECORDS} (citizen_id, dose_number, created_at, replaced_at)
