@@ -341,12 +341,13 @@ def _blocking_reasons(case: ReconciliationCase, citizen) -> list[Reason]:
     return reasons
 
 
-def case_candidates(case: ReconciliationCase) -> list[CaseCandidate]:
+def case_candidates(case: ReconciliationCase, *, extra: Iterable[Citizen] = ()) -> list[CaseCandidate]:
     """Citizens who may be the person of this case, most likely first, with reasons.
 
-    Blocks in the database (CCCD/CMND exact, phone exact, folded name + year of birth);
-    the record-linkage engine (`verification.linkage`) scores that block and explains
-    each candidate field by field. The one place candidates come from.
+    Blocks in the database (CCCD/CMND exact, phone exact, folded name + year of birth), with
+    `extra` (the citizens a registry search found) beside them; the record-linkage engine
+    (`verification.linkage`) scores them and explains each candidate field by field. The one
+    place candidates come from.
     """
     keys = Q(name_key=case.name_key, birth_year=case.birth_year)
     if case.id_number:
@@ -356,6 +357,7 @@ def case_candidates(case: ReconciliationCase) -> list[CaseCandidate]:
     block = list(Citizen.objects.filter(keys).select_related("ward")[:MAX_BLOCK])
     if case.citizen_id and all(c.pk != case.citizen_id for c in block):
         block.insert(0, case.citizen)
+    block += [c for c in extra if all(c.pk != b.pk for b in block)]
     by_id = {c.pk: c for c in block}
     candidates = {c.pk: CaseCandidate(citizen=c, reasons=_blocking_reasons(case, c)) for c in block}
     scored, complete = _engine_scores(case, block)

@@ -25,6 +25,7 @@ urlpatterns = [
     # One view per action on a case (POST); any other name under a case is not found.
     path("cases/<int:pk>/start_review/", case_actions.start_review, name="case_start_review"),
     path("cases/<int:pk>/link/", case_actions.link_citizen, name="case_link_citizen"),
+    path("cases/<int:pk>/search/", case_actions.registry_search, name="case_registry_search"),
     path("cases/<int:pk>/create_citizen/", case_actions.create_citizen, name="case_create_citizen"),
     path("cases/<int:pk>/correct_identity/", case_actions.correct_identity, name="case_correct_identity"),
     path("cases/<int:pk>/add_dose/", case_actions.add_dose, name="case_add_dose"),

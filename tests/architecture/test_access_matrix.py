@@ -76,7 +76,7 @@ MATRIX: dict[str, Route] = {
     "verification:evidence": _clinic_case("evidence", "GET"),
     **{f"verification:case_{a}": _clinic_case() for a in (
         "start_review", "create_citizen", "correct_identity", "add_dose", "send_to_police", "reject",
-        "request_info")},
+        "request_info", "registry_search")},
     **{f"verification:case_{a}": _clinic_case(names_object=True) for a in (
         "link_citizen", "use_existing_dose", "correct_dose")},
     "verification:case_action": Route({CLINIC}, "POST", "case_action", found=False),

@@ -35,3 +35,12 @@ def update_record(case, user):
                   dose_number=2, injection_date=date(2021, 10, 2))
     case.refresh_from_db()
     return case
+
+
+def confirm_and_link(page, row, reason: str) -> None:
+    """In Chromium, tick a candidate's confirmation that the differing fields were checked, say
+    why, and press its 'This is the person'."""
+    row.locator("input[name=confirm]").check()
+    row.locator("textarea[name=reason]").fill(reason)
+    with page.expect_navigation():
+        row.locator("button[type=submit]").click()

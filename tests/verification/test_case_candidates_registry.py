@@ -16,6 +16,7 @@ from records.models import Citizen, Ward
 from records.normalize import fold_name
 from tests.conftest import browser_login
 from tests.factories import CitizenFactory
+from tests.verification.helpers import confirm_and_link
 from verification.imports.linking import build_matcher
 from verification.selectors import case_candidates, strength_of
 
@@ -125,9 +126,6 @@ def test_a_true_match_who_moved_or_has_day_and_month_swapped_can_be_chosen(page,
     assert row.locator(f"input[name=citizen][value='{person.pk}']").count() == 1
     assert row.locator(".strength").inner_text() == SEEN[lang]["strength"]
     assert row.locator("legend").inner_text() == SEEN[lang][kind]
-    row.locator("input[name=confirm]").check()
-    row.locator("textarea[name=reason]").fill("Đã đối chiếu thẻ CCCD")
-    with page.expect_navigation():
-        row.locator("button[type=submit]").click()
+    confirm_and_link(page, row, "Đã đối chiếu thẻ CCCD")
     case_in_review.refresh_from_db()
     assert case_in_review.citizen_id == person.pk

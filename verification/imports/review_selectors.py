@@ -200,12 +200,16 @@ class ReviewPage:
     tied: int = 0  # registry people of the record's name and year of birth, when the best are tied
 
 
-def _tied_count(record: dict, likely: list[CandidateView]) -> int:
-    if len(likely) < 2 or likely[0].score - likely[1].score > TIE:
+def tied_count(record: dict, scores: list[float]) -> int:
+    """When the strongest of these candidates' `scores` are equally strong (whether or not the
+    evidence is for them: a common name and nothing else): how many registry people share the
+    record's name and year of birth; else 0. The match review and the case page say it alike."""
+    scores = sorted((s for s in scores if s is not None), reverse=True)
+    if len(scores) < 2 or scores[0] - scores[1] > TIE:
         return 0
     same = Citizen.objects.filter(name_key=normalize.fold_name(record.get("full_name")),
                                   birth_year=record.get("birth_year"))
-    return max(same.count(), sum(1 for c in likely if likely[0].score - c.score <= TIE))
+    return max(same.count(), sum(1 for s in scores if scores[0] - s <= TIE))
 
 
 def review_page(review: MatchReview) -> ReviewPage:
@@ -221,7 +225,7 @@ def review_page(review: MatchReview) -> ReviewPage:
              for c in ranked if c["citizen_id"] in by_pk]
     likely = [v for v in views if v.selectable]
     return ReviewPage(record=shown, likely=likely, unlikely=[v for v in views if not v.selectable],
-                      tied=_tied_count(record, likely))
+                      tied=tied_count(record, [v.score for v in views]))
 
 
 # --- Searching the registry from the review page -----------------------------------------

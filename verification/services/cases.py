@@ -26,7 +26,7 @@ from records.services import (
 from vaxrecon.access import scope_for
 from vaxrecon.errors import InvalidInput, InvalidTransition, NotAllowed, NotFoundInScope
 from verification import workflow
-from verification.imports.review_selectors import claim_record, differing_fields
+from verification.imports.review_selectors import claim_record, differing_fields, registry_search
 from verification.imports.reviews import confirmed_reason
 from verification.models import REVIEW_DEADLINE, ClaimedDose, OneTimeCode, ReconciliationCase
 from verification.selectors import (
@@ -273,15 +273,19 @@ def case_start_review(*, case: ReconciliationCase | int, actor) -> Reconciliatio
 
 
 def case_link_citizen(*, case: ReconciliationCase | int, actor, citizen_id: int, confirmed: bool = False,
-                      reason: str = "") -> ReconciliationCase:
-    """Link the case to one of its candidate citizens (never to anyone else). Returns the case.
+                      reason: str = "", search: dict | None = None) -> ReconciliationCase:
+    """Link the case to one of its candidate citizens, or to one the registry search `search`
+    (registry_search's terms) finds again now, scored alike (never to anyone else). Returns the
+    case.
 
     When the citizen differs from the claim in date of birth, CCCD/CMND or commune/ward, staff
     must confirm it (`confirmed`) and say why (`reason`), as on the match review: the fields and
-    the reason are kept in the timeline and the audit event. Raises InvalidInput otherwise."""
+    the reason are kept in the timeline and the audit event (with the search's keys when the
+    search found the citizen). Raises InvalidInput otherwise."""
     with transaction.atomic():
         locked = _clinic_case(case, actor, action=_("link a citizen"))
-        candidates = {c.citizen.pk: c for c in case_candidates(locked)}
+        found = registry_search(**search) if search else []
+        candidates = {c.citizen.pk: c for c in case_candidates(locked, extra=found)}
         candidate = candidates.get(int(citizen_id))
         if candidate is None:
             raise InvalidInput(_("This person is not among the candidates for the case."), field="citizen")
@@ -296,20 +300,25 @@ def case_link_citizen(*, case: ReconciliationCase | int, actor, citizen_id: int,
         reason = confirmed_reason(differs, confirmed=confirmed, reason=reason, refusal=_(
             "This person differs from the claim in: %(fields)s. Confirm that it is the same person."))
         _set_citizen(locked, citizen, actor=actor, action="link_citizen",
-                     differs={"differs_in": differs, "reason": reason} if differs else None)
+                     differs={"differs_in": differs, "reason": reason} if differs else None,
+                     found_by=sorted(k for k, v in search.items() if v)
+                     if any(c.pk == citizen.pk for c in found) else None)
     return locked
 
 
 def _set_citizen(locked: ReconciliationCase, citizen: Citizen, *, actor, action: str,
-                 differs: dict | None = None) -> None:
+                 differs: dict | None = None, found_by: list[str] | None = None) -> None:
     """Bind the (locked) case to `citizen`, with its timeline event ("Linked to the citizen X"
     or "Created the citizen X", by `action`) and audit snapshot; `differs`: the confirmed
-    differences ({"differs_in": field keys, "reason": why}), kept in both."""
+    differences ({"differs_in": field keys, "reason": why}), and `found_by` (the registry
+    search's keys that found the citizen), kept in both."""
+    differs = {**(differs or {}), **({"found_by_search": found_by} if found_by else {})} or None
     before = snapshot(locked, AUDITED_FIELDS)
     locked.citizen = citizen
     locked.save(update_fields=["citizen", "updated_at"])
     said = (line("link_citizen_differs", name=citizen.full_name, fields=differs["differs_in"],
-                 reason=differs["reason"]) if differs else line(action, name=citizen.full_name))
+                 reason=differs["reason"]) if differs and "differs_in" in differs
+            else line(action, name=citizen.full_name))
     case_event(case=locked, actor=actor, action=action, before=before,
                after={**snapshot(locked, AUDITED_FIELDS), **(differs or {})},
                data={"citizen": citizen.pk, **(differs or {}), **said})

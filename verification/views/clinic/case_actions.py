@@ -27,6 +27,7 @@ from verification.forms import (
     RejectForm,
     RequestInfoForm,
 )
+from verification.imports.forms import RegistrySearchForm
 from verification.selectors import case_citizen_dose, case_facilities, staff_case
 from verification.services import (
     DuplicateDose,
@@ -112,9 +113,30 @@ def start_review(request: HttpRequest, case) -> HttpResponse:
 
 @case_action
 def link_citizen(request: HttpRequest, case) -> HttpResponse:
-    return _step(request, case, case_link_citizen, done=_("The case is linked to the citizen."),
-                 citizen_id=_posted_id(request, "citizen", _("No such citizen.")),
-                 confirmed=request.POST.get("confirm") == "on", reason=request.POST.get("reason", ""))
+    """A candidate chosen, or a citizen the registry search found (its terms come along)."""
+    search = RegistrySearchForm(request.POST)
+    terms = search.terms() if search.is_valid() and search.has_terms() else None
+    arguments = {"citizen_id": _posted_id(request, "citizen", _("No such citizen.")),
+                 "confirmed": request.POST.get("confirm") == "on", "reason": request.POST.get("reason", ""),
+                 "search": terms}
+    done = _("The case is linked to the citizen.")
+    if terms is None:
+        return _step(request, case, case_link_citizen, done=done, **arguments)
+    try:
+        case_link_citizen(case=case, actor=request.user, **arguments)
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        messages.error(request, exc.message)  # the search's results again, the refusal above them
+        return case_page_again(request, case, search_form=search)
+    return _back(request, case, done)
+
+
+@case_action
+def registry_search(request: HttpRequest, case) -> HttpResponse:
+    """The case page with the registry searched by CCCD/CMND, phone, or name and date of birth
+    (POSTed, so no number lands in a URL or a log), the case's scope checked first."""
+    return case_page_again(request, case, status=200, search_form=RegistrySearchForm(request.POST))
 
 
 @case_action

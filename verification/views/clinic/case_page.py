@@ -26,7 +26,14 @@ from verification.forms import (
     RejectForm,
     RequestInfoForm,
 )
-from verification.imports.review_selectors import claim_record, differing_fields, field_names
+from verification.imports.forms import RegistrySearchForm
+from verification.imports.review_selectors import (
+    claim_record,
+    differing_fields,
+    field_names,
+    registry_search,
+    tied_count,
+)
 from verification.police.selectors import registry_delay
 from verification.selectors import case_candidates, case_facilities, citizen_doses, staff_case
 from verification.timeline import event_line
@@ -124,6 +131,22 @@ def _with_differences(case, candidates: list) -> list:
     return candidates
 
 
+def _who_is_it(case, search: RegistrySearchForm | None) -> dict:
+    """The candidates, how many people tie when the strongest are equally strong, and the
+    registry search (`search`, POSTed: no CCCD or phone in a URL) with what it found, scored
+    with the candidates as the match review's search is."""
+    search = search or RegistrySearchForm()
+    terms = search.terms() if search.is_bound and search.is_valid() and search.has_terms() else None
+    candidates = _with_differences(case, case_candidates(case))
+    found = None
+    if terms:
+        citizens = registry_search(**terms)
+        scored = {c.citizen.pk: c for c in _with_differences(case, case_candidates(case, extra=citizens))}
+        found = [scored[c.pk] for c in citizens if c.pk in scored]
+    return {"candidates": candidates, "search_form": search, "search_terms": terms, "found": found,
+            "tied": tied_count(claim_record(case), [c.score for c in candidates])}
+
+
 def _events(case) -> list[tuple]:
     """The timeline, each event with who acted in words, the label of the state it led to and
     what it says (in the reader's language)."""
@@ -181,7 +204,7 @@ def case_context(request: HttpRequest, case, **given) -> dict:
         "citizen": citizen, "comparison": _comparison(case, citizen), "platform_doses": platform_doses,
         "case_injection_ids": set(case.injections.values_list("pk", flat=True)),
         "evidence": case.evidence.all(), "events": _events(case),
-        "candidates": _with_differences(case, case_candidates(case)) if editable and not citizen else [],
+        **(_who_is_it(case, given.get("search_form")) if editable and not citizen else {"candidates": []}),
         "allowed": {t.name for t in workflow.allowed_transitions(case.status, Role.CLINIC_STAFF)},
         "editable": editable, "police_values": police,
         "police_differences": _police_differences(case, police),
