@@ -21,7 +21,7 @@ from functools import cache
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from verification import workflow
 from verification.imports.review_selectors import field_names
@@ -31,7 +31,8 @@ from verification.imports.review_selectors import field_names
 # their names.
 LINES: dict[str, str] = {
     "confirm": gettext_noop("Report confirmed with the code sent to the phone."),
-    "join_report": gettext_noop("The citizen reported the same dose again; %(n)s new file(s) added."),
+    "join_report": ngettext_lazy("The citizen reported the same dose again; %(n)s new file added.",
+                                 "The citizen reported the same dose again; %(n)s new files added.", "n"),
     "joined": gettext_noop("Joined the open request %(code)s."),
     "link_citizen": gettext_noop("Linked to the citizen %(name)s."),
     "link_citizen_differs": gettext_noop("Linked to the citizen %(name)s, who differs from the claim in "
@@ -47,6 +48,8 @@ LINES: dict[str, str] = {
 }
 # The languages a stored text may be in (events written before the ids).
 STORED_LANGUAGES = ("vi", "en")
+# Lines once written as text under an English msgid since replaced (read back, never written).
+FORMER_LINES = {"join_report": ("The citizen reported the same dose again; %(n)s new file(s) added.",)}
 _PARAMETER = re.compile(r"%\\\((\w+)\\\)s")
 
 
@@ -69,22 +72,37 @@ def _shown(name: str, value) -> str:
     return str(value)
 
 
+def _forms(msg: str) -> list[str]:
+    """Line `msg`'s templates in the active language: one, or each plural form (1 and 2 cover
+    English and Vietnamese), then the texts it was once written as."""
+    entry = LINES[msg]
+    if isinstance(entry, str):
+        forms = [_(entry)]
+    else:  # a plural line (its count is "n", no other digit in it): each form, the count put back
+        forms = list(dict.fromkeys(str(entry % {"n": n}).replace(str(n), "%(n)s", 1) for n in (1, 2)))
+    return forms + list(FORMER_LINES.get(msg, ()))
+
+
 def line_text(msg: str, args: dict) -> str:
-    """Line `msg` in the active language, its parameters filled in."""
-    template = _(LINES[msg])
+    """Line `msg` in the active language, its parameters filled in (a plural line by its count)."""
+    entry = LINES[msg]
+    shown = {k: _shown(k, v) for k, v in args.items()}
     try:
-        return template % {k: _shown(k, v) for k, v in args.items()}
+        if isinstance(entry, str):
+            return _(entry) % shown
+        return entry % {**shown, "n": int(args["n"])}  # the form for n, filled in
     except (KeyError, TypeError, ValueError):
-        return _(LINES[msg])
+        return _forms(msg)[0]
 
 
 @cache
 def _patterns(language: str) -> tuple[tuple[str, re.Pattern], ...]:
     with translation.override(language):
         out = []
-        for msg, english in LINES.items():
-            pattern = _PARAMETER.sub(lambda m: f"(?P<{m.group(1)}>.+?)", re.escape(_(english)))
-            out.append((msg, re.compile(pattern, re.DOTALL)))
+        for msg in LINES:
+            for form in _forms(msg):
+                pattern = _PARAMETER.sub(lambda m: f"(?P<{m.group(1)}>.+?)", re.escape(form))
+                out.append((msg, re.compile(pattern, re.DOTALL)))
     return tuple(out)
 
 

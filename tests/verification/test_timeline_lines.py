@@ -87,3 +87,29 @@ def test_a_rejection_names_its_reason_in_the_readers_language_and_the_note_as_ty
         case_reject(case=case, actor=clinic_user, reason="unreadable", note="Ảnh bị mờ")
     with translation.override(lang):
         assert event_line(case.events.get(transition="reject")) == said
+
+
+JOINED = {"vi": ["Người dân phản ánh lại cùng mũi tiêm; đã thêm 1 tệp mới.",
+                 "Người dân phản ánh lại cùng mũi tiêm; đã thêm 2 tệp mới.",
+                 "Người dân phản ánh lại cùng mũi tiêm; đã thêm 3 tệp mới."],
+          "en": ["The citizen reported the same dose again; 1 new file added.",
+                 "The citizen reported the same dose again; 2 new files added.",
+                 "The citizen reported the same dose again; 3 new files added."]}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_joined_report_counts_its_files_in_the_readers_plural(page, clinic_user, hanoi_facility, lang):
+    case = confirmed_report(hanoi_facility)
+    for data, message in (({"msg": "join_report", "msg_args": {"n": 1}}, ""),
+                          ({"msg": "join_report", "msg_args": {"n": 2}}, ""),
+                          # a row stored as text before the plural
+                          ({}, "The citizen reported the same dose again; 3 new file(s) added.")):
+        CaseEvent.objects.create(case=case, actor=None, actor_label="citizen", from_status=case.status,
+                                 to_status=case.status, message=message,
+                                 data={"action": "join_report", **data})
+    browser_login(page, "clinic-hn")
+    page.context.add_cookies([{"name": "django_language", "value": lang, "url": page.base_url}])
+    page.goto(page.base_url + f"/verification/cases/{case.pk}/")
+    lines = page.locator("ol.timeline [data-testid=line]").all_inner_texts()
+    assert lines[-3:] == JOINED[lang]
