@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,3 +49,15 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
+
+
+def person_words(user) -> str:
+    """A user as a reader names them: their full name (the user name when they have none) and
+    their role in the active language, "Nguyễn Văn An (Commune police)"; "" for no user."""
+    if user is None:
+        return ""
+    profile = getattr(user, "profile", None)
+    name = user.get_full_name() or user.username
+    if profile is None:
+        return name
+    return gettext("%(who)s (%(role)s)") % {"who": name, "role": profile.get_role_display()}

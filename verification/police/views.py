@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import Role, person_words
 from vaxrecon.access import role_required, scope_for
 from vaxrecon.errors import InvalidInput
 from vaxrecon.spreadsheets import csv_response
@@ -134,7 +134,8 @@ def police_case(request: HttpRequest, pk: int) -> HttpResponse:
         "held_by_me": claim_active and case.claimed_by_id == request.user.pk,
         "held_by_other": claim_active and case.claimed_by_id != request.user.pk,
         "delay": selectors.registry_delay() if answer is None else None,
-        "history": case.verifications.select_related("officer").order_by("-at", "-id")[:10],
+        "history": [(v, person_words(v.officer)) for v in
+                    case.verifications.select_related("officer__profile").order_by("-at", "-id")[:10]],
     }, status=400 if request.method == "POST" else 200)
 
 

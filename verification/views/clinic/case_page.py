@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
+from accounts.models import Role, person_words
 from records.models import Citizen
 from vaxrecon.access import scope_for
 from vaxrecon.errors import NotFoundInScope
@@ -117,9 +117,7 @@ def actor_words(event) -> str:
     if event.actor is None:
         return str({workflow.CITIZEN: _("Citizen"), workflow.SYSTEM: _("VaxRecon (automatic)")}.get(
             event.actor_label, event.actor_label))
-    profile = getattr(event.actor, "profile", None)
-    name = event.actor.get_full_name() or event.actor.username
-    return _("%(who)s (%(role)s)") % {"who": name, "role": profile.get_role_display()} if profile else name
+    return person_words(event.actor)
 
 
 def _with_differences(case, candidates: list) -> list:
