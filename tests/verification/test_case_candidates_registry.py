@@ -11,6 +11,9 @@ import random
 from datetime import date, timedelta
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from records.models import Citizen, Ward
 from records.normalize import fold_name
@@ -129,3 +132,27 @@ def test_a_true_match_who_moved_or_has_day_and_month_swapped_can_be_chosen(page,
     confirm_and_link(page, row, "Đã đối chiếu thẻ CCCD")
     case_in_review.refresh_from_db()
     assert case_in_review.citizen_id == person.pk
+
+
+def test_the_registry_counts_are_shared_through_the_cache_and_score_the_same(
+        registry, reported_case, settings):
+    """With LINKAGE_REGISTRY_SIZE_MAX_AGE set (production: 300 s), the counts of a case's names,
+    wards and phones are read once and then from the cache: the next case page scores its
+    candidates the same without counting the registry again."""
+    lan(), lan(cccd="001191004568"), lan(cccd="", ward=other_ward(reported_case, same_province=True))
+    uncached = {c.citizen.pk: c.score for c in case_candidates(reported_case)}
+    settings.LINKAGE_REGISTRY_SIZE_MAX_AGE = 300
+    cache.clear()
+    try:
+        with CaptureQueriesContext(connection) as first:
+            counted = {c.citizen.pk: c.score for c in case_candidates(reported_case)}
+        with CaptureQueriesContext(connection) as second:
+            again = {c.citizen.pk: c.score for c in case_candidates(reported_case)}
+    finally:
+        cache.clear()
+    assert counted == again == uncached and len(uncached) >= 3
+
+    def counts(queries):
+        return [q["sql"] for q in queries if "COUNT(" in q["sql"] and "records_citizen" in q["sql"]]
+    assert len(counts(first.captured_queries)) >= 3  # names, wards, phones (and the sizes)
+    assert counts(second.captured_queries) == []

@@ -7,6 +7,7 @@ citizen table and turns its results into what commands and imports need.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import multiprocessing as mp
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
@@ -74,12 +75,31 @@ def calibrated_index(pks: Iterable[int], *, full_name: str = "") -> CitizenIndex
     return index
 
 
+def _key(kind: str, value) -> str:
+    """A cache key for a count of `value` (names hold spaces, which cache keys should not)."""
+    return f"linkage:{kind}:" + hashlib.blake2b(str(value).encode(), digest_size=12).hexdigest()
+
+
 def _counted(qs, key: str, values) -> dict:
-    values = [v for v in values if v]
+    """How many rows of `qs` hold each of `values` in `key` (absent: 0), each value's count
+    shared through the cache as `_shared`'s are. COUNT(*), not of the id: the index on `key`
+    answers it alone (a ward of 4,500 citizens read 4,685 heap pages for COUNT(id), 150 ms)."""
+    values = sorted({v for v in values if v})
     if not values:
         return {}
-    return dict(qs.filter(**{f"{key}__in": values}).order_by().values(key).annotate(n=Count("pk"))
-                .values_list(key, "n"))
+    age = settings.LINKAGE_REGISTRY_SIZE_MAX_AGE
+    names = {v: _key(key, v) for v in values}
+    cached = cache.get_many(list(names.values())) if age else {}
+    counts = {v: cached[names[v]] for v in values if names[v] in cached}
+    missing = [v for v in values if v not in counts]
+    if missing:
+        found = dict(qs.filter(**{f"{key}__in": missing}).order_by().values(key)
+                     .annotate(n=Count("*")).values_list(key, "n"))
+        fresh = {v: found.get(v, 0) for v in missing}
+        counts.update(fresh)
+        if age:
+            cache.set_many({names[v]: n for v, n in fresh.items()}, age)
+    return {v: n for v, n in counts.items() if n}
 
 
 def _shared(name: str, count):
@@ -123,8 +143,8 @@ def registry_counts(index: CitizenIndex, *, full_name: str = "") -> RegistryCoun
     words = normalize.fold_name(full_name).split()
     ends = f"{words[0]} {words[-1]}" if len(words) > 1 else ""
     if ends in index.ends_ids and any(name != " ".join(words) for name in index.names):
-        counts.ends[ends] = people.filter(Q(name_key=ends) | Q(
-            name_key__startswith=f"{words[0]} ", name_key__endswith=f" {words[-1]}")).count()
+        counts.ends[ends] = _shared(_key("ends", ends), lambda: people.filter(Q(name_key=ends) | Q(
+            name_key__startswith=f"{words[0]} ", name_key__endswith=f" {words[-1]}")).count())
     return counts
 
 
