@@ -61,12 +61,11 @@ def outbox_relay(*, ids: Sequence[int] | None = None, limit: int = 1000) -> int:
         return _run_here(ids, limit)
     sent: list[int] = []
     with transaction.atomic(), _broker() as broker:
-        for row in _pending(ids, limit):
+        for row in _known(_pending(ids, limit)):
             try:
                 _task(row.task).apply_async(args=row.args, retry=False, connection=broker)
             except Exception as exc:  # noqa: BLE001 - any failure to publish leaves the row for the sweep
-                TaskOutbox.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1,
-                                                            last_error=f"{type(exc).__name__}: {exc}"[:300])
+                _kept(row, f"{type(exc).__name__}: {exc}")
                 logger.warning("task queue unavailable, %s kept in the outbox (row %s): %s", row.task, row.pk,
                                exc)
                 break
@@ -101,9 +100,27 @@ def _pending(ids, limit: int) -> list[TaskOutbox]:
 
 
 def _task(name: str):
+    """The task of that name, or None when no module of the project defines it."""
     if name not in current_app.tasks:  # its module not imported in this process yet
         current_app.loader.import_default_modules()
-    return current_app.tasks[name]
+    return current_app.tasks.get(name)
+
+
+def _kept(row: TaskOutbox, error: str) -> None:
+    TaskOutbox.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1, last_error=error[:300])
+
+
+def _known(rows: list[TaskOutbox]) -> list[TaskOutbox]:
+    """The rows whose task exists; each other row is kept with the reason, so that one row of an
+    unknown name (a task renamed by an upgrade while it waited) never holds up the rows after it."""
+    known = []
+    for row in rows:
+        if _task(row.task) is None:
+            _kept(row, f"unknown task {row.task}")
+            logger.error("outbox row %s names no known task %s: kept, the others sent", row.pk, row.task)
+        else:
+            known.append(row)
+    return known
 
 
 def _broker():
@@ -117,7 +134,7 @@ def _run_here(ids, limit: int) -> int:
     """Eager mode (no broker: development, tests on SQLite): mark the rows sent, then run them
     here after that commit, as `delay()` did."""
     with transaction.atomic():
-        rows = _pending(ids, limit)
+        rows = _known(_pending(ids, limit))
         TaskOutbox.objects.filter(pk__in=[r.pk for r in rows]).update(sent_at=timezone.now(),
                                                                      attempts=F("attempts") + 1)
     for row in rows:
