@@ -94,3 +94,37 @@ def test_the_system_may_open_them_and_a_signer_may_not(hanoi_facility, vaccine, 
         cases_open_bulk(name="import", actor=signer, origin=ReconciliationCase.Origin.BULK_IMPORT,
                         cases=new_cases(hanoi_facility, vaccine), sql=path == "sql")
     assert not ReconciliationCase.objects.exists()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_single_case_opens_on_each_path(hanoi_facility, vaccine, clinic_user, path):
+    one = new_cases(hanoi_facility, vaccine)[1:]
+    ids = cases_open_bulk(name="import", actor=clinic_user, origin=ReconciliationCase.Origin.BULK_IMPORT,
+                          cases=one, sql=path == "sql")
+    [(fields, dose, event, window, code_length)] = opened(ids)
+    assert (fields["full_name"], fields["status"], fields["phone"]) == ("Vàng A Dính", CaseStatus.SUBMITTED,
+                                                                      "0912345678")
+    assert (dose["dose_number"], dose["lot_number"], dose["vaccine_id"]) == (2, "", vaccine.pk)
+    assert (event["transition"], event["to_status"]) == ("import", CaseStatus.SUBMITTED)
+    assert event["data"]["line"] == 7
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_opening_event_is_dated_when_the_case_was_submitted(hanoi_facility, vaccine, clinic_user, path):
+    ids = cases_open_bulk(name="import", actor=clinic_user, origin=ReconciliationCase.Origin.BULK_IMPORT,
+                          cases=new_cases(hanoi_facility, vaccine), sql=path == "sql")
+    for case in ReconciliationCase.objects.filter(pk__in=ids):
+        assert CaseEvent.objects.get(case=case).at == case.submitted_at
+
+
+def test_where_the_database_returns_no_new_ids_the_python_path_finds_them_by_tracking_code(
+        hanoi_facility, vaccine, clinic_user, monkeypatch):
+    # An SQLite older than 3.35 (no RETURNING): bulk_create leaves the new cases without ids.
+    monkeypatch.setattr(connection.features, "can_return_rows_from_bulk_insert", False)
+    ids = cases_open_bulk(name="import", actor=clinic_user, origin=ReconciliationCase.Origin.BULK_IMPORT,
+                          cases=new_cases(hanoi_facility, vaccine), sql=False)
+    rows = opened(ids)
+    assert [r[0]["full_name"] for r in rows] == ["Lò Thị Páo", "Vàng A Dính"]
+    assert [r[1]["dose_number"] for r in rows] == [1, 2]
+    assert [r[2]["data"]["record_id"] for r in rows] == ["R-1", "R-2"]
+    assert ids == sorted(ids) and len(set(ids)) == 2
