@@ -8,7 +8,8 @@ import verification.linkage
 
 PACKAGE = Path(verification.linkage.__file__).parent
 # Bottom first.
-ROOMS = ["keys", "loaders", "probes", "scoring", "index", "blocking", "results", "engine", "training"]
+ROOMS = ["keys", "loaders", "probes", "scoring", "index", "blocking", "results", "engine", "training",
+         "shards"]
 
 
 def rooms_imported(path: Path) -> set[str]:

@@ -18,7 +18,8 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, F, Func, Q, Value
+from django.db.models.functions import Concat
 
 from records import normalize
 from records.models import Citizen
@@ -120,10 +121,11 @@ def _table(qs, key: str) -> dict:
     return dict(qs.order_by().values(key).annotate(n=Count("pk")).values_list(key, "n"))
 
 
-def registry_counts(index: CitizenIndex, *, full_name: str = "") -> RegistryCounts:
+def registry_counts(index: CitizenIndex, *, full_name: str = "", every_ends: bool = False) -> RegistryCounts:
     """How many citizens of the registry share each value the citizens of `index` hold; the
     "family given" of `full_name` (the record's name) is counted only when a citizen of
-    another name shares it (the one comparison that reads it, and a scan)."""
+    another name shares it (the one comparison that reads it, and a scan). `every_ends`
+    (a shard of the registry): every "family given" pair, from one count of the whole table."""
     people = Citizen.objects
     years = [int(y) for y in np.unique(index.year) if y]
     days = [date(d // 10000, d // 100 % 100, d % 100) for d in (int(d) for d in np.unique(index.dob)) if d]
@@ -140,12 +142,22 @@ def registry_counts(index: CitizenIndex, *, full_name: str = "") -> RegistryCoun
         names=_counted(people, "name_key", index.names),
         wards=_counted(people, "ward_id", [int(w) for w in np.unique(index.ward)]),
         phones={int("1" + phone): n for phone, n in _counted(people, "phone", phones).items()})
+    if every_ends:
+        counts.ends = _shared("linkage:ends", _ends_table)
     words = normalize.fold_name(full_name).split()
     ends = f"{words[0]} {words[-1]}" if len(words) > 1 else ""
     if ends in index.ends_ids and any(name != " ".join(words) for name in index.names):
         counts.ends[ends] = _shared(_key("ends", ends), lambda: people.filter(Q(name_key=ends) | Q(
             name_key__startswith=f"{words[0]} ", name_key__endswith=f" {words[-1]}")).count())
     return counts
+
+
+def _ends_table() -> dict[str, int]:
+    """How many citizens hold each "family given" (first and last word of the folded name)."""
+    ends = Func(F("name_key"), Value(" "), Value(1), function="split_part", output_field=CharField())
+    last = Func(F("name_key"), Value("^.* "), Value(""), function="regexp_replace", output_field=CharField())
+    pairs = Citizen.objects.annotate(ends=Concat(ends, Value(" "), last, output_field=CharField()))
+    return _table(pairs, "ends")
 
 
 def default_workers() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from verification.imports.jobs import DATABASE_LOST, import_job_run, import_jobs_reap
+from verification.imports.shards import SHARD_TASK, shard_match
 from verification.services.leases import lease_owner
 
 
@@ -23,3 +24,14 @@ def run_import_job(self, job_id: int) -> str:
 def reap_stale_imports() -> list[int]:
     """Beat: imports left running by a lost worker become failed and resumable."""
     return import_jobs_reap()
+
+
+@shared_task(name=SHARD_TASK, acks_late=True, reject_on_worker_lost=True, autoretry_for=DATABASE_LOST,
+             retry_backoff=2, retry_backoff_max=60, max_retries=10)
+def match_linkage_shard(job_dir: str, round_: int, shard: int) -> int:
+    """Match one shard's records of one round of a sharded job (`shards.match_sharded`).
+    Acknowledged when it ends and given back if its worker dies: the shard's evidence file is
+    written whole or not at all, so a second delivery only writes it again. Retried when the
+    database went away; any other failure leaves the file missing and the coordinator's wait
+    ends in its timeout."""
+    return shard_match(job_dir=job_dir, round_=round_, shard=shard)

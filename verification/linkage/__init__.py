@@ -13,7 +13,9 @@ listed before it:
 * ``results`` – decisions, thresholds, candidates and results;
 * ``engine`` – the decision: the passes in tiers, each pair scored once, then linked /
   review / none;
-* ``training`` – m-probabilities re-estimated from the batch being matched.
+* ``training`` – m-probabilities re-estimated from the batch being matched;
+* ``shards`` – one decision from several indexes (the registry split by province): what each
+  shard found for a record, merged by the engine's rule.
 
     index = CitizenIndex.from_rows(rows)          # see loaders.py for the tuple layout
     engine = Engine(index, LinkageConfig())

@@ -78,8 +78,7 @@ class Blocker:
         if m.any():
             # No birth year: the same name; a common name narrowed by ward and sex.
             sub, keys = idx[m], nid[m]
-            lo, hi = ix.by_name.ranges(keys)
-            small = (hi - lo) <= _SMALL_NAME_BLOCK
+            small = ix.name_block_sizes(keys) <= _SMALL_NAME_BLOCK
             r, c = expand(ix.by_name, sub[small], keys[small])
             rs.append(r)
             cs.append(c)
@@ -137,8 +136,7 @@ class Blocker:
         ix = self.index
         nid, yr = pb.nid[idx].astype(np.int64), pb.year[idx].astype(np.int64)
         has = nid >= 0
-        lo, hi = ix.by_name.ranges(nid)
-        small = has & ((hi - lo) <= _SMALL_NAME_BLOCK)
+        small = has & (ix.name_block_sizes(np.maximum(nid, 0)) <= _SMALL_NAME_BLOCK)
         r, c = expand(ix.by_name, idx[small], nid[small])
         rs, cs = [r], [c]
         big = has & ~small & (yr > 0)
@@ -169,7 +167,7 @@ class Blocker:
             r, c = expand(self.index.by_given_year, named[m], toks[m] * YEAR_SLOTS + ys[m], _NAME_BLOCK_CAP)
             g_r.append(r)
             g_c.append(c)
-        return self._filter(pb, *cat_pairs(g_r, g_c), _GIVEN_BLOCK_CUTOFF, ordered=pb.nid < 0)
+        return self._filter(pb, *cat_pairs(g_r, g_c), _GIVEN_BLOCK_CUTOFF, ordered=~pb.known_name)
 
     def _same_ward(self, pb, named):
         """Same ward and birth year (without a year: the same ward)."""
@@ -189,7 +187,7 @@ class Blocker:
         """A date slip together with a name typo: a name the registry holds exactly was
         already searched in every birth year, so only names it does not hold; the date
         disagrees, so the name must be one slip away too."""
-        typo = idx[pb.nid[idx] < 0]
+        typo = idx[~pb.known_name[idx]]
         rec, keys = dob_slips(typo, pb.dob[typo])
         if not len(rec):
             return _EMPTY, _EMPTY
@@ -207,7 +205,7 @@ class Blocker:
             known = {int(pb.first[b]), int(pb.last[b])}  # already searched in the broad tier
             ys = p.year - YEAR_BASE
             for tok in {p.tokens[0], p.tokens[-1]}:
-                if _SCAN_KNOWN_TOKENS or tok not in ix.tok_ids:
+                if _SCAN_KNOWN_TOKENS or not ix.knows_token(tok):
                     for t in self._neighbour_tokens(tok).tolist():
                         if t not in known:
                             recs.append(b)
@@ -226,7 +224,7 @@ class Blocker:
         no_year = (pb.year[idx] == 0) & several
         m = no_year & (pb.eid[idx] >= 0)
         recs, keys = [idx[m]], [pb.eid[idx[m]].astype(np.int64)]
-        rec, key = self._ends_neighbours(pb, idx[no_year & (pb.eid[idx] < 0)])
+        rec, key = self._ends_neighbours(pb, idx[no_year & ~pb.known_ends[idx]])
         recs.append(rec)
         keys.append(key)
         rec, key = cat_pairs(recs, keys)

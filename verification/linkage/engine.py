@@ -21,6 +21,7 @@ still without anyone likelier than not, the last-resort scan. Each pair is score
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import math
 import multiprocessing as mp
 import multiprocessing.pool
@@ -125,24 +126,40 @@ class Engine:
         """As :meth:`match_probes`, the decisions as columns (no per-record objects)."""
         return self._select(ProbeBatch(self.index, probes))
 
-    def _select(self, pb: ProbeBatch) -> Selection:
+    def evidence_probes(self, probes: list[Probe], *, through: str = "") -> Selection:
+        """What this index found for each record, for a decision taken over several indexes (the
+        shards of :mod:`~verification.linkage.shards`): every record's best ``max_candidates + 1``
+        citizens listed whatever their score, with ``mass`` (the odds mass of every citizen
+        scored) and the tie counts at that cut. ``through``: "" runs the passes as
+        :meth:`select_probes` does (settled here, scanned when nobody here is likelier than not);
+        "exact" the exact keys only; "broad" the exact keys and the broad pass for every record;
+        "scan" all three for every record (the caller has found, over every shard, that the
+        record is unsettled, or that nobody anywhere is likelier than not)."""
+        report = dataclasses.replace(self.config, link_probability=math.inf, review_threshold=-math.inf,
+                                     max_candidates=self.config.max_candidates + 1)
+        return self._select(ProbeBatch(self.index, probes), through=through, report=report)
+
+    def _select(self, pb: ProbeBatch, *, through: str = "", report: LinkageConfig | None = None) -> Selection:
         cfg = self.config
         n = len(pb)
         pairs = _Pairs(self.index.size)
         everyone = np.arange(n, dtype=np.int64)
         pairs.add(self.scorer, pb, *self.blocker.exact(pb, everyone))
+        if through == "exact":
+            return pairs.select(pb, report or cfg, self.index)
         top, second = pairs.top2(n)
         with np.errstate(invalid="ignore", over="ignore"):
             sure = 1.0 / (np.exp2(-top) + 1.0 + np.exp2(second - top)) >= cfg.link_probability
             settled = (top >= cfg.link_threshold) & (top - second >= cfg.min_margin) & sure
-        unsettled = np.flatnonzero(~settled)
+        unsettled = everyone if through else np.flatnonzero(~settled)
         if len(unsettled):
             pairs.add(self.scorer, pb, *self.blocker.broad(pb, unsettled))
             top, _ = pairs.top2(n)
-            scan = unsettled[(top[unsettled] < _SCAN_BELOW) & pb.has_name[unsettled]]
+            below = np.ones(len(unsettled), bool) if through == "scan" else top[unsettled] < _SCAN_BELOW
+            scan = unsettled[below & pb.has_name[unsettled]] if through != "broad" else _EMPTY
             if len(scan):
                 pairs.add(self.scorer, pb, *self.blocker.scan(pb, scan))
-        return pairs.select(pb, cfg, self.index)
+        return pairs.select(pb, report or cfg, self.index)
 
     def scored_exact(self, probes: list[Probe]):
         """(batch, r, c, total, levels, weights) for the exact-key tier (m estimation)."""
@@ -242,7 +259,7 @@ class _Pairs:
         for b in cut.tolist():
             b_lo, b_hi = int(lo[b]), int(hi[b])
             sel = [j for j in range(b_lo, b_lo + k_max) if scores[j] >= review]
-            if not sel:
+            if len(sel) < k_max:  # the list ends at the review threshold, not inside the run
                 continue
             ranked, ties[b] = self._break_tie(b, b_lo, b_hi, sel, scores, c_all=c_sorted, pb=pb,
                                               ix=ix, review=review)
@@ -261,7 +278,7 @@ class _Pairs:
         if not len(r_all):
             return Selection(dec, top, np.zeros(n + 1, np.int64), _EMPTY, np.zeros(0),
                              np.zeros((6, 0), np.int8), np.zeros((6, 0)), np.zeros(n, np.int64),
-                             np.full(n, np.nan))
+                             np.full(n, np.nan), np.zeros(n))
         r_sorted, s_sorted = r_all[order], s_all[order]
         records = np.arange(n)
         lo = np.searchsorted(r_sorted, records, "left")
@@ -274,7 +291,9 @@ class _Pairs:
         second[two] = s_sorted[lo[two] + 1]
         link, margin = cfg.link_threshold, cfg.min_margin
         review, k_max = cfg.review_threshold, cfg.max_candidates
-        posterior = _posterior(r_sorted, s_sorted, top, n)
+        mass = _mass(r_sorted, s_sorted, top, n)
+        with np.errstate(invalid="ignore", over="ignore"):
+            posterior = 1.0 / (np.exp2(-top) + mass)
         with np.errstate(invalid="ignore"):
             linked = (has & (top >= link) & (top - second >= margin)
                       & (posterior >= cfg.link_probability))
@@ -295,7 +314,8 @@ class _Pairs:
         c_all = np.concatenate(self.c)
         lvs = np.concatenate(self.lv, axis=1)[:, at]
         ws = np.concatenate(self.w, axis=1)[:, at]
-        return Selection(dec, top, bounds, c_all[at].astype(np.int64), s_all[at], lvs, ws, ties, posterior)
+        return Selection(dec, top, bounds, c_all[at].astype(np.int64), s_all[at], lvs, ws, ties, posterior,
+                         mass)
 
     def decide(self, pb: ProbeBatch, cfg: LinkageConfig, ix: CitizenIndex) -> list[MatchResult]:
         sel = self.select(pb, cfg, ix)
@@ -310,7 +330,8 @@ class Selection:
     with their ``scores`` and per-field ``levels`` / ``weights`` (one column each).
     ``ties[b]`` > 0 when the review list was cut inside a run of equal scores: how many
     citizens share the score of its last slot (the list names only some of them).
-    ``posterior[b]``: P(the best candidate is the person), the link rule's probability."""
+    ``posterior[b]``: P(the best candidate is the person), the link rule's probability;
+    ``mass[b]``: the sum of 2^(s - top) over every citizen scored for it (0 when none)."""
 
     decision: np.ndarray
     top: np.ndarray
@@ -321,6 +342,7 @@ class Selection:
     weights: np.ndarray
     ties: np.ndarray
     posterior: np.ndarray
+    mass: np.ndarray
 
     def results(self, pb: ProbeBatch, ix: CitizenIndex) -> list[MatchResult]:
         ids, probes = ix.ids, pb.probes
@@ -346,14 +368,12 @@ class Selection:
         return out
 
 
-def _posterior(r_sorted: np.ndarray, s_sorted: np.ndarray, top: np.ndarray, n: int) -> np.ndarray:
-    """P(the best candidate is the person) per record, against every citizen scored for it and
-    "nobody in the registry" (odds 1): 2^top / (1 + sum of 2^s), computed relative to the top
-    so no power overflows. NaN where nobody was scored."""
+def _mass(r_sorted: np.ndarray, s_sorted: np.ndarray, top: np.ndarray, n: int) -> np.ndarray:
+    """Per record, the sum of 2^(s - top) over every citizen scored for it: P(the best candidate
+    is the person), against all of them and "nobody in the registry" (odds 1), is then
+    2^top / (1 + sum of 2^s) = 1 / (2^-top + mass), with no power overflowing."""
     rel = np.exp2(np.minimum(s_sorted - top[r_sorted], 0.0))
-    mass = np.bincount(r_sorted, weights=rel, minlength=n)
-    with np.errstate(invalid="ignore", over="ignore"):
-        return 1.0 / (np.exp2(-top) + mass)
+    return np.bincount(r_sorted, weights=rel, minlength=n)
 
 
 

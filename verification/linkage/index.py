@@ -113,6 +113,8 @@ class CitizenIndex:
         self.name_sorted = None
         self.finished = False
         self.population = 0  # the registry's size when the index holds only part of it (``calibrate``)
+        # A shard of the registry: what the whole registry holds (``RegistryVocabulary``).
+        self.vocabulary: RegistryVocabulary | None = None
 
     @property
     def size(self) -> int:
@@ -324,6 +326,20 @@ class CitizenIndex:
         (:func:`~verification.linkage.scoring.sampling.estimate_u`)."""
         return sampling.estimate_u(self, params, sample=sample, seed=seed)
 
+    # -- what the registry holds (a shard answers for the whole registry) ---------------------
+
+    def knows_token(self, token: str) -> bool:
+        """Whether a registry name starts or ends with ``token``."""
+        return token in self.tok_ids or (self.vocabulary is not None and token in self.vocabulary.tokens)
+
+    def name_block_sizes(self, nid: np.ndarray) -> np.ndarray:
+        """How many citizens bear each name id (>= 0): in the whole registry for a shard, so its
+        blocking takes the same path for a common name as one index of everybody would."""
+        if self.vocabulary is not None:
+            return self.name_count[nid]
+        lo, hi = self.by_name.ranges(nid)
+        return hi - lo
+
     # -- convenience lookups ----------------------------------------------------------------
 
     def folded(self, i: int) -> str:
@@ -349,6 +365,18 @@ class RegistryCounts:
     provinces: dict[int, int] = field(default_factory=dict)
     dobs: dict[int, int] = field(default_factory=dict)
     phones: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class RegistryVocabulary:
+    """For an index holding one shard of the registry: which folded names of the records being
+    matched the registry holds (``names``), and the first and last words (``tokens``) and
+    "family given" pairs (``ends``) of every registry name. Blocking treats a name the registry
+    holds elsewhere as known (no typo search for it), as one index of everybody would."""
+
+    names: frozenset[str] = frozenset()
+    tokens: frozenset[str] = frozenset()
+    ends: frozenset[str] = frozenset()
 
 
 def _at_least(mine: np.ndarray, registry: list[int]) -> np.ndarray:

@@ -141,6 +141,14 @@ class ProbeBatch:
                 first[k] = tok_ids.get(t[0], -1)
                 last[k] = tok_ids.get(t[-1], -1)
         self.nid, self.aid, self.sid, self.eid, self.first, self.last = nid, aid, sid, eid, first, last
+        # Whether the registry holds the name / its "family given" (a shard's index answers for
+        # the whole registry through its vocabulary).
+        self.known_name, self.known_ends = nid >= 0, eid >= 0
+        vocab = getattr(ix, "vocabulary", None)
+        if vocab is not None:
+            self.known_name = self.known_name | np.array([p.folded in vocab.names for p in probes], bool)
+            self.known_ends = self.known_ends | np.array(
+                [bool(p.folded) and f"{p.tokens[0]} {p.tokens[-1]}" in vocab.ends for p in probes], bool)
         self.has_name = np.array([bool(p.folded) for p in probes], dtype=bool)
         self.marks = np.array([p.has_marks for p in probes], dtype=bool)
         self.dob = np.array([p.dob for p in probes], dtype=np.int32)
