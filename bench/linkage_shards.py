@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import multiprocessing as mp
 import os
 import pickle
@@ -160,6 +159,93 @@ def accuracy(results: list[tuple], ids: list[str], truth: dict, pk_to_cccd: dict
             "covered": covered, "unlinked_true": unlinked}
 
 
+def run_single(args, data: Path, out: Path, say) -> dict:
+    say(f"load before single: {Path('/proc/loadavg').read_text().strip()}")
+    t0 = time.perf_counter()
+    child = mp.get_context("spawn").Process(target=single, args=(args.database, data / "reports.csv", out,
+                                                                  args.workers))
+    child.start()
+    child.join()
+    if child.exitcode:
+        raise SystemExit("single-index run failed")
+    wall = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with open(out / "single.pickle", "rb") as fh:
+        one = pickle.load(fh)  # nosec B301 # written by this script's child just now
+    say(f"single index: {one['citizens']:,} citizens, wall {wall:.1f} s ("
+        + ", ".join(f"{k} {v:.1f} s" for k, v in one["times"].items())
+        + f"), peak RSS of its largest process {rss:.0f} MB")
+    say(f"load after single: {Path('/proc/loadavg').read_text().strip()}")
+    return one
+
+
+def run_sharded(args, probes, config, out: Path, say) -> tuple[list, list[dict]]:
+    from django.db import connection
+
+    from verification.imports import shards
+
+    job = out / "job"
+    shutil.rmtree(job, ignore_errors=True)
+    connection.close()
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(args.workers, mp_context=mp.get_context("spawn"), initializer=_worker_setup,
+                             initargs=(args.database,)) as pool:
+        runner = PoolRunner(pool)
+        sharded = [brief(r) for r in shards.match_sharded(probes, config=config, job_dir=job, run=runner)]
+    wall = time.perf_counter() - t0
+    shutil.rmtree(job, ignore_errors=True)
+    say(f"sharded: wall {wall:.1f} s with {args.workers} worker processes "
+        f"(national pass, 3 rounds, merge; worker start-up included)")
+    say(f"load after sharded: {Path('/proc/loadavg').read_text().strip()}")
+    for round_ in (1, 2, 3):
+        mine = [t for t in runner.tasks if t["round"] == round_]
+        if not mine:
+            continue
+        big = max(mine, key=lambda t: t["peak_rss_mb"])
+        work = sum(t["records"] for t in mine)
+        say(f"round {round_} ({shards.TIERS[round_]}): {len(mine)} shards, {work:,} record-matches, "
+            f"{sum(t['seconds'] for t in mine):.1f} s of tasks; "
+            f"largest shard {max(t['citizens'] for t in mine):,} citizens; peak RSS per task "
+            f"{min(t['peak_rss_mb'] for t in mine):.0f}-{big['peak_rss_mb']:.0f} MB "
+            f"(max: shard {big['shard']}, {big['citizens']:,} citizens, {big['records']:,} records)")
+    with open(out / "tasks.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(runner.tasks[0]))
+        w.writeheader()
+        w.writerows(runner.tasks)
+    return sharded, runner.tasks
+
+
+def compare(ids, one: list, sharded: list, out: Path, *, examples: int, say) -> None:
+    kinds: Counter = Counter()
+    detail = []
+    for rid, a, b in zip(ids, one, sharded):
+        if a != b:
+            kind = classify(a, b)
+            kinds[kind] += 1
+            detail.append(f"{rid}: {kind}\n  single : {a}\n  sharded: {b}")
+    say(f"records: {len(ids):,}; identical decisions, citizens, scores, lists and ties: "
+        f"{len(ids) - sum(kinds.values()):,}; different: {sum(kinds.values()):,}")
+    for kind, k in kinds.most_common():
+        say(f"  {k:,}  {kind}")
+    (out / "differences.txt").write_text("\n".join(detail) + "\n")
+    for text in detail[:examples]:
+        say(text)
+
+
+def score_both(data: Path, ids, runs: dict, say) -> None:
+    from records.models import Citizen
+
+    with open(data / "truth.csv", newline="", encoding="utf-8") as fh:
+        truth = {r["record_id"]: r["citizen_id"] for r in csv.DictReader(fh)}
+    pk_to_cccd = {pk: cccd or cmnd for pk, cccd, cmnd in Citizen.objects.values_list("pk", "cccd", "cmnd")}
+    for name, res in runs.items():
+        acc = accuracy(res, ids, truth, pk_to_cccd)
+        say(f"{name}: precision {acc['precision']:.5f} ({acc['linked'] - acc['wrong']:,}/{acc['linked']:,}), "
+            f"recall {acc['recall']:.4f}, review coverage {acc['coverage']:.4f} "
+            f"({acc['covered']:,} listed / {acc['unlinked_true']:,}; {acc['tied']:,} more not listed"
+            " in a record with a tie reported)")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--citizens", type=int, default=1_000_000)
@@ -182,89 +268,18 @@ def main(argv=None) -> int:
         lines.append(text)
 
     say(f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, data {data.name}, {os.cpu_count()} CPUs")
-    say(f"load before single: {Path('/proc/loadavg').read_text().strip()}")
-    ctx = mp.get_context("spawn")
-    t0 = time.perf_counter()
-    child = ctx.Process(target=single, args=(args.database, data / "reports.csv", out, args.workers))
-    child.start()
-    child.join()
-    if child.exitcode:
-        raise SystemExit("single-index run failed")
-    wall_single = time.perf_counter() - t0
-    rss_single = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    with open(out / "single.pickle", "rb") as fh:
-        one = pickle.load(fh)  # nosec B301 # written by this script's child just now
-    say(f"single index: {one['citizens']:,} citizens, wall {wall_single:.1f} s ("
-        + ", ".join(f"{k} {v:.1f} s" for k, v in one["times"].items())
-        + f"), peak RSS of its largest process {rss_single:.0f} MB")
-    say(f"load after single: {Path('/proc/loadavg').read_text().strip()}")
-
+    one = run_single(args, data, out, say)
     _django(args.database)
-    from django.db import connection
-
-    from records.models import Citizen
-    from verification.imports import shards
     from verification.linkage import make_probe
 
     ids, records = read_records(data / "reports.csv")
-    probes = [make_probe(**r) for r in records]
-    job = out / "job"
-    shutil.rmtree(job, ignore_errors=True)
-    connection.close()
-    t0 = time.perf_counter()
-    with ProcessPoolExecutor(args.workers, mp_context=ctx, initializer=_worker_setup,
-                             initargs=(args.database,)) as pool:
-        runner = PoolRunner(pool)
-        sharded = [brief(r) for r in shards.match_sharded(probes, config=one["config"], job_dir=job, run=runner)]
-    wall_sharded = time.perf_counter() - t0
-    say(f"sharded: wall {wall_sharded:.1f} s with {args.workers} worker processes "
-        f"(national pass, 3 rounds, merge; worker start-up included)")
-    say(f"load after sharded: {Path('/proc/loadavg').read_text().strip()}")
-    tasks = runner.tasks
-    for round_ in (1, 2, 3):
-        mine = [t for t in tasks if t["round"] == round_]
-        if not mine:
-            continue
-        big = max(mine, key=lambda t: t["peak_rss_mb"])
-        say(f"round {round_} ({shards.TIERS[round_]}): {len(mine)} shards, "
-            f"{sum(t['records'] for t in mine):,} record-matches, {sum(t['seconds'] for t in mine):.1f} s of tasks; "
-            f"largest shard {max(t['citizens'] for t in mine):,} citizens; peak RSS per task "
-            f"{min(t['peak_rss_mb'] for t in mine):.0f}-{big['peak_rss_mb']:.0f} MB "
-            f"(max: shard {big['shard']}, {big['citizens']:,} citizens, {big['records']:,} records)")
-    with open(out / "tasks.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(tasks[0]))
-        w.writeheader()
-        w.writerows(tasks)
-
-    kinds: Counter = Counter()
-    detail = []
-    for rid, a, b in zip(ids, one["results"], sharded):
-        if a != b:
-            kind = classify(a, b)
-            kinds[kind] += 1
-            detail.append(f"{rid}: {kind}\n  single : {a}\n  sharded: {b}")
-    say(f"records: {len(ids):,}; identical decisions, citizens, scores, lists and ties: "
-        f"{len(ids) - sum(kinds.values()):,}; different: {sum(kinds.values()):,}")
-    for kind, k in kinds.most_common():
-        say(f"  {k:,}  {kind}")
-    (out / "differences.txt").write_text("\n".join(detail) + "\n")
-    for text in detail[: args.examples]:
-        say(text)
-
-    with open(data / "truth.csv", newline="", encoding="utf-8") as fh:
-        truth = {r["record_id"]: r["citizen_id"] for r in csv.DictReader(fh)}
-    pk_to_cccd = {pk: cccd or cmnd for pk, cccd, cmnd in Citizen.objects.values_list("pk", "cccd", "cmnd")}
-    for name, res in (("single", one["results"]), ("sharded", sharded)):
-        acc = accuracy(res, ids, truth, pk_to_cccd)
-        say(f"{name}: precision {acc['precision']:.5f} ({acc['linked'] - acc['wrong']:,}/{acc['linked']:,}), "
-            f"recall {acc['recall']:.4f}, review coverage {acc['coverage']:.4f} "
-            f"({acc['covered']:,} listed / {acc['unlinked_true']:,}; {acc['tied']:,} more not listed"
-            " in a record with a tie reported)")
+    sharded, _tasks = run_sharded(args, [make_probe(**r) for r in records], one["config"], out, say)
+    compare(ids, one["results"], sharded, out, examples=args.examples, say=say)
+    score_both(data, ids, {"single": one["results"], "sharded": sharded}, say)
     decisions = Counter(r[0] for r in sharded)
     say("sharded decisions: " + ", ".join(f"{k} {v:,}" for k, v in sorted(decisions.items())))
     (out / "summary.txt").write_text("\n".join(lines) + "\n")
-    shutil.rmtree(job, ignore_errors=True)
-    return 0 if not math.isnan(wall_sharded) else 1
+    return 0
 
 
 if __name__ == "__main__":
