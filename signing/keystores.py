@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import threading
 from enum import StrEnum
 from typing import Any
 
@@ -179,6 +180,16 @@ class Pkcs11Signer(Signer):
     def __init__(self, *, module_path: str, token_label: str, pin: str, key_label: str,
                  certificate: x509.Certificate | None = None,
                  algorithm: Algorithm | None = None) -> None:
+        self._token = _TokenTurn(module_path, token_label)
+        try:
+            self._open(module_path=module_path, token_label=token_label, pin=pin, key_label=key_label,
+                       certificate=certificate, algorithm=algorithm)
+        except BaseException:
+            self._token.release()
+            raise
+
+    def _open(self, *, module_path: str, token_label: str, pin: str, key_label: str,
+              certificate: x509.Certificate | None, algorithm: Algorithm | None) -> None:
         # Imported here: pkcs11 costs ~35 ms to import, and file-key deployments never need it.
         import pkcs11  # noqa: PLC0415 - see above
         from pkcs11 import Attribute, ObjectClass  # noqa: PLC0415 - see above
@@ -255,6 +266,42 @@ class Pkcs11Signer(Signer):
         session, self._session = getattr(self, "_session", None), None
         if session is not None:
             session.close()
+        self._token.release()
+
+
+# PKCS#11 keeps one login state per process and token: while a session of this process is logged
+# in, another session's C_Login on the same token answers CKR_USER_ALREADY_LOGGED_IN without
+# looking at its PIN. Production's gunicorn threads may open two signers on one token at once, so
+# a process holds a token's session one signer at a time: the next waits for the first to close
+# (an interactive batch takes about a second) and gives up with a clear error after
+# TOKEN_WAIT_SECONDS. Other processes (workers, Celery) have login states of their own.
+TOKEN_WAIT_SECONDS = 30
+_turns: dict[tuple[str, str], tuple[threading.Lock, list]] = {}
+_turns_guard = threading.Lock()
+
+
+class _TokenTurn:
+    """This process's turn at one token, taken on construction; ``release`` is idempotent."""
+
+    def __init__(self, module_path: str, token_label: str) -> None:
+        with _turns_guard:
+            turn = _turns.setdefault((module_path, token_label), (threading.Lock(), [None]))
+        self._lock, self._holder = turn
+        self._held = False
+        if self._holder[0] == threading.get_ident():
+            raise KeyStoreError(_("The token '%(label)s' is already open for another signing in this "
+                                  "request; close it first.") % {"label": token_label})
+        if not self._lock.acquire(timeout=TOKEN_WAIT_SECONDS):
+            raise KeyStoreError(_("The token '%(label)s' is busy with another signing on this server; "
+                                  "try again in a moment.") % {"label": token_label})
+        self._holder[0] = threading.get_ident()
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._holder[0] = None
+            self._lock.release()
 
 
 class RemoteHashSigner(Signer):
