@@ -20,7 +20,7 @@ import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -176,6 +176,7 @@ class ChunkResult:
     certificates: dict[int, tuple[int, bool]]
     issued: int = 0
     unchanged: int = 0
+    problems: set[str] = field(default_factory=set)  # the catalogue's, which staff must correct
 
 
 def _issue_chunk(issuer: Issuer, citizen_ids: Sequence[int], *, actor,
@@ -198,7 +199,12 @@ def _issue_chunk(issuer: Issuer, citizen_ids: Sequence[int], *, actor,
             result.certificates[holder.pk] = (prior.pk, False)
             result.unchanged += 1
             continue
-        uvci, sealed = _seal(issuer, holder, records, now=now, checked=checked)
+        try:
+            uvci, sealed = _seal(issuer, holder, records, now=now, checked=checked)
+        except InvalidInput as exc:  # a vaccine without EU codes: this citizen waits, the others go on
+            result.problems.add(exc.message)
+            refuse(holder.pk, exc.message)
+            continue
         new.append(Issued(holder, records, key, uvci, sealed, prior))
     for issued, pk in zip(new, _write(issuer, new, actor=actor, now=now), strict=True):
         result.certificates[issued.holder.pk] = (pk, True)
@@ -313,6 +319,7 @@ class BulkResult:
     unchanged: int = 0
     refused: int = 0
     total: int = 0  # the citizens looked at (with a signed dose)
+    problems: set[str] = field(default_factory=set)  # why some were refused that staff must correct
 
 
 def certificates_issue_all(*, actor=None, province_id: int | None = None,
@@ -332,6 +339,7 @@ def certificates_issue_all(*, actor=None, province_id: int | None = None,
                 chunk = _issue_chunk(issuer, ids[start:start + CHUNK], actor=actor, refuse=refuse)
             result.issued += chunk.issued
             result.unchanged += chunk.unchanged
+            result.problems |= chunk.problems
             if on_progress:
                 on_progress(result)
     return result
@@ -391,6 +399,7 @@ def issue_run_execute(*, run_id: int) -> IssueRun | None:
                                                   finished_at=timezone.now())
     else:
         save_progress(result)
-        IssueRun.objects.filter(pk=run_id).update(status=IssueRun.Status.DONE, finished_at=timezone.now())
+        IssueRun.objects.filter(pk=run_id).update(status=IssueRun.Status.DONE, finished_at=timezone.now(),
+                                                  message=" ".join(sorted(result.problems)))
     run.refresh_from_db()
     return run

@@ -9,14 +9,16 @@ import time
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Role
 from certificates import services
 from certificates.models import IssueRun, VaccinationCertificate
-from records.models import AuditEvent, Province
+from records.models import AuditEvent, InjectionRecord, Province, VaccineProduct
 from tests.certificates.conftest import DSC_SECRET
 from tests.factories import HCM_PROVINCE, InjectionRecordFactory, make_user
 from vaxrecon.celery import app
+from vaxrecon.errors import InvalidInput
 
 BULK = reverse("certificates:bulk")
 
@@ -101,6 +103,31 @@ def test_the_bulk_issue_leaves_other_provinces_alone_and_outsiders_see_nothing(
     assert officer_client(signer_user).get(BULK).status_code == 403
     assert officer_client(signer_user).post(BULK).status_code == 403
     assert IssueRun.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_vaccine_without_eu_codes_holds_back_its_citizens_only_and_the_run_says_why(provincial_user, dsc,
+                                                                                     signed_citizen):
+    """One vaccine of the catalogue lacking its EU codes used to stop the whole run (its chunk
+    rolled back, the run failed): now its citizens are counted as refused, everyone else gets a
+    certificate, and the finished run names the vaccine to correct."""
+    ready = [signed_citizen()[0] for _ in range(2)]
+    held, records = signed_citizen()
+    uncoded = VaccineProduct.objects.create(code="uncoded", name="Vắc xin chưa mã hoá", manufacturer="—",
+                                            family="x", eu_medicinal_product="", eu_vaccine_type="",
+                                            eu_ma_holder="")
+    InjectionRecord.objects.filter(pk__in=[r.pk for r in records]).update(vaccine=uncoded)
+    run = IssueRun.objects.create(requested_by=provincial_user, province=Province.objects.get(code=1))
+
+    with translation.override("en"):
+        services.issue_run_execute(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.total, run.issued, run.refused) == ("done", 3, 2, 1)
+    assert "Vắc xin chưa mã hoá has no valid EU DCC codes" in run.message
+    assert set(VaccinationCertificate.objects.values_list("citizen_id", flat=True)) == {c.pk for c in ready}
+    with pytest.raises(InvalidInput, match="no valid EU DCC codes"):  # the one-citizen path still says so
+        services.certificate_issue(citizen=held)
 
 
 @pytest.mark.django_db
