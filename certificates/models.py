@@ -72,7 +72,7 @@ class VaccinationCertificate(models.Model):
         REVOKED = "revoked", _("Revoked")
 
     citizen = models.ForeignKey("records.Citizen", on_delete=models.PROTECT, related_name="+")
-    uvci = models.CharField(max_length=80, unique=True)
+    uvci = models.CharField(max_length=80)  # unique by a constraint: one B-tree, no pattern_ops twin
     signer = models.ForeignKey(DocumentSigner, on_delete=models.PROTECT, related_name="+")
     records = models.ManyToManyField("records.InjectionRecord", through="CertificateRecord",
                                      related_name="+")
@@ -99,6 +99,7 @@ class VaccinationCertificate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["citizen"], condition=models.Q(status="valid"),
                                     name="certificate_one_valid_per_citizen"),
+            models.UniqueConstraint(fields=["uvci"], name="certificate_uvci_unique"),
         ]
         # The verifier looks a certificate's three revocation hashes up among the revoked rows only.
         indexes = [models.Index(fields=["revoked_at"], name="certificate_revoked_at",

@@ -5,7 +5,7 @@ from django.db import connection
 
 pytestmark = pytest.mark.django_db
 
-TABLES = ("records_citizen", "records_injectionrecord")
+TABLES = ("records_citizen", "records_injectionrecord", "certificates_vaccinationcertificate")
 
 
 def _indexes(table: str) -> dict[str, str]:
@@ -35,6 +35,11 @@ def test_no_pattern_ops_index_that_no_query_uses(table):
 
 def test_the_injection_source_record_id_is_not_indexed():
     assert not [d for d in _indexes("records_injectionrecord").values() if "source_record_id" in d]
+
+
+def test_the_uvci_stays_unique_with_one_index():  # one per certificate: millions, written in bulk
+    unique = [d for d in _indexes("certificates_vaccinationcertificate").values() if "(uvci)" in d]
+    assert len(unique) == 1 and "UNIQUE" in unique[0], unique
 
 
 def test_the_cccd_stays_unique_with_one_index():
