@@ -254,6 +254,9 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--database", default="vaxrecon_linkage_bench")
     ap.add_argument("--examples", type=int, default=20)
+    ap.add_argument("--fit", choices=("single", "shards"), default="single",
+                    help="the sharded run's model: the single run's fitted config, or its own "
+                         "(shards.fit_config: no index of everybody)")
     args = ap.parse_args(argv)
 
     data = ensure_data(args.citizens, args.records, args.seed)
@@ -273,7 +276,22 @@ def main(argv=None) -> int:
     from verification.linkage import make_probe
 
     ids, records = read_records(data / "reports.csv")
-    sharded, _tasks = run_sharded(args, [make_probe(**r) for r in records], one["config"], out, say)
+    probes = [make_probe(**r) for r in records]
+    config = one["config"]
+    if args.fit == "shards":
+        from verification.imports import shards
+
+        t0 = time.perf_counter()
+        config = shards.fit_config(probes, job_dir=out / "fit-job")
+        shutil.rmtree(out / "fit-job", ignore_errors=True)
+        mine, theirs = config.params, one["config"].params
+        say(f"sharded fit (shards.fit_config): {time.perf_counter() - t0:.1f} s; match rate "
+            f"{mine.match_rate:.4f} (single {theirs.match_rate:.4f}), u typo/fuzzy "
+            f"{mine.u_name_typo:.2e}/{mine.u_name_fuzzy:.2e} (single {theirs.u_name_typo:.2e}/"
+            f"{theirs.u_name_fuzzy:.2e}), id/phone neighbours {mine.id_typo_neighbours:.3f}/"
+            f"{mine.phone_typo_neighbours:.3f} (single {theirs.id_typo_neighbours:.3f}/"
+            f"{theirs.phone_typo_neighbours:.3f})")
+    sharded, _tasks = run_sharded(args, probes, config, out, say)
     compare(ids, one["results"], sharded, out, examples=args.examples, say=say)
     score_both(data, ids, {"single": one["results"], "sharded": sharded}, say)
     decisions = Counter(r[0] for r in sharded)

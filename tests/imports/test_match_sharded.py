@@ -120,3 +120,19 @@ def test_shards_run_as_celery_tasks_on_a_real_worker_decide_as_inline(
 
     assert all(same(a, b) for a, b in zip(single, queued))
     assert (queued[-2].citizen_id, queued[-1].candidates[0].citizen_id) == (moved.pk, by_id.pk)
+
+
+@pytest.mark.django_db
+def test_the_sharded_run_fits_its_own_model_and_links_as_one_index_does(generated, tmp_path):
+    _people, reports = generated
+    records = [identity(r) for r in reports]
+    config, single = single_index(records)
+    probes = [make_probe(**r) for r in records]
+
+    own = shards.fit_config(probes, job_dir=tmp_path / "fit")
+    sharded = shards.match_sharded(probes, config=own, job_dir=tmp_path / "job")
+
+    assert abs(own.params.match_rate - config.params.match_rate) < 0.005
+    one, mine = ({(k, r.citizen_id) for k, r in enumerate(run) if r.decision == LINKED}
+                 for run in (single, sharded))
+    assert one == mine and len(one) > RECORDS // 2

@@ -44,10 +44,13 @@ from django.db import connection
 from records.models import Citizen, Ward
 from verification.linkage import CITIZEN_ROW_FIELDS, CitizenIndex, Engine, LinkageConfig, MatchResult
 from verification.linkage.index import RegistryVocabulary
+from verification.linkage.keys import edit_variant_keys
 from verification.linkage.probes import Probe
-from verification.linkage.shards import ShardEvidence, best_scores, merge, settled, shard_evidence
+from verification.linkage.scoring import ModelParams, sampling
+from verification.linkage.shards import ShardEvidence, best_scores, merge, posteriors, settled, shard_evidence
+from verification.linkage.training import estimate_m, match_rate_em
 
-from .linking import registry_counts
+from .linking import FIT_SAMPLE, linkage_config, registry_counts
 
 NO_WARD = 0  # the shard of citizens without a ward
 TIERS = {1: "exact", 2: "broad", 3: "scan"}
@@ -61,11 +64,14 @@ _PASS_SQL = {
     "name": "c.name_key = k.v AND (k.y = 0 OR c.birth_year = k.y)",
 }
 _PASS = """
-SELECT DISTINCT k.rec, COALESCE(w.province_id, 0)
+SELECT DISTINCT k.rec, c.id, COALESCE(w.province_id, 0)
 FROM unnest(%s::int[], %s::text[], %s::int[]) AS k(rec, v, y)
 JOIN records_citizen c ON {cond}
 LEFT JOIN records_ward w ON w.code = c.ward_id
 """
+_SAMPLE = "SELECT id FROM records_citizen TABLESAMPLE SYSTEM (%s) REPEATABLE (%s)"
+_NEIGHBOURS = {"cccd": "SELECT count(*) FROM records_citizen WHERE cccd = ANY(%s)",
+               "phone": "SELECT count(*) FROM records_citizen WHERE phone = ANY(%s)"}
 _KNOWN_NAMES = """
 SELECT k.v FROM unnest(%s::text[]) AS k(v)
 WHERE EXISTS (SELECT 1 FROM records_citizen c WHERE c.name_key = k.v)
@@ -89,8 +95,18 @@ def national_pass(probes: Sequence[Probe]) -> tuple[list[set[int]], frozenset[st
     its folded name (with its birth year when it has one): one indexed query per key kind; and
     which of the records' folded names the registry holds in any year."""
     found: list[set[int]] = [set() for _ in probes]
+    rows, known = _pass(probes)
+    for b, _citizen, province in rows:
+        found[b].add(province or NO_WARD)
+    return found, known
+
+
+def _pass(probes: Sequence[Probe]) -> tuple[list[tuple[int, int, int]], frozenset[str]]:
+    """(record, citizen, province) for every exact key of the engine's first tier, and the
+    records' folded names the registry holds."""
     keys = {"cccd": lambda p: p.cccd, "cmnd": lambda p: p.cmnd, "phone": lambda p: p.phone,
             "name": lambda p: p.folded}
+    rows = []
     with connection.cursor() as cur:
         for kind, key in keys.items():
             rec = [b for b, p in enumerate(probes) if key(p)]
@@ -98,12 +114,11 @@ def national_pass(probes: Sequence[Probe]) -> tuple[list[set[int]], frozenset[st
                 continue
             cur.execute(_PASS.format(cond=_PASS_SQL[kind]),  # nosec B608 # the conditions are constants above
                         [rec, [key(probes[b]) for b in rec], [probes[b].year for b in rec]])
-            for b, province in cur.fetchall():
-                found[b].add(province or NO_WARD)
+            rows.extend(cur.fetchall())
         names = sorted({p.folded for p in probes if p.folded})
         cur.execute(_KNOWN_NAMES, [names])
         known = frozenset(name for (name,) in cur.fetchall())
-    return found, known
+    return rows, known
 
 
 def shard_index(shard: int) -> CitizenIndex:
@@ -111,13 +126,64 @@ def shard_index(shard: int) -> CitizenIndex:
     would score them (`CitizenIndex.calibrate` with the registry's counts)."""
     people = Citizen.objects.filter(ward__isnull=True) if shard == NO_WARD else Citizen.objects.filter(
         ward__province_id=shard)
+    return _calibrated(people)
+
+
+def _calibrated(people, names: frozenset[str] = frozenset()) -> CitizenIndex:
     index = CitizenIndex.from_rows(people.order_by("pk").values_list(*CITIZEN_ROW_FIELDS).iterator(
         chunk_size=20_000), estimate_u=False)
     counts = registry_counts(index, every_ends=True)
     index.calibrate(counts)
     words = {w for pair in counts.ends for w in pair.split(" ")}
-    index.vocabulary = RegistryVocabulary(tokens=frozenset(words), ends=frozenset(counts.ends))
+    index.vocabulary = RegistryVocabulary(names=names, tokens=frozenset(words), ends=frozenset(counts.ends))
     return index
+
+
+def fit_config(probes: Sequence[Probe], *, job_dir: str | Path, config: LinkageConfig | None = None,
+               run: Callable[[Path, int, list[int]], None] | None = None) -> LinkageConfig:
+    """The job's model without an index of everybody, as `fit_m` fits it on one: u from a
+    random sample of the registry (`registry_u`); m on the first FIT_SAMPLE records against the
+    citizens the national pass finds for them, calibrated with the registry's counts (the
+    pairs one index of everybody scores for them in its exact tier); the match rate by EM on
+    those records matched shard by shard (in `job_dir`, with `run`)."""
+    config = config or linkage_config()
+    sample = list(probes[:FIT_SAMPLE])
+    rows, known = _pass(sample)
+    index = _calibrated(Citizen.objects.filter(pk__in={c for _b, c, _p in rows}), names=known)
+    params = estimate_m(index, sample, registry_u(config.params or ModelParams()))
+    fitted = LinkageConfig(params=params)  # as fit_m: the default thresholds for the fit's pass
+    evidence = _evidence(sample, config=fitted, job_dir=Path(job_dir), run=run or run_inline)
+    top, posterior = posteriors(len(sample), evidence)
+    return dataclasses.replace(config, params=match_rate_em(top, posterior, params))
+
+
+def registry_u(params: ModelParams, *, sample: int = 2000, seed: int = 7) -> ModelParams:
+    """`params` with the u that term frequencies do not give, from about `sample` citizens drawn
+    at random (TABLESAMPLE): the name levels from their names (`sampling.estimate_u`), the typo
+    neighbours of their CCCDs and phones counted in the whole registry."""
+    total = Citizen.objects.count()
+    percent = min(100.0, 100.0 * 2 * sample / max(total, 1))
+    with connection.cursor() as cur:
+        cur.execute(_SAMPLE, [percent, seed])
+        pks = [pk for (pk,) in cur.fetchall()]
+    index = CitizenIndex.from_rows(Citizen.objects.filter(pk__in=pks).order_by("pk").values_list(
+        *CITIZEN_ROW_FIELDS), estimate_u=False)
+    if index.size < 50:
+        return params
+    params = sampling.estimate_u(index, params, sample=sample, seed=seed)
+    return dataclasses.replace(params, id_typo_neighbours=max(_neighbours("cccd", index.cccd), 0.05),
+                               phone_typo_neighbours=max(_neighbours("phone", index.phone), 0.05))
+
+
+def _neighbours(column: str, keys: np.ndarray) -> float:
+    """Mean number of citizens whose `column` is one typo from each of `keys` (digit keys)."""
+    keys = keys[keys > 0]
+    if not len(keys):
+        return 0.0
+    variants, _owner = edit_variant_keys(keys)
+    with connection.cursor() as cur:
+        cur.execute(_NEIGHBOURS[column], [[str(int(v))[1:] for v in variants]])
+        return cur.fetchone()[0] / len(keys)
 
 
 _CACHED: dict[str, tuple[tuple, CitizenIndex]] = {}
@@ -169,7 +235,11 @@ def run_celery(job_dir: Path, round_: int, shards: list[int], *, timeout: float 
 def match_sharded(probes: Sequence[Probe], *, config: LinkageConfig, job_dir: str | Path,
                   run: Callable[[Path, int, list[int]], None] = run_inline) -> list[MatchResult]:
     """The decision for every record of `probes` (file order), matched shard by shard."""
-    job_dir = Path(job_dir)
+    return merge(probes, _evidence(probes, config=config, job_dir=Path(job_dir), run=run), config)
+
+
+def _evidence(probes: Sequence[Probe], *, config: LinkageConfig, job_dir: Path, run) -> list[ShardEvidence]:
+    """What the shards found for every record, round by round (the module docstring)."""
     job_dir.mkdir(parents=True, exist_ok=True)
     _dump(job_dir / "config.pickle", config)
     n = len(probes)
@@ -187,8 +257,7 @@ def match_sharded(probes: Sequence[Probe], *, config: LinkageConfig, job_dir: st
     scan = ~done & (best_scores(n, second) < 0)
     third = _round(job_dir, 3, {s: np.flatnonzero(scan) for s in shards}, probes, run)
     broad_only = ~done & ~scan
-    evidence = ([ev.only(done) for ev in first] + [ev.only(broad_only) for ev in second] + third)
-    return merge(probes, evidence, config)
+    return [ev.only(done) for ev in first] + [ev.only(broad_only) for ev in second] + third
 
 
 def _round(job_dir: Path, round_: int, plan: dict, probes: Sequence[Probe], run) -> list[ShardEvidence]:

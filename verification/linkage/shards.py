@@ -139,6 +139,13 @@ def settled(n: int, evidence: list[ShardEvidence], config: LinkageConfig) -> np.
         return (top >= config.link_threshold) & (top - second >= config.min_margin) & sure
 
 
+def posteriors(n: int, evidence: list[ShardEvidence]) -> tuple[np.ndarray, np.ndarray]:
+    """(best score, posterior of the best candidate) of every record over every shard (NaN
+    where nobody was scored), as ``Selection.top`` and ``Selection.posterior`` of one index."""
+    top, posterior = _totals(n, [ev for ev in evidence if len(ev.records)])
+    return np.where(np.isfinite(top), top, np.nan), posterior
+
+
 def best_scores(n: int, evidence: list[ShardEvidence]) -> np.ndarray:
     """The best score of every record over every shard (-inf: nobody scored)."""
     return _totals(n, [ev for ev in evidence if len(ev.records)])[0]

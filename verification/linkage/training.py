@@ -105,8 +105,15 @@ def estimate_match_rate(index: CitizenIndex, records: Sequence[Mapping | Probe],
     if not probes:
         return params
     sel = Engine(index, LinkageConfig(params=params)).select_probes(probes)
+    return match_rate_em(sel.top, sel.posterior, params, rounds=rounds)
+
+
+def match_rate_em(top: np.ndarray, posterior: np.ndarray, params: ModelParams, *,
+                  rounds: int = 20) -> ModelParams:
+    """The EM of :func:`estimate_match_rate` from one matching pass's best scores and posteriors
+    (NaN where nobody was scored), however the pass was run (one index, or shards merged)."""
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        mass = np.where(np.isnan(sel.top), 0.0, np.exp2(sel.top) / sel.posterior - 1.0)
+        mass = np.where(np.isnan(top), 0.0, np.exp2(top) / posterior - 1.0)
     mass = np.nan_to_num(np.maximum(mass, 0.0), posinf=1e300)
     base = _logit(params.match_rate)
     rate = params.match_rate
