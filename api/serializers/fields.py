@@ -38,12 +38,16 @@ class VaccineCodeField(serializers.SlugRelatedField):
     def to_internal_value(self, data):
         if not isinstance(data, (str, int)) or isinstance(data, bool):
             return super().to_internal_value(data)  # its own refusal of a value of another type
-        if getattr(self, "_catalogue", None) is None:
-            self._catalogue = {v.code: v for v in self.get_queryset().order_by()}  # by code: in no order
-        product = self._catalogue.get(str(data))
+        product = self.known(str(data))
         if product is None:
             self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
         return product
+
+    def known(self, code: str):
+        """The product of this code in the catalogue, or None."""
+        if getattr(self, "_catalogue", None) is None:
+            self._catalogue = {v.code: v for v in self.get_queryset().order_by()}  # by code: in no order
+        return self._catalogue.get(code)
 
 
 def vaccine_field(**kwargs) -> serializers.SlugRelatedField:

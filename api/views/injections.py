@@ -92,7 +92,7 @@ class InjectionBulk(PostView):
         parsed: list[dict | ValidationError] = []
         for item in self.parsed(InjectionBulkIn)["records"]:
             try:
-                parsed.append(checker.run_validation(item))
+                parsed.append(checker.checked(item))
             except ValidationError as exc:
                 parsed.append(exc)
         recorded = iter(doses_record(actor=request.user,
