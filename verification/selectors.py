@@ -156,13 +156,6 @@ def facilities_matching(*, text: str, province_id: int | None = None, limit: int
 DUPLICATE_WINDOW = timedelta(days=3)
 
 
-def current_doses_of(*, citizen_ids: Iterable[int]) -> QuerySet[InjectionRecord]:
-    """The current doses (every version but the superseded) of these people, with their vaccine and
-    facility: what `same_dose_of` looks through, for one person or for a bulk request's people."""
-    return (InjectionRecord.objects.filter(citizen_id__in=list(citizen_ids))
-            .exclude(status=InjectionRecord.Status.SUPERSEDED).select_related("vaccine", "facility"))
-
-
 @dataclass(frozen=True)
 class DoseSeen:
     """What the duplicate-dose rule reads of a person's current dose (`same_dose_of` takes these as
@@ -170,18 +163,31 @@ class DoseSeen:
 
     pk: int
     citizen_id: int
-    vaccine: object  # the VaccineProduct
+    vaccine: object  # the VaccineProduct (or its FamilyOnly)
     injection_date: date
     dose_number: int
     is_current: bool = True
 
 
-def current_doses_seen(*, citizen_ids: Iterable[int], catalogue: dict) -> list[DoseSeen]:
-    """`current_doses_of` these people, as DoseSeen (the vaccine from `catalogue`, by id): one
-    statement, plain rows."""
-    rows = (InjectionRecord.objects.filter(citizen_id__in=list(citizen_ids))
-            .exclude(status=InjectionRecord.Status.SUPERSEDED)
-            .values_list("pk", "citizen_id", "vaccine_id", "injection_date", "dose_number"))
+@dataclass(frozen=True)
+class FamilyOnly:
+    """A dose's vaccine as far as `same_dose_of` reads it: its family."""
+
+    family: str
+
+
+def current_doses_seen(*, citizen_ids: Iterable[int], catalogue: dict | None = None) -> list[DoseSeen]:
+    """The current doses (every version but the superseded) of these people: what `same_dose_of`
+    looks through, for one person or for a bulk request's people. As DoseSeen (the vaccine from
+    `catalogue`, by id; without a catalogue, its family only, read with the doses): one statement,
+    plain rows."""
+    doses = (InjectionRecord.objects.filter(citizen_id__in=list(citizen_ids))
+             .exclude(status=InjectionRecord.Status.SUPERSEDED))
+    if catalogue is None:
+        rows = doses.values_list("pk", "citizen_id", "vaccine__family", "injection_date", "dose_number")
+        return [DoseSeen(pk, citizen, FamilyOnly(family), day, number)
+                for pk, citizen, family, day, number in rows]
+    rows = doses.values_list("pk", "citizen_id", "vaccine_id", "injection_date", "dose_number")
     return [DoseSeen(pk, citizen, catalogue[vaccine], day, number)
             for pk, citizen, vaccine, day, number in rows]
 
