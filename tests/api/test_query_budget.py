@@ -30,7 +30,8 @@ def warm_api(clinic_api, record):
 
 
 def test_reading_a_record_is_the_key_and_the_record(warm_api, record, django_assert_max_num_queries):
-    # The key with its user, profile, facility and ward (the scope); the record with its vaccine.
+    # The key (kept by the process with its user, profile, facility and ward: one narrow statement
+    # checks it is as kept); the record with its vaccine.
     with django_assert_max_num_queries(2):
         response = warm_api.get(f"{URL}{record.pk}/")
     assert response.status_code == 200 and response.json()["id"] == record.pk
