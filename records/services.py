@@ -124,7 +124,6 @@ def injection_problem(*, dose_number, injection_date: date | None, lot_number: s
     return InvalidInput.first_of(errors) if errors else None
 
 
-@transaction.atomic
 def injection_record_create(
     *, citizen: Citizen, vaccine: VaccineProduct, dose_number: int, injection_date: date,
     lot_number: str = "", facility: Facility | None = None,
@@ -133,14 +132,18 @@ def injection_record_create(
     """Validate and record one dose for a citizen; returns the new record (version 1)."""
     problem = injection_problem(dose_number=dose_number, injection_date=injection_date, lot_number=lot_number)
     if problem is not None:
-        raise problem
-    record = InjectionRecord.objects.create(
-        citizen=citizen, vaccine=vaccine, dose_number=dose_number, injection_date=injection_date,
-        lot_number=(lot_number or "").strip(), facility=facility, source=source,
-        source_record_id=source_record_id,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    record_event(actor=actor, action="injection.create", obj=record, after=snapshot(record))
+        raise problem  # before any write: nothing to roll back
+    # The record and its audit event together, in the caller's transaction when there is one and
+    # without a savepoint of their own (two statements a dose): every caller lets a failure out of
+    # its own transaction, which then rolls back whole.
+    with transaction.atomic(savepoint=False):
+        record = InjectionRecord.objects.create(
+            citizen=citizen, vaccine=vaccine, dose_number=dose_number, injection_date=injection_date,
+            lot_number=(lot_number or "").strip(), facility=facility, source=source,
+            source_record_id=source_record_id,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        record_event(actor=actor, action="injection.create", obj=record, after=snapshot(record))
     return record
 
 

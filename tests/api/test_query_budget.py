@@ -48,8 +48,8 @@ def test_recording_a_dose_stays_within_its_statements(warm_api, record, django_a
     dose = {"cccd": "001191004567", "vaccine": "pfizer", "dose_number": 2, "injection_date": "2021-10-01",
             "lot_number": "FK1234"}
     # The key; the Idempotency-Key row claimed; the catalogue; the person (locked) and their doses;
-    # the record, its audit event (in the record service's savepoint: 2 more); the answer stored;
+    # the record, its audit event (no savepoint of the record service's own); the answer stored;
     # and the savepoint the test's own transaction makes of the request's (2).
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         response = post(warm_api, URL, dose)
     assert response.status_code == 201, response.json()
