@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
@@ -61,10 +62,37 @@ class CaseCreateIn(serializers.Serializer):
     lot_number = serializers.CharField(required=False, allow_blank=True, max_length=30, default="")
 
 
-@extend_schema_serializer(examples=[OpenApiExample("A candidate", request_only=True, value={
-    "citizen": 1024})])
+class RegistrySearchIn(serializers.Serializer):
+    """The registry searched as the case page searches it: a whole CCCD/CMND, a phone, or a name
+    with its date of birth (a partial key finds nothing: the registry is not browsed)."""
+
+    cccd = serializers.CharField(required=False, allow_blank=True, max_length=20, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=20, default="")
+    full_name = serializers.CharField(required=False, allow_blank=True, max_length=150, default="")
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None,
+                                          input_formats=["iso-8601", "%d/%m/%Y"])
+
+    def validate(self, attrs):
+        if bool(attrs.get("full_name")) != bool(attrs.get("date_of_birth")):
+            raise serializers.ValidationError(
+                {"full_name": _("A name is searched with its date of birth: give both.")})
+        if not any(attrs.get(name) for name in ("cccd", "phone", "full_name")):
+            raise serializers.ValidationError(
+                {"cccd": _("Give a CCCD/CMND, a phone, or a name with its date of birth.")})
+        return attrs
+
+
+@extend_schema_serializer(examples=[
+    OpenApiExample("A candidate", request_only=True, value={"citizen": 1024}),
+    OpenApiExample("A citizen the registry search found", request_only=True, value={
+        "citizen": 2048, "search": {"cccd": "001191004567"}})])
 class CitizenChoiceIn(serializers.Serializer):
-    citizen = serializers.IntegerField(min_value=1, help_text="One of the case's candidates.")
+    citizen = serializers.IntegerField(min_value=1, help_text="One of the case's candidates, or a citizen "
+                                                              "`search` finds.")
+    search = RegistrySearchIn(required=False, help_text="The registry search that found `citizen` (as on "
+                                                        "the case page): it is run again, the citizen scored "
+                                                        "with the candidates, and the search's keys kept in "
+                                                        "the audit.")
     confirm = serializers.BooleanField(
         required=False, default=False,
         help_text="Required (true) when the citizen differs from the claim in date of birth, CCCD/CMND or "

@@ -140,7 +140,8 @@ class LinkCitizen(_Action):
 
     def act(self, case, data):
         case_link_citizen(case=case, actor=self.request.user, citizen_id=data["citizen"],
-                          confirmed=data.get("confirm", False), reason=data.get("reason", ""))
+                          confirmed=data.get("confirm", False), reason=data.get("reason", ""),
+                          search=data.get("search"))
 
 
 @action_schema("cases_create_citizen", "Create the person on the platform and link")

@@ -213,3 +213,27 @@ def test_linking_a_citizen_who_differs_from_the_claim_needs_confirm_and_reason(c
     linked = act(clinic_api, pk, "link-citizen", why)
     assert linked.json()["citizen"] == lan.pk
     assert AuditEvent.objects.get(action="case.link_citizen").after["reason"] == "CCCD matches"
+
+
+def test_a_citizen_the_registry_search_finds_is_linked_through_the_api_as_on_the_page(clinic_api, opened,
+                                                                                      hanoi_facility):
+    """The case page's registry search has its API twin: `link-citizen` with `search` runs the
+    search again, scores the citizen with the candidates, asks the same confirmation and keeps
+    the search's keys in the audit. Without `search` the same citizen is not a candidate."""
+    pk = opened["id"]
+    act(clinic_api, pk, "start-review")
+    misspelt = CitizenFactory(full_name="Trần Thị Lam", sex="F", date_of_birth=date(1991, 3, 12),
+                              cccd="001191007654", phone="0987654321", ward=hanoi_facility.ward)
+    assert_problem(act(clinic_api, pk, "link-citizen", {"citizen": misspelt.pk}), 400, "invalid_input",
+                   field="citizen")
+    search = {"cccd": "001191007654"}
+    assert_problem(act(clinic_api, pk, "link-citizen", {"citizen": misspelt.pk, "search": search}), 400,
+                   "invalid_input", field="confirm")
+    half = {"citizen": misspelt.pk, "search": {"full_name": "Trần Thị Lam"}}  # a name without its birth date
+    assert_problem(act(clinic_api, pk, "link-citizen", half), 400, "invalid_input", field="search.full_name")
+    assert ReconciliationCase.objects.get(pk=pk).citizen_id is None
+    linked = act(clinic_api, pk, "link-citizen", {"citizen": misspelt.pk, "search": search, "confirm": True,
+                                                  "reason": "CCCD on the card"})
+    assert linked.status_code == 200 and linked.json()["citizen"] == misspelt.pk
+    after = AuditEvent.objects.get(action="case.link_citizen").after
+    assert after["found_by_search"] == ["cccd"] and after["reason"] == "CCCD on the card"
