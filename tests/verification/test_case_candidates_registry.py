@@ -20,6 +20,7 @@ from records.normalize import fold_name
 from tests.conftest import browser_login
 from tests.factories import CitizenFactory
 from tests.verification.helpers import confirm_and_link
+from verification.imports import linking
 from verification.imports.linking import build_matcher
 from verification.selectors import case_candidates, strength_of
 
@@ -156,3 +157,21 @@ def test_the_registry_counts_are_shared_through_the_cache_and_score_the_same(
         return [q["sql"] for q in queries if "COUNT(" in q["sql"] and "records_citizen" in q["sql"]]
     assert len(counts(first.captured_queries)) >= 3  # names, wards, phones (and the sizes)
     assert counts(second.captured_queries) == []
+
+
+def test_counts_of_many_values_are_not_kept_in_the_cache(registry, settings, monkeypatch):
+    """A shard's index counts tens of thousands of names at once: counted, not cached key by key."""
+    settings.LINKAGE_REGISTRY_SIZE_MAX_AGE = 300
+    cache.clear()
+    names = list(Citizen.objects.order_by().values_list("name_key", flat=True).distinct())
+    assert len(names) > 3
+    monkeypatch.setattr(linking, "SHARED_COUNTS_MAX", 3)
+    try:
+        counted = linking._counted(Citizen.objects, "name_key", names)
+        assert sum(counted.values()) == Citizen.objects.count()
+        assert cache.get_many([linking._key("name_key", n) for n in names]) == {}
+        few = linking._counted(Citizen.objects, "name_key", names[:3])
+        assert len(cache.get_many([linking._key("name_key", n) for n in names[:3]])) == 3
+        assert few == {n: counted[n] for n in names[:3]}
+    finally:
+        cache.clear()

@@ -35,6 +35,7 @@ from verification.linkage.engine import fork_pool
 from verification.linkage.training import fit_m
 
 FIT_SAMPLE = 5_000
+SHARED_COUNTS_MAX = 500  # values of one kind whose counts `_counted` shares through the cache
 CANDIDATES_SHOWN = 5
 IDENTITY_COLUMNS = ("full_name", "date_of_birth", "sex", "id_number", "phone", "province_code", "ward_code")
 
@@ -88,7 +89,8 @@ def _counted(qs, key: str, values) -> dict:
     values = sorted({v for v in values if v})
     if not values:
         return {}
-    age = settings.LINKAGE_REGISTRY_SIZE_MAX_AGE
+    # A case page's block has a few values; a shard's index tens of thousands, counted once a run.
+    age = settings.LINKAGE_REGISTRY_SIZE_MAX_AGE if len(values) <= SHARED_COUNTS_MAX else 0
     names = {v: _key(key, v) for v in values}
     cached = cache.get_many(list(names.values())) if age else {}
     counts = {v: cached[names[v]] for v in values if names[v] in cached}
