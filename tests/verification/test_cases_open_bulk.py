@@ -80,6 +80,7 @@ def test_both_paths_open_the_same_cases_in_the_opening_state(hanoi_facility, vac
         assert [r[0]["status"] for r in rows] == [OPENINGS["import"].target] * 2 == [CaseStatus.SUBMITTED] * 2
         assert [r[2]["transition"] for r in rows] == ["import", "import"]
         assert [r[2]["actor_label"] for r in rows] == [clinic_user.get_username()] * 2
+        assert [r[2]["actor_id"] for r in rows] == [clinic_user.pk] * 2
         assert [r[2]["data"]["line"] for r in rows] == [2, 7]
         assert rows[0][3] == dt.timedelta(hours=48)
     assert results["python"][1] == results[PATHS[-1]][1]
@@ -89,8 +90,10 @@ def test_both_paths_open_the_same_cases_in_the_opening_state(hanoi_facility, vac
 def test_the_system_may_open_them_and_a_signer_may_not(hanoi_facility, vaccine, path):
     ids, rows = open_on(path, hanoi_facility, vaccine, None)
     assert [r[2]["actor_label"] for r in rows] == [SYSTEM, SYSTEM]
+    ids, rows = open_on(path, hanoi_facility, vaccine, SYSTEM)  # as the import task names itself
+    assert [(r[2]["actor_label"], r[2]["actor_id"]) for r in rows] == [(SYSTEM, None)] * 2
     signer = make_user(Role.SIGNER, username="signer-open", facility=hanoi_facility)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed, match=r"^Your role cannot do this: "):
         cases_open_bulk(name="import", actor=signer, origin=ReconciliationCase.Origin.BULK_IMPORT,
                         cases=new_cases(hanoi_facility, vaccine), sql=path == "sql")
     assert not ReconciliationCase.objects.exists()

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from accounts.models import Role
 from records.models import AuditEvent, InjectionRecord
 from tests.factories import CitizenFactory, InjectionRecordFactory, make_user
-from verification.models import CaseEvent, ReconciliationCase
+from verification.models import CaseEvent, ReconciliationCase, TaskOutbox
 from verification.services.transitions import case_transition, cases_transition_bulk
 from verification.workflow import CaseStatus
 
@@ -170,3 +170,37 @@ def test_an_actor_whose_role_may_not_take_the_transition_moves_nothing(path, cli
     assert cases_transition_bulk(case_ids=[case.pk], name="sign", actor=clinic_user, sql=path == "sql") == []
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_SIGNATURE and not case.events.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", PATHS)
+def test_a_case_in_the_source_state_that_was_not_asked_for_is_left(path, signer_user, hanoi_facility):
+    asked = make_case(hanoi_facility, status=CaseStatus.AWAITING_SIGNATURE)
+    other = make_case(hanoi_facility, status=CaseStatus.AWAITING_SIGNATURE)
+
+    moved = cases_transition_bulk(case_ids=[asked.pk], name="sign", actor=signer_user, doses_all_in=DONE,
+                                  sql=path == "sql")
+
+    assert moved == [asked.pk]
+    other.refresh_from_db()
+    assert other.status == CaseStatus.AWAITING_SIGNATURE and not other.events.exists()
+    assert not AuditEvent.objects.filter(object_id=str(other.pk), action="case.sign").exists()
+    audit = AuditEvent.objects.get(object_id=str(asked.pk), action="case.sign")
+    assert audit.at == CaseEvent.objects.get(case=asked, transition="sign").at  # the same instant
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", PATHS)
+def test_only_a_citizen_with_a_confirmed_phone_is_texted(path, signer_user, hanoi_facility,
+                                                        django_capture_on_commit_callbacks):
+    cases = {}
+    for label, phone, confirmed in (("texted", "0912345678", True), ("unconfirmed", "0912345679", False),
+                                    ("no phone", "", True)):
+        cases[label] = make_case(hanoi_facility, status=CaseStatus.AWAITING_SIGNATURE)
+        ReconciliationCase.objects.filter(pk=cases[label].pk).update(phone=phone, confirmed=confirmed)
+
+    with django_capture_on_commit_callbacks():
+        cases_transition_bulk(case_ids=[c.pk for c in cases.values()], name="sign", actor=signer_user,
+                              doses_all_in=DONE, sql=path == "sql")
+
+    assert [row.args for row in TaskOutbox.objects.all()] == [[cases["texted"].pk, CaseStatus.SIGNED]]
