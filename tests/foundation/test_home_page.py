@@ -36,3 +36,11 @@ def test_each_role_gets_the_menu_of_its_role_and_no_other(client, clinic_user, p
                                               "reports:dashboard", "reports:daily", "reports:export"]
     assert _menu(client, ministry_user) == ["home", "api:keys", "verification:police_report",
                                             "reports:dashboard", "reports:daily", "reports:export"]
+
+
+def test_the_menu_is_shown_as_links_with_their_labels(client, police_user):
+    client.force_login(police_user)
+    page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for name, label in (("home", "Home"), ("verification:police_queue", "Verification queue")):
+        assert f'<a href="{reverse(name)}"' in page and f">{label}</a>" in page
+    assert page.count(f'<a href="{reverse("verification:police_queue")}"') == 2  # the bar and the home list

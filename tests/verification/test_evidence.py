@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from records.models import AuditEvent
 from vaxrecon.errors import InvalidInput
 from verification.models import Evidence
 from verification.services import evidence_attach, evidence_check
@@ -55,3 +56,19 @@ def test_stored_files_keep_a_hash_and_a_random_name(reported_case):
     (row,) = evidence_attach(case=reported_case, files=[SimpleUploadedFile("../../etc/passwd.pdf", PDF)])
     assert row.content_type == "application/pdf" and len(row.sha256) == 64
     assert "passwd" not in row.file.name and row.original_name.endswith("passwd.pdf")
+
+
+def test_exactly_five_files_are_accepted(db):
+    assert len(evidence_check([jpeg(f"{n}.jpg") for n in range(5)])) == 5
+
+
+def test_each_stored_file_leaves_an_audit_row_naming_who_and_its_hash(reported_case, clinic_user):
+    (by_citizen,) = evidence_attach(case=reported_case, files=[SimpleUploadedFile("slip.pdf", PDF)])
+    (by_clinic,) = evidence_attach(case=reported_case, files=[jpeg("card.jpg")], actor=clinic_user)
+    rows = {a.object_id: a for a in AuditEvent.objects.filter(action="evidence.attach")}
+    citizen, clinic = rows[str(by_citizen.pk)], rows[str(by_clinic.pk)]
+    assert (citizen.actor, citizen.actor_label) == (None, "citizen")
+    assert citizen.object_type == "verification.evidence"
+    assert (clinic.actor, clinic.actor_label) == (clinic_user, clinic_user.get_username())
+    assert citizen.after == {"case": reported_case.pk, "content_type": "application/pdf", "size": len(PDF),
+                             "sha256": by_citizen.sha256}
