@@ -72,3 +72,17 @@ def test_each_stored_file_leaves_an_audit_row_naming_who_and_its_hash(reported_c
     assert (clinic.actor, clinic.actor_label) == (clinic_user, clinic_user.get_username())
     assert citizen.after == {"case": reported_case.pk, "content_type": "application/pdf", "size": len(PDF),
                              "sha256": by_citizen.sha256}
+
+
+def test_an_empty_file_is_refused_by_name_on_the_evidence_field(db):
+    with pytest.raises(InvalidInput, match="“blank.jpg” is empty.") as err:
+        evidence_check([SimpleUploadedFile("blank.jpg", b"")])
+    assert err.value.field == "evidence"
+
+
+def test_the_size_and_count_refusals_are_on_the_evidence_field(db):
+    too_big = [jpeg("big.jpg", JPEG + b"\x00" * MAX_EVIDENCE_BYTES)]
+    for files in (too_big, [jpeg(f"{n}.jpg") for n in range(6)]):
+        with pytest.raises(InvalidInput) as err:
+            evidence_check(files)
+        assert err.value.field == "evidence"
