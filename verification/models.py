@@ -97,7 +97,13 @@ class ReconciliationCase(models.Model):
                    # order up to the page. Without it PostgreSQL walked submitted_at across
                    # every case of the nation, closed ones included, to find the first 25.
                    models.Index(fields=["facility", "submitted_at", "id"], name="case_facility_open",
-                                condition=models.Q(status__in=sorted(OPEN_STATES)))]
+                                condition=models.Q(status__in=sorted(OPEN_STATES))),
+                   # ... and its ward's open cases no facility holds yet (the scope's other half):
+                   # without it PostgreSQL could not read the two halves as two small index
+                   # ranges and walked submitted_at instead (a facility whose cases are old:
+                   # 35,000 rows for 25, 128 ms, against 14 ms; EXPLAIN ANALYZE, national set).
+                   models.Index(fields=["ward", "submitted_at", "id"], name="case_ward_unassigned_open",
+                                condition=models.Q(facility__isnull=True, status__in=sorted(OPEN_STATES)))]
         constraints = [models.UniqueConstraint(fields=["tracking_code"], name="case_tracking_code_unique")]
         verbose_name = _("reconciliation case")
         verbose_name_plural = _("reconciliation cases")
