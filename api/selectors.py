@@ -69,7 +69,7 @@ def _state_statement() -> str:
     facility, ward = (m._meta.db_table for m in (Facility, Ward))
     # the models' own table names; the prefix is a parameter
     return (
-        "SELECT k.id, k.token_hash, k.revoked_at, k.expires_at, k.role, k.facility_id, "  # noqa: S608 # nosec B608
+        "SELECT k.id, k.token_hash, k.revoked_at, k.expires_at, k.role, k.facility_id, "  # noqa: S608 # nosec B608 # model table names
         "k.province_id, k.user_id, u.username, u.is_active, u.is_superuser, p.id, p.role, p.facility_id, "
         "p.ward_id, p.province_id, f.ward_id, fw.province_id, pw.province_id, k.last_used_at "
         f"FROM {key} k JOIN {user} u ON u.id = k.user_id "

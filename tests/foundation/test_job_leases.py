@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from records.models import AuditEvent
 from verification.models import ImportJob, TaskOutbox
@@ -47,6 +47,7 @@ def test_a_finished_job_is_never_claimed_again(job):
 
 
 def test_the_reaper_command_marks_stale_jobs_failed_and_resumable_with_an_audit_event(job):
+    translation.deactivate()  # as a beat process starts: the site's language (a page test may leave another)
     lease_claim(ImportJob, pk=job.pk, owner="gone")
     fresh = ImportJob.objects.create(facility=job.facility, original_name="b.csv", file="imports/b.csv")
     lease_claim(ImportJob, pk=fresh.pk, owner="alive")

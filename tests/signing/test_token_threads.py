@@ -12,6 +12,7 @@ import threading
 import time
 
 import pytest
+from django.utils import translation
 
 from signing import keystores
 from signing.errors import KeyStoreError
@@ -98,14 +99,17 @@ def test_a_token_busy_too_long_is_a_clear_error_and_frees_nothing_it_did_not_tak
     monkeypatch.setattr(keystores, "TOKEN_WAIT_SECONDS", 0.3)
     first = _open(softhsm)
     refused: list[Exception] = []
-    thread = threading.Thread(target=lambda: refused.extend(_attempt(softhsm)))
-    thread.start()
-    thread.join(timeout=30)
-    assert len(refused) == 1 and isinstance(refused[0], KeyStoreError)
-    assert "busy with another signing" in str(refused[0])
-    digest = hashlib.sha256(b"still mine").digest()  # the refused one did not close the first's turn
-    verify_digest_signature(first.certificate, Algorithm.ECDSA_P256_SHA256, digest, first.sign_digest(digest))
-    first.close()
+    try:
+        thread = threading.Thread(target=lambda: refused.extend(_attempt(softhsm, "en")))
+        thread.start()
+        thread.join(timeout=30)
+        assert len(refused) == 1 and isinstance(refused[0], KeyStoreError)
+        assert "busy with another signing" in str(refused[0])
+        digest = hashlib.sha256(b"still mine").digest()  # the refused one did not close the first's turn
+        verify_digest_signature(first.certificate, Algorithm.ECDSA_P256_SHA256, digest,
+                                first.sign_digest(digest))
+    finally:
+        first.close()
     _open(softhsm).close()  # and the turn is free again
 
 
@@ -113,7 +117,7 @@ def test_one_request_opening_the_token_twice_is_told_at_once(softhsm):
     first = _open(softhsm)
     try:
         started = time.monotonic()
-        with pytest.raises(KeyStoreError, match="already open for another signing"):
+        with translation.override("en"), pytest.raises(KeyStoreError, match="already open for another"):
             _open(softhsm)
         assert time.monotonic() - started < 5
     finally:
@@ -121,9 +125,10 @@ def test_one_request_opening_the_token_twice_is_told_at_once(softhsm):
     _open(softhsm).close()
 
 
-def _attempt(softhsm) -> list[Exception]:
+def _attempt(softhsm, language: str) -> list[Exception]:
     try:
-        _open(softhsm).close()
+        with translation.override(language):  # a new thread starts in the site's language
+            _open(softhsm).close()
     except Exception as exc:  # noqa: BLE001 - returned to the test
         return [exc]
     return []
