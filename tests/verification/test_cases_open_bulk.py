@@ -123,7 +123,7 @@ def test_the_opening_event_is_dated_when_the_case_was_submitted(hanoi_facility, 
 def test_where_the_database_returns_no_new_ids_the_python_path_finds_them_by_tracking_code(
         hanoi_facility, vaccine, clinic_user, monkeypatch):
     # An SQLite older than 3.35 (no RETURNING): bulk_create leaves the new cases without ids.
-    monkeypatch.setattr(connection.features, "can_return_rows_from_bulk_insert", False)
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
     ids = cases_open_bulk(name="import", actor=clinic_user, origin=ReconciliationCase.Origin.BULK_IMPORT,
                           cases=new_cases(hanoi_facility, vaccine), sql=False)
     rows = opened(ids)

@@ -245,7 +245,7 @@ def test_in_eager_mode_a_row_naming_no_known_task_is_kept_and_the_others_run(eag
 @pytest.mark.django_db
 def test_where_the_database_returns_no_new_ids_the_commit_still_sends_the_rows(
         eager, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(connection.features, "can_return_rows_from_bulk_insert", False)  # an old SQLite
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)  # an old SQLite
     with django_capture_on_commit_callbacks(execute=True):
         outbox_enqueue_many(PROBE, [[1], [2]])
     assert eager == [[1], [2]]
