@@ -237,3 +237,12 @@ def test_a_citizen_the_registry_search_finds_is_linked_through_the_api_as_on_the
     assert linked.status_code == 200 and linked.json()["citizen"] == misspelt.pk
     after = AuditEvent.objects.get(action="case.link_citizen").after
     assert after["found_by_search"] == ["cccd"] and after["reason"] == "CCCD on the card"
+
+
+def test_a_search_without_any_key_is_refused_in_vietnamese(clinic_api, opened, lan):
+    pk = opened["id"]
+    act(clinic_api, pk, "start-review")
+    refused = act(clinic_api, pk, "link-citizen", {"citizen": lan.pk, "search": {"phone": ""}})
+    assert_problem(refused, 400, "invalid_input", field="search.cccd")
+    assert "Hãy nhập CCCD/CMND, số điện thoại, hoặc họ tên kèm ngày sinh." in str(refused.json())
+    assert ReconciliationCase.objects.get(pk=pk).citizen_id is None
