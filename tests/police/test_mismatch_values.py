@@ -30,3 +30,32 @@ def test_a_blank_date_is_no_value_and_a_bad_one_is_refused_on_its_field(police_u
                   correct_values={"date_of_birth": "  ", "sex": "F"})
     case.refresh_from_db()
     assert case.police_values == {"sex": "F"}
+
+
+def test_the_officers_name_and_cccd_are_stored_cleaned_and_only_where_they_differ(
+        police_user, hanoi_facility):
+    case = awaiting_case(facility=hanoi_facility)  # Nguyễn Văn Hùng, 001090000001
+    police_decide(officer=police_user, case_id=case.pk, outcome="mismatch",
+                  correct_values={"full_name": "  NGUYỄN   VĂN HÙNG  ", "id_number": " 001 090 000 099 "})
+    case.refresh_from_db()
+    assert case.police_values == {"id_number": "001090000099"}  # the same name, tidied, is no difference
+    other = awaiting_case(facility=hanoi_facility, id_number="001090000002")
+    police_decide(officer=police_user, case_id=other.pk, outcome="mismatch",
+                  correct_values={"full_name": "nguyễn văn hưng", "id_number": "001090000002"})
+    other.refresh_from_db()
+    assert other.police_values == {"full_name": "Nguyễn Văn Hưng"}
+
+
+def test_a_cccd_of_the_wrong_length_is_refused_on_its_field_and_the_case_is_left_as_it_was(
+        police_user, hanoi_facility):
+    case = awaiting_case(facility=hanoi_facility)
+    with pytest.raises(InvalidInput) as err:
+        police_decide(officer=police_user, case_id=case.pk, outcome="mismatch",
+                      correct_values={"id_number": "0010900000991"})
+    assert (err.value.message, err.value.field) == ("A CCCD has 12 digits, a CMND 9.", "id_number")
+    case.refresh_from_db()
+    assert (case.status, case.police_values) == ("awaiting_police", {})
+    police_decide(officer=police_user, case_id=case.pk, outcome="mismatch",
+                  correct_values={"id_number": "012345678"})  # a 9-digit CMND is taken
+    case.refresh_from_db()
+    assert case.police_values == {"id_number": "012345678"}

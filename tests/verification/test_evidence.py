@@ -86,3 +86,16 @@ def test_the_size_and_count_refusals_are_on_the_evidence_field(db):
         with pytest.raises(InvalidInput) as err:
             evidence_check(files)
         assert err.value.field == "evidence"
+
+
+def test_a_file_name_is_kept_up_to_200_characters_and_cut_there(reported_case):
+    # The column holds 200 characters: a name of 201 is cut to 200 (not refused by the database),
+    # a name of 200 is kept whole.
+    long_name = "Phiếu tiêm chủng " * 12 + "bản chụp.pdf"
+    assert len(long_name) > 201
+    for name, stored in ((long_name[:197] + ".pdf", long_name[:197] + ".pd"),
+                         (long_name[:196] + ".pdf", long_name[:196] + ".pdf")):
+        assert len(name) in (201, 200)
+        (row,) = evidence_attach(case=reported_case, files=[SimpleUploadedFile(name, PDF)])
+        row.refresh_from_db()
+        assert (row.original_name, len(row.original_name)) == (stored, 200)
