@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from records.models import Citizen
 from tests.imports.conftest import LINKED_ROW, NONE_ROW, REVIEW_ROW, report_row, write_csv
+from verification.imports.services import import_job_create
 from verification.models import ImportJob, MatchReview
 
 pytestmark = pytest.mark.django_db
@@ -190,3 +191,13 @@ def test_a_header_only_upload_ends_as_a_done_job_of_0_rows(client, clinic_user, 
     assert counts == (0, 0, 0, 0, 0)
     assert client.get(reverse("verification:import_job", args=[job.pk])).status_code == 200
     assert (Citizen.objects.count(), MatchReview.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_an_uploaded_file_name_is_kept_up_to_200_characters_and_cut_there(clinic_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    stem = ("Sổ tiêm chủng " * 15)[:196]
+    for name, stored in ((stem + "a.csv", (stem + "a.csv")[:200]), (stem + ".csv", stem + ".csv")):
+        job = import_job_create(actor=clinic_user, upload=SimpleUploadedFile(name, b"record_id\n"))
+        job.refresh_from_db()
+        assert (job.original_name, len(job.original_name)) == (stored, 200)
