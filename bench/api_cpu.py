@@ -74,7 +74,8 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--only", action="append", help="only these requests (read, create, bulk)")
     parser.add_argument("--profile", action="append", default=[], help="cProfile this request (repeatable)")
     parser.add_argument("--top", type=int, default=35)
-    parser.add_argument("--sql", action="store_true", help="print the statements of each kind's last request")
+    parser.add_argument("--sql", action="store_true",
+                        help="print the statements of each kind's last request, each with its wall time")
     args = parser.parse_args()
     return args
 
@@ -118,7 +119,8 @@ def main() -> int:
                 statements.append(len(queries))
                 statuses.add(response.status_code)
         if args.sql:
-            print(f"\n{name}: " + "\n  ".join(q["sql"][:300] for q in queries.captured_queries) + "\n")
+            print(f"\n{name} (wall ms, statement): " + "\n  ".join(
+                f"{float(q['time']) * 1000:7.2f}  {q['sql'][:300]}" for q in queries.captured_queries) + "\n")
         if name in args.profile:  # further requests, not in the figures above (cProfile slows them)
             profiles[name] = cProfile.Profile(time.process_time)  # CPU, not waits
             for n in range(profiled if name != "bulk" else args.batches):

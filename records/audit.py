@@ -64,10 +64,20 @@ def record_events(*, actor, action: str, objs: list[models.Model]) -> int:
 
 
 def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict:
-    """A JSON-able dict of a model's concrete fields (FKs by id) for before/after."""
-    data = {}
-    for field in instance._meta.concrete_fields:
-        if fields and field.name not in fields:
-            continue
-        data[field.attname] = field.value_from_object(instance)
-    return data
+    """A JSON-able dict of a model's concrete fields (FKs by id) for before/after: each field's
+    `value_from_object` (an attribute read, for every concrete field), by names read once per model
+    (a bulk request snapshots a thousand records)."""
+    names = _concrete_names(type(instance))
+    if fields:
+        return {attname: getattr(instance, attname) for name, attname in names if name in fields}
+    return {attname: getattr(instance, attname) for _name, attname in names}
+
+
+_NAMES: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _concrete_names(model: type[models.Model]) -> tuple[tuple[str, str], ...]:
+    """(name, attname) of the model's concrete fields, in their order."""
+    if model not in _NAMES:
+        _NAMES[model] = tuple((f.name, f.attname) for f in model._meta.concrete_fields)
+    return _NAMES[model]

@@ -59,3 +59,24 @@ def insert_objects(objs: list[models.Model]) -> list[models.Model]:
         obj.pk = pk
         obj._state.adding, obj._state.db = False, connection.alias
     return objs
+
+
+def unsaved(model: type[models.Model], /, **values) -> models.Model:
+    """A new, unsaved instance of `model`: these values by attname (``citizen_id``, not ``citizen``),
+    every other concrete field its default, as ``model(**values)`` makes it. Built as the ORM builds
+    the rows it reads, one positional value per concrete field, without the per-field keyword
+    handling of ``Model.__init__`` (half of its time: a bulk request builds a thousand records)."""
+    fields, attnames = _concrete(model)
+    if not attnames.issuperset(values):
+        raise TypeError(f"{model.__name__} has no concrete fields {sorted(set(values) - attnames)}")
+    return model(*[values[f.attname] if f.attname in values else f.get_default() for f in fields])
+
+
+_CONCRETE: dict[type, tuple[tuple[models.Field, ...], frozenset[str]]] = {}
+
+
+def _concrete(model: type[models.Model]) -> tuple[tuple[models.Field, ...], frozenset[str]]:
+    if model not in _CONCRETE:
+        fields = tuple(model._meta.concrete_fields)
+        _CONCRETE[model] = fields, frozenset(f.attname for f in fields)
+    return _CONCRETE[model]

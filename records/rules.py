@@ -263,12 +263,14 @@ def sql_params(today: date) -> dict[str, object]:
             "phone_re": PHONE_SQL_PATTERN}
 
 
-def validate_injection(*, dose_number, injection_date: date | None, lot_number: str) -> dict[str, str]:
-    """Field -> message for an injection that cannot be right."""
+def validate_injection(*, dose_number, injection_date: date | None, lot_number: str,
+                       today: date | None = None) -> dict[str, str]:
+    """Field -> message for an injection that cannot be right. `today` (the local date, read when not
+    given) lets a writer checking many doses read the clock and the time zone once."""
     return field_errors(DOSE_FIELDS, {
         "dose_n": None if dose_number is None else int(dose_number), "dose_t": str(dose_number),
         "inj_bad": 1 if injection_date is None else 0, "inj_date": injection_date,
-        "inj_t": str(injection_date), "lot_t": lot_number or "", "today": timezone.localdate(),
+        "inj_t": str(injection_date), "lot_t": lot_number or "", "today": today or timezone.localdate(),
         "first": FIRST_INJECTION})
 
 

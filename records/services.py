@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records import normalize
@@ -116,11 +117,13 @@ def citizen_create(
     return citizen
 
 
-def injection_problem(*, dose_number, injection_date: date | None, lot_number: str) -> InvalidInput | None:
+def injection_problem(*, dose_number, injection_date: date | None, lot_number: str,
+                      today: date | None = None) -> InvalidInput | None:
     """The refusal `injection_record_create` raises for these dose fields (every field at fault), or
-    None when they may be right: a bulk writer checks each dose with it before writing any."""
+    None when they may be right: a bulk writer checks each dose with it before writing any, giving
+    `today` (``timezone.localdate()``) once for all of them."""
     errors = validate_injection(dose_number=dose_number, injection_date=injection_date,
-                                lot_number=(lot_number or "").strip())
+                                lot_number=(lot_number or "").strip(), today=today)
     return InvalidInput.first_of(errors) if errors else None
 
 
@@ -147,23 +150,29 @@ def injection_record_create(
     return record
 
 
-@transaction.atomic
 def injection_records_create(*, records: list[InjectionRecord], actor=None) -> list[InjectionRecord]:
     """Write many new doses (unsaved records: citizen, vaccine, dose fields, facility, source) as
     `injection_record_create` writes each, set-wise: one INSERT of the records (version 1, created by
     the actor) and one of their audit events, an `injection.create` each. Returns them saved. A dose
-    `injection_problem` refuses is refused here too, and then nothing is written: check them first."""
+    `injection_problem` refuses is refused here too, and then nothing is written: check them first.
+    In the caller's transaction when there is one, without a savepoint of its own (every refusal is
+    raised before any write; a failed write fails the caller's transaction whole)."""
+    today = timezone.localdate()
     for record in records:
         problem = injection_problem(dose_number=record.dose_number, injection_date=record.injection_date,
-                                    lot_number=record.lot_number)
+                                    lot_number=record.lot_number, today=today)
         if problem is not None:
             raise problem
     created_by = actor if getattr(actor, "is_authenticated", False) else None
+    created_by_id = created_by.pk if created_by is not None else None
     for record in records:
         record.lot_number = (record.lot_number or "").strip()
-        record.created_by, record.version = created_by, 1
-    saved = insert_objects(records)
-    record_events(actor=actor, action="injection.create", objs=saved)
+        record.created_by_id, record.version = created_by_id, 1
+        if created_by is not None:
+            InjectionRecord.created_by.field.set_cached_value(record, created_by)
+    with transaction.atomic(savepoint=False):
+        saved = insert_objects(records)
+        record_events(actor=actor, action="injection.create", objs=saved)
     return saved
 
 

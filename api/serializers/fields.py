@@ -45,9 +45,13 @@ class VaccineCodeField(serializers.SlugRelatedField):
 
     def known(self, code: str):
         """The product of this code in the catalogue, or None."""
+        return self.catalogue().get(code)
+
+    def catalogue(self) -> dict:
+        """Code -> product: the catalogue as this field read it (reading it the first time)."""
         if getattr(self, "_catalogue", None) is None:
             self._catalogue = {v.code: v for v in self.get_queryset().order_by()}  # by code: in no order
-        return self._catalogue.get(code)
+        return self._catalogue
 
 
 def vaccine_field(**kwargs) -> serializers.SlugRelatedField:

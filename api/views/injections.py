@@ -95,7 +95,8 @@ class InjectionBulk(PostView):
                 parsed.append(checker.checked(item))
             except ValidationError as exc:
                 parsed.append(exc)
-        recorded = iter(doses_record(actor=request.user,
+        catalogue = {v.pk: v for v in checker.fields["vaccine"].catalogue().values()}  # as the items read it
+        recorded = iter(doses_record(actor=request.user, catalogue=catalogue,
                                      doses=[_dose(p) for p in parsed if not isinstance(p, ValidationError)]))
         items = []
         for index, item in enumerate(parsed):

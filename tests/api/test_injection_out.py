@@ -4,9 +4,11 @@ current version, a replaced one and its successor, one without facility or lot n
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime
 
 import pytest
+from django.utils import timezone
 from rest_framework import serializers
 
 from api.serializers.injections import BulkItemOut, BulkOut, InjectionOut
@@ -47,3 +49,16 @@ def test_a_bulk_answer_reads_as_drfs_generic_serializer_writes_it(records):
     child = BulkItemOut()
     generic = [serializers.Serializer.to_representation(child, item) for item in items]
     assert [list(i.items()) for i in direct["items"]] == [list(i.items()) for i in generic]
+
+
+@pytest.mark.parametrize("zone", [None, "UTC", "Europe/Paris"])
+def test_many_records_read_in_the_time_zone_active_when_answered(records, zone):
+    # A bulk answer's one InjectionOut reads the active time zone once, for all its records: the
+    # same times as DRF's generic serializer, which reads it for each.
+    with timezone.override(zone) if zone else contextlib.nullcontext():
+        direct = BulkOut({"recorded": 3, "refused": 0, "items": [
+            {"index": n, "status": 201, "record": record} for n, record in enumerate(records)]}).data
+        generic = [serializers.ModelSerializer.to_representation(InjectionOut(), r) for r in records]
+    assert [item["record"]["created_at"] for item in direct["items"]] == [g["created_at"] for g in generic]
+    if zone == "Europe/Paris":
+        assert direct["items"][2]["record"]["created_at"] == "2022-01-01T01:00:00+01:00"

@@ -61,3 +61,17 @@ def test_recording_a_dose_stays_within_its_statements(warm_api, record, django_a
     with django_assert_max_num_queries(10):
         response = post(warm_api, URL, dose)
     assert response.status_code == 201, response.json()
+
+
+@postgres_budget
+def test_recording_doses_in_bulk_stays_within_its_statements(warm_api, record, django_assert_max_num_queries):
+    people = [CitizenFactory(cccd=f"0011910045{n:02d}") for n in range(70, 90)]
+    items = [{"cccd": p.cccd, "vaccine": "pfizer", "dose_number": 1, "injection_date": "2021-10-01",
+              "lot_number": f"FK{n:04d}"} for n, p in enumerate(people)]
+    # The key; the Idempotency-Key row claimed; the catalogue, read once for the items' checks and the
+    # duplicate rule; the people (locked) and their doses; the records, their audit events (no
+    # savepoint of the bulk services' own); the answer stored; the test transaction's savepoint of
+    # the request's (2): as many for twenty doses as for one.
+    with django_assert_max_num_queries(10):
+        response = post(warm_api, f"{URL}bulk/", {"records": items})
+    assert response.status_code == 200 and response.json()["recorded"] == len(items), response.json()

@@ -9,9 +9,9 @@ import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
-from records.audit import record_events
+from records.audit import record_events, snapshot
 from records.models import AuditEvent, InjectionRecord, VaccineProduct
-from records.rows import insert_objects
+from records.rows import insert_objects, unsaved
 from tests.factories import CitizenFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +75,28 @@ def test_the_rows_are_those_bulk_create_writes(clinic_user, hanoi_facility):
     assert [e.after["created_at"] for e in _trail(ids)] == [DjangoJSONEncoder().default(r.created_at)
                                                             for r in saved]
     assert all(e.block_id and e.chain_pos and e.chain_hash for e in _trail(ids))  # the chain's trigger ran
+
+
+def test_an_unsaved_instance_is_the_one_keywords_make(reference_data, hanoi_facility):
+    citizen, pfizer = CitizenFactory(), VaccineProduct.objects.get(code="pfizer")
+    values = {"citizen_id": citizen.pk, "vaccine_id": pfizer.pk, "dose_number": 2,
+              "injection_date": date(2021, 9, 1), "lot_number": "FK1", "facility_id": hanoi_facility.pk,
+              "source_record_id": "HIS-1"}
+    fast, usual = unsaved(InjectionRecord, **values), InjectionRecord(**values)
+    assert fast._state.adding and fast.pk is None
+    assert snapshot(fast) == {**snapshot(usual), "created_at": fast.created_at}  # the clock's own default
+    assert fast.status == InjectionRecord.Status.RECORDED and fast.version == 1 and fast.previous_id is None
+    with pytest.raises(TypeError, match="citizen"):
+        unsaved(InjectionRecord, citizen=citizen)  # by attname only, never silently dropped
+
+
+def test_a_snapshot_is_every_concrete_fields_value(reference_data, hanoi_facility):
+    made = _doses([CitizenFactory()], hanoi_facility, None)[0]
+    made.save()
+    record = InjectionRecord.objects.get(pk=made.pk)
+    every = {f.attname: f.value_from_object(record) for f in InjectionRecord._meta.concrete_fields}
+    assert snapshot(record) == every and list(snapshot(record)) == list(every)
+    assert snapshot(record, fields=["lot_number", "citizen"]) == {
+        "citizen_id": record.citizen_id, "lot_number": "FK1"}
+    deferred = InjectionRecord.objects.only("pk").get(pk=record.pk)
+    assert snapshot(deferred) == every  # deferred fields read, as value_from_object reads them

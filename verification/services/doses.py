@@ -10,11 +10,13 @@ from datetime import date
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from records import normalize
 from records.models import Citizen, Facility, InjectionRecord, VaccineProduct
+from records.rows import unsaved
 from records.selectors import citizens_in_scope, injections_in_scope
 from records.services import (
     injection_problem,
@@ -79,11 +81,20 @@ def _facility(actor) -> Facility:
 
 
 def _new_record(dose: DoseIn, citizen: Citizen, facility: Facility) -> InjectionRecord:
-    return InjectionRecord(
-        citizen=citizen, vaccine=dose.vaccine, dose_number=dose.dose_number,
-        injection_date=dose.injection_date,
-        lot_number=dose.lot_number, facility=facility, source=InjectionRecord.Source.ADMINISTERED,
-        source_record_id=dose.source_record_id[:64])
+    """The unsaved record of a dose (its person, vaccine and facility known to it, as when given as
+    objects), built without the model's per-keyword handling: a bulk request builds a thousand."""
+    record = unsaved(InjectionRecord, citizen_id=citizen.pk, vaccine_id=dose.vaccine.pk,
+                     dose_number=dose.dose_number, injection_date=dose.injection_date,
+                     lot_number=dose.lot_number, facility_id=facility.pk if facility is not None else None,
+                     source=InjectionRecord.Source.ADMINISTERED, source_record_id=dose.source_record_id[:64])
+    for field, value in ((_CITIZEN, citizen), (_VACCINE, dose.vaccine), (_FACILITY, facility)):
+        if value is not None:
+            field.set_cached_value(record, value)
+    return record
+
+
+_CITIZEN, _VACCINE, _FACILITY = (InjectionRecord._meta.get_field(name)
+                                 for name in ("citizen", "vaccine", "facility"))
 
 
 def dose_record(*, actor, vaccine: VaccineProduct, dose_number: int, injection_date: date,
@@ -106,26 +117,31 @@ def dose_record(*, actor, vaccine: VaccineProduct, dose_number: int, injection_d
             source=InjectionRecord.Source.ADMINISTERED, source_record_id=source_record_id[:64], actor=actor)
 
 
-def doses_record(*, actor, doses: Sequence[DoseIn]) -> list[InjectionRecord | DomainError]:
+def doses_record(*, actor, doses: Sequence[DoseIn],
+                 catalogue: dict[int, VaccineProduct] | None = None) -> list[InjectionRecord | DomainError]:
     """Record many doses given at the actor's facility, each all or nothing, in one transaction.
     Returns, for each dose in order, its record (version 1) or the refusal `dose_record` would have
     raised for it had the doses before it been sent one by one: no such person, a duplicate (of a
     dose on the platform or of an earlier dose of the same request), a field at fault. Set-wise:
     the people in two statements (locked), their current doses in one, the records and their audit
-    events (one `injection.create` each) in one INSERT each. Raises NotAllowed (not clinic staff)."""
+    events (one `injection.create` each) in one INSERT each. `catalogue`: the vaccine catalogue by id
+    when the caller has just read it (the API's item checks have), else read here. In the caller's
+    transaction when there is one, without a savepoint (every refusal is returned, not raised; a
+    failed write fails the caller's transaction whole). Raises NotAllowed (not clinic staff)."""
     scope = _recording_scope(actor)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         citizens = _citizens(scope, doses)
         known: dict[int, list[InjectionRecord | DoseSeen]] = {}  # each person's current doses
-        catalogue = {v.pk: v for v in VaccineProduct.objects.all()}
+        if catalogue is None:
+            catalogue = {v.pk: v for v in VaccineProduct.objects.all()}
         for seen in current_doses_seen(citizen_ids={c.pk for c in citizens if isinstance(c, Citizen)},
                                        catalogue=catalogue):
             known.setdefault(seen.citizen_id, []).append(seen)
-        facility = _facility(actor)
+        facility, today = _facility(actor), timezone.localdate()
         answers: list[InjectionRecord | DomainError] = []
         for dose, citizen in zip(doses, citizens, strict=True):
             answers.append(citizen if isinstance(citizen, DomainError)
-                           else _checked(dose, citizen, facility, known.setdefault(citizen.pk, [])))
+                           else _checked(dose, citizen, facility, known.setdefault(citizen.pk, []), today))
             if isinstance(answers[-1], InjectionRecord):
                 known[citizen.pk].append(answers[-1])  # a later dose of the request may be this one again
         _with_existing_records(answers)
@@ -144,8 +160,8 @@ def _with_existing_records(answers: list) -> None:
             refusal.existing = records[refusal.existing.pk]
 
 
-def _checked(dose: DoseIn, citizen: Citizen, facility: Facility,
-             known: list) -> InjectionRecord | DomainError:  # `known`: the person's doses
+def _checked(dose: DoseIn, citizen: Citizen, facility: Facility, known: list,
+             today: date) -> InjectionRecord | DomainError:  # `known`: the person's doses
     """The unsaved record of one dose of `doses_record`, or its refusal, in `dose_record`'s order:
     the duplicate first, then the dose's fields."""
     twin = same_dose_of(known, citizen_id=citizen.pk, vaccine=dose.vaccine,
@@ -153,7 +169,7 @@ def _checked(dose: DoseIn, citizen: Citizen, facility: Facility,
     if twin is not None:
         return duplicate_refusal(twin)
     problem = injection_problem(dose_number=dose.dose_number, injection_date=dose.injection_date,
-                                lot_number=dose.lot_number)
+                                lot_number=dose.lot_number, today=today)
     return problem if problem is not None else _new_record(dose, citizen, facility)
 
 
