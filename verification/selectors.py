@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from records import normalize
+from records.any_of import AnyOf
 from records.models import Citizen, Facility, InjectionRecord
 from vaxrecon.access import FACILITY, NATION, PROVINCE, WARD, Scope
 from vaxrecon.errors import NotFoundInScope
@@ -181,7 +182,7 @@ def current_doses_seen(*, citizen_ids: Iterable[int], catalogue: dict | None = N
     looks through, for one person or for a bulk request's people. As DoseSeen (the vaccine from
     `catalogue`, by id; without a catalogue, its family only, read with the doses): one statement,
     plain rows."""
-    doses = (InjectionRecord.objects.filter(citizen_id__in=list(citizen_ids))
+    doses = (InjectionRecord.objects.filter(AnyOf("citizen_id", citizen_ids))
              .exclude(status=InjectionRecord.Status.SUPERSEDED))
     if catalogue is None:
         rows = doses.values_list("pk", "citizen_id", "vaccine__family", "injection_date", "dose_number")

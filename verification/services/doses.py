@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from records import normalize
+from records.any_of import AnyOf
 from records.models import Citizen, Facility, InjectionRecord, VaccineProduct
 from records.rows import unsaved
 from records.selectors import citizens_in_scope, injections_in_scope
@@ -59,7 +60,7 @@ def _citizens(scope: Scope, doses: Sequence[DoseIn]) -> list[Citizen | DomainErr
     ids = {d.citizen_id for d in doses if not d.cccd and d.citizen_id}
     seen = (set(citizens_in_scope(scope=scope).filter(pk__in=ids).values_list("pk", flat=True))
             if ids else set())
-    locked = list(Citizen.objects.select_for_update().filter(Q(cccd__in=cccds) | Q(pk__in=seen))
+    locked = list(Citizen.objects.select_for_update().filter(Q(AnyOf("cccd", cccds)) | Q(AnyOf("pk", seen)))
                   .only("pk", "cccd").order_by("pk")) if cccds or seen else []
     by_cccd, by_id = {c.cccd: c for c in locked if c.cccd in cccds}, {c.pk: c for c in locked}
     found: list[Citizen | DomainError] = []
