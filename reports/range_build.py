@@ -38,7 +38,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reports import sql
+from reports import lanes, sql
 from reports.build import (
     CASE_FACILITY,
     CASE_UNIT,
@@ -449,23 +449,44 @@ def _write() -> list[str]:
     ]
 
 
-def statements() -> list[tuple[str, str]]:
-    """Every statement of a range build after its scratch tables, labelled, in order (the
-    benchmark times them one by one)."""
-    days = (f"INSERT INTO {DAYS} (day) SELECT CAST(g AS DATE) FROM "  # nosec B608 # constant SQL
+def _days() -> tuple[str, str]:
+    return ("days", f"INSERT INTO {DAYS} (day) SELECT CAST(g AS DATE) FROM "  # nosec B608 # constant SQL
             "generate_series(CAST(%(d1)s AS DATE), CAST(%(d2)s AS DATE), INTERVAL '1 day') g")
-    labelled = [("days", days)]
-    labelled += [(f"case flows {n}", s) for n, s in enumerate(_case_flows(), 1)]
-    labelled += [(f"record flows {n}", s) for n, s in enumerate(_record_flows(), 1)]
-    labelled += [(f"leaving {n}", s) for n, s in enumerate(_leaving(), 1)]  # 1: the transitions
-    labelled += [("durations", s) for s in _durations()]
-    labelled += [(f"backlog {n}", s) for n, s in enumerate(_backlog(), 1)]
-    labelled += [("record versions", _versions())]
-    labelled += [(f"doses {n}", s) for n, s in enumerate(_doses(), 1)]
-    labelled += [("people", _people()), ("population", _population())]
-    labelled += [(f"running stocks {n}", s) for n, s in enumerate(_running_stocks(), 1)]
-    labelled += [("rollup", _rollup())]
-    labelled += [(f"write {n}", s) for n, s in enumerate(_write(), 1)]
+
+
+def chains() -> dict[str, list[tuple[str, str]]]:
+    """The build's statements as chains, labelled, in order: each chain reads the source
+    tables and its own scratch tables and hands on only SHARED ones, so the chains before
+    "stocks" may run at once (reports.lanes), then "stocks" and "rollup", then "write"."""
+    def numbered(name: str, found: list[str]) -> list[tuple[str, str]]:
+        return [(f"{name} {n}", s) for n, s in enumerate(found, 1)]
+
+    return {
+        "case flows": numbered("case flows", _case_flows()),
+        "record flows": numbered("record flows", _record_flows()),
+        # leaving 1: every case's transitions, which the backlog's segments read too
+        "backlog": [*numbered("leaving", _leaving()), *(("durations", s) for s in _durations()),
+                    *numbered("backlog", _backlog())],
+        "records": [("record versions", _versions()), *numbered("doses", _doses()), ("people", _people()),
+                    ("population", _population())],
+        "stocks": [_days(), *numbered("running stocks", _running_stocks())],
+        "rollup": [("rollup", _rollup())],
+        "write": [_days(), *numbered("write", _write())],
+    }
+
+
+# The scratch tables one chain fills and a later one reads: with lanes, tables of the build
+# that every lane's connection sees (reports.lanes); the others stay each connection's own.
+SHARED = [FLOW, DELTA, DUR, DOSE_UNITS, UNITS]
+
+
+def statements() -> list[tuple[str, str]]:
+    """Every statement of a range build after its scratch tables, labelled, in order, on
+    one connection (the benchmark times them one by one)."""
+    groups = chains()
+    labelled = [_days()]
+    for chain in groups.values():
+        labelled += [(label, s) for label, s in chain if label != "days"]
     return _with_statistics(labelled)
 
 
@@ -498,35 +519,70 @@ def create_temp_tables(cursor) -> None:
         cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
 
 
+# The per-day build's settings, with room for the range's larger sorts and hashes.
+TUNING = ["SET LOCAL work_mem = '512MB'", "SET LOCAL jit = off", "SET LOCAL random_page_cost = 1.1"]
+
+
 def tune(cursor) -> None:
-    """The per-day build's settings, with room for the range's larger sorts and hashes."""
-    cursor.execute("SET LOCAL work_mem = '512MB'")
-    cursor.execute("SET LOCAL jit = off")
-    cursor.execute("SET LOCAL random_page_cost = 1.1")
+    for statement in TUNING:
+        cursor.execute(statement)
 
 
 def build_range(start: date, end: date, *, now: datetime | None = None,
                 progress: Callable[[str, int, int], None] | None = None) -> list[DayBuild]:
     """Replace the stored figures of every day from `start` to `end` in one transaction;
-    the caller checks the days may be rebuilt (reports.services.build_days)."""
+    the caller checks the days may be rebuilt (reports.services.build_days). With lanes
+    (reports.lanes) the chains run at once on their own connections and the figures are
+    written on this one; else every statement runs here."""
     started = time.monotonic()
     values = params(start, end)
-    steps = statements()
-    with transaction.atomic(), connection.cursor() as cursor:
-        tune(cursor)
-        create_temp_tables(cursor)
-        for n, (label, statement) in enumerate(steps, 1):
-            cursor.execute(statement, values)
-            if progress:
-                progress(label, n, len(steps))
-        cursor.execute("SELECT day, COUNT(*) FROM reports_dailyfigures WHERE day >= %(d1)s AND day <= %(d2)s "
-                       "GROUP BY day", values)
-        rows = dict(cursor.fetchall())
-        seconds = time.monotonic() - started
-        days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-        built_at = now or timezone.now()
-        for day in days:
-            ReportDay.objects.update_or_create(day=day, defaults={
-                "built_at": built_at, "build_ms": int(seconds * 1000 / len(days)), "rows": rows.get(day, 0),
-                "stale_since": None, "stale_reason": ""})
+    if not lanes.usable():
+        steps = statements()
+        with transaction.atomic(), connection.cursor() as cursor:
+            tune(cursor)
+            create_temp_tables(cursor)
+            for n, (label, statement) in enumerate(steps, 1):
+                cursor.execute(statement, values)
+                if progress:
+                    progress(label, n, len(steps))
+            return _record_days(cursor, start, end, values, now=now, started=started)
+    tables = _temp_tables()
+    groups = chains()
+    with lanes.Shared({name: tables[name] for name in SHARED}) as shared:
+        own = [f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP"
+               for name, columns in tables.items() if name not in SHARED]
+        setup = [*TUNING, *own]
+
+        def phase(names: list[str], *, snapshot: bool) -> None:
+            runs = [[(label, shared.rename(s)) for label, s in _with_statistics(groups[name])]
+                    for name in names]
+            lanes.run(runs, values, setup=setup, snapshot=snapshot, progress=progress)
+
+        # The source tables are read in the first phase only, all lanes in one snapshot.
+        phase(["backlog", "records", "record flows", "case flows"], snapshot=True)
+        shared.analyze([FLOW, DELTA])
+        phase(["stocks", "rollup"], snapshot=False)
+        shared.analyze([UNITS, DUR, DOSE_UNITS])
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in setup:
+                cursor.execute(statement)
+            for label, statement in groups["write"]:
+                cursor.execute(shared.rename(statement), values)
+                if progress:
+                    progress(label, 0, 0)
+            return _record_days(cursor, start, end, values, now=now, started=started)
+
+
+def _record_days(cursor, start: date, end: date, values: dict, *, now, started: float) -> list[DayBuild]:
+    """The built days' rows and time, in ReportDay (inside the build's transaction)."""
+    cursor.execute("SELECT day, COUNT(*) FROM reports_dailyfigures WHERE day >= %(d1)s AND day <= %(d2)s "
+                   "GROUP BY day", values)
+    rows = dict(cursor.fetchall())
+    seconds = time.monotonic() - started
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    built_at = now or timezone.now()
+    for day in days:
+        ReportDay.objects.update_or_create(day=day, defaults={
+            "built_at": built_at, "build_ms": int(seconds * 1000 / len(days)), "rows": rows.get(day, 0),
+            "stale_since": None, "stale_reason": ""})
     return [DayBuild(day=day, rows=rows.get(day, 0), seconds=seconds / len(days)) for day in days]

@@ -275,6 +275,8 @@ REPORTS_STALE_CHECK_MINUTE = env.int("REPORTS_STALE_CHECK_MINUTE", default=15)
 REPORTS_LOCK_AFTER_DAYS = env.int("REPORTS_LOCK_AFTER_DAYS", default=14)
 # PostgreSQL: a backfill of at least this many consecutive days is built in one pass (reports.range_build)
 REPORTS_RANGE_MIN_DAYS = env.int("REPORTS_RANGE_MIN_DAYS", default=10)
+# PostgreSQL: connections a range build uses at once, one core each (reports.lanes); 1: one connection
+REPORTS_BUILD_LANES = env.int("REPORTS_BUILD_LANES", default=2)
 REPORTS_REOPEN_HOURS = env.int("REPORTS_REOPEN_HOURS", default=48)
 REPORTS_SUBMISSION_DEADLINE_HOURS = env.int("REPORTS_SUBMISSION_DEADLINE_HOURS", default=12)
 # Needs `celery beat` (the compose worker runs it with -B); without it, run `manage.py verify_identities`.
