@@ -159,6 +159,32 @@ def test_the_registry_counts_are_shared_through_the_cache_and_score_the_same(
     assert counts(second.captured_queries) == []
 
 
+def test_the_registrys_size_provinces_and_wards_are_one_count_by_ward(registry, reported_case, settings):
+    """The registry's size, its citizens by province and by ward come from one count grouped by
+    ward (the ward index alone), shared through the cache: they were a count of the table and a
+    count through the wards' join (every citizen's row read, 0.5 s on the national set) at each
+    expiry, and a count per ward per case. The figures are those the separate counts give."""
+    lan(), lan(cccd="", ward=other_ward(reported_case, same_province=True))
+    Citizen.objects.filter(pk=Citizen.objects.order_by("pk").values("pk")[:1]).update(ward=None)
+    population, provinces, wards = linking._by_ward()
+    assert population == Citizen.objects.count()
+    assert provinces == linking._table(Citizen.objects, "ward__province_id")
+    assert wards == linking._table(Citizen.objects, "ward_id") and None in wards
+    settings.LINKAGE_REGISTRY_SIZE_MAX_AGE = 300
+    cache.clear()
+    try:
+        with CaptureQueriesContext(connection) as first:
+            case_candidates(reported_case)
+    finally:
+        cache.clear()
+    counts = [q["sql"] for q in first.captured_queries
+              if "COUNT(" in q["sql"] and "records_citizen" in q["sql"]]
+    by_ward = [sql for sql in counts if '"records_citizen"."ward_id" AS' in sql]
+    assert len(by_ward) == 1 and "WHERE" not in by_ward[0]
+    assert not [sql for sql in counts
+                if "records_ward" in sql or 'AS "__count" FROM "records_citizen"' in sql]
+
+
 def test_counts_of_many_values_are_not_kept_in_the_cache(registry, settings, monkeypatch):
     """A shard's index counts tens of thousands of names at once: counted, not cached key by key."""
     settings.LINKAGE_REGISTRY_SIZE_MAX_AGE = 300

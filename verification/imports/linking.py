@@ -22,7 +22,7 @@ from django.db.models import CharField, Count, F, Func, Q, Value
 from django.db.models.functions import Concat
 
 from records import normalize
-from records.models import Citizen
+from records.models import Citizen, Ward
 from verification.linkage import (
     CITIZEN_ROW_FIELDS,
     CitizenIndex,
@@ -123,6 +123,21 @@ def _table(qs, key: str) -> dict:
     return dict(qs.order_by().values(key).annotate(n=Count("pk")).values_list(key, "n"))
 
 
+def _by_ward() -> tuple[int, dict, dict]:
+    """(the registry's size, citizens by province, citizens by ward; None: no ward), from one
+    scan of the ward index (COUNT(*): no heap read) and the ward list. Counting by province
+    through the join read every citizen's row, and the size was a scan of its own: 76 + 420-570
+    ms on the national set, this 150-210 ms (EXPLAIN ANALYZE)."""
+    wards = dict(Citizen.objects.order_by().values("ward_id").annotate(n=Count("*"))
+                 .values_list("ward_id", "n"))
+    province_of = dict(Ward.objects.values_list("code", "province_id"))
+    provinces: dict = {}
+    for ward, n in wards.items():
+        province = province_of.get(ward)
+        provinces[province] = provinces.get(province, 0) + n
+    return sum(wards.values()), provinces, wards
+
+
 def registry_counts(index: CitizenIndex, *, full_name: str = "", every_ends: bool = False) -> RegistryCounts:
     """How many citizens of the registry share each value the citizens of `index` hold; the
     "family given" of `full_name` (the record's name) is counted only when a citizen of
@@ -136,13 +151,14 @@ def registry_counts(index: CitizenIndex, *, full_name: str = "", every_ends: boo
     for year in years:  # every date of the year at once, cached per year
         dobs.update(_shared(f"linkage:dobs:{year}", lambda y=year: _table(people.filter(birth_year=y),
                                                                            "date_of_birth")))
+    population, provinces, by_ward = _shared("linkage:by-ward", _by_ward)
     counts = RegistryCounts(
-        population=_shared("linkage:population", people.count),
-        provinces=_shared("linkage:provinces", lambda: _table(people, "ward__province_id")),
+        population=population,
+        provinces=provinces,
         years=_shared("linkage:years", lambda: _table(people, "birth_year")),
         dobs={int(day.strftime("%Y%m%d")): dobs.get(day, 0) for day in days},
         names=_counted(people, "name_key", index.names),
-        wards=_counted(people, "ward_id", [int(w) for w in np.unique(index.ward)]),
+        wards={w: by_ward[w] for w in (int(w) for w in np.unique(index.ward) if w) if by_ward.get(w)},
         phones={int("1" + phone): n for phone, n in _counted(people, "phone", phones).items()})
     if every_ends:
         counts.ends = _shared("linkage:ends", _ends_table)
