@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.results import record  # noqa: E402
 from verification.linkage import CitizenIndex, Engine, LinkageConfig  # noqa: E402
+from verification.linkage.engine import tie_tolerance  # noqa: E402
 from verification.linkage.probes import ProbeBatch, make_probe  # noqa: E402
 from verification.linkage.training import fit_m  # noqa: E402
 
@@ -40,14 +41,15 @@ def read_truth(path) -> dict[str, str]:
 
 def in_reported_tie(engine, report, res, want) -> bool:
     """The true citizen is not listed but scores as the last listed candidate, in a list the
-    engine reported as cut inside a tie (``res.ties``): the output said how many tie."""
+    engine reported as cut inside a tie (``res.ties``): the output said how many tie. Scores
+    within the engine's tie tolerance of each other tie (``LinkageConfig.tie_tolerance``)."""
     if not res.ties or not res.candidates:
         return False
     ix = engine.index
     position = ix.ids.index(want)  # only for the few records with a reported tie
     batch = ProbeBatch(ix, [make_probe(**report)])
     score = float(engine.scorer.score(batch, np.array([0]), np.array([position]))[0][0])
-    return abs(score - res.candidates[-1].score) < 1e-9
+    return abs(score - res.candidates[-1].score) < tie_tolerance(engine.config)
 
 
 def evaluate(results, truth, *, engine=None, reports=None) -> dict:

@@ -4,7 +4,8 @@ exact keys (a typo in the name and a slip in the date at once) is still found.""
 import numpy as np
 import pytest
 
-from tests.linkage.registry import listed, record
+from tests.linkage.registry import FILLER, listed, record
+from verification.linkage import CitizenIndex, Engine, LinkageConfig
 from verification.linkage.blocking import Blocker, cat_pairs, dob_slips
 from verification.linkage.probes import ProbeBatch, make_probe
 
@@ -111,3 +112,33 @@ def test_a_stranger_misspelt_the_same_way_is_not_linked_to_the_citizen(twice_eng
     result = twice_engine.match(record(full_name="Quách ăVn Hậu", date_of_birth="1986", sex="M",
                                        province_code="1", ward_code="1001"))
     assert result.decision != "linked"
+
+
+def _namesakes() -> list:
+    """100 "Nguyễn Văn Phúc" men in five provinces, born 1950-1989."""
+    return [(k, "", "", "Nguyễn Văn Phúc", f"19{50 + k % 40}-01-{1 + k % 28:02d}", None, "M", 1 + k % 5,
+             100 + k, "") for k in range(100)]
+
+
+def test_the_scan_keeps_every_namesake_as_similar_as_the_last_one_kept():
+    # 100 "Nguyễn Văn Phúc" men elsewhere in the country; the record gives the name, the sex and
+    # a ward in another province, nothing else. Every namesake is as likely as the next: the
+    # scan's 20-name limit must not pick 20 of them by position and leave the rest unscored.
+    engine = Engine(CitizenIndex.from_rows(_namesakes() + FILLER), LinkageConfig())
+    row = record(full_name="Nguyễn Văn Phúc", sex="M", province_code="60", ward_code="6001")
+    assert {k for _b, k in pairs_of(engine, "scan", row)} >= set(range(100))
+    result = engine.match(row)
+    assert result.decision == "review" and len(result.candidates) == 5
+    assert result.ties == 100
+
+
+def test_a_namesake_in_the_records_ward_does_not_hide_the_namesakes_elsewhere():
+    # The record gives its ward wrong (a facility's), and a namesake lives there: that one scores
+    # above zero but is not sure, so the namesakes elsewhere (the true citizen among them) must
+    # still be searched and the review list say how many of them tie.
+    people = [*_namesakes(), (100, "", "", "Nguyễn Văn Phúc", "1960-05-05", None, "M", 60, 6001, "")]
+    engine = Engine(CitizenIndex.from_rows(people + FILLER), LinkageConfig())
+    result = engine.match(record(full_name="Nguyễn Văn Phúc", sex="M", province_code="60", ward_code="6001"))
+    assert result.decision == "review" and 0 < result.score < engine.config.link_threshold
+    assert [c.citizen_id for c in result.candidates][0] == 100 and len(result.candidates) == 5
+    assert result.ties == 100

@@ -222,3 +222,36 @@ def test_forked_matchers_take_the_default_sigterm_back_from_a_celery_worker():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[True]"
+
+
+def _near_tie_registry():
+    # Eight namesakes whose birth dates are all a few days from the record's: five born in
+    # January 1971 and three in December 1970; 40 other people born in 1971 and 50 in 1970, so
+    # a "close" date weighs log2(53 / 45) = 0.24 bit less for the December three (the year's
+    # frequency): as strong as the five for any purpose, but not exactly equal.
+    people = [(k, "", "", "Đinh Công Tráng", f"1971-01-{3 + k:02d}", None, "M", 1, 100 + k, "")
+              for k in range(5)]
+    people += [(5 + k, "", "", "Đinh Công Tráng", f"1970-12-{25 + k:02d}", None, "M", 1, 110 + k, "")
+               for k in range(3)]
+    people += [(20 + k, "", "", f"Hà Thị {given}", f"{1971 if k < 40 else 1970}-06-{1 + k % 28:02d}", None,
+                "F", 2, 200 + k, "") for k, given in enumerate(["Mơ", "Mận", "Đào", "Lê", "Na"] * 18)]
+    return CitizenIndex.from_rows(people + FILLER)
+
+
+def test_a_review_list_cut_within_the_tie_tolerance_reports_the_near_tie():
+    engine = Engine(_near_tie_registry(), LinkageConfig())
+    result = engine.match(record(full_name="Dinh Cong Trang", date_of_birth="1971-01-01", sex="M"))
+    assert result.decision == "review"
+    assert [c.citizen_id for c in result.candidates] == [0, 1, 2, 3, 4]
+    every = Engine(engine.index, LinkageConfig(max_candidates=8)).match(record(
+        full_name="Dinh Cong Trang", date_of_birth="1971-01-01", sex="M")).candidates
+    assert [c.citizen_id for c in every[5:]] == [5, 6, 7]
+    assert 0.2 < every[4].score - every[5].score < 0.3
+    assert result.ties == 8  # the December three are within half a bit of the fifth slot
+
+
+def test_a_tie_tolerance_of_zero_counts_only_equal_scores_as_a_tie():
+    engine = Engine(_near_tie_registry(), LinkageConfig(tie_tolerance=0.0))
+    result = engine.match(record(full_name="Dinh Cong Trang", date_of_birth="1971-01-01", sex="M"))
+    assert [c.citizen_id for c in result.candidates] == [0, 1, 2, 3, 4]
+    assert result.ties == 0

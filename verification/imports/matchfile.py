@@ -5,8 +5,9 @@ Output, one row per input row: record_id, decision (linked / review / none), cit
 (the linked citizen's CCCD, or the CMND when they have none; empty unless linked), score
 (log2 odds, 2 decimals), candidates: up to 5 "citizen_id:score" pairs, best first,
 separated by ";" (e.g. "001090000123:18.40;001090000456:-3.10"), ties: empty, or when the
-candidates list was cut inside a run of equally strong citizens, how many share that score
-(the list names five of them; the others are as likely). With ``explain``, two more:
+candidates list was cut inside a run of equally strong citizens, how many score within the tie
+tolerance (``LinkageConfig.tie_tolerance``, half a bit) of the last listed (the list names five
+of them; the others are as likely). With ``explain``, two more:
 probability (the best candidate's posterior, the link rule's figure) and explanation (its
 fields' levels and log2 contributions, the fields missing, the prior).
 

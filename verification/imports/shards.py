@@ -13,7 +13,8 @@ Which shards see a record, in three rounds that follow the engine's own tiers:
 2. **broad**, for the records not settled: every shard. This is the rule for a record whose
    ward is in another province (or missing) and whose identifiers and name lead nowhere: the
    person may live anywhere, and the engine, with one index, would look everywhere too;
-3. **scan**, for the records still without anyone likelier than not anywhere: every shard.
+3. **scan**, for the records the exact keys and the broad pass of every shard still do not
+   settle (as the engine scans every record its broad pass leaves unsettled): every shard.
 
 Each shard's index is calibrated with the registry's counts (N, names, dates, wards, phones,
 "family given"), and one `LinkageConfig` (thresholds and model parameters, fitted once) is
@@ -47,7 +48,7 @@ from verification.linkage.index import RegistryVocabulary
 from verification.linkage.keys import edit_variant_keys
 from verification.linkage.probes import Probe
 from verification.linkage.scoring import ModelParams, sampling
-from verification.linkage.shards import ShardEvidence, best_scores, merge, posteriors, settled, shard_evidence
+from verification.linkage.shards import ShardEvidence, merge, posteriors, settled, shard_evidence
 from verification.linkage.training import estimate_m, match_rate_em
 
 from .linking import FIT_SAMPLE, linkage_config, registry_counts
@@ -254,7 +255,7 @@ def _evidence(probes: Sequence[Probe], *, config: LinkageConfig, job_dir: Path, 
     first = _round(job_dir, 1, {s: r for s, r in plan.items() if s in shards}, probes, run)
     done = settled(n, first, config)
     second = _round(job_dir, 2, {s: np.flatnonzero(~done) for s in shards}, probes, run)
-    scan = ~done & (best_scores(n, second) < 0)
+    scan = ~done & ~settled(n, second, config)
     third = _round(job_dir, 3, {s: np.flatnonzero(scan) for s in shards}, probes, run)
     broad_only = ~done & ~scan
     return [ev.only(done) for ev in first] + [ev.only(broad_only) for ev in second] + third

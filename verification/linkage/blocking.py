@@ -30,6 +30,9 @@ _ID_BLOCK_CAP = 50
 _NAME_BLOCK_CAP = 2000
 _SMALL_NAME_BLOCK = 64
 _SCAN_LIMIT = 20
+# ... and past it, the names exactly as similar as the last one kept (namesakes that the
+# limit would cut at random), up to this many in all.
+_SCAN_TIE_LIMIT = 200
 # Fuzzy pre-filters (RapidFuzz 0..100) for the broad blocks; below these a candidate's
 # name is too far off to be worth scoring.
 _DOB_BLOCK_CUTOFF = 60.0
@@ -290,7 +293,8 @@ class Blocker:
 
     def _best(self, pb, r: np.ndarray, c: np.ndarray, scorer, cutoff: float, *, ordered=False):
         """Per record, up to ``_SCAN_LIMIT`` pairs (sex not contradicting) with the most
-        similar names, at least ``cutoff``."""
+        similar names, at least ``cutoff``; when the limit falls inside a run of equally similar
+        names (namesakes), the whole run, up to ``_SCAN_TIE_LIMIT``."""
         if not len(r):
             return r, c
         ps, cs_ = pb.sex[r], self.index.sex[c]
@@ -302,10 +306,13 @@ class Blocker:
         if not len(r):
             return r, c
         order = np.lexsort((c, -sims, r))
-        r, c = r[order], c[order]
+        r, c, sims = r[order], c[order], sims[order]
         starts = np.r_[0, np.flatnonzero(r[1:] != r[:-1]) + 1]
-        rank = np.arange(len(r)) - np.repeat(starts, np.diff(np.r_[starts, len(r)]))
-        keep = rank < _SCAN_LIMIT
+        sizes = np.diff(np.r_[starts, len(r)])
+        rank = np.arange(len(r)) - np.repeat(starts, sizes)
+        # The similarity of each record's last slot: names as similar as it are kept too.
+        last = np.repeat(sims[starts + np.minimum(sizes, _SCAN_LIMIT) - 1], sizes)
+        keep = (rank < _SCAN_LIMIT) | ((sims >= last) & (rank < _SCAN_TIE_LIMIT))
         return r[keep], c[keep]
 
     def _neighbour_tokens(self, tok: str) -> np.ndarray:

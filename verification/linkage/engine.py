@@ -57,10 +57,8 @@ from .scoring import BatchScorer
 
 # DECISIONS: the codes of Selection.decision, for callers that read the columns.
 __all__ = ["DECISIONS", "LINKED", "NONE", "REVIEW", "Candidate", "Engine", "LinkageConfig", "MatchResult",
-           "Selection"]
+           "Selection", "tie_tolerance"]
 
-# The last-resort scan runs when the best candidate so far is less likely than not.
-_SCAN_BELOW = 0.0
 _TIE = 1e-9
 _IDENTITY = ("full_name", "date_of_birth", "sex", "id_number", "phone", "province_code", "ward_code")
 _EMPTY = np.empty(0, np.int64)
@@ -147,15 +145,16 @@ class Engine:
         pairs.add(self.scorer, pb, *self.blocker.exact(pb, everyone))
         if through == "exact":
             return pairs.select(pb, report or cfg, self.index)
-        top, second = pairs.top2(n)
-        with np.errstate(invalid="ignore", over="ignore"):
-            sure = 1.0 / (np.exp2(-top) + 1.0 + np.exp2(second - top)) >= cfg.link_probability
-            settled = (top >= cfg.link_threshold) & (top - second >= cfg.min_margin) & sure
-        unsettled = everyone if through else np.flatnonzero(~settled)
+        unsettled = everyone if through else np.flatnonzero(~_settled(*pairs.top2(n), cfg))
         if len(unsettled):
             pairs.add(self.scorer, pb, *self.blocker.broad(pb, unsettled))
-            top, _ = pairs.top2(n)
-            below = np.ones(len(unsettled), bool) if through == "scan" else top[unsettled] < _SCAN_BELOW
+            # The scan for every record still not settled: a review list with room for more, or
+            # one best candidate that is not sure, must not miss an equally plausible citizen
+            # the scan would find (a namesake in the record's own ward scoring above zero hid
+            # the namesakes elsewhere, among them the true citizen of a record giving its ward
+            # wrong).
+            below = (np.ones(len(unsettled), bool) if through == "scan"
+                     else ~_settled(*pairs.top2(n), cfg)[unsettled])
             scan = unsettled[below & pb.has_name[unsettled]] if through != "broad" else _EMPTY
             if len(scan):
                 pairs.add(self.scorer, pb, *self.blocker.scan(pb, scan))
@@ -222,15 +221,16 @@ class _Pairs:
         return top, second
 
     @staticmethod
-    def _break_tie(b, lo, hi, sel, scores, *, c_all, pb, ix, review):
-        """(the slots, how many citizens share the cut score). The review list is cut inside a
-        run of equal scores: order that run by evidence the score does not weigh, so the slots
-        go to the likeliest of equals rather than to the lowest positions: a birth year nearer
-        the record's (a year typed wrong), then the closer name spelling (Indel similarity of
-        the accented, then folded, names)."""
+    def _break_tie(b, lo, hi, sel, scores, *, c_all, pb, ix, tolerance):
+        """(the slots, how many citizens score within ``tolerance`` of the cut score). The review
+        list is cut inside a run of (nearly) equal scores: the run is ordered best score first,
+        and equal scores by evidence the score does not weigh, so the slots go to the likeliest
+        of equals rather than to the lowest positions: a birth year nearer the record's (a year
+        typed wrong), then the closer name spelling (Indel similarity of the accented, then
+        folded, names)."""
         tied_score = scores[lo + len(sel) - 1]
-        run = [j for j in range(lo, hi) if abs(scores[j] - tied_score) < _TIE]
-        keep = [j for j in sel if abs(scores[j] - tied_score) >= _TIE]
+        run = [j for j in range(lo, hi) if abs(scores[j] - tied_score) < tolerance]
+        keep = [j for j in sel if abs(scores[j] - tied_score) >= tolerance]
         p = pb.probes[b]
         cits = c_all[run].tolist()
 
@@ -238,7 +238,8 @@ class _Pairs:
             j, c = item
             cy = int(ix.year[c])
             year_gap = abs(cy - p.year) if p.year and cy else 999
-            return (year_gap, -fuzz.ratio(p.accent, ix.accented(c)), -fuzz.ratio(p.folded, ix.folded(c)), c)
+            return (-round(scores[j], 9), year_gap, -fuzz.ratio(p.accent, ix.accented(c)),
+                    -fuzz.ratio(p.folded, ix.folded(c)), c)
 
         ranked = [j for j, _c in sorted(zip(run, cits), key=key)]
         return keep + ranked[: max(0, len(sel) - len(keep))], len(run)
@@ -247,11 +248,12 @@ class _Pairs:
         """Review lists cut inside a tie, ordered by evidence the score does not weigh (``keep``
         and ``slot`` updated in place); how many citizens share the cut score, per record."""
         review, k_max = cfg.review_threshold, cfg.max_candidates
+        tolerance = tie_tolerance(cfg)
         ties = np.zeros(len(pb), np.int64)
         cut = np.flatnonzero(reviewed & (hi - lo > k_max))
         if len(cut):
             gap = s_sorted[lo[cut] + k_max - 1] - s_sorted[lo[cut] + k_max]
-            cut = cut[gap < _TIE]
+            cut = cut[gap < tolerance]
         if not len(cut):
             return ties
         c_sorted = np.concatenate(self.c)[order]
@@ -262,7 +264,7 @@ class _Pairs:
             if len(sel) < k_max:  # the list ends at the review threshold, not inside the run
                 continue
             ranked, ties[b] = self._break_tie(b, b_lo, b_hi, sel, scores, c_all=c_sorted, pb=pb,
-                                              ix=ix, review=review)
+                                              ix=ix, tolerance=tolerance)
             keep[b_lo:b_hi] = False
             keep[ranked] = True
             slot[ranked] = np.arange(len(ranked))
@@ -366,6 +368,19 @@ class Selection:
             else:
                 out.append(MatchResult(REVIEW, None, top, cands, ties=int(self.ties[b])))
         return out
+
+
+def _settled(top: np.ndarray, second: np.ndarray, cfg: LinkageConfig) -> np.ndarray:
+    """Records the pairs scored so far settle: best score, margin, and the posterior against the
+    runner-up and nobody (the full mass is taken at the end)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        sure = 1.0 / (np.exp2(-top) + 1.0 + np.exp2(second - top)) >= cfg.link_probability
+        return (top >= cfg.link_threshold) & (top - second >= cfg.min_margin) & sure
+
+
+def tie_tolerance(cfg: LinkageConfig) -> float:
+    """How close two scores must be to count as a tie (log2 odds; at least float noise)."""
+    return max(float(cfg.tie_tolerance), _TIE)
 
 
 def _mass(r_sorted: np.ndarray, s_sorted: np.ndarray, top: np.ndarray, n: int) -> np.ndarray:

@@ -23,6 +23,13 @@ LINK_THRESHOLD = math.log2(LINK_PROBABILITY / (1 - LINK_PROBABILITY))
 REVIEW_THRESHOLD = -12.0
 MIN_MARGIN = 8.0
 MAX_CANDIDATES = 5
+# Scores within this many log2 odds of each other are equally strong for the tie report: the
+# learnt weights are not sure to a tenth of a bit (an m of a few hundredths learnt from some
+# thousands of anchor pairs varies by about 0.1-0.2 bit, and per-province and per-ward
+# frequencies move a namesake's score by as much), so a review list cut where the next citizen
+# scores within this of the last slot is cut inside a tie, and the tie counts every citizen
+# that close. 0.5 bit: odds within a factor of 1.4.
+TIE_TOLERANCE = 0.5
 
 LINKED, REVIEW, NONE = "linked", "review", "none"
 # Decision codes of a Selection (columns): positions in DECISIONS.
@@ -37,6 +44,7 @@ class LinkageConfig:
     review_threshold: float = REVIEW_THRESHOLD
     min_margin: float = MIN_MARGIN
     max_candidates: int = MAX_CANDIDATES
+    tie_tolerance: float = TIE_TOLERANCE
     # None: the index's parameters (priors with u sampled from the citizen table).
     params: ModelParams | None = None
 

@@ -28,11 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import Engine
+from .engine import Engine, tie_tolerance
 from .probes import Probe
 from .results import LINKED, NONE, REVIEW, Candidate, LinkageConfig, MatchResult
-
-_TIE = 1e-9
 
 
 @dataclass
@@ -151,7 +149,7 @@ def best_scores(n: int, evidence: list[ShardEvidence]) -> np.ndarray:
     return _totals(n, [ev for ev in evidence if len(ev.records)])[0]
 
 
-def _tie_count(rows: _Rows, b: int, cut: float, evidence: list[ShardEvidence]) -> int:
+def _tie_count(rows: _Rows, b: int, cut: float, evidence: list[ShardEvidence], tolerance: float) -> int:
     """How many citizens of every shard share the score ``cut`` of record ``b``'s last slot: a
     shard whose own list was cut inside that run says how many it holds; the others listed
     all of theirs (at most ``max_candidates`` - 1 citizens of all shards score higher)."""
@@ -161,10 +159,10 @@ def _tie_count(rows: _Rows, b: int, cut: float, evidence: list[ShardEvidence]) -
         ev = evidence[k]
         j = int(np.flatnonzero(ev.records == b)[0])
         last = ev.bounds[j + 1] - 1
-        if ev.ties[j] and abs(ev.scores[last] - cut) < _TIE:
+        if ev.ties[j] and abs(ev.scores[last] - cut) < tolerance:
             total += int(ev.ties[j])
         else:
-            total += int(np.sum(np.abs(ev.scores[ev.bounds[j]:ev.bounds[j + 1]] - cut) < _TIE))
+            total += int(np.sum(np.abs(ev.scores[ev.bounds[j]:ev.bounds[j + 1]] - cut) < tolerance))
     return total
 
 
@@ -177,6 +175,7 @@ def merge(probes: Sequence[Probe], evidence: Iterable[ShardEvidence],
     rows = _rows(n, evidence)
     top, posterior = _totals(n, evidence)
     k_max, review = config.max_candidates, config.review_threshold
+    tolerance = tie_tolerance(config)
     out = []
     for b in range(n):
         t = float(top[b])
@@ -196,8 +195,8 @@ def merge(probes: Sequence[Probe], evidence: Iterable[ShardEvidence],
             continue
         slots = [j for j in range(min(k_max, cnt)) if scores[j] >= review]
         ties = 0
-        if cnt > k_max and len(slots) == k_max and abs(scores[k_max - 1] - scores[k_max]) < _TIE:
-            ties = _tie_count(rows, b, float(scores[k_max - 1]), evidence)
+        if cnt > k_max and len(slots) == k_max and abs(scores[k_max - 1] - scores[k_max]) < tolerance:
+            ties = _tie_count(rows, b, float(scores[k_max - 1]), evidence, tolerance)
         listed = [_candidate(rows, lo + j, probes[b], evidence) for j in slots]
         out.append(MatchResult(REVIEW, None, t, listed, ties=ties))
     return out

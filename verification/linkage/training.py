@@ -136,11 +136,4 @@ def fit_m(index: CitizenIndex, records: Sequence[Mapping | Probe],
     config = config or LinkageConfig()
     params = estimate_m(index, records, config.params or index.params)
     params = estimate_match_rate(index, records, params)
-    return LinkageConfig(
-        link_threshold=config.link_threshold,
-        link_probability=config.link_probability,
-        review_threshold=config.review_threshold,
-        min_margin=config.min_margin,
-        max_candidates=config.max_candidates,
-        params=params,
-    )
+    return replace(config, params=params)
