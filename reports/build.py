@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reports import sql, stocks
+from reports import lanes, sql, stocks
 from reports.figures import DURATION, FIGURES, STEPS
 from reports.models import ReportDay
 from verification.workflow import CLOCK_STATES, FINAL_STATES
@@ -65,6 +65,11 @@ CLOCK = ", ".join(f"'{s}'" for s in sorted(CLOCK_STATES))
 # Stocks carried from the day before when it is stored whole: doses and people (reports.stocks)
 # and the backlog (_backlog_carried).
 CARRIED = [*stocks.STOCKS, *(f.name for f in FIGURES if f.group == "backlog")]
+# Grouped aggregates of up to a million groups stay in memory; JIT compilation costs more
+# than it saves on statements that run once a day; storage is SSD (as production runs it):
+# with the spinning-disk default the planner hashes all cases to join one day's events
+# instead of probing their keys.
+TUNING = ["SET LOCAL work_mem = '256MB'", "SET LOCAL jit = off", "SET LOCAL random_page_cost = 1.1"]
 STEP_NAME = "CASE {expr} " + " ".join(f"WHEN {n} THEN '{name}'" for name, n, _l in STEPS) + " END"
 
 
@@ -94,10 +99,9 @@ def day_params(day: date) -> dict:
 
 
 def _temp_tables(cursor) -> None:
-    for name, columns in TEMP_TABLES.items():
+    for name in TEMP_TABLES:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        timestamp = "TIMESTAMP WITH TIME ZONE" if sql.is_postgres() else "TEXT"
-        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns.format(timestamp=timestamp)})")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({_columns(name)})")
 
 
 def _drop_temp_tables(cursor) -> None:
@@ -394,13 +398,39 @@ def _write_day() -> list[str]:
     ]
 
 
+def chains(*, carry: bool = False) -> dict[str, list[str]]:
+    """A day's statements as chains, in order: the chains before "tail" read the source
+    tables and their own scratch tables and hand on only SHARED ones, so they may run at
+    once (reports.lanes); "tail" rolls up and writes. `carry`: the stocks start from the
+    day before's stored figures (reports.stocks)."""
+    return {"case facts": _case_facts(), "backlog": _backlog_facts(carry=carry),
+            "leaving": [*_leaving_facts(), *_duration_units()], "records": _record_facts(),
+            "stocks": stocks.facts(carry=carry),
+            "tail": [*_rollup(), *stocks.carried_stocks(carry=carry, names=CARRIED), *_write_day(),
+                     *stocks.write_doses(carry=carry)]}
+
+
+# The scratch tables lanes hand on: facts at the finest grain, per unit, and the doses.
+SHARED = [BASE, UNITS, DOSES]
+# Longest first, so two lanes end about together (a national day: the backlog and the stocks).
+LANE_ORDER = ["backlog", "stocks", "records", "leaving", "case facts"]
+
+
 def statements(*, carry: bool = False) -> list[str]:
-    """Every statement of a day's build, in order (the benchmark times them one by one).
-    `carry`: the stocks start from the day before's stored figures (reports.stocks)."""
-    return [*_case_facts(), *_backlog_facts(carry=carry), *_leaving_facts(), *_duration_units(),
-            *_record_facts(), *stocks.facts(carry=carry), *_rollup(),
-            *stocks.carried_stocks(carry=carry, names=CARRIED), *_write_day(),
-            *stocks.write_doses(carry=carry)]
+    """Every statement of a day's build, in order, on one connection (the benchmark times
+    them one by one)."""
+    return [statement for chain in chains(carry=carry).values() for statement in chain]
+
+
+def _columns(name: str) -> str:
+    timestamp = "TIMESTAMP WITH TIME ZONE" if sql.is_postgres() else "TEXT"
+    return TEMP_TABLES[name].format(timestamp=timestamp)
+
+
+def _tuning(cursor) -> None:
+    if sql.is_postgres():
+        for statement in TUNING:
+            cursor.execute(statement)
 
 
 def can_carry(day: date) -> bool:
@@ -413,27 +443,39 @@ def build_day(day: date, *, now: datetime | None = None, full: bool = False) -> 
     """Replace the stored figures of one local day, in one transaction. The caller checks
     the day may be rebuilt (reports.services.build_days). Stocks are carried from the day
     before when it is stored whole and current, else (or with `full`) counted from every
-    record. Returns the row count and time."""
+    record. With lanes (reports.lanes) the chains run at once on their own connections in
+    one snapshot and the figures are written here. Returns the row count and time."""
     started = time.monotonic()
     params = day_params(day)
     carry = not full and can_carry(day)
+    if lanes.usable():
+        groups = chains(carry=carry)
+        with lanes.Shared({name: _columns(name) for name in SHARED}) as shared:
+            setup = [*TUNING, *(f"CREATE TEMPORARY TABLE {name} ({_columns(name)}) ON COMMIT DROP"
+                                for name in TEMP_TABLES if name not in SHARED)]
+            lanes.run([[(name, shared.rename(s)) for s in groups[name]] for name in LANE_ORDER], params,
+                      setup=setup, snapshot=True)
+            shared.analyze(SHARED)
+            with transaction.atomic(), connection.cursor() as cursor:
+                _tuning(cursor)
+                for statement in groups["tail"]:
+                    cursor.execute(shared.rename(statement), params)
+                return _record_day(cursor, day, params, now=now, started=started, carry=carry)
     with transaction.atomic(), connection.cursor() as cursor:
-        if sql.is_postgres():
-            # Grouped aggregates of up to a million groups stay in memory; JIT compilation
-            # costs more than it saves on statements that run once a day.
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute("SET LOCAL jit = off")
-            # Storage is SSD (as production runs it): with the spinning-disk default the
-            # planner hashes all cases to join one day's events instead of probing their keys.
-            cursor.execute("SET LOCAL random_page_cost = 1.1")
+        _tuning(cursor)
         _temp_tables(cursor)
         for statement in statements(carry=carry):
             cursor.execute(statement, params)
-        cursor.execute("SELECT COUNT(*) FROM reports_dailyfigures WHERE day = %(day)s", params)
-        rows = cursor.fetchone()[0]
         _drop_temp_tables(cursor)
-        seconds = time.monotonic() - started
-        ReportDay.objects.update_or_create(day=day, defaults={
-            "built_at": now or timezone.now(), "build_ms": int(seconds * 1000), "rows": rows,
-            "stale_since": None, "stale_reason": ""})
+        return _record_day(cursor, day, params, now=now, started=started, carry=carry)
+
+
+def _record_day(cursor, day: date, params: dict, *, now, started: float, carry: bool) -> DayBuild:
+    """The built day's rows and time, in ReportDay (inside the build's transaction)."""
+    cursor.execute("SELECT COUNT(*) FROM reports_dailyfigures WHERE day = %(day)s", params)
+    rows = cursor.fetchone()[0]
+    seconds = time.monotonic() - started
+    ReportDay.objects.update_or_create(day=day, defaults={
+        "built_at": now or timezone.now(), "build_ms": int(seconds * 1000), "rows": rows,
+        "stale_since": None, "stale_reason": ""})
     return DayBuild(day=day, rows=rows, seconds=seconds, carried=carry)

@@ -13,7 +13,7 @@ from django.db import connection
 
 from records.models import Ward
 from reports import lanes, range_build
-from reports.models import DailyFigures
+from reports.models import DailyDoses, DailyFigures
 from reports.services import build_days
 from tests.factories import HCM_PROVINCE, FacilityFactory
 from tests.reports.fixtures_figures import build_scenario
@@ -50,6 +50,7 @@ def test_a_range_built_in_lanes_equals_the_range_built_on_one_connection(hanoi_f
     one_connection = _stored()
     assert len(one_connection[0]) > 80 and len(one_connection[1]) > 100
     DailyFigures.objects.all().delete()
+    DailyDoses.objects.all().delete()
 
     settings.REPORTS_BUILD_LANES = 2
     assert lanes.usable()
@@ -63,6 +64,28 @@ def test_a_range_built_in_lanes_equals_the_range_built_on_one_connection(hanoi_f
     assert len(people) == 1 and people[0] in {"report-lane-0", "report-lane-1"}
     assert {name for label, name in seen if label.startswith("write")} == {threading.current_thread().name}
     assert _leftovers() == []
+
+
+def test_days_built_in_lanes_equal_days_built_on_one_connection(hanoi_facility, settings, monkeypatch):
+    """Carried from the day before and counted afresh, as the nightly build and --full do."""
+    _data(hanoi_facility)
+    runs, run = [], lanes.run
+    monkeypatch.setattr(lanes, "run",
+                        lambda chains, *a, **k: runs.append(len(chains)) or run(chains, *a, **k))
+    for full in (True, False):
+        settings.REPORTS_BUILD_LANES = 1
+        days = build_days(start=FIRST, end=LAST, method="daily", full=full)
+        one_connection = _stored()
+        assert len(one_connection[0]) > 80
+        assert all(b.carried for b in days[1:]) is not full
+        DailyFigures.objects.all().delete()
+        DailyDoses.objects.all().delete()
+        settings.REPORTS_BUILD_LANES = 2
+        assert [b.rows for b in build_days(start=FIRST, end=LAST, method="daily", full=full)] == \
+            [b.rows for b in days]
+        assert _stored() == one_connection
+        assert _leftovers() == []
+    assert runs == [5] * 24  # every day of both passes ran its five chains in lanes
 
 
 def test_a_failing_lane_keeps_the_stored_figures_and_leaves_no_table(hanoi_facility, settings, monkeypatch):
