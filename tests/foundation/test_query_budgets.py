@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import formats
 
 from accounts.models import Role
 from records.models import Province
@@ -158,3 +159,24 @@ def test_the_case_page_costs_the_same_queries_for_3_and_9_doses_of_the_person(
                                     for i in range(n)],
                 shown=lambda response: len(response.context["correct_forms"]),
                 max_queries=django_assert_max_num_queries)
+
+
+def test_the_signer_pages_rows_format_no_number_through_the_locale(client, hanoi_facility, monkeypatch):
+    """The rows' ids, versions and dose numbers are written as they are (the locale's number
+    formatting gave the same text, thousands separators being off, at half the rows' rendering
+    time): the calls to number_format do not grow with the rows, and the rows read as before."""
+    calls = []
+    real = formats.number_format
+    monkeypatch.setattr(formats, "number_format", lambda *a, **k: calls.append(a) or real(*a, **k))
+    client.force_login(make_user(Role.SIGNER, ward=hanoi_facility.ward))
+    counted = []
+    for n in (N, 2 * N):
+        [awaiting_signature(hanoi_facility) for _ in range(n)]
+        calls.clear()
+        response = client.get(reverse("signing:batch"))
+        counted.append(len(calls))
+    record = response.context["page"][0]
+    text = response.content.decode()
+    assert counted[0] == counted[1]
+    assert f'value="{record.pk}" id="rec-{record.pk}"' in text
+    assert f"#{record.pk} v{record.version}</label>" in text and f"<td>{record.dose_number}</td>" in text
