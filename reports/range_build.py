@@ -548,28 +548,31 @@ def build_range(start: date, end: date, *, now: datetime | None = None,
             return _record_days(cursor, start, end, values, now=now, started=started)
     tables = _temp_tables()
     groups = chains()
+    phases = [["backlog", "records", "record flows", "case flows"], ["stocks", "rollup"]]
+    runs = [[_with_statistics(groups[name]) for name in names] for names in phases]
+    total = sum(len(chain) for run in runs for chain in run) + len(groups["write"])
+    done = [0]
+
+    def counted(label: str, *_n) -> None:  # the statements of every phase, counted as one build
+        done[0] += 1
+        if progress:
+            progress(label, done[0], total)
+
     with lanes.Shared({name: tables[name] for name in SHARED}) as shared:
         own = [f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP"
                for name, columns in tables.items() if name not in SHARED]
         setup = [*TUNING, *own]
-
-        def phase(names: list[str], *, snapshot: bool) -> None:
-            runs = [[(label, shared.rename(s)) for label, s in _with_statistics(groups[name])]
-                    for name in names]
-            lanes.run(runs, values, setup=setup, snapshot=snapshot, progress=progress)
-
-        # The source tables are read in the first phase only, all lanes in one snapshot.
-        phase(["backlog", "records", "record flows", "case flows"], snapshot=True)
-        shared.analyze([FLOW, DELTA])
-        phase(["stocks", "rollup"], snapshot=False)
-        shared.analyze([UNITS, DUR, DOSE_UNITS])
+        for n, run in enumerate(runs):
+            # The source tables are read in the first phase only, all lanes in one snapshot.
+            lanes.run([[(label, shared.rename(s)) for label, s in chain] for chain in run], values,
+                      setup=setup, snapshot=n == 0, progress=counted)
+            shared.analyze([FLOW, DELTA] if n == 0 else [UNITS, DUR, DOSE_UNITS])
         with transaction.atomic(), connection.cursor() as cursor:
             for statement in setup:
                 cursor.execute(statement)
             for label, statement in groups["write"]:
                 cursor.execute(shared.rename(statement), values)
-                if progress:
-                    progress(label, 0, 0)
+                counted(label)
             return _record_days(cursor, start, end, values, now=now, started=started)
 
 

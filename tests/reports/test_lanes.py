@@ -54,10 +54,17 @@ def test_a_range_built_in_lanes_equals_the_range_built_on_one_connection(hanoi_f
 
     settings.REPORTS_BUILD_LANES = 2
     assert lanes.usable()
-    seen = []
-    built = build_days(start=FIRST, end=LAST, method="range",
-                       phase=lambda label, n, total: seen.append((label, threading.current_thread().name)))
+    seen, counts = [], []
+
+    def phase(label, n, total):
+        seen.append((label, threading.current_thread().name))
+        counts.append((n, total))
+
+    built = build_days(start=FIRST, end=LAST, method="range", phase=phase)
     assert len(built) == 12
+    # one count over the whole build, whichever lane finished a statement
+    assert [n for n, _t in counts] == list(range(1, len(counts) + 1))
+    assert {t for _n, t in counts} == {len(counts)}
     assert _stored() == one_connection
     # the chains really ran on the lanes' threads, and the figures were written here
     people = [name for label, name in seen if label == "people"]
