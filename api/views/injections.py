@@ -56,7 +56,9 @@ class InjectionList(PostView):
         return super().post(request)
 
     def perform_post(self, request):
-        record = _record(request, self.parsed(InjectionCreateIn))
+        # Checked as a bulk item is (`checked`: DRF's validated data, any refusal DRF's own, raised).
+        checker = InjectionCreateIn(context=self.get_serializer_context())
+        record = _record(request, checker.checked(request.data))
         return _with_etag(record, status_code=status.HTTP_201_CREATED, created=True)
 
 

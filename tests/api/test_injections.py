@@ -213,3 +213,15 @@ def test_a_bulk_request_needs_records_and_the_clinic_role(clinic_api, police_use
         post(session_client(police_user), f"{URL}bulk/", {"records": [dose()]}), 403, "not_allowed"
     )
     assert not InjectionRecord.objects.exists()
+
+
+def test_a_dose_in_any_form_drf_reads_is_recorded_and_any_other_body_is_refused(clinic_api, lan):
+    # A one-dose create is checked as a bulk item is: plain JSON directly, anything else by DRF itself,
+    # so DRF's coercions are kept (numbers as text, padded text) and its refusals too.
+    response = post(clinic_api, URL, dose(dose_number="2", lot_number="  FK7  ", cccd=f" {lan.cccd} "))
+    assert response.status_code == 201, response.json()
+    assert (response.json()["dose_number"], response.json()["lot_number"]) == (2, "FK7")
+    before = AuditEvent.objects.count()
+    assert_problem(post(clinic_api, URL, [dose()]), 400, "invalid_input")
+    assert_problem(post(clinic_api, URL, dose(dose_number=True)), 400, "invalid_input", field="dose_number")
+    assert InjectionRecord.objects.filter(citizen=lan).count() == 1 and AuditEvent.objects.count() == before
