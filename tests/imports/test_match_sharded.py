@@ -5,16 +5,24 @@ real Celery worker. PostgreSQL only (the national pass is a query on records_cit
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from bench.gen_linkage_data import Generator
 from records.models import Citizen, Ward
 from records.normalize import fold_name, normalize_name, normalize_phone
 from verification.imports import shards
-from verification.imports.linking import IDENTITY_COLUMNS, linkage_config, load_citizen_index
+from verification.imports.linking import (
+    IDENTITY_COLUMNS,
+    MATCH_OUTPUT_COLUMNS,
+    linkage_config,
+    load_citizen_index,
+)
 from verification.linkage import LINKED, Engine, make_probe
 from verification.linkage.training import fit_m
 
@@ -136,3 +144,35 @@ def test_the_sharded_run_fits_its_own_model_and_links_as_one_index_does(generate
     one, mine = ({(k, r.citizen_id) for k, r in enumerate(run) if r.decision == LINKED}
                  for run in (single, sharded))
     assert one == mine and len(one) > RECORDS // 2
+
+
+@pytest.mark.django_db
+def test_match_records_sharded_writes_the_links_of_the_single_index_command(generated, tmp_path):
+    # The command an operator runs: `match_records --sharded` (shards in this process) writes the
+    # same columns and links every record the one-index command links, to the same CCCD/CMND.
+    _people, reports = generated
+    source = tmp_path / "reports.csv"
+    with open(source, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(reports[0]))
+        writer.writeheader()
+        writer.writerows(reports)
+    outputs = {}
+    for name, extra in (("single", []), ("sharded", ["--sharded"])):
+        out = tmp_path / f"{name}.csv"
+        call_command("match_records", str(source), "--output", str(out), *extra, stdout=io.StringIO())
+        with open(out, newline="", encoding="utf-8") as fh:
+            outputs[name] = list(csv.reader(fh))
+    single, sharded = outputs["single"], outputs["sharded"]
+    assert sharded[0] == list(MATCH_OUTPUT_COLUMNS) and len(sharded) == len(single) == RECORDS + 1
+    links = {name: {(row[0], row[2]) for row in rows[1:] if row[1] == LINKED}
+             for name, rows in outputs.items()}
+    assert links["sharded"] == links["single"] and len(links["single"]) > RECORDS // 2
+    assert [row[0] for row in sharded] == [row[0] for row in single]
+
+
+def test_match_records_refuses_celery_without_sharded(tmp_path):
+    source = tmp_path / "reports.csv"
+    source.write_text("record_id,full_name\n1,Nguyễn Văn An\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="--celery"):
+        call_command("match_records", str(source), "--output", str(tmp_path / "out.csv"), "--celery")
+    assert not (tmp_path / "out.csv").exists()
