@@ -8,19 +8,22 @@ measured by bench/web_load.py, never here.
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 
 from accounts.models import Role
 from records.models import Province
 from tests.factories import CitizenFactory, FacilityFactory, InjectionRecordFactory, make_user
+from vaxrecon.access import scope_for
 from verification import workflow
 from verification.models import PoliceVerification, ReconciliationCase
+from verification.police import selectors as police_selectors
 from verification.services import case_transition
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +183,26 @@ def test_the_signer_pages_rows_format_no_number_through_the_locale(client, hanoi
     assert counted[0] == counted[1]
     assert f'value="{record.pk}" id="rec-{record.pk}"' in text
     assert f"#{record.pk} v{record.version}</label>" in text and f"<td>{record.dose_number}</td>" in text
+
+
+def test_the_police_queue_looks_up_each_waiting_cases_answer_once(client, police_user, hanoi_facility):
+    """The queue page's counters and its order come from one reading of the ward's waiting cases,
+    each case's registry answer this round looked up once (the counters and the page's ordering
+    were two statements each looking it up for every waiting case); the page is police_queue's
+    order, sliced, and the counters are queue_counts'."""
+    answers = [None, "match", "mismatch", "not_found", None, "match", "mismatch"]
+    cases = [with_police(hanoi_facility, answer) for answer in answers]
+    ReconciliationCase.objects.filter(pk=cases[4].pk).update(
+        claimed_by=police_user, claim_expires_at=timezone.now() + timedelta(minutes=5))
+    scope = scope_for(police_user)
+    counts, page = police_selectors.queue_page(scope=scope, limit=5)
+    assert [c.pk for c in page] == [c.pk for c in police_selectors.police_queue(scope=scope)[:5]]
+    assert [c.registry_outcome for c in page] == ["mismatch", "not_found", "mismatch", "match", "match"]
+    assert all(c.waiting_since for c in page)
+    assert counts == police_selectors.queue_counts(scope=scope) and counts["claimed"] == 1
+    client.force_login(police_user)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("verification:police_queue")).status_code == 200
+    over_every_case = [q["sql"] for q in captured if "verification_policeverification" in q["sql"]
+                       and '"verification_reconciliationcase"."id" IN (' not in q["sql"]]
+    assert len(over_every_case) == 1

@@ -34,10 +34,10 @@ FIELD_LABELS = {"full_name": gettext_lazy("Full name"), "date_of_birth": gettext
 
 @role_required(POLICE)
 def police_queue(request: HttpRequest) -> HttpResponse:
-    scope = scope_for(request.user)
+    counts, cases = selectors.queue_page(scope=scope_for(request.user))
     return render(request, "verification/police/queue.html", {
-        "counts": selectors.queue_counts(scope=scope),
-        "cases": selectors.with_waiting_since(selectors.police_queue(scope=scope)[: selectors.QUEUE_PAGE]),
+        "counts": counts,
+        "cases": cases,
         "delay": selectors.registry_delay(),
         "now": timezone.now(),
         "auto_verify": settings.POPULATION_REGISTRY_AUTO_VERIFY,
