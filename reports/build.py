@@ -170,22 +170,24 @@ def _backlog_at(instant: str, *, sign: int = 1, changed_only: bool = False) -> l
     at, at48 = f"%({instant})s", f"%({instant}48)s"
     step_change = f"{sql.step_of('e.from_status')} <> {sql.step_of('e.to_status')}"
     if changed_only:
-        # Driven by the change set: each case's first transition after the instant, found
-        # in the (case, at) index, never the whole timeline after an old day.
-        firsts = f"""SELECT k.case_id, MIN(x.at) AS at FROM {CHANGED} k
-                     JOIN verification_caseevent x ON x.case_id = k.case_id
-                     WHERE x.at >= {at} AND x.transition <> '' GROUP BY k.case_id"""  # nosec B608 # constant SQL
+        # Driven by the change set: each case's transitions after the instant, found in the
+        # (case, at) index, never the whole timeline after an old day.
+        after = f"""SELECT x.case_id, x.id, x.at FROM {CHANGED} k
+                    JOIN verification_caseevent x ON x.case_id = k.case_id
+                    WHERE x.at >= {at} AND x.transition <> ''"""  # nosec B608 # constant SQL
         only = f"JOIN {CHANGED} k ON k.case_id = c.id"
         only_events = f"JOIN {CHANGED} k ON k.case_id = e.case_id"
     else:
-        firsts = f"""SELECT case_id, MIN(at) AS at FROM verification_caseevent
-                     WHERE at >= {at} AND transition <> '' GROUP BY case_id"""  # nosec B608 # constant SQL
+        after = f"""SELECT case_id, id, at FROM verification_caseevent
+                    WHERE at >= {at} AND transition <> ''"""  # nosec B608 # constant SQL
         only = only_events = ""
+    # The first of them in (at, id) order, ranked in one pass (no second look-up per case).
     first_after = f"""
         INSERT INTO {AFTER} (case_id, event_id)
-        SELECT e.case_id, MIN(e.id) FROM verification_caseevent e
-        JOIN ({firsts}) f ON f.case_id = e.case_id AND f.at = e.at
-        WHERE e.transition <> '' GROUP BY e.case_id"""  # nosec B608 # constant SQL
+        SELECT case_id, id FROM (
+            SELECT case_id, id, ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY at, id) AS rn
+            FROM ({after}) a) f
+        WHERE rn = 1"""  # nosec B608 # constant SQL
     entered = f"""
         INSERT INTO {ENTERED} (case_id, entered)
         SELECT e.case_id, MAX(e.at) FROM verification_caseevent e {only_events}
