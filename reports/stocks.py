@@ -51,7 +51,7 @@ def age_band() -> str:
 def _people_insert(per_citizen: str) -> str:
     """People facts by the ward they live in, from a per-citizen (citizen_id, d1, d2, b) query:
     each person's ward looked up once for the three kinds (w), not once a kind."""
-    parts = [f"SELECT CAST(NULL AS INTEGER), ward_id, 'people_{name}', {column} FROM w"
+    parts = [f"SELECT CAST(NULL AS INTEGER), ward_id, 'people_{name}', {column} FROM w"  # nosec B608 # constant SQL
              for name, column in (("dose1", "d1"), ("dose2", "d2"), ("booster", "b"))]
     return (f"WITH p AS ({per_citizen}), "
             "w AS (SELECT cz.ward_id, SUM(p.d1) AS d1, SUM(p.d2) AS d2, SUM(p.b) AS b "
