@@ -65,13 +65,17 @@ class Shared:
 
     def __enter__(self) -> Shared:
         self.owner = _connect()
-        with self.owner.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
-            _drop_orphans(cursor)
-            for name, columns in self.tables.items():
-                self.names[name] = f"{PREFIX}{pid}_{name.removeprefix('reports_')}"
-                cursor.execute(f"CREATE UNLOGGED TABLE {self.names[name]} ({columns})")
+        try:
+            with self.owner.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pid = cursor.fetchone()[0]
+                _drop_orphans(cursor)
+                for name, columns in self.tables.items():
+                    self.names[name] = f"{PREFIX}{pid}_{name.removeprefix('reports_')}"
+                    cursor.execute(f"CREATE UNLOGGED TABLE {self.names[name]} ({columns})")
+        except BaseException:
+            self.__exit__()  # the tables made so far dropped, the connection closed
+            raise
         return self
 
     def __exit__(self, *exc) -> None:

@@ -5,20 +5,16 @@ shared tables a killed build left are dropped by the next one. PostgreSQL only, 
 committed data (lanes cannot see a test's open transaction), so each test cleans up by
 truncation (transactional_db)."""
 
-import random
 import threading
 
 import pytest
 from django.db import connection
 
-from records.models import Ward
 from reports import lanes, range_build
 from reports.models import DailyDoses, DailyFigures
 from reports.services import build_days
-from tests.factories import HCM_PROVINCE, FacilityFactory
 from tests.reports.fixtures_figures import build_scenario
-from tests.reports.test_backlog_carried import _walk
-from tests.reports.test_range_build import FIRST, LAST, _records, _stored
+from tests.reports.test_range_build import FIRST, LAST, _stored, random_days
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("days_never_lock"),
               pytest.mark.skipif("connection.vendor != 'postgresql'", reason="lanes are PostgreSQL's")]
@@ -31,15 +27,7 @@ def _leftovers() -> list[str]:
 
 
 def _data(hanoi_facility) -> None:
-    scenario = build_scenario(hanoi_facility)
-    rng = random.Random(20261206)
-    other_ward = Ward.objects.filter(province_id=HCM_PROVINCE).order_by("code").last()
-    units = [(hanoi_facility.ward, hanoi_facility),
-             (other_ward, FacilityFactory(code="HCM-LANES", name="Trạm Y tế Phú Mỹ", ward=other_ward))]
-    for n in range(120):
-        ward, facility = units[n % 2]
-        _walk(rng, ward=ward, facility=facility)
-    _records(rng, units=units, scenario=scenario)
+    random_days(hanoi_facility, seed=20261206, walks=120)
 
 
 def test_a_range_built_in_lanes_equals_the_range_built_on_one_connection(hanoi_facility, settings):

@@ -87,16 +87,22 @@ def _stored() -> tuple[list, list]:
     return figures, doses
 
 
-def test_a_range_built_in_one_pass_equals_its_days_built_one_by_one(hanoi_facility):
+def random_days(hanoi_facility, *, seed: int, walks: int) -> None:
+    """The hand-counted day plus random cases (`walks` of them), records, signatures and
+    imports over the twelve days, in two wards of two provinces."""
     scenario = build_scenario(hanoi_facility)
-    rng = random.Random(20261202)
+    rng = random.Random(seed)
     other_ward = Ward.objects.filter(province_id=HCM_PROVINCE).order_by("code").last()
     units = [(hanoi_facility.ward, hanoi_facility),
              (other_ward, FacilityFactory(code="HCM-RANGE", name="Trạm Y tế Phú Mỹ", ward=other_ward))]
-    for n in range(200):
+    for n in range(walks):
         ward, facility = units[n % 2]
         _walk(rng, ward=ward, facility=facility)
     _records(rng, units=units, scenario=scenario)
+
+
+def test_a_range_built_in_one_pass_equals_its_days_built_one_by_one(hanoi_facility):
+    random_days(hanoi_facility, seed=20261202, walks=200)
 
     daily = build_days(start=FIRST, end=LAST, method="daily", full=True)
     assert len(daily) == 12
